@@ -1,0 +1,85 @@
+/*
+ * cap_config: turns cfg keys into the agent's configuration structs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/parse.h"
+#include "cap_config.h"
+
+#define NS	1000000000ULL
+
+int
+cap_config_ports(const char *list, uint8_t *bitmap)
+{
+	char buf[1025], *tok, *save = NULL, *dash;
+	uint64_t lo, hi, p;
+
+	memset(bitmap, 0, 8192);
+	if (strlen(list) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, list, strlen(list) + 1);
+	for (tok = strtok_r(buf, ", ", &save); tok != NULL;
+	    tok = strtok_r(NULL, ", ", &save)) {
+		if ((dash = strchr(tok, '-')) != NULL)
+			*dash = '\0';
+		if (sa_parse_u64(tok, 1, 65535, &lo) != 0)
+			return -EINVAL;
+		hi = lo;
+		if (dash != NULL && (sa_parse_u64(dash + 1, lo, 65535,
+		    &hi) != 0))
+			return -EINVAL;
+		for (p = lo; p <= hi; p++)
+			sess_port_set(bitmap, (uint16_t)p);
+	}
+	return 0;
+}
+
+int
+cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
+    size_t errlen)
+{
+	const char *ports = cfg_str(cfg, "sessions", "service_ports");
+	const char *agent = cfg_str(cfg, "capture", "agent_id");
+
+	c->src.filter = cfg_str(cfg, "capture", "filter");
+	c->src.interface = cfg_str(cfg, "capture", "interface");
+	if (c->src.interface[0] == '\0')
+		c->src.interface = NULL;
+	c->src.snaplen = (uint32_t)cfg_u64(cfg, "capture", "snaplen");
+	c->src.buffer_size = cfg_u64(cfg, "capture", "buffer_size");
+	c->src.promisc = cfg_bool(cfg, "capture", "promisc");
+	c->src.timeout_ms = (int)cfg_u64(cfg, "capture", "timeout_ms");
+
+	c->eng.sess.udp_idle_ns = cfg_u64(cfg, "sessions",
+	    "udp_idle_timeout") * NS;
+	c->eng.sess.tcp_idle_ns = cfg_u64(cfg, "sessions",
+	    "tcp_idle_timeout") * NS;
+	c->eng.sess.tcp_syn_ns = cfg_u64(cfg, "sessions",
+	    "tcp_syn_timeout") * NS;
+	c->eng.sess.tcp_linger_ns = cfg_u64(cfg, "sessions",
+	    "tcp_close_linger") * NS;
+	c->eng.sess.max_sessions = (uint32_t)cfg_u64(cfg, "sessions",
+	    "max_sessions");
+	c->eng.frag_max = (uint32_t)cfg_u64(cfg, "capture", "frag_max");
+	c->eng.frag_timeout_ns = cfg_u64(cfg, "capture", "frag_timeout") * NS;
+	if (cap_config_ports(ports, c->service_ports) != 0) {
+		snprintf(err, errlen, "[sessions] service_ports: '%s' is not "
+		    "a list of ports such as 1080,3128,8000-8080", ports);
+		return -EINVAL;
+	}
+	c->eng.sess.service_ports = c->service_ports;
+
+	if (agent[0] == '\0') {
+		if (gethostname(c->agent_id, sizeof(c->agent_id) - 1) != 0)
+			sa_strlcpy(c->agent_id, "agent", sizeof(c->agent_id));
+		c->agent_id[sizeof(c->agent_id) - 1] = '\0';
+	} else
+		sa_strlcpy(c->agent_id, agent, sizeof(c->agent_id));
+	c->user = cfg_str(cfg, "capture", "user");
+	c->chroot_dir = cfg_str(cfg, "capture", "chroot");
+	c->stats_interval_ns = cfg_u64(cfg, "capture", "stats_interval") * NS;
+	return 0;
+}

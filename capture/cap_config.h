@@ -1,0 +1,37 @@
+/*
+ * cap_config: the agent's immutable configuration, built from the shared
+ * cfg (defaults < file < --set < flags) and checked as a whole.
+ */
+#ifndef SA_CAPTURE_CAP_CONFIG_H
+#define SA_CAPTURE_CAP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/cfg.h"
+#include "cap_engine.h"
+#include "cap_source.h"
+
+struct cap_config {
+	struct cap_source_cfg	 src;
+	struct cap_engine_cfg	 eng;	/* dlt filled once the source is open */
+	uint8_t			 service_ports[8192];
+	char			 agent_id[65];
+	const char		*user;
+	const char		*chroot_dir;
+	uint64_t		 stats_interval_ns;
+};
+
+/*
+ * Fills conf from cfg (borrowed; strings in conf point into it, so cfg
+ * must outlive conf). file/interface come from the command line. Returns
+ * 0 or -EINVAL with "[section] key: reason" in err.
+ */
+int	cap_config_load(struct cap_config *conf, const struct cfg *cfg,
+	    char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Parses "80,443,1080-1090" into a port bitmap. 0 or -EINVAL. */
+int	cap_config_ports(const char *list, uint8_t *bitmap)
+	    __attribute__((warn_unused_result));
+
+#endif

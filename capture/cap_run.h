@@ -1,0 +1,34 @@
+/*
+ * cap_run: the agent process context (struct cap_ctx) and its main loop:
+ * read frames from the source into the engine, print closed sessions,
+ * report counters. Live or offline alike.
+ */
+#ifndef SA_CAPTURE_CAP_RUN_H
+#define SA_CAPTURE_CAP_RUN_H
+
+#include <stdio.h>
+
+#include "cap_config.h"
+
+struct cap_opts {
+	const char	*read_file;
+	const char	*interface;	/* overrides [capture] interface */
+	const char	*filter;	/* overrides [capture] filter */
+	int		 print;
+	int		 stats_json;	/* counters as JSON */
+	const char	*stats_path;	/* NULL: stderr */
+};
+
+struct cap_ctx;
+
+/* Opens the capture (privileged step). conf/opts borrowed for the ctx's
+ * lifetime. NULL on failure, with the reason logged. */
+struct cap_ctx	*cap_ctx_create(const struct cap_config *conf,
+		    const struct cap_opts *opts);
+/* Drops privileges and builds the engine. 0 or -1 (logged). */
+int		 cap_ctx_start(struct cap_ctx *);
+/* Runs until end of file or a signal. Returns the process exit code. */
+int		 cap_run(struct cap_ctx *);
+void		 cap_ctx_destroy(struct cap_ctx *);
+
+#endif

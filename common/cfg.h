@@ -1,0 +1,64 @@
+/*
+ * cfg: the one INI configuration format shared by every sessacct binary.
+ * Values start at compiled-in defaults (cfg_keys.c), then a file, then
+ * --set SECTION.KEY=VALUE overrides. Every key is typed and range-checked;
+ * an unknown section or key is an error that names the file and line.
+ * Reading is done at start-up; the result is then treated as immutable.
+ */
+#ifndef SA_COMMON_CFG_H
+#define SA_COMMON_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum cfg_type {
+	CFG_T_U64,		/* plain decimal */
+	CFG_T_SIZE,		/* bytes, suffix k/m/g */
+	CFG_T_DURATION,		/* seconds, suffix s/m/h/d */
+	CFG_T_BOOL,
+	CFG_T_STR,
+};
+
+struct cfg_def {
+	const char	*section;
+	const char	*key;
+	enum cfg_type	 type;
+	const char	*defval;	/* parsed like file input */
+	uint64_t	 min, max;	/* numeric types; max length for strings */
+	const char	*help;
+};
+
+/* The table of every key of every binary, NULL-terminated (cfg_keys.c). */
+extern const struct cfg_def cfg_defs[];
+
+struct cfg;
+
+/* Returns owned (cfg_destroy) config holding the defaults. */
+struct cfg	*cfg_create(void);
+void		 cfg_destroy(struct cfg *);
+
+/*
+ * Reads an INI file over the current values. path borrowed. On error
+ * returns -EINVAL (or -errno if the file cannot be read) and writes
+ * "FILE:LINE: [section] key: reason" to err.
+ */
+int	cfg_load_file(struct cfg *, const char *path, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
+/* Applies "section.key=value". Same error convention as cfg_load_file. */
+int	cfg_set(struct cfg *, const char *assignment, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
+
+/*
+ * Getters. Asking for a key that is not in cfg_defs, or with the wrong
+ * type, is a programming error and aborts. Strings are returned borrowed
+ * until cfg_destroy.
+ */
+uint64_t	 cfg_u64(const struct cfg *, const char *section, const char *key);
+int		 cfg_bool(const struct cfg *, const char *section, const char *key);
+const char	*cfg_str(const struct cfg *, const char *section, const char *key);
+
+/* Prints the effective configuration of the given sections (NULL: all). */
+void	cfg_dump(const struct cfg *, FILE *, const char *const *sections);
+
+#endif

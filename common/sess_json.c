@@ -1,0 +1,257 @@
+/*
+ * sess_json: fast, escaping JSON writer for one session. Every string that
+ * may come from the outside (agent, user, target) is escaped per RFC 8259;
+ * addresses, numbers and enum names are produced here and need none.
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "sess_json.h"
+
+struct jbuf {
+	char	*p;
+	char	*end;
+};
+
+static void
+put(struct jbuf *b, const char *s, size_t n)
+{
+	if (n > (size_t)(b->end - b->p))
+		n = (size_t)(b->end - b->p);
+	memcpy(b->p, s, n);
+	b->p += n;
+}
+
+#define PUTLIT(b, s)	put((b), (s), sizeof(s) - 1)
+
+static size_t
+fmt_u64(uint64_t v, char *out)
+{
+	char tmp[20];
+	size_t n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+static void
+put_u64(struct jbuf *b, uint64_t v)
+{
+	char tmp[20];
+
+	put(b, tmp, fmt_u64(v, tmp));
+}
+
+static void
+put_str(struct jbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	PUTLIT(b, "\"");
+	for (; *s != '\0' && n < SESS_JSON_STR_MAX; s++, n++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\') {
+			char e[2] = { '\\', (char)ch };
+
+			put(b, e, 2);
+		} else if (ch < 0x20 || ch == 0x7f) {
+			char e[6] = { '\\', 'u', '0', '0', hex[ch >> 4],
+			    hex[ch & 15] };
+
+			put(b, e, 6);
+		} else
+			put(b, (const char *)&ch, 1);
+	}
+	PUTLIT(b, "\"");
+}
+
+size_t
+sess_json_addr(uint8_t af, const uint8_t *a, char *buf)
+{
+	size_t n = 0;
+	int i;
+
+	if (af == 4) {
+		for (i = 0; i < 4; i++) {
+			if (i > 0)
+				buf[n++] = '.';
+			n += fmt_u64(a[i], buf + n);
+		}
+		buf[n] = '\0';
+		return n;
+	}
+	if (inet_ntop(AF_INET6, a, buf, 46) == NULL) {
+		buf[0] = '\0';
+		return 0;
+	}
+	return strlen(buf);
+}
+
+static void
+put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+size_t
+sess_json_time(uint64_t ns, char *buf)
+{
+	/* Sessions close in time order, so the calendar work of the last
+	 * second is nearly always reusable. Per-thread cache. */
+	static _Thread_local time_t last_sec = (time_t)-1;
+	static _Thread_local char last_date[20];
+	time_t sec = (time_t)(ns / 1000000000ULL);
+	uint32_t frac = (uint32_t)(ns % 1000000000ULL);
+	int i;
+
+	if (sec != last_sec) {
+		struct tm tm;
+		unsigned y;
+
+		gmtime_r(&sec, &tm);
+		y = (unsigned)tm.tm_year + 1900;
+		last_date[0] = (char)('0' + y / 1000 % 10);
+		last_date[1] = (char)('0' + y / 100 % 10);
+		put2(last_date + 2, y % 100);
+		last_date[4] = '-';
+		put2(last_date + 5, (unsigned)tm.tm_mon + 1);
+		last_date[7] = '-';
+		put2(last_date + 8, (unsigned)tm.tm_mday);
+		last_date[10] = 'T';
+		put2(last_date + 11, (unsigned)tm.tm_hour);
+		last_date[13] = ':';
+		put2(last_date + 14, (unsigned)tm.tm_min);
+		last_date[16] = ':';
+		put2(last_date + 17, (unsigned)tm.tm_sec);
+		last_date[19] = '.';
+		last_sec = sec;
+	}
+	memcpy(buf, last_date, 20);
+	for (i = 28; i >= 20; i--) {
+		buf[i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	buf[29] = 'Z';
+	buf[30] = '\0';
+	return 30;
+}
+
+static void
+put_time(struct jbuf *b, uint64_t ns)
+{
+	char t[32];
+
+	PUTLIT(b, "\"");
+	put(b, t, sess_json_time(ns, t));
+	PUTLIT(b, "\"");
+}
+
+static void
+put_hex64(struct jbuf *b, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char t[16];
+	int i;
+
+	for (i = 15; i >= 0; i--) {
+		t[i] = hex[v & 15];
+		v >>= 4;
+	}
+	put(b, t, 16);
+}
+
+size_t
+sess_json_format(const struct sess_rec *r, const char *agent,
+    const char *user, const char *target, char *buf, size_t len)
+{
+	struct jbuf b = { buf, buf + len - 1 };
+	char cli[46], srv[46];
+	uint64_t d = r->end_ns >= r->start_ns ? r->end_ns - r->start_ns : 0;
+	size_t cn = sess_json_addr(r->af, r->cli, cli);
+	size_t sn = sess_json_addr(r->af, r->srv, srv);
+	const char *reason = sess_close_name(r->reason);
+	char frac[9];
+	uint32_t f;
+	int i;
+
+	PUTLIT(&b, "{\"session_id\":\"");
+	put_hex64(&b, r->key_hash);
+	put_hex64(&b, r->start_ns);
+	PUTLIT(&b, "\",\"agent\":");
+	put_str(&b, agent);
+	if (r->proto == 6)
+		PUTLIT(&b, ",\"protocol\":\"tcp\",\"source_ip\":\"");
+	else
+		PUTLIT(&b, ",\"protocol\":\"udp\",\"source_ip\":\"");
+	put(&b, cli, cn);
+	PUTLIT(&b, "\",\"source_port\":");
+	put_u64(&b, r->cli_port);
+	PUTLIT(&b, ",\"dest_ip\":\"");
+	put(&b, srv, sn);
+	PUTLIT(&b, "\",\"dest_port\":");
+	put_u64(&b, r->srv_port);
+	PUTLIT(&b, ",\"user\":");
+	if (user != NULL)
+		put_str(&b, user);
+	else {
+		PUTLIT(&b, "\"");
+		put(&b, cli, cn);
+		PUTLIT(&b, "\"");
+	}
+	PUTLIT(&b, ",\"target\":");
+	if (target != NULL)
+		put_str(&b, target);
+	else
+		PUTLIT(&b, "null");
+	PUTLIT(&b, ",\"start_time\":");
+	put_time(&b, r->start_ns);
+	PUTLIT(&b, ",\"end_time\":");
+	if (r->status == SESS_ACTIVE)
+		PUTLIT(&b, "null");
+	else
+		put_time(&b, r->end_ns);
+	PUTLIT(&b, ",\"duration_secs\":");
+	put_u64(&b, d / 1000000000ULL);
+	f = (uint32_t)(d % 1000000000ULL);
+	for (i = 8; i >= 0; i--) {
+		frac[i] = (char)('0' + f % 10);
+		f /= 10;
+	}
+	PUTLIT(&b, ".");
+	put(&b, frac, 9);
+	PUTLIT(&b, ",\"bytes_sent\":");
+	put_u64(&b, r->bytes[0]);
+	PUTLIT(&b, ",\"bytes_received\":");
+	put_u64(&b, r->bytes[1]);
+	PUTLIT(&b, ",\"packets_sent\":");
+	put_u64(&b, r->packets[0]);
+	PUTLIT(&b, ",\"packets_received\":");
+	put_u64(&b, r->packets[1]);
+	PUTLIT(&b, ",\"wire_bytes_sent\":");
+	put_u64(&b, r->wire_bytes[0]);
+	PUTLIT(&b, ",\"wire_bytes_received\":");
+	put_u64(&b, r->wire_bytes[1]);
+	PUTLIT(&b, ",\"status\":\"");
+	put(&b, sess_status_name(r->status), strlen(sess_status_name(r->status)));
+	PUTLIT(&b, "\",\"close_reason\":");
+	if (reason == NULL)
+		PUTLIT(&b, "null");
+	else {
+		PUTLIT(&b, "\"");
+		put(&b, reason, strlen(reason));
+		PUTLIT(&b, "\"");
+	}
+	PUTLIT(&b, "}");
+	*b.p = '\0';
+	return (size_t)(b.p - buf);
+}

@@ -1,0 +1,35 @@
+/*
+ * sess_json: the session object of DESIGN.md as one line of JSON, the same
+ * in offline output, the active list and history. Field names follow
+ * RustSocks' sessions schema. Formatting is hand-rolled (no printf on the
+ * hot path) because offline mode prints one object per session.
+ */
+#ifndef SA_COMMON_SESS_JSON_H
+#define SA_COMMON_SESS_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sess_table.h"
+
+/* Longest object sess_json_format can write, given bounded strings. */
+#define SESS_JSON_MAX	2048
+/* Longest agent, user or target string accepted; longer ones are cut. */
+#define SESS_JSON_STR_MAX	255
+
+/*
+ * Writes rec as a JSON object (no newline) into buf of size len (at least
+ * SESS_JSON_MAX). agent borrowed; user NULL means the client IP; target
+ * NULL prints null. Returns the length written.
+ */
+size_t	sess_json_format(const struct sess_rec *rec, const char *agent,
+	    const char *user, const char *target, char *buf, size_t len);
+
+/* Writes an address (af 4 or 6) as text; buf of at least 46 bytes. */
+size_t	sess_json_addr(uint8_t af, const uint8_t *addr, char *buf);
+
+/* RFC 3339 UTC with nanoseconds, e.g. 2024-01-02T03:04:05.000000006Z.
+ * buf of at least 32 bytes. Returns the length. */
+size_t	sess_json_time(uint64_t ns, char *buf);
+
+#endif

@@ -1,0 +1,616 @@
+/*
+ * sess_table: hash table of sessions plus one recency list per timeout
+ * class (UDP, TCP handshake, TCP open, TCP closing). Entries live in
+ * fixed-size chunks addressed by 32-bit index, so a session costs 128 bytes
+ * plus about 8 bytes of hash buckets. A session moves to the tail of its
+ * list only when its class changes or its last-seen second changes, which
+ * keeps every list ordered to within one second without touching two
+ * neighbours on every packet. Expiry pops list heads; a packet that finds
+ * its session past the timeout closes it exactly, whatever the sweep lag.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sess_table.h"
+#include "xmalloc.h"
+
+#define NIL		UINT32_MAX
+#define CHUNK_SHIFT	14
+#define CHUNK_SIZE	(1u << CHUNK_SHIFT)
+#define CHUNK_MASK	(CHUNK_SIZE - 1)
+#define TICK_SHIFT	30		/* ~1.07 s recency granularity */
+#define SWEEP_NS	(1ULL << TICK_SHIFT)
+#define MIN_BUCKETS	1024u
+
+enum sess_class {
+	CLS_UDP = 0,
+	CLS_TCP_SYN,
+	CLS_TCP_OPEN,
+	CLS_TCP_CLOSING,
+	CLS_MAX
+};
+
+/* Flags of struct sess. */
+#define SF_FROM_SYN	0x01	/* began with a client SYN */
+#define SF_SYNACK	0x02	/* server answered the SYN */
+#define SF_EST		0x04	/* handshake completed or data moved */
+#define SF_FIN_CLI	0x08
+#define SF_FIN_SRV	0x10
+#define SF_RST		0x20
+
+struct sess {
+	uint8_t		cli[16], srv[16];
+	uint16_t	cli_port, srv_port;
+	uint8_t		af, proto, cls, flags;
+	uint16_t	agent;
+	uint8_t		reason;		/* enum sess_close, from FIN/RST */
+	uint8_t		pad;
+	uint32_t	hash;
+	uint32_t	hnext;		/* hash chain, or free list */
+	uint32_t	prev, next;	/* recency list of its class */
+	uint32_t	syn_seq;
+	uint64_t	first_ns, last_ns;
+	uint64_t	pkts[2], bytes[2], wire[2];
+};
+
+struct sess_list {
+	uint32_t	head, tail;
+};
+
+struct sess_table {
+	struct sess_table_cfg	 cfg;
+	uint64_t		 timeout[CLS_MAX];
+	sess_table_close_cb	 on_close;
+	void			*arg;
+
+	struct sess		**chunks;
+	uint32_t		 nchunks;
+	uint32_t		 nalloc;	/* entries ever handed out */
+	uint32_t		 free_head;
+
+	uint32_t		*buckets;
+	uint32_t		 nbuckets;	/* power of two */
+	uint32_t		 max_buckets;
+
+	struct sess_list	 lists[CLS_MAX];
+	uint64_t		 now;
+	uint64_t		 next_sweep;
+	struct sess_table_stats	 st;
+};
+
+static const char *const status_names[SESS_STATUS_MAX] = {
+	"active", "closed", "failed", "rejected_by_acl",
+};
+static const char *const close_names[SESS_CLOSE_MAX] = {
+	NULL, "fin", "rst", "idle_timeout", "evicted", "shutdown",
+	"agent_lost", "capture_end",
+};
+
+static struct sess	*S(const struct sess_table *, uint32_t);
+static uint32_t		 obs_hash(const struct sess_obs *);
+static uint32_t		 lookup(struct sess_table *, const struct sess_obs *,
+			    uint32_t, int *);
+static uint32_t		 create(struct sess_table *, const struct sess_obs *,
+			    uint32_t, int *);
+static void		 close_sess(struct sess_table *, uint32_t,
+			    enum sess_close);
+static void		 list_unlink(struct sess_table *, uint32_t);
+static void		 list_append(struct sess_table *, uint32_t);
+static void		 evict_one(struct sess_table *);
+static void		 grow_buckets(struct sess_table *);
+
+const char *
+sess_status_name(enum sess_status s)
+{
+	return (unsigned)s < SESS_STATUS_MAX ? status_names[s] : "unknown";
+}
+
+const char *
+sess_close_name(enum sess_close r)
+{
+	return (unsigned)r < SESS_CLOSE_MAX && r != SESS_CLOSE_NONE ?
+	    close_names[r] : NULL;
+}
+
+struct sess_table *
+sess_table_create(const struct sess_table_cfg *cfg,
+    sess_table_close_cb on_close, void *arg)
+{
+	struct sess_table *t;
+	uint32_t maxb = MIN_BUCKETS;
+	int i;
+
+	if (cfg->max_sessions == 0 || cfg->max_sessions > NIL / 2)
+		return NULL;
+	t = xcalloc(1, sizeof(*t));
+	t->cfg = *cfg;
+	t->timeout[CLS_UDP] = cfg->udp_idle_ns;
+	t->timeout[CLS_TCP_SYN] = cfg->tcp_syn_ns;
+	t->timeout[CLS_TCP_OPEN] = cfg->tcp_idle_ns;
+	t->timeout[CLS_TCP_CLOSING] = cfg->tcp_linger_ns;
+	t->on_close = on_close;
+	t->arg = arg;
+	t->nchunks = (cfg->max_sessions + CHUNK_SIZE - 1) >> CHUNK_SHIFT;
+	t->chunks = xcalloc(t->nchunks, sizeof(*t->chunks));
+	t->free_head = NIL;
+	while (maxb < cfg->max_sessions && maxb < (1u << 31))
+		maxb <<= 1;
+	t->max_buckets = maxb;
+	t->nbuckets = MIN_BUCKETS < maxb ? MIN_BUCKETS : maxb;
+	t->buckets = xmalloc(t->nbuckets * sizeof(*t->buckets));
+	memset(t->buckets, 0xff, t->nbuckets * sizeof(*t->buckets));
+	for (i = 0; i < CLS_MAX; i++)
+		t->lists[i].head = t->lists[i].tail = NIL;
+	return t;
+}
+
+void
+sess_table_destroy(struct sess_table *t)
+{
+	uint32_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nchunks; i++)
+		free(t->chunks[i]);
+	free(t->chunks);
+	free(t->buckets);
+	free(t);
+}
+
+size_t
+sess_table_count(const struct sess_table *t)
+{
+	return t->st.active;
+}
+
+void
+sess_table_get_stats(const struct sess_table *t, struct sess_table_stats *out)
+{
+	*out = t->st;
+}
+
+static inline struct sess *
+S(const struct sess_table *t, uint32_t i)
+{
+	return &t->chunks[i >> CHUNK_SHIFT][i & CHUNK_MASK];
+}
+
+static inline uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static inline uint64_t
+ep_hash(const uint8_t *a, uint16_t port)
+{
+	uint64_t w0, w1;
+
+	memcpy(&w0, a, 8);
+	memcpy(&w1, a + 8, 8);
+	return mix64(w0 ^ mix64(w1 ^ ((uint64_t)port << 48)));
+}
+
+/* Direction-independent: both orientations of a flow hash alike. */
+static inline uint32_t
+obs_hash(const struct sess_obs *o)
+{
+	uint64_t h = ep_hash(o->src, o->sport) + ep_hash(o->dst, o->dport);
+
+	h ^= (uint64_t)o->proto << 56 | (uint64_t)o->agent << 32 | o->af;
+	return (uint32_t)(mix64(h) >> 32);
+}
+
+/* Finds the session; *dir = 0 if obs goes client to server, else 1. */
+static uint32_t
+lookup(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
+{
+	uint32_t i = t->buckets[h & (t->nbuckets - 1)];
+
+	while (i != NIL) {
+		struct sess *s = S(t, i);
+
+		if (s->hash == h && s->proto == o->proto &&
+		    s->agent == o->agent && s->af == o->af) {
+			if (s->cli_port == o->sport && s->srv_port == o->dport &&
+			    memcmp(s->cli, o->src, 16) == 0 &&
+			    memcmp(s->srv, o->dst, 16) == 0) {
+				*dir = 0;
+				return i;
+			}
+			if (s->cli_port == o->dport && s->srv_port == o->sport &&
+			    memcmp(s->cli, o->dst, 16) == 0 &&
+			    memcmp(s->srv, o->src, 16) == 0) {
+				*dir = 1;
+				return i;
+			}
+		}
+		i = s->hnext;
+	}
+	return NIL;
+}
+
+/*
+ * Which side is the client (DESIGN.md "Session model"): the sender of a
+ * SYN without ACK; the receiver of a SYN-ACK; the side not on a service
+ * port; the higher (ephemeral) port; else the sender. Returns 0 if the
+ * sender is the client.
+ */
+static int
+orient(const struct sess_table *t, const struct sess_obs *o)
+{
+	const uint8_t *sp = t->cfg.service_ports;
+
+	if (o->proto == 6 && (o->tcp_flags & SESS_TCP_SYN))
+		return (o->tcp_flags & SESS_TCP_ACK) ? 1 : 0;
+	if (sp != NULL) {
+		int s = sess_port_isset(sp, o->sport);
+		int d = sess_port_isset(sp, o->dport);
+
+		if (d && !s)
+			return 0;
+		if (s && !d)
+			return 1;
+	}
+	if (o->sport != o->dport)
+		return o->sport > o->dport ? 0 : 1;
+	return 0;
+}
+
+static uint32_t
+alloc_entry(struct sess_table *t)
+{
+	uint32_t i;
+
+	if (t->free_head != NIL) {
+		i = t->free_head;
+		t->free_head = S(t, i)->hnext;
+		return i;
+	}
+	i = t->nalloc++;
+	if (t->chunks[i >> CHUNK_SHIFT] == NULL)
+		t->chunks[i >> CHUNK_SHIFT] =
+		    xmalloc(CHUNK_SIZE * sizeof(struct sess));
+	return i;
+}
+
+static uint32_t
+create(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
+{
+	uint32_t i, b;
+	struct sess *s;
+
+	if (t->st.active >= t->cfg.max_sessions)
+		evict_one(t);
+	if (t->st.active >= t->nbuckets && t->nbuckets < t->max_buckets)
+		grow_buckets(t);
+	i = alloc_entry(t);
+	s = S(t, i);
+	memset(s, 0, sizeof(*s));
+	*dir = orient(t, o);
+	if (*dir == 0) {
+		memcpy(s->cli, o->src, 16);
+		memcpy(s->srv, o->dst, 16);
+		s->cli_port = o->sport;
+		s->srv_port = o->dport;
+	} else {
+		memcpy(s->cli, o->dst, 16);
+		memcpy(s->srv, o->src, 16);
+		s->cli_port = o->dport;
+		s->srv_port = o->sport;
+	}
+	s->af = o->af;
+	s->proto = o->proto;
+	s->agent = o->agent;
+	s->hash = h;
+	s->first_ns = s->last_ns = o->ts_ns;
+	if (o->proto != 6)
+		s->cls = CLS_UDP;
+	else if ((o->tcp_flags & (SESS_TCP_SYN | SESS_TCP_ACK)) ==
+	    SESS_TCP_SYN) {
+		s->flags = SF_FROM_SYN;
+		s->syn_seq = o->tcp_seq;
+		s->cls = CLS_TCP_SYN;
+	} else
+		s->cls = CLS_TCP_OPEN;
+	b = h & (t->nbuckets - 1);
+	s->hnext = t->buckets[b];
+	t->buckets[b] = i;
+	list_append(t, i);
+	t->st.active++;
+	t->st.created++;
+	return i;
+}
+
+/* Doubles the bucket array and rehashes; bounded by max_buckets. */
+static void
+grow_buckets(struct sess_table *t)
+{
+	uint32_t n = t->nbuckets * 2, i, c;
+	uint32_t *nb = xmalloc(n * sizeof(*nb));
+
+	memset(nb, 0xff, n * sizeof(*nb));
+	for (c = 0; c < t->nbuckets; c++) {
+		i = t->buckets[c];
+		while (i != NIL) {
+			struct sess *s = S(t, i);
+			uint32_t next = s->hnext, b = s->hash & (n - 1);
+
+			s->hnext = nb[b];
+			nb[b] = i;
+			i = next;
+		}
+	}
+	free(t->buckets);
+	t->buckets = nb;
+	t->nbuckets = n;
+}
+
+static void
+list_unlink(struct sess_table *t, uint32_t i)
+{
+	struct sess *s = S(t, i);
+	struct sess_list *l = &t->lists[s->cls];
+
+	if (s->prev != NIL)
+		S(t, s->prev)->next = s->next;
+	else
+		l->head = s->next;
+	if (s->next != NIL)
+		S(t, s->next)->prev = s->prev;
+	else
+		l->tail = s->prev;
+}
+
+static void
+list_append(struct sess_table *t, uint32_t i)
+{
+	struct sess *s = S(t, i);
+	struct sess_list *l = &t->lists[s->cls];
+
+	s->next = NIL;
+	s->prev = l->tail;
+	if (l->tail != NIL)
+		S(t, l->tail)->next = i;
+	else
+		l->head = i;
+	l->tail = i;
+}
+
+static enum sess_status
+final_status(const struct sess *s)
+{
+	if (s->proto == 6 && (s->flags & SF_FROM_SYN) &&
+	    !(s->flags & SF_EST))
+		return SESS_FAILED;
+	return SESS_CLOSED;
+}
+
+/* The reason a session ends when nothing more specific applies. */
+static enum sess_close
+natural_reason(const struct sess *s)
+{
+	if (s->cls == CLS_TCP_CLOSING && s->reason != SESS_CLOSE_NONE)
+		return (enum sess_close)s->reason;
+	return SESS_CLOSE_IDLE;
+}
+
+static void
+close_sess(struct sess_table *t, uint32_t i, enum sess_close reason)
+{
+	struct sess *s = S(t, i);
+	struct sess_rec r;
+	uint32_t *pp;
+	uint64_t kh;
+
+	r.start_ns = s->first_ns;
+	r.end_ns = s->last_ns;
+	memcpy(r.packets, s->pkts, sizeof(r.packets));
+	memcpy(r.bytes, s->bytes, sizeof(r.bytes));
+	memcpy(r.wire_bytes, s->wire, sizeof(r.wire_bytes));
+	r.agent = s->agent;
+	r.af = s->af;
+	r.proto = s->proto;
+	r.cli_port = s->cli_port;
+	r.srv_port = s->srv_port;
+	memcpy(r.cli, s->cli, 16);
+	memcpy(r.srv, s->srv, 16);
+	r.status = final_status(s);
+	r.reason = reason;
+	kh = ep_hash(s->cli, s->cli_port) * 31 + ep_hash(s->srv, s->srv_port);
+	r.key_hash = mix64(kh ^ ((uint64_t)s->proto << 56 |
+	    (uint64_t)s->agent << 32));
+
+	/* Unlink before the callback so it sees a consistent table. */
+	pp = &t->buckets[s->hash & (t->nbuckets - 1)];
+	while (*pp != i)
+		pp = &S(t, *pp)->hnext;
+	*pp = s->hnext;
+	list_unlink(t, i);
+	s->hnext = t->free_head;
+	t->free_head = i;
+	t->st.active--;
+	t->st.closed[reason]++;
+	t->st.status[r.status]++;
+	t->on_close(t->arg, &r);
+}
+
+/* Closes the least recently active session (heads of the lists). */
+static void
+evict_one(struct sess_table *t)
+{
+	uint32_t best = NIL;
+	int c;
+
+	for (c = 0; c < CLS_MAX; c++) {
+		uint32_t h = t->lists[c].head;
+
+		if (h != NIL && (best == NIL ||
+		    S(t, h)->last_ns < S(t, best)->last_ns))
+			best = h;
+	}
+	if (best != NIL)
+		close_sess(t, best, SESS_CLOSE_EVICTED);
+}
+
+void
+sess_table_expire(struct sess_table *t, uint64_t now)
+{
+	int c;
+
+	if (now > t->now)
+		t->now = now;
+	for (c = 0; c < CLS_MAX; c++) {
+		uint64_t to = t->timeout[c];
+		uint32_t i;
+
+		while ((i = t->lists[c].head) != NIL) {
+			struct sess *s = S(t, i);
+
+			if (s->last_ns + to > t->now)
+				break;
+			close_sess(t, i, natural_reason(s));
+		}
+	}
+	t->next_sweep = t->now + SWEEP_NS;
+}
+
+void
+sess_table_close_all(struct sess_table *t, enum sess_close reason)
+{
+	int c;
+
+	/* Oldest first, so output order follows activity. */
+	for (;;) {
+		uint32_t best = NIL;
+
+		for (c = 0; c < CLS_MAX; c++) {
+			uint32_t h = t->lists[c].head;
+
+			if (h != NIL && (best == NIL ||
+			    S(t, h)->last_ns < S(t, best)->last_ns))
+				best = h;
+		}
+		if (best == NIL)
+			break;
+		/* A TCP session already finished by FIN or RST keeps that
+		 * reason; the request only names how the rest ended. */
+		close_sess(t, best, S(t, best)->cls == CLS_TCP_CLOSING ?
+		    natural_reason(S(t, best)) : reason);
+	}
+}
+
+/*
+ * A client SYN (no ACK) on a session that already exists: is it a new
+ * connection reusing the ports? Yes if it comes from the server side, if
+ * the old one is finished, or if the old one is under way with another
+ * initial sequence number (or was picked up without its SYN).
+ */
+static int
+is_new_connection(const struct sess *s, const struct sess_obs *o, int dir)
+{
+	if (dir == 1 || s->cls == CLS_TCP_CLOSING)
+		return 1;
+	if (s->cls == CLS_TCP_OPEN)
+		return !(s->flags & SF_FROM_SYN) || o->tcp_seq != s->syn_seq;
+	return 0;	/* a retransmitted SYN during the handshake */
+}
+
+static void
+tcp_update(struct sess *s, const struct sess_obs *o, int dir)
+{
+	uint8_t f = o->tcp_flags;
+
+	if (f & SESS_TCP_SYN) {
+		if ((f & SESS_TCP_ACK) && dir == 1)
+			s->flags |= SF_SYNACK;
+	} else if (!(f & SESS_TCP_RST) && (f & SESS_TCP_ACK) && dir == 0 &&
+	    (s->flags & SF_SYNACK))
+		s->flags |= SF_EST;
+	if (o->bytes > 0 && !(f & SESS_TCP_RST))
+		s->flags |= SF_EST;
+	if (f & SESS_TCP_FIN) {
+		s->flags |= dir == 0 ? SF_FIN_CLI : SF_FIN_SRV;
+		if ((s->flags & (SF_FIN_CLI | SF_FIN_SRV)) ==
+		    (SF_FIN_CLI | SF_FIN_SRV))
+			s->reason = SESS_CLOSE_FIN;
+	}
+	if (f & SESS_TCP_RST) {
+		s->flags |= SF_RST;
+		s->reason = SESS_CLOSE_RST;
+	}
+}
+
+static uint8_t
+tcp_class(const struct sess *s)
+{
+	if (s->reason != SESS_CLOSE_NONE)
+		return CLS_TCP_CLOSING;
+	if ((s->flags & SF_FROM_SYN) && !(s->flags & SF_EST))
+		return CLS_TCP_SYN;
+	return CLS_TCP_OPEN;
+}
+
+void
+sess_table_observe(struct sess_table *t, const struct sess_obs *o)
+{
+	uint32_t h = obs_hash(o), i;
+	struct sess *s;
+	uint64_t old_last;
+	uint8_t cls;
+	int dir = 0;
+
+	if (o->ts_ns > t->now)
+		t->now = o->ts_ns;
+	if (t->now >= t->next_sweep)
+		sess_table_expire(t, t->now);
+
+	i = lookup(t, o, h, &dir);
+	if (i != NIL) {
+		s = S(t, i);
+		if (o->ts_ns > s->last_ns &&
+		    o->ts_ns - s->last_ns >= t->timeout[s->cls]) {
+			close_sess(t, i, natural_reason(s));
+			i = NIL;
+		} else if (o->proto == 6 && (o->tcp_flags &
+		    (SESS_TCP_SYN | SESS_TCP_ACK)) == SESS_TCP_SYN &&
+		    is_new_connection(s, o, dir)) {
+			if (s->cls == CLS_TCP_CLOSING)
+				t->st.port_reuse++;
+			close_sess(t, i, natural_reason(s));
+			i = NIL;
+		}
+	}
+	if (i == NIL)
+		i = create(t, o, h, &dir);
+	s = S(t, i);
+
+	s->pkts[dir] += o->packets;
+	s->bytes[dir] += o->bytes;
+	s->wire[dir] += o->wire_bytes;
+	old_last = s->last_ns;
+	if (o->ts_ns > s->last_ns)
+		s->last_ns = o->ts_ns;
+	if (o->ts_ns < s->first_ns)
+		s->first_ns = o->ts_ns;
+	if (s->proto != 6)
+		cls = CLS_UDP;
+	else {
+		tcp_update(s, o, dir);
+		cls = tcp_class(s);
+	}
+	if (cls != s->cls) {
+		list_unlink(t, i);
+		s->cls = cls;
+		list_append(t, i);
+	} else if ((s->last_ns >> TICK_SHIFT) != (old_last >> TICK_SHIFT)) {
+		list_unlink(t, i);
+		list_append(t, i);
+	}
+}

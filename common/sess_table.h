@@ -1,0 +1,135 @@
+/*
+ * sess_table: the session engine. Keeps one entry per conversation
+ * (agent, protocol, client ip:port, server ip:port), orients it (client =
+ * sender of a SYN without ACK, else the side off the service ports, else
+ * the higher port, else the first sender), counts packets, payload and
+ * wire bytes each way, follows the TCP lifecycle and closes sessions on
+ * FIN/RST (after a short linger), idle timeouts, eviction or request. Time
+ * is whatever the observations say (packet time), never the wall clock.
+ * Not thread-safe: one owner thread.
+ */
+#ifndef SA_COMMON_SESS_TABLE_H
+#define SA_COMMON_SESS_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum sess_status {
+	SESS_ACTIVE = 0,
+	SESS_CLOSED,
+	SESS_FAILED,		/* TCP handshake never completed */
+	SESS_REJECTED,		/* the proxy refused (enrichment) */
+	SESS_STATUS_MAX
+};
+
+enum sess_close {
+	SESS_CLOSE_NONE = 0,
+	SESS_CLOSE_FIN,
+	SESS_CLOSE_RST,
+	SESS_CLOSE_IDLE,
+	SESS_CLOSE_EVICTED,
+	SESS_CLOSE_SHUTDOWN,
+	SESS_CLOSE_AGENT_LOST,
+	SESS_CLOSE_CAPTURE_END,
+	SESS_CLOSE_MAX
+};
+
+/* Stable names used in JSON and metrics ("closed", "idle_timeout", ...). */
+const char *sess_status_name(enum sess_status);
+const char *sess_close_name(enum sess_close);
+
+#define SESS_TCP_FIN	0x01
+#define SESS_TCP_SYN	0x02
+#define SESS_TCP_RST	0x04
+#define SESS_TCP_ACK	0x10
+
+/* One observation: a packet (packets = 1) or an aggregated delta. */
+struct sess_obs {
+	uint64_t	ts_ns;		/* packet time, ns since the epoch */
+	uint8_t		af;		/* 4 or 6 */
+	uint8_t		proto;		/* 6 TCP, 17 UDP */
+	uint8_t		tcp_flags;	/* SESS_TCP_* seen */
+	uint16_t	agent;
+	uint16_t	sport, dport;
+	uint32_t	tcp_seq;	/* of a SYN */
+	uint32_t	packets;
+	uint64_t	bytes;		/* transport payload */
+	uint64_t	wire_bytes;	/* IP length */
+	uint8_t		src[16];	/* IPv4 in the first 4 bytes */
+	uint8_t		dst[16];
+};
+
+/* A session as reported. Index 0 is client to server ("sent"). */
+struct sess_rec {
+	uint64_t	key_hash;	/* with start_ns, the session id */
+	uint64_t	start_ns, end_ns;
+	uint64_t	packets[2], bytes[2], wire_bytes[2];
+	uint16_t	agent;
+	uint8_t		af, proto;
+	uint16_t	cli_port, srv_port;
+	uint8_t		cli[16], srv[16];
+	enum sess_status status;
+	enum sess_close	 reason;
+};
+
+/* Called for each closed session; rec borrowed for the call. */
+typedef void (*sess_table_close_cb)(void *arg, const struct sess_rec *rec);
+
+struct sess_table_cfg {
+	uint64_t	udp_idle_ns;
+	uint64_t	tcp_idle_ns;
+	uint64_t	tcp_syn_ns;	/* handshake unanswered */
+	uint64_t	tcp_linger_ns;	/* after both FINs or a RST */
+	uint32_t	max_sessions;
+	/* 65536-bit bitmap of service ports, borrowed for the table's
+	 * lifetime; NULL for none. */
+	const uint8_t	*service_ports;
+};
+
+struct sess_table_stats {
+	uint64_t	active;
+	uint64_t	created;
+	uint64_t	closed[SESS_CLOSE_MAX];
+	uint64_t	status[SESS_STATUS_MAX];	/* of closed sessions */
+	uint64_t	port_reuse;	/* new SYN on a finished session */
+};
+
+struct sess_table;
+
+/* cfg copied; on_close/arg kept. Returns owned, or NULL on bad cfg. */
+struct sess_table *sess_table_create(const struct sess_table_cfg *cfg,
+    sess_table_close_cb on_close, void *arg);
+void	sess_table_destroy(struct sess_table *);
+
+/*
+ * Applies one observation (borrowed). May close sessions first: the one
+ * it hits if that one has idled out or is reused, the least recently
+ * active one if the table is full, and any whose timeout has passed.
+ */
+void	sess_table_observe(struct sess_table *, const struct sess_obs *obs);
+/* Closes every session idle past its timeout at time now_ns. */
+void	sess_table_expire(struct sess_table *, uint64_t now_ns);
+/*
+ * Closes every session with the given reason (shutdown, capture_end);
+ * TCP sessions already ended by FIN or RST keep fin or rst.
+ */
+void	sess_table_close_all(struct sess_table *, enum sess_close reason);
+
+size_t	sess_table_count(const struct sess_table *);
+void	sess_table_get_stats(const struct sess_table *,
+	    struct sess_table_stats *out);
+
+/* Sets bit port in a 8192-byte service-port bitmap. */
+static inline void
+sess_port_set(uint8_t *bitmap, uint16_t port)
+{
+	bitmap[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+static inline int
+sess_port_isset(const uint8_t *bitmap, uint16_t port)
+{
+	return (bitmap[port >> 3] >> (port & 7)) & 1;
+}
+
+#endif
