@@ -155,7 +155,8 @@ report(struct cap_ctx *c, FILE *fp, int json)
 		    "\"attributed\":%llu,\"skipped\":%llu,"
 		    "\"decode_errors\":%llu,\"fragments_waiting\":%llu,"
 		    "\"kernel_drops\":%llu,\"interface_drops\":%llu,"
-		    "\"sessions\":%llu,\"sessions_active\":%llu,\"reasons\":{",
+		    "\"sessions\":%llu,\"sessions_active\":%llu,"
+		    "\"sessions_peak\":%llu,\"reasons\":{",
 		    (unsigned long long)es.packets,
 		    (unsigned long long)es.wire_bytes,
 		    (unsigned long long)es.observed,
@@ -164,7 +165,8 @@ report(struct cap_ctx *c, FILE *fp, int json)
 		    (unsigned long long)ss.kernel_drops,
 		    (unsigned long long)ss.if_drops,
 		    (unsigned long long)st.created,
-		    (unsigned long long)st.active);
+		    (unsigned long long)st.active,
+		    (unsigned long long)st.active_peak);
 		for (i = 1; i < DR_MAX; i++) {
 			fprintf(fp, "%s\"%s\":%llu", first ? "" : ",",
 			    decode_reason_name((enum decode_reason)i),

@@ -323,7 +323,8 @@ create(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
 	s->hnext = t->buckets[b];
 	t->buckets[b] = i;
 	list_append(t, i);
-	t->st.active++;
+	if (++t->st.active > t->st.active_peak)
+		t->st.active_peak = t->st.active;
 	t->st.created++;
 	return i;
 }

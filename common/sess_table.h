@@ -88,6 +88,7 @@ struct sess_table_cfg {
 
 struct sess_table_stats {
 	uint64_t	active;
+	uint64_t	active_peak;	/* most sessions held at once */
 	uint64_t	created;
 	uint64_t	closed[SESS_CLOSE_MAX];
 	uint64_t	status[SESS_STATUS_MAX];	/* of closed sessions */
