@@ -145,6 +145,8 @@ report(struct cap_ctx *c, FILE *fp, int json)
 	cap_source_get_stats(c->src, &ss);
 	sess_table_get_stats(cap_engine_sessions(c->eng), &st);
 	for (i = 1; i < DR_MAX; i++) {
+		if (i == DR_FRAG_FULL)
+			continue;	/* an event, not a lost packet */
 		if (decode_reason_is_skip((enum decode_reason)i))
 			skipped += es.reasons[i];
 		else
