@@ -2,8 +2,13 @@
  * cfg: typed INI configuration on top of libinih. libinih as packaged by
  * Debian reports no line number to the handler, so lines are counted by a
  * reader callback wrapped around fgets; it also refuses over-long lines
- * instead of letting inih split them into garbage.
+ * instead of letting inih split them into garbage, checks section names
+ * (inih only reports keys, so an empty unknown section would pass), and
+ * strips leading white space, because inih would take an indented line
+ * for the continuation of the previous value: "  user = x" under
+ * "agent_id = a" would silently set agent_id to "user = x".
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +38,8 @@ struct cfg_parse {
 	const char	*path;
 	int		 line;
 	int		 failed;
+	int		 fail_line;	/* line of the error in err */
+	char		 section[64];	/* last [section] header read */
 	char		*err;
 	size_t		 errlen;
 };
@@ -125,6 +132,15 @@ cfg_assign(struct cfg *c, size_t i, const char *value, char *err,
 		u = (uint64_t)b;
 		break;
 	case CFG_T_STR:
+		if (strlen(value) < d->min) {
+			if (d->min == 1)
+				snprintf(err, errlen, "value must not be "
+				    "empty");
+			else
+				snprintf(err, errlen, "value shorter than %llu "
+				    "bytes", (unsigned long long)d->min);
+			return -EINVAL;
+		}
 		if (strlen(value) > d->max) {
 			snprintf(err, errlen, "value longer than %llu bytes",
 			    (unsigned long long)d->max);
@@ -153,27 +169,82 @@ cfg_assign(struct cfg *c, size_t i, const char *value, char *err,
 	return 0;
 }
 
+/* Copies the leading name-like characters of s (a key) into out. */
+static void
+cfg_word(const char *s, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (n + 1 < outlen && (isalnum((unsigned char)s[n]) ||
+	    s[n] == '_' || s[n] == '-' || s[n] == '.')) {
+		out[n] = s[n];
+		n++;
+	}
+	out[n] = '\0';
+}
+
 static char *
 cfg_reader(char *str, int num, void *stream)
 {
 	struct cfg_parse *cp = stream;
-	char *r;
+	char key[64], *p, *end;
 	size_t len;
+	int ch;
 
 	if (cp->failed)
 		return NULL;
-	r = fgets(str, num, cp->fp);
-	if (r == NULL)
+	if (fgets(str, num, cp->fp) == NULL)
 		return NULL;
 	cp->line++;
 	len = strlen(str);
-	if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(cp->fp)) {
-		snprintf(cp->err, cp->errlen, "%s:%d: line longer than %d bytes",
-		    cp->path, cp->line, num - 2);
-		cp->failed = 1;
-		return NULL;
+	p = str;
+	if (cp->line == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;		/* UTF-8 byte order mark */
+	while (isspace((unsigned char)*p))
+		p++;
+	if (len == (size_t)num - 1 && str[len - 1] != '\n' &&
+	    (ch = getc(cp->fp)) != EOF && ch != '\n') {
+		/* Neither the end of the file nor of the line: too long. */
+		cfg_word(p, key, sizeof(key));
+		if (key[0] != '\0')
+			snprintf(cp->err, cp->errlen, "%s:%d: [%s] %s: line "
+			    "longer than %d bytes", cp->path, cp->line,
+			    cp->section, key, num - 1);
+		else
+			snprintf(cp->err, cp->errlen, "%s:%d: line longer than "
+			    "%d bytes", cp->path, cp->line, num - 1);
+		goto fail;
 	}
-	return r;
+	if (*p == '[') {
+		if ((end = strchr(p, ']')) == NULL) {
+			snprintf(cp->err, cp->errlen, "%s:%d: syntax error: "
+			    "section header without ']'", cp->path, cp->line);
+			goto fail;
+		}
+		*end = '\0';
+		if (!cfg_section_known(p + 1)) {
+			snprintf(cp->err, cp->errlen, "%s:%d: unknown section "
+			    "[%s]", cp->path, cp->line, p + 1);
+			goto fail;
+		}
+		sa_strlcpy(cp->section, p + 1, sizeof(cp->section));
+		*end = ']';
+	} else if (*p != '\0' && *p != ';' && *p != '#' &&
+	    strpbrk(p, "=:") == NULL) {
+		/* inih's rule too, caught here to name the first word. */
+		cfg_word(p, key, sizeof(key));
+		snprintf(cp->err, cp->errlen, "%s:%d: [%s] %s: syntax error: "
+		    "expected key = value", cp->path, cp->line, cp->section,
+		    key);
+		goto fail;
+	}
+	if (p != str)
+		memmove(str, p, strlen(p) + 1);
+	return str;
+fail:
+	cp->failed = 1;
+	cp->fail_line = cp->line;
+	return NULL;
 }
 
 static int
@@ -187,21 +258,25 @@ cfg_handler(void *user, const char *section, const char *name,
 	if (cp->failed)
 		return 0;
 	if (!cfg_section_known(section)) {
-		snprintf(cp->err, cp->errlen, "%s:%d: unknown section [%s]",
-		    cp->path, cp->line, section);
+		/* A key before any [section] header. */
+		snprintf(cp->err, cp->errlen, "%s:%d: [%s] %s: key outside a "
+		    "known section", cp->path, cp->line, section, name);
 		cp->failed = 1;
+		cp->fail_line = cp->line;
 		return 0;
 	}
 	if ((i = cfg_find(section, name)) < 0) {
 		snprintf(cp->err, cp->errlen, "%s:%d: [%s] %s: unknown key",
 		    cp->path, cp->line, section, name);
 		cp->failed = 1;
+		cp->fail_line = cp->line;
 		return 0;
 	}
 	if (cfg_assign(cp->cfg, (size_t)i, value, why, sizeof(why)) != 0) {
 		snprintf(cp->err, cp->errlen, "%s:%d: [%s] %s: %s",
 		    cp->path, cp->line, section, name, why);
 		cp->failed = 1;
+		cp->fail_line = cp->line;
 		return 0;
 	}
 	return 1;
@@ -229,7 +304,9 @@ cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 		cp.failed = 1;
 	}
 	fclose(cp.fp);
-	if (cp.failed)
+	/* inih goes on after a syntax error, so a later error of ours may
+	 * have stopped it; rc is the first error's line. Report that one. */
+	if (cp.failed && (rc <= 0 || rc >= cp.fail_line))
 		return -EINVAL;
 	if (rc != 0) {
 		snprintf(err, errlen, "%s:%d: syntax error (expected [section] "

@@ -49,17 +49,63 @@ put_u64(struct jbuf *b, uint64_t v)
 	put(b, tmp, fmt_u64(v, tmp));
 }
 
+/*
+ * Length of the valid UTF-8 sequence at s (RFC 3629: shortest form, no
+ * surrogates, nothing above U+10FFFF), or 0 if there is none. s is
+ * NUL-terminated; a NUL fails the continuation test before the next byte
+ * is read.
+ */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f))
+			return 0;	/* overlong, or a surrogate */
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
+			return 0;	/* overlong, or above U+10FFFF */
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Writes str as a JSON string. The text may come from packets, so it is
+ * cut at SESS_JSON_STR_MAX bytes on a character boundary, and a byte that
+ * starts no valid UTF-8 sequence is written as U+FFFD: strict parsers
+ * reject a line that is not UTF-8.
+ */
 static void
-put_str(struct jbuf *b, const char *s)
+put_str(struct jbuf *b, const char *str)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = 0, l, adv;
 
 	PUTLIT(b, "\"");
-	for (; *s != '\0' && n < SESS_JSON_STR_MAX; s++, n++) {
-		unsigned char ch = (unsigned char)*s;
+	for (; *s != '\0'; s += adv, n += adv) {
+		unsigned char ch = *s;
 
-		if (ch == '"' || ch == '\\') {
+		l = utf8_len(s);
+		adv = l != 0 ? l : 1;
+		if (n + adv > SESS_JSON_STR_MAX)
+			break;
+		if (l == 0)
+			PUTLIT(b, "\\ufffd");
+		else if (ch == '"' || ch == '\\') {
 			char e[2] = { '\\', (char)ch };
 
 			put(b, e, 2);
@@ -69,7 +115,7 @@ put_str(struct jbuf *b, const char *s)
 
 			put(b, e, 6);
 		} else
-			put(b, (const char *)&ch, 1);
+			put(b, (const char *)s, l);
 	}
 	PUTLIT(b, "\"");
 }

@@ -12,15 +12,24 @@
 
 #include "sess_table.h"
 
-/* Longest object sess_json_format can write, given bounded strings. */
-#define SESS_JSON_MAX	2048
-/* Longest agent, user or target string accepted; longer ones are cut. */
+/*
+ * Longest agent, user or target string accepted, in bytes; longer ones
+ * are cut, never inside a UTF-8 sequence.
+ */
 #define SESS_JSON_STR_MAX	255
+/*
+ * Longest object sess_json_format can write, with its NUL: under 1 KiB
+ * of names, numbers and addresses, plus the three strings each escaped
+ * at worst to six bytes per input byte ("\u0001") and quoted.
+ */
+#define SESS_JSON_MAX	(1024 + 3 * (2 + 6 * SESS_JSON_STR_MAX))
 
 /*
  * Writes rec as a JSON object (no newline) into buf of size len (at least
- * SESS_JSON_MAX). agent borrowed; user NULL means the client IP; target
- * NULL prints null. Returns the length written.
+ * SESS_JSON_MAX; a smaller buffer gets a cut, NUL-terminated object).
+ * agent, user and target borrowed; user NULL means the client IP; target
+ * NULL prints null. Strings are escaped per RFC 8259 and bytes that are
+ * not valid UTF-8 become U+FFFD. Returns the length written.
  */
 size_t	sess_json_format(const struct sess_rec *rec, const char *agent,
 	    const char *user, const char *target, char *buf, size_t len);

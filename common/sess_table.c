@@ -402,6 +402,18 @@ natural_reason(const struct sess *s)
 	return SESS_CLOSE_IDLE;
 }
 
+/*
+ * Whether the session's timeout has passed at the table's clock. The
+ * sweep runs about once a second and stops at the first list head still
+ * in time, so a session can be past its timeout and still in the table;
+ * eviction and close_all ask this to report how it really ended.
+ */
+static int
+timed_out(const struct sess_table *t, const struct sess *s)
+{
+	return s->last_ns + t->timeout[s->cls] <= t->now;
+}
+
 static void
 close_sess(struct sess_table *t, uint32_t i, enum sess_close reason)
 {
@@ -456,8 +468,10 @@ evict_one(struct sess_table *t)
 		    S(t, h)->last_ns < S(t, best)->last_ns))
 			best = h;
 	}
+	/* One already past its timeout was not pushed out: it idled out. */
 	if (best != NIL)
-		close_sess(t, best, SESS_CLOSE_EVICTED);
+		close_sess(t, best, timed_out(t, S(t, best)) ?
+		    natural_reason(S(t, best)) : SESS_CLOSE_EVICTED);
 }
 
 void
@@ -501,9 +515,11 @@ sess_table_close_all(struct sess_table *t, enum sess_close reason)
 		if (best == NIL)
 			break;
 		/* A TCP session already finished by FIN or RST keeps that
-		 * reason; the request only names how the rest ended. */
-		close_sess(t, best, S(t, best)->cls == CLS_TCP_CLOSING ?
-		    natural_reason(S(t, best)) : reason);
+		 * reason, and one past its timeout had idled out; the
+		 * request only names how the rest ended. */
+		close_sess(t, best, S(t, best)->cls == CLS_TCP_CLOSING ||
+		    timed_out(t, S(t, best)) ? natural_reason(S(t, best)) :
+		    reason);
 	}
 }
 

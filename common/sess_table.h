@@ -105,14 +105,23 @@ void	sess_table_destroy(struct sess_table *);
 /*
  * Applies one observation (borrowed). May close sessions first: the one
  * it hits if that one has idled out or is reused, the least recently
- * active one if the table is full, and any whose timeout has passed.
+ * active one if the table is full (evicted, or idle_timeout if its
+ * timeout had already passed), and any whose timeout has passed.
  */
 void	sess_table_observe(struct sess_table *, const struct sess_obs *obs);
-/* Closes every session idle past its timeout at time now_ns. */
+/*
+ * Closes sessions idle past their timeout at time now_ns (or the latest
+ * packet time seen, if later). The recency lists are ordered to about a
+ * second, so a session may outlive its timeout here by up to that much
+ * (more if packet times went backwards); a packet for it, eviction and
+ * close_all still report it as idle_timeout with its exact end time.
+ */
 void	sess_table_expire(struct sess_table *, uint64_t now_ns);
 /*
- * Closes every session with the given reason (shutdown, capture_end);
- * TCP sessions already ended by FIN or RST keep fin or rst.
+ * Closes every session with the given reason (shutdown, capture_end),
+ * least recently active first; TCP sessions already ended by FIN or RST
+ * keep fin or rst, and sessions past their timeout at the latest packet
+ * time keep idle_timeout.
  */
 void	sess_table_close_all(struct sess_table *, enum sess_close reason);
 
