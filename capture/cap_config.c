@@ -81,5 +81,6 @@ cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
 	c->user = cfg_str(cfg, "capture", "user");
 	c->chroot_dir = cfg_str(cfg, "capture", "chroot");
 	c->stats_interval_ns = cfg_u64(cfg, "capture", "stats_interval") * NS;
+	c->pipe_slots = (uint32_t)cfg_u64(cfg, "capture", "pipe_slots");
 	return 0;
 }

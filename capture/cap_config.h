@@ -20,6 +20,7 @@ struct cap_config {
 	const char		*user;
 	const char		*chroot_dir;
 	uint64_t		 stats_interval_ns;
+	uint32_t		 pipe_slots;
 };
 
 /*

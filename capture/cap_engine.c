@@ -19,6 +19,9 @@ struct cap_engine {
 	uint64_t		 frag_held;	/* later fragments stashed */
 	uint64_t		 frag_flushed;	/* ... and later attributed */
 	struct cap_engine_stats	 stats;
+	struct sess_obs		 pend[SESS_TABLE_BATCH];	/* not applied yet */
+	uint32_t		 pend_hash[SESS_TABLE_BATCH];
+	size_t			 npend;
 };
 
 struct cap_engine *
@@ -51,25 +54,34 @@ cap_engine_destroy(struct cap_engine *e)
 	free(e);
 }
 
+_Static_assert(sizeof(struct cap_pkt) == 64, "cap_pkt is one cache line");
+
+static void
+fill_obs(struct sess_obs *o, const struct decoded *d, uint64_t ts,
+    uint32_t packets, uint64_t ip_bytes, uint64_t payload)
+{
+	o->ts_ns = ts;
+	o->af = d->af;
+	o->proto = d->proto;
+	o->tcp_flags = d->tcp_flags;
+	o->agent = 0;
+	o->sport = d->sport;
+	o->dport = d->dport;
+	o->tcp_seq = d->tcp_seq;
+	o->packets = packets;
+	o->bytes = payload;
+	o->wire_bytes = ip_bytes;
+	memcpy(o->src, d->src, 16);
+	memcpy(o->dst, d->dst, 16);
+}
+
 static void
 observe(struct cap_engine *e, const struct decoded *d, uint64_t ts,
     uint32_t packets, uint64_t ip_bytes, uint64_t payload)
 {
 	struct sess_obs o;
 
-	o.ts_ns = ts;
-	o.af = d->af;
-	o.proto = d->proto;
-	o.tcp_flags = d->tcp_flags;
-	o.agent = 0;
-	o.sport = d->sport;
-	o.dport = d->dport;
-	o.tcp_seq = d->tcp_seq;
-	o.packets = packets;
-	o.bytes = payload;
-	o.wire_bytes = ip_bytes;
-	memcpy(o.src, d->src, 16);
-	memcpy(o.dst, d->dst, 16);
+	fill_obs(&o, d, ts, packets, ip_bytes, payload);
 	sess_table_observe(e->st, &o);
 	e->stats.observed += packets;
 }
@@ -83,26 +95,69 @@ frag_sweep(struct cap_engine *e, uint64_t now)
 	e->next_frag_sweep = now + e->frag_timeout_ns / 4 + 1;
 }
 
-void
-cap_engine_packet(struct cap_engine *e, uint64_t ts, const uint8_t *pkt,
-    uint32_t caplen, uint32_t wirelen)
+int
+cap_engine_decode(int dlt, uint64_t ts, const uint8_t *frame,
+    uint32_t caplen, uint32_t wirelen, struct cap_pkt *out,
+    struct cap_engine_stats *st)
+{
+	enum decode_reason why;
+	struct decoded d;
+
+	st->packets++;
+	st->wire_bytes += wirelen;
+	if (decode_packet(dlt, frame, caplen, wirelen, &d, &why) != DEC_OK) {
+		st->reasons[why]++;
+		return 0;
+	}
+	out->ts_ns = ts;
+	memcpy(out->src, d.src, 16);
+	memcpy(out->dst, d.dst, 16);
+	out->sport = d.sport;
+	out->dport = d.dport;
+	out->af = d.af;
+	out->proto = d.proto;
+	out->tcp_flags = d.tcp_flags;
+	out->frag = d.frag;
+	out->ip_bytes = d.ip_bytes;
+	if (d.frag == DEC_FRAG_NONE) {
+		out->payload = d.payload;
+		out->tcp_seq = d.tcp_seq;
+		out->hash = sess_table_flow_hash(d.af, d.proto, 0, d.src,
+		    d.sport, d.dst, d.dport);
+	} else {
+		out->payload = d.frag == DEC_FRAG_LATER ? d.frag_data :
+		    d.payload;
+		out->frag_id = d.frag_id;
+		out->hash = 0;
+	}
+	return 1;
+}
+
+/* A fragment: attribute it through the fragment table. */
+static void
+apply_frag(struct cap_engine *e, const struct cap_pkt *p)
 {
 	struct decoded d;
 	struct frag_pending pend;
-	enum decode_reason why;
+	uint64_t ts = p->ts_ns;
 
-	e->stats.packets++;
-	e->stats.wire_bytes += wirelen;
-	if (decode_packet(e->dlt, pkt, caplen, wirelen, &d, &why) != DEC_OK) {
-		e->stats.reasons[why]++;
-		return;
-	}
-	switch (d.frag) {
-	case DEC_FRAG_NONE:
-		observe(e, &d, ts, 1, d.ip_bytes, d.payload);
-		return;
-	case DEC_FRAG_FIRST:
-		frag_sweep(e, ts);
+	memset(&d, 0, sizeof(d));
+	memcpy(d.src, p->src, 16);
+	memcpy(d.dst, p->dst, 16);
+	d.sport = p->sport;
+	d.dport = p->dport;
+	d.af = p->af;
+	d.proto = p->proto;
+	d.tcp_flags = p->tcp_flags;
+	d.frag = p->frag;
+	d.ip_bytes = p->ip_bytes;
+	d.payload = p->payload;
+	d.frag_data = p->frag == DEC_FRAG_LATER ? p->payload : 0;
+	d.tcp_seq = 0;
+	d.frag_id = p->frag_id;
+
+	frag_sweep(e, ts);
+	if (d.frag == DEC_FRAG_FIRST) {
 		if (frag_table_first(e->ft, &d, ts, &pend) != 0)
 			e->stats.reasons[DR_FRAG_FULL]++;
 		observe(e, &d, ts, 1, d.ip_bytes, d.payload);
@@ -113,20 +168,90 @@ cap_engine_packet(struct cap_engine *e, uint64_t ts, const uint8_t *pkt,
 			observe(e, &d, ts, pend.packets, pend.ip_bytes,
 			    pend.payload);
 		}
-		return;
-	case DEC_FRAG_LATER:
-		frag_sweep(e, ts);
-		if (frag_table_later(e->ft, &d, ts))
-			observe(e, &d, ts, 1, d.ip_bytes, d.payload);
-		else
-			e->frag_held++;
+	} else if (frag_table_later(e->ft, &d, ts))
+		observe(e, &d, ts, 1, d.ip_bytes, d.payload);
+	else
+		e->frag_held++;
+}
+
+void
+cap_engine_flush(struct cap_engine *e)
+{
+	sess_table_observe_batch_hashed(e->st, e->pend, e->pend_hash,
+	    e->npend);
+	e->stats.observed += e->npend;
+	e->npend = 0;
+}
+
+void
+cap_engine_push(struct cap_engine *e, const struct cap_pkt *p)
+{
+	struct sess_obs *o;
+
+	if (p->frag != DEC_FRAG_NONE) {
+		/* Keep order: what came before the fragment goes first. */
+		cap_engine_flush(e);
+		apply_frag(e, p);
 		return;
 	}
+	e->pend_hash[e->npend] = p->hash;
+	o = &e->pend[e->npend++];
+	o->ts_ns = p->ts_ns;
+	o->af = p->af;
+	o->proto = p->proto;
+	o->tcp_flags = p->tcp_flags;
+	o->agent = 0;
+	o->sport = p->sport;
+	o->dport = p->dport;
+	o->tcp_seq = p->tcp_seq;
+	o->packets = 1;
+	o->bytes = p->payload;
+	o->wire_bytes = p->ip_bytes;
+	memcpy(o->src, p->src, 16);
+	memcpy(o->dst, p->dst, 16);
+	if (e->npend == SESS_TABLE_BATCH)
+		cap_engine_flush(e);
+}
+
+void
+cap_engine_apply(struct cap_engine *e, const struct cap_pkt *pkts, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		cap_engine_push(e, &pkts[i]);
+	cap_engine_flush(e);
+}
+
+void
+cap_engine_packet(struct cap_engine *e, uint64_t ts, const uint8_t *pkt,
+    uint32_t caplen, uint32_t wirelen)
+{
+	struct cap_pkt p;
+
+	if (cap_engine_decode(e->dlt, ts, pkt, caplen, wirelen, &p,
+	    &e->stats))
+		cap_engine_apply(e, &p, 1);
+}
+
+void
+cap_engine_stats_add(struct cap_engine_stats *dst,
+    const struct cap_engine_stats *src)
+{
+	int i;
+
+	dst->packets += src->packets;
+	dst->wire_bytes += src->wire_bytes;
+	dst->observed += src->observed;
+	dst->frag_waiting += src->frag_waiting;
+	for (i = 0; i < DR_MAX; i++)
+		dst->reasons[i] += src->reasons[i];
 }
 
 void
 cap_engine_tick(struct cap_engine *e, uint64_t now)
 {
+	cap_engine_flush(e);
 	frag_sweep(e, now);
 	sess_table_expire(e->st, now);
 }
@@ -134,6 +259,7 @@ cap_engine_tick(struct cap_engine *e, uint64_t now)
 void
 cap_engine_finish(struct cap_engine *e, enum sess_close reason)
 {
+	cap_engine_flush(e);
 	(void)frag_table_expire(e->ft, UINT64_MAX);
 	sess_table_close_all(e->st, reason);
 }

@@ -113,11 +113,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_init("sessacct-capture", 1, cl.verbosity + LOG_LVL_INFO);
-	if ((ctx = cap_ctx_create(&conf, &opts)) == NULL ||
+	if ((ctx = cap_ctx_create(&conf, &opts, &rc)) == NULL ||
 	    cap_ctx_start(ctx) != 0) {
 		cap_ctx_destroy(ctx);
 		cfg_destroy(cfg);
-		return 1;
+		return ctx == NULL ? rc : 1;
 	}
 	rc = cap_run(ctx);
 	cap_ctx_destroy(ctx);

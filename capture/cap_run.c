@@ -1,9 +1,14 @@
 /*
- * cap_run: offline and live capture loops. Closed sessions are printed as
- * JSON lines through a large stdout buffer (offline) or line by line
- * (live). Signals only set a flag and break the pcap loop.
+ * cap_run: offline and live capture. Two threads: this one reads frames
+ * with libpcap and decodes them into a cap_pipe; the engine thread applies
+ * them to the session table and prints closed sessions as JSON lines,
+ * through a large stdout buffer (offline) or line by line (live). Every
+ * event the engine sees (packets, clock ticks, stats, the end) travels
+ * through the pipe, so its order is the capture's. Signals only set a
+ * flag and break the pcap loop.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,20 +18,31 @@
 #include "../common/log.h"
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
+#include "cap_pipe.h"
 #include "cap_priv.h"
 #include "cap_run.h"
 
 #define OUTBUF_SIZE	(1 << 20)
+#define PEEK_MAX	256
 
 struct cap_ctx {
 	const struct cap_config	*conf;
 	const struct cap_opts	*opts;
 	struct cap_source	*src;
-	struct cap_engine	*eng;
+	struct cap_engine	*eng;		/* engine thread only */
+	struct cap_pipe		*pipe;
+	int			 dlt;
 	char			*outbuf;
 	int			 live;
 	uint64_t		 sessions_printed;
 	int			 write_failed;
+	FILE			*stats_fp;	/* --stats-json=FILE, or NULL */
+	pthread_t		 thread;
+	int			 thread_started;
+	/* Capture-thread counters; a copy goes to the engine for reports. */
+	struct cap_engine_stats	 rd;
+	pthread_mutex_t		 snap_mu;
+	struct cap_engine_stats	 rd_snap;
 };
 
 static volatile sig_atomic_t cap_quit;
@@ -60,21 +76,75 @@ on_close(void *arg, const struct sess_rec *rec)
 	c->sessions_printed++;
 }
 
+/* Capture thread: decode straight into the next pipe slot. */
 static void
 on_frame(void *arg, uint64_t ts, const uint8_t *pkt, uint32_t caplen,
     uint32_t wirelen)
 {
 	struct cap_ctx *c = arg;
+	struct cap_rec *r = cap_pipe_reserve(c->pipe);
 
-	cap_engine_packet(c->eng, ts, pkt, caplen, wirelen);
+	if (cap_engine_decode(c->dlt, ts, pkt, caplen, wirelen, &r->pkt,
+	    &c->rd))
+		cap_pipe_commit(c->pipe);
+}
+
+static void
+send_rec(struct cap_ctx *c, enum cap_rec_type type, uint64_t ts)
+{
+	struct cap_rec *r = cap_pipe_reserve(c->pipe);
+
+	r->pkt.af = 0;
+	r->pkt.proto = (uint8_t)type;
+	r->pkt.ts_ns = ts;
+	cap_pipe_commit(c->pipe);
+	cap_pipe_flush(c->pipe);
+}
+
+static void report(struct cap_ctx *, FILE *, int);
+
+/* Engine thread: everything after decoding. */
+static void *
+engine_main(void *arg)
+{
+	struct cap_ctx *c = arg;
+	struct cap_rec *recs;
+	size_t n, i;
+	int done = 0;
+
+	while (!done) {
+		n = cap_pipe_peek(c->pipe, &recs, PEEK_MAX);
+		for (i = 0; i < n; i++) {
+			switch (cap_rec_type(&recs[i])) {
+			case CAP_REC_PKT:
+				cap_engine_push(c->eng, &recs[i].pkt);
+				break;
+			case CAP_REC_TICK:
+				cap_engine_tick(c->eng, recs[i].pkt.ts_ns);
+				break;
+			case CAP_REC_STATS:
+				cap_engine_flush(c->eng);
+				report(c, stderr, 0);
+				break;
+			case CAP_REC_END:
+				done = 1;
+				break;
+			}
+		}
+		cap_pipe_release(c->pipe, n);
+	}
+	cap_engine_flush(c->eng);
+	return NULL;
 }
 
 struct cap_ctx *
-cap_ctx_create(const struct cap_config *conf, const struct cap_opts *opts)
+cap_ctx_create(const struct cap_config *conf, const struct cap_opts *opts,
+    int *exit_code)
 {
 	struct cap_ctx *c = xcalloc(1, sizeof(*c));
 	struct cap_source_cfg scfg = conf->src;
 	char err[512];
+	int rc;
 
 	c->conf = conf;
 	c->opts = opts;
@@ -84,8 +154,19 @@ cap_ctx_create(const struct cap_config *conf, const struct cap_opts *opts)
 	} else
 		scfg.file = NULL;
 	c->live = scfg.file == NULL;
-	if ((c->src = cap_source_open(&scfg, err, sizeof(err))) == NULL) {
+	*exit_code = 1;
+	if ((c->src = cap_source_open(&scfg, err, sizeof(err), &rc)) == NULL) {
 		log_warnx("cannot open capture: %s", err);
+		if (rc == -EINVAL)
+			*exit_code = 2;
+		free(c);
+		return NULL;
+	}
+	/* Like tcpdump -w: open output before privileges go. */
+	if (opts->stats_path != NULL &&
+	    (c->stats_fp = fopen(opts->stats_path, "w")) == NULL) {
+		log_warn("%s", opts->stats_path);
+		cap_source_close(c->src);
 		free(c);
 		return NULL;
 	}
@@ -104,11 +185,13 @@ cap_ctx_start(struct cap_ctx *c)
 		log_warnx("%s", err);
 		return -1;
 	}
-	ecfg.dlt = cap_source_dlt(c->src);
+	ecfg.dlt = c->dlt = cap_source_dlt(c->src);
 	if ((c->eng = cap_engine_create(&ecfg, on_close, c)) == NULL) {
 		log_warnx("link type %d is not supported", ecfg.dlt);
 		return -1;
 	}
+	c->pipe = cap_pipe_create(c->conf->pipe_slots);
+	pthread_mutex_init(&c->snap_mu, NULL);
 	if (!c->live) {
 		c->outbuf = xmalloc(OUTBUF_SIZE);
 		setvbuf(stdout, c->outbuf, _IOFBF, OUTBUF_SIZE);
@@ -142,6 +225,9 @@ report(struct cap_ctx *c, FILE *fp, int json)
 	int i, first = 1;
 
 	cap_engine_get_stats(c->eng, &es);
+	pthread_mutex_lock(&c->snap_mu);
+	cap_engine_stats_add(&es, &c->rd_snap);
+	pthread_mutex_unlock(&c->snap_mu);
 	cap_source_get_stats(c->src, &ss);
 	sess_table_get_stats(cap_engine_sessions(c->eng), &st);
 	for (i = 1; i < DR_MAX; i++) {
@@ -206,10 +292,15 @@ int
 cap_run(struct cap_ctx *c)
 {
 	char err[512];
-	uint64_t next_report = 0, now;
+	uint64_t next_report = 0, now, t0 = wall_ns();
 	int n, rc = 0;
 	FILE *sfp;
 
+	if (pthread_create(&c->thread, NULL, engine_main, c) != 0) {
+		log_warnx("cannot start the engine thread");
+		return 1;
+	}
+	c->thread_started = 1;
 	while (!cap_quit) {
 		n = cap_source_dispatch(c->src, c->live ? -1 : 4096, on_frame,
 		    c, err, sizeof(err));
@@ -220,6 +311,7 @@ cap_run(struct cap_ctx *c)
 			rc = 1;
 			break;
 		}
+		cap_pipe_flush(c->pipe);
 		if (!c->live) {
 			if (n == 0)
 				break;
@@ -228,29 +320,40 @@ cap_run(struct cap_ctx *c)
 		/* Live: packet time and wall clock agree, so idle sessions
 		 * expire by the clock when the link is quiet. */
 		now = wall_ns();
-		cap_engine_tick(c->eng, now);
+		send_rec(c, CAP_REC_TICK, now);
 		if (c->conf->stats_interval_ns > 0 && now >= next_report) {
-			if (next_report != 0)
-				report(c, stderr, 0);
+			if (next_report != 0) {
+				pthread_mutex_lock(&c->snap_mu);
+				c->rd_snap = c->rd;
+				pthread_mutex_unlock(&c->snap_mu);
+				send_rec(c, CAP_REC_STATS, now);
+			}
 			next_report = now + c->conf->stats_interval_ns;
 		}
 	}
+	log_debug("capture loop done after %.3f s", (wall_ns() - t0) / 1e9);
+	send_rec(c, CAP_REC_END, 0);
+	pthread_join(c->thread, NULL);
+	c->thread_started = 0;
+	log_debug("engine done after %.3f s", (wall_ns() - t0) / 1e9);
+	/* The engine thread is done: its state is ours now. */
+	c->rd_snap = c->rd;
 	cap_engine_finish(c->eng, c->live || cap_quit ? SESS_CLOSE_SHUTDOWN :
 	    SESS_CLOSE_CAPTURE_END);
+	log_debug("open sessions closed after %.3f s", (wall_ns() - t0) / 1e9);
 	if (fflush(stdout) != 0 || c->write_failed) {
 		log_warnx("writing sessions to standard output failed");
 		rc = 1;
 	}
-	sfp = stderr;
-	if (c->opts->stats_path != NULL &&
-	    (sfp = fopen(c->opts->stats_path, "w")) == NULL) {
-		log_warn("%s", c->opts->stats_path);
-		sfp = stderr;
-		rc = 1;
-	}
+	sfp = c->stats_fp != NULL ? c->stats_fp : stderr;
 	report(c, sfp, c->opts->stats_json);
-	if (sfp != stderr)
-		fclose(sfp);
+	if (c->stats_fp != NULL) {
+		if (fclose(c->stats_fp) != 0) {
+			log_warn("%s", c->opts->stats_path);
+			rc = 1;
+		}
+		c->stats_fp = NULL;
+	}
 	return rc;
 }
 
@@ -260,7 +363,16 @@ cap_ctx_destroy(struct cap_ctx *c)
 	if (c == NULL)
 		return;
 	cap_signal_src = NULL;
+	if (c->thread_started) {
+		send_rec(c, CAP_REC_END, 0);
+		pthread_join(c->thread, NULL);
+	}
+	if (c->pipe != NULL)
+		pthread_mutex_destroy(&c->snap_mu);
+	cap_pipe_destroy(c->pipe);
 	cap_engine_destroy(c->eng);
+	if (c->stats_fp != NULL)
+		fclose(c->stats_fp);
 	cap_source_close(c->src);
 	if (c->outbuf != NULL) {
 		/* stdout uses outbuf: close it before the buffer goes. */

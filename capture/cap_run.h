@@ -21,10 +21,13 @@ struct cap_opts {
 
 struct cap_ctx;
 
-/* Opens the capture (privileged step). conf/opts borrowed for the ctx's
- * lifetime. NULL on failure, with the reason logged. */
+/*
+ * Opens the capture and the stats file (the privileged step). conf/opts
+ * borrowed for the ctx's lifetime. NULL on failure, with the reason logged
+ * and *exit_code set: 2 for a usage error (bad filter), else 1.
+ */
 struct cap_ctx	*cap_ctx_create(const struct cap_config *conf,
-		    const struct cap_opts *opts);
+		    const struct cap_opts *opts, int *exit_code);
 /* Drops privileges and builds the engine. 0 or -1 (logged). */
 int		 cap_ctx_start(struct cap_ctx *);
 /* Runs until end of file or a signal. Returns the process exit code. */

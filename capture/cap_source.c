@@ -3,11 +3,23 @@
  * pcap_create/pcap_activate without immediate mode, so that on Linux
  * libpcap picks TPACKET_V3 and the kernel fills whole blocks; a block
  * timeout bounds the latency. Timestamps are asked for in nanoseconds.
+ *
+ * Classic pcap files (the four standard magic numbers) are read from a
+ * read-only mapping instead of through libpcap's per-packet fread copy:
+ * records are walked in place, each length checked against the file and
+ * the snapshot length before use, and the BPF filter still runs through
+ * libpcap (pcap_offline_filter on a dead handle). pcapng, pipes and any
+ * other format go through libpcap.
  */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <pcap/pcap.h>
 
@@ -15,13 +27,155 @@
 #include "../common/xmalloc.h"
 #include "cap_source.h"
 
+/* Largest record we accept, as libpcap's per-link-type maximum. */
+#define MAP_MAX_CAPLEN	262144
+
 struct cap_source {
-	pcap_t		*pcap;
+	pcap_t		*pcap;		/* libpcap, or a dead handle for BPF */
 	int		 is_file;
 	int		 nano;
 	cap_source_cb	 cb;
 	void		*arg;
+	/* Mapped classic pcap file. */
+	const uint8_t	*map;
+	size_t		 map_len;
+	size_t		 map_off;	/* next record */
+	int		 map_swap;	/* written on the other endianness */
+	int		 map_dlt;
+	uint32_t	 map_snaplen;
+	struct bpf_program prog;
+	int		 has_prog;
+	volatile int	 brk;
 };
+
+static uint32_t
+rd32(const uint8_t *p, int swap)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+/*
+ * Classic pcap global header (24 bytes):
+ *   magic(4) | version major(2) minor(2) | thiszone(4) | sigfigs(4)
+ *   snaplen(4) | linktype(4: low 16 bits type, high bits FCS info)
+ * Returns 1 if mapped, 0 if not a classic pcap (use libpcap), -1 on error.
+ */
+static int
+map_open(struct cap_source *s, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	uint32_t magic;
+	void *m;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 24) {
+		close(fd);
+		return 0;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return 0;
+	s->map = m;
+	s->map_len = (size_t)st.st_size;
+	memcpy(&magic, s->map, 4);
+	switch (magic) {
+	case 0xa1b2c3d4:
+		break;
+	case 0xa1b23c4d:
+		s->nano = 1;
+		break;
+	case 0xd4c3b2a1:
+		s->map_swap = 1;
+		break;
+	case 0x4d3cb2a1:
+		s->map_swap = 1;
+		s->nano = 1;
+		break;
+	default:
+		munmap(m, s->map_len);
+		s->map = NULL;
+		return 0;
+	}
+	if ((rd32(s->map + 4, s->map_swap) & 0xffff) != 2) {
+		/* Only version 2.x is the format below. */
+		munmap(m, s->map_len);
+		s->map = NULL;
+		s->nano = 0;
+		s->map_swap = 0;
+		return 0;
+	}
+	s->map_snaplen = rd32(s->map + 16, s->map_swap);
+	s->map_dlt = (int)(rd32(s->map + 20, s->map_swap) & 0xffff);
+	s->map_off = 24;
+	(void)madvise(m, s->map_len, MADV_SEQUENTIAL | MADV_WILLNEED);
+	return 1;
+}
+
+/*
+ * Record header (16 bytes): ts_sec(4) | ts_usec or ts_nsec(4) |
+ * incl_len(4) | orig_len(4), then incl_len bytes.
+ */
+static int
+map_dispatch(struct cap_source *s, int max, char *err, size_t errlen)
+{
+	struct pcap_pkthdr h;
+	int n = 0;
+
+	while (n < max && s->map_off < s->map_len) {
+		const uint8_t *r = s->map + s->map_off;
+		size_t left = s->map_len - s->map_off;
+		uint32_t sec, frac, incl, orig;
+		uint64_t ts;
+
+		if (s->brk) {
+			s->brk = 0;
+			return -EINTR;
+		}
+		if (left < 16) {
+			snprintf(err, errlen, "truncated dump file; tried to "
+			    "read 16 header bytes, only got %zu", left);
+			return -EIO;
+		}
+		sec = rd32(r, s->map_swap);
+		frac = rd32(r + 4, s->map_swap);
+		incl = rd32(r + 8, s->map_swap);
+		orig = rd32(r + 12, s->map_swap);
+		if (incl > MAP_MAX_CAPLEN) {
+			snprintf(err, errlen, "invalid packet capture length "
+			    "%u, bigger than the maximum of %u", incl,
+			    MAP_MAX_CAPLEN);
+			return -EIO;
+		}
+		if (incl > left - 16) {
+			snprintf(err, errlen, "truncated dump file; tried to "
+			    "read %u captured bytes, only got %zu", incl,
+			    left - 16);
+			return -EIO;
+		}
+		s->map_off += 16 + (size_t)incl;
+		if (s->has_prog) {
+			h.ts.tv_sec = sec;
+			h.ts.tv_usec = frac;
+			h.caplen = incl;
+			h.len = orig;
+			if (pcap_offline_filter(&s->prog, &h, r + 16) == 0)
+				continue;
+		}
+		ts = (uint64_t)sec * 1000000000ULL +
+		    (uint64_t)frac * (s->nano ? 1 : 1000);
+		s->cb(s->arg, ts, r + 16, incl, orig);
+		n++;
+	}
+	return n;
+}
 
 static int
 set_filter(struct cap_source *s, const char *filter, char *err, size_t errlen)
@@ -30,6 +184,17 @@ set_filter(struct cap_source *s, const char *filter, char *err, size_t errlen)
 
 	if (filter == NULL || filter[0] == '\0')
 		return 0;
+	if (s->map != NULL) {
+		/* Mapped file: compile for its link type, filter per record. */
+		if (pcap_compile(s->pcap, &s->prog, filter, 1,
+		    PCAP_NETMASK_UNKNOWN) != 0) {
+			snprintf(err, errlen, "filter '%s': %s", filter,
+			    pcap_geterr(s->pcap));
+			return -EINVAL;
+		}
+		s->has_prog = 1;
+		return 0;
+	}
 	if (pcap_compile(s->pcap, &prog, filter, 1,
 	    PCAP_NETMASK_UNKNOWN) != 0) {
 		snprintf(err, errlen, "filter '%s': %s", filter,
@@ -80,26 +245,44 @@ open_live(const struct cap_source_cfg *cfg, char *err, size_t errlen)
 }
 
 struct cap_source *
-cap_source_open(const struct cap_source_cfg *cfg, char *err, size_t errlen)
+cap_source_open(const struct cap_source_cfg *cfg, char *err, size_t errlen,
+    int *rc)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 	struct cap_source *s = xcalloc(1, sizeof(*s));
 
+	int mapped = 0;
+
 	if (cfg->file != NULL) {
 		s->is_file = 1;
-		s->pcap = pcap_open_offline_with_tstamp_precision(cfg->file,
-		    PCAP_TSTAMP_PRECISION_NANO, ebuf);
+		if ((mapped = map_open(s, cfg->file, err, errlen)) < 0) {
+			free(s);
+			return NULL;
+		}
+		if (mapped)
+			s->pcap = pcap_open_dead_with_tstamp_precision(
+			    s->map_dlt, (int)(s->map_snaplen ? s->map_snaplen :
+			    MAP_MAX_CAPLEN), PCAP_TSTAMP_PRECISION_NANO);
+		else
+			s->pcap = pcap_open_offline_with_tstamp_precision(
+			    cfg->file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 		if (s->pcap == NULL)
-			snprintf(err, errlen, "%s", ebuf);
+			snprintf(err, errlen, "%s: %s", cfg->file, mapped ?
+			    "cannot set up the BPF compiler" : ebuf);
 	} else
 		s->pcap = open_live(cfg, err, errlen);
 	if (s->pcap == NULL) {
+		if (s->map != NULL)
+			munmap((void *)(uintptr_t)s->map, s->map_len);
 		free(s);
 		return NULL;
 	}
-	s->nano = pcap_get_tstamp_precision(s->pcap) ==
-	    PCAP_TSTAMP_PRECISION_NANO;
+	if (!mapped)
+		s->nano = pcap_get_tstamp_precision(s->pcap) ==
+		    PCAP_TSTAMP_PRECISION_NANO;
 	if (set_filter(s, cfg->filter, err, errlen) != 0) {
+		if (rc != NULL)
+			*rc = -EINVAL;
 		cap_source_close(s);
 		return NULL;
 	}
@@ -111,6 +294,10 @@ cap_source_close(struct cap_source *s)
 {
 	if (s == NULL)
 		return;
+	if (s->has_prog)
+		pcap_freecode(&s->prog);
+	if (s->map != NULL)
+		munmap((void *)(uintptr_t)s->map, s->map_len);
 	pcap_close(s->pcap);
 	free(s);
 }
@@ -118,6 +305,8 @@ cap_source_close(struct cap_source *s)
 int
 cap_source_dlt(const struct cap_source *s)
 {
+	if (s->map != NULL)
+		return s->map_dlt;
 	return pcap_datalink(s->pcap);
 }
 
@@ -145,6 +334,8 @@ cap_source_dispatch(struct cap_source *s, int max, cap_source_cb cb,
 
 	s->cb = cb;
 	s->arg = arg;
+	if (s->map != NULL)
+		return map_dispatch(s, max > 0 ? max : 4096, err, errlen);
 	n = pcap_dispatch(s->pcap, max, pcap_cb, (u_char *)s);
 	if (n == PCAP_ERROR_BREAK)
 		return -EINTR;
@@ -158,6 +349,7 @@ cap_source_dispatch(struct cap_source *s, int max, cap_source_cb cb,
 void
 cap_source_break(struct cap_source *s)
 {
+	s->brk = 1;
 	pcap_breakloop(s->pcap);
 }
 

@@ -31,10 +31,13 @@ typedef void (*cap_source_cb)(void *arg, uint64_t ts_ns, const uint8_t *pkt,
 
 struct cap_source;
 
-/* Opens the file or interface (needs privileges for live). Returns owned
- * or NULL with a message in err. */
+/*
+ * Opens the file or interface (needs privileges for live). Returns owned,
+ * or NULL with a message in err and *rc set: -EINVAL for a bad filter (a
+ * usage error), -EIO for anything else. rc may be NULL.
+ */
 struct cap_source *cap_source_open(const struct cap_source_cfg *cfg,
-    char *err, size_t errlen);
+    char *err, size_t errlen, int *rc);
 void	cap_source_close(struct cap_source *);
 
 int	cap_source_dlt(const struct cap_source *);

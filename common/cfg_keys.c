@@ -40,6 +40,8 @@ const struct cfg_def cfg_defs[] = {
 	  "seconds a fragment waits for the rest of its datagram" },
 	{ "capture", "stats_interval", CFG_T_DURATION, "60", 0, 86400,
 	  "seconds between counter log lines in live mode (0: never)" },
+	{ "capture", "pipe_slots", CFG_T_U64, "16384", 64, 1 << 24,
+	  "decoded packets queued between capture and engine threads" },
 
 	/* [sessions]: the session engine, shared by agent and aggregator. */
 	{ "sessions", "udp_idle_timeout", CFG_T_DURATION, "60", 1, 7 * 86400,

@@ -1,8 +1,12 @@
 /*
- * sess_table: hash table of sessions plus one recency list per timeout
+ * sess_table: hash index of sessions plus one recency list per timeout
  * class (UDP, TCP handshake, TCP open, TCP closing). Entries live in
  * fixed-size chunks addressed by 32-bit index, so a session costs 128 bytes
- * plus about 8 bytes of hash buckets. A session moves to the tail of its
+ * plus 16 to 32 bytes of index. The index is open addressing with linear
+ * probing over (hash, entry) pairs: a miss never touches an entry, and a
+ * batch of observations can prefetch its slots and entries before use
+ * (sess_table_observe_batch), which hides most of the memory latency of a
+ * table far larger than the caches. A session moves to the tail of its
  * list only when its class changes or its last-seen second changes, which
  * keeps every list ordered to within one second without touching two
  * neighbours on every packet. Expiry pops list heads; a packet that finds
@@ -18,16 +22,17 @@
 #define CHUNK_SHIFT	14
 #define CHUNK_SIZE	(1u << CHUNK_SHIFT)
 #define CHUNK_MASK	(CHUNK_SIZE - 1)
-#define TICK_SHIFT	30		/* ~1.07 s recency granularity */
+#define TICK_SHIFT	32		/* ~4.3 s recency granularity */
 #define SWEEP_NS	(1ULL << TICK_SHIFT)
-#define MIN_BUCKETS	1024u
+#define MIN_SLOTS	2048u		/* index slots, a power of two */
 
 enum sess_class {
 	CLS_UDP = 0,
 	CLS_TCP_SYN,
 	CLS_TCP_OPEN,
 	CLS_TCP_CLOSING,
-	CLS_MAX
+	CLS_MAX,
+	CLS_FREE = 0xff		/* entry on the free list */
 };
 
 /* Flags of struct sess. */
@@ -46,11 +51,17 @@ struct sess {
 	uint8_t		reason;		/* enum sess_close, from FIN/RST */
 	uint8_t		pad;
 	uint32_t	hash;
-	uint32_t	hnext;		/* hash chain, or free list */
-	uint32_t	prev, next;	/* recency list of its class */
+	uint32_t	spare;
+	uint32_t	prev, next;	/* recency list, or free list */
 	uint32_t	syn_seq;
 	uint64_t	first_ns, last_ns;
 	uint64_t	pkts[2], bytes[2], wire[2];
+};
+
+/* One index slot: the entry's hash and index; idx NIL when empty. */
+struct sess_slot {
+	uint32_t	hash;
+	uint32_t	idx;
 };
 
 struct sess_list {
@@ -68,9 +79,9 @@ struct sess_table {
 	uint32_t		 nalloc;	/* entries ever handed out */
 	uint32_t		 free_head;
 
-	uint32_t		*buckets;
-	uint32_t		 nbuckets;	/* power of two */
-	uint32_t		 max_buckets;
+	struct sess_slot	*slots;
+	uint32_t		 nslots;	/* power of two, >= 2 * active */
+	uint32_t		 max_slots;
 
 	struct sess_list	 lists[CLS_MAX];
 	uint64_t		 now;
@@ -97,7 +108,10 @@ static void		 close_sess(struct sess_table *, uint32_t,
 static void		 list_unlink(struct sess_table *, uint32_t);
 static void		 list_append(struct sess_table *, uint32_t);
 static void		 evict_one(struct sess_table *);
-static void		 grow_buckets(struct sess_table *);
+static void		 grow_index(struct sess_table *);
+static void		 index_insert(struct sess_slot *, uint32_t, uint32_t,
+			    uint32_t);
+static void		 index_remove(struct sess_table *, uint32_t, uint32_t);
 
 const char *
 sess_status_name(enum sess_status s)
@@ -117,7 +131,7 @@ sess_table_create(const struct sess_table_cfg *cfg,
     sess_table_close_cb on_close, void *arg)
 {
 	struct sess_table *t;
-	uint32_t maxb = MIN_BUCKETS;
+	uint32_t maxs = MIN_SLOTS;
 	int i;
 
 	if (cfg->max_sessions == 0 || cfg->max_sessions > NIL / 2)
@@ -133,12 +147,12 @@ sess_table_create(const struct sess_table_cfg *cfg,
 	t->nchunks = (cfg->max_sessions + CHUNK_SIZE - 1) >> CHUNK_SHIFT;
 	t->chunks = xcalloc(t->nchunks, sizeof(*t->chunks));
 	t->free_head = NIL;
-	while (maxb < cfg->max_sessions && maxb < (1u << 31))
-		maxb <<= 1;
-	t->max_buckets = maxb;
-	t->nbuckets = MIN_BUCKETS < maxb ? MIN_BUCKETS : maxb;
-	t->buckets = xmalloc(t->nbuckets * sizeof(*t->buckets));
-	memset(t->buckets, 0xff, t->nbuckets * sizeof(*t->buckets));
+	while (maxs < 2 * cfg->max_sessions && maxs < (1u << 31))
+		maxs <<= 1;
+	t->max_slots = maxs;
+	t->nslots = MIN_SLOTS;
+	t->slots = xmalloc(t->nslots * sizeof(*t->slots));
+	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
 	for (i = 0; i < CLS_MAX; i++)
 		t->lists[i].head = t->lists[i].tail = NIL;
 	return t;
@@ -154,7 +168,7 @@ sess_table_destroy(struct sess_table *t)
 	for (i = 0; i < t->nchunks; i++)
 		free(t->chunks[i]);
 	free(t->chunks);
-	free(t->buckets);
+	free(t->slots);
 	free(t);
 }
 
@@ -198,25 +212,36 @@ ep_hash(const uint8_t *a, uint16_t port)
 }
 
 /* Direction-independent: both orientations of a flow hash alike. */
+uint32_t
+sess_table_flow_hash(uint8_t af, uint8_t proto, uint16_t agent,
+    const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport)
+{
+	uint64_t h = ep_hash(src, sport) + ep_hash(dst, dport);
+
+	h ^= (uint64_t)proto << 56 | (uint64_t)agent << 32 | af;
+	return (uint32_t)(mix64(h) >> 32);
+}
+
 static inline uint32_t
 obs_hash(const struct sess_obs *o)
 {
-	uint64_t h = ep_hash(o->src, o->sport) + ep_hash(o->dst, o->dport);
-
-	h ^= (uint64_t)o->proto << 56 | (uint64_t)o->agent << 32 | o->af;
-	return (uint32_t)(mix64(h) >> 32);
+	return sess_table_flow_hash(o->af, o->proto, o->agent, o->src,
+	    o->sport, o->dst, o->dport);
 }
 
 /* Finds the session; *dir = 0 if obs goes client to server, else 1. */
 static uint32_t
 lookup(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
 {
-	uint32_t i = t->buckets[h & (t->nbuckets - 1)];
+	uint32_t mask = t->nslots - 1, pos = h & mask, i;
 
-	while (i != NIL) {
-		struct sess *s = S(t, i);
+	for (; (i = t->slots[pos].idx) != NIL; pos = (pos + 1) & mask) {
+		struct sess *s;
 
-		if (s->hash == h && s->proto == o->proto &&
+		if (t->slots[pos].hash != h)
+			continue;
+		s = S(t, i);
+		if (s->proto == o->proto &&
 		    s->agent == o->agent && s->af == o->af) {
 			if (s->cli_port == o->sport && s->srv_port == o->dport &&
 			    memcmp(s->cli, o->src, 16) == 0 &&
@@ -231,9 +256,51 @@ lookup(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
 				return i;
 			}
 		}
-		i = s->hnext;
 	}
 	return NIL;
+}
+
+/* Puts (h, i) in the first free slot of its probe sequence. */
+static void
+index_insert(struct sess_slot *slots, uint32_t nslots, uint32_t h,
+    uint32_t i)
+{
+	uint32_t mask = nslots - 1, pos = h & mask;
+
+	while (slots[pos].idx != NIL)
+		pos = (pos + 1) & mask;
+	slots[pos].hash = h;
+	slots[pos].idx = i;
+}
+
+/*
+ * Removes entry i (hash h) and closes the gap by moving later members of
+ * the probe run back (backward-shift deletion: no tombstones, so probe
+ * runs never grow with churn).
+ */
+static void
+index_remove(struct sess_table *t, uint32_t h, uint32_t i)
+{
+	uint32_t mask = t->nslots - 1, pos = h & mask, next, home;
+
+	while (t->slots[pos].idx != i)
+		pos = (pos + 1) & mask;
+	for (;;) {
+		t->slots[pos].idx = NIL;
+		next = pos;
+		for (;;) {
+			next = (next + 1) & mask;
+			if (t->slots[next].idx == NIL)
+				return;
+			home = t->slots[next].hash & mask;
+			/* Movable if its home is not in (pos, next]. */
+			if (pos <= next ? (home <= pos || home > next) :
+			    (home <= pos && home > next))
+				break;
+		}
+		t->slots[pos] = t->slots[next];
+		pos = next;
+	}
 }
 
 /*
@@ -270,26 +337,26 @@ alloc_entry(struct sess_table *t)
 
 	if (t->free_head != NIL) {
 		i = t->free_head;
-		t->free_head = S(t, i)->hnext;
+		t->free_head = S(t, i)->next;
 		return i;
 	}
 	i = t->nalloc++;
 	if (t->chunks[i >> CHUNK_SHIFT] == NULL)
 		t->chunks[i >> CHUNK_SHIFT] =
-		    xmalloc(CHUNK_SIZE * sizeof(struct sess));
+		    xmalloc_huge(CHUNK_SIZE * sizeof(struct sess));
 	return i;
 }
 
 static uint32_t
 create(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
 {
-	uint32_t i, b;
+	uint32_t i;
 	struct sess *s;
 
 	if (t->st.active >= t->cfg.max_sessions)
 		evict_one(t);
-	if (t->st.active >= t->nbuckets && t->nbuckets < t->max_buckets)
-		grow_buckets(t);
+	if (2 * (t->st.active + 1) > t->nslots && t->nslots < t->max_slots)
+		grow_index(t);
 	i = alloc_entry(t);
 	s = S(t, i);
 	memset(s, 0, sizeof(*s));
@@ -319,9 +386,7 @@ create(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
 		s->cls = CLS_TCP_SYN;
 	} else
 		s->cls = CLS_TCP_OPEN;
-	b = h & (t->nbuckets - 1);
-	s->hnext = t->buckets[b];
-	t->buckets[b] = i;
+	index_insert(t->slots, t->nslots, h, i);
 	list_append(t, i);
 	if (++t->st.active > t->st.active_peak)
 		t->st.active_peak = t->st.active;
@@ -329,28 +394,20 @@ create(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
 	return i;
 }
 
-/* Doubles the bucket array and rehashes; bounded by max_buckets. */
+/* Doubles the index and reinserts; bounded by max_slots. */
 static void
-grow_buckets(struct sess_table *t)
+grow_index(struct sess_table *t)
 {
-	uint32_t n = t->nbuckets * 2, i, c;
-	uint32_t *nb = xmalloc(n * sizeof(*nb));
+	uint32_t n = t->nslots * 2, c;
+	struct sess_slot *ns = xmalloc_huge((size_t)n * sizeof(*ns));
 
-	memset(nb, 0xff, n * sizeof(*nb));
-	for (c = 0; c < t->nbuckets; c++) {
-		i = t->buckets[c];
-		while (i != NIL) {
-			struct sess *s = S(t, i);
-			uint32_t next = s->hnext, b = s->hash & (n - 1);
-
-			s->hnext = nb[b];
-			nb[b] = i;
-			i = next;
-		}
-	}
-	free(t->buckets);
-	t->buckets = nb;
-	t->nbuckets = n;
+	memset(ns, 0xff, n * sizeof(*ns));
+	for (c = 0; c < t->nslots; c++)
+		if (t->slots[c].idx != NIL)
+			index_insert(ns, n, t->slots[c].hash, t->slots[c].idx);
+	free(t->slots);
+	t->slots = ns;
+	t->nslots = n;
 }
 
 static void
@@ -414,12 +471,11 @@ timed_out(const struct sess_table *t, const struct sess *s)
 	return s->last_ns + t->timeout[s->cls] <= t->now;
 }
 
+/* Fills the record a closing session is reported with. */
 static void
-close_sess(struct sess_table *t, uint32_t i, enum sess_close reason)
+make_rec(const struct sess *s, enum sess_close reason, struct sess_rec *out)
 {
-	struct sess *s = S(t, i);
 	struct sess_rec r;
-	uint32_t *pp;
 	uint64_t kh;
 
 	r.start_ns = s->first_ns;
@@ -439,14 +495,21 @@ close_sess(struct sess_table *t, uint32_t i, enum sess_close reason)
 	kh = ep_hash(s->cli, s->cli_port) * 31 + ep_hash(s->srv, s->srv_port);
 	r.key_hash = mix64(kh ^ ((uint64_t)s->proto << 56 |
 	    (uint64_t)s->agent << 32));
+	*out = r;
+}
 
+static void
+close_sess(struct sess_table *t, uint32_t i, enum sess_close reason)
+{
+	struct sess *s = S(t, i);
+	struct sess_rec r;
+
+	make_rec(s, reason, &r);
 	/* Unlink before the callback so it sees a consistent table. */
-	pp = &t->buckets[s->hash & (t->nbuckets - 1)];
-	while (*pp != i)
-		pp = &S(t, *pp)->hnext;
-	*pp = s->hnext;
+	index_remove(t, s->hash, i);
 	list_unlink(t, i);
-	s->hnext = t->free_head;
+	s->cls = CLS_FREE;
+	s->next = t->free_head;
 	t->free_head = i;
 	t->st.active--;
 	t->st.closed[reason]++;
@@ -496,31 +559,42 @@ sess_table_expire(struct sess_table *t, uint64_t now)
 	t->next_sweep = t->now + SWEEP_NS;
 }
 
+/*
+ * Everything goes, so there is no need to keep the index or the lists
+ * consistent one session at a time: walk the entries in memory order
+ * (sequential, so the hardware prefetcher streams them), report each,
+ * then reset the table in one go. The order is the entries' order in
+ * memory: deterministic for a given input, not by activity.
+ */
 void
 sess_table_close_all(struct sess_table *t, enum sess_close reason)
 {
+	struct sess_rec r;
+	uint32_t i;
 	int c;
 
-	/* Oldest first, so output order follows activity. */
-	for (;;) {
-		uint32_t best = NIL;
+	for (i = 0; i < t->nalloc; i++) {
+		struct sess *s = S(t, i);
+		enum sess_close why;
 
-		for (c = 0; c < CLS_MAX; c++) {
-			uint32_t h = t->lists[c].head;
-
-			if (h != NIL && (best == NIL ||
-			    S(t, h)->last_ns < S(t, best)->last_ns))
-				best = h;
-		}
-		if (best == NIL)
-			break;
+		if (s->cls == CLS_FREE)
+			continue;
 		/* A TCP session already finished by FIN or RST keeps that
-		 * reason, and one past its timeout had idled out; the
+		 * reason, one already past its timeout is idle_timeout; the
 		 * request only names how the rest ended. */
-		close_sess(t, best, S(t, best)->cls == CLS_TCP_CLOSING ||
-		    timed_out(t, S(t, best)) ? natural_reason(S(t, best)) :
-		    reason);
+		why = s->cls == CLS_TCP_CLOSING || timed_out(t, s) ?
+		    natural_reason(s) : reason;
+		make_rec(s, why, &r);
+		t->st.closed[why]++;
+		t->st.status[r.status]++;
+		t->on_close(t->arg, &r);
 	}
+	t->st.active = 0;
+	t->nalloc = 0;
+	t->free_head = NIL;
+	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
+	for (c = 0; c < CLS_MAX; c++)
+		t->lists[c].head = t->lists[c].tail = NIL;
 }
 
 /*
@@ -574,10 +648,10 @@ tcp_class(const struct sess *s)
 	return CLS_TCP_OPEN;
 }
 
-void
-sess_table_observe(struct sess_table *t, const struct sess_obs *o)
+static void
+observe_hashed(struct sess_table *t, const struct sess_obs *o, uint32_t h)
 {
-	uint32_t h = obs_hash(o), i;
+	uint32_t i;
 	struct sess *s;
 	uint64_t old_last;
 	uint8_t cls;
@@ -629,5 +703,80 @@ sess_table_observe(struct sess_table *t, const struct sess_obs *o)
 	} else if ((s->last_ns >> TICK_SHIFT) != (old_last >> TICK_SHIFT)) {
 		list_unlink(t, i);
 		list_append(t, i);
+	}
+}
+
+void
+sess_table_observe(struct sess_table *t, const struct sess_obs *o)
+{
+	observe_hashed(t, o, obs_hash(o));
+}
+
+/*
+ * A software pipeline over the batch: while observation i is applied,
+ * the entry of observation i + ENTRY_AHEAD and the index slot of
+ * observation i + SLOT_AHEAD are being fetched, so the cache misses of a
+ * table far larger than the caches overlap instead of queueing. The
+ * prefetches are only hints: each observation is looked up again when
+ * applied, so sessions created or closed within the batch are handled
+ * exactly as by sess_table_observe.
+ */
+#ifndef SLOT_AHEAD
+#define SLOT_AHEAD	16
+#endif
+#ifndef ENTRY_AHEAD
+#define ENTRY_AHEAD	8
+#endif
+
+static inline void
+prefetch_entry(const struct sess_table *t, uint32_t h)
+{
+	uint32_t mask = t->nslots - 1, pos = h & mask, j, e;
+
+	for (j = 0; j < 4; j++, pos = (pos + 1) & mask) {
+		if ((e = t->slots[pos].idx) == NIL)
+			return;
+		if (t->slots[pos].hash == h) {
+			const char *p = (const char *)S(t, e);
+
+			__builtin_prefetch(p);
+			__builtin_prefetch(p + 64);
+			return;
+		}
+	}
+}
+
+void
+sess_table_observe_batch(struct sess_table *t, const struct sess_obs *o,
+    size_t n)
+{
+	uint32_t h[SESS_TABLE_BATCH];
+	size_t i, k, m;
+
+	for (k = 0; k < n; k += m) {
+		m = n - k < SESS_TABLE_BATCH ? n - k : SESS_TABLE_BATCH;
+		for (i = 0; i < m; i++)
+			h[i] = obs_hash(&o[k + i]);
+		sess_table_observe_batch_hashed(t, o + k, h, m);
+	}
+}
+
+void
+sess_table_observe_batch_hashed(struct sess_table *t,
+    const struct sess_obs *o, const uint32_t *h, size_t m)
+{
+	size_t i;
+
+	for (i = 0; i < m && i < SLOT_AHEAD; i++)
+		__builtin_prefetch(&t->slots[h[i] & (t->nslots - 1)]);
+	for (i = 0; i < m && i < ENTRY_AHEAD; i++)
+		prefetch_entry(t, h[i]);
+	for (i = 0; i < m; i++) {
+		if (i + SLOT_AHEAD < m)
+			__builtin_prefetch(&t->slots[h[i + SLOT_AHEAD] &
+			    (t->nslots - 1)]);
+		if (i + ENTRY_AHEAD < m)
+			prefetch_entry(t, h[i + ENTRY_AHEAD]);
+		observe_hashed(t, &o[i], h[i]);
 	}
 }

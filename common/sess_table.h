@@ -110,6 +110,24 @@ void	sess_table_destroy(struct sess_table *);
  */
 void	sess_table_observe(struct sess_table *, const struct sess_obs *obs);
 /*
+ * The same for n observations in order, faster for large tables: it
+ * prefetches the index slots and entries of up to SESS_TABLE_BATCH
+ * observations before applying them. The result is identical.
+ */
+#define SESS_TABLE_BATCH	128
+void	sess_table_observe_batch(struct sess_table *,
+	    const struct sess_obs *obs, size_t n);
+/*
+ * The same with each observation's sess_table_flow_hash already known
+ * (hashes[i] for obs[i]), so that another thread can compute it.
+ */
+void	sess_table_observe_batch_hashed(struct sess_table *,
+	    const struct sess_obs *obs, const uint32_t *hashes, size_t n);
+/* The flow's hash, the same for both directions. Addresses 16 bytes. */
+uint32_t sess_table_flow_hash(uint8_t af, uint8_t proto, uint16_t agent,
+	    const uint8_t *src, uint16_t sport, const uint8_t *dst,
+	    uint16_t dport);
+/*
  * Closes sessions idle past their timeout at time now_ns (or the latest
  * packet time seen, if later). The recency lists are ordered to about a
  * second, so a session may outlive its timeout here by up to that much
@@ -118,10 +136,11 @@ void	sess_table_observe(struct sess_table *, const struct sess_obs *obs);
  */
 void	sess_table_expire(struct sess_table *, uint64_t now_ns);
 /*
- * Closes every session with the given reason (shutdown, capture_end),
- * least recently active first; TCP sessions already ended by FIN or RST
- * keep fin or rst, and sessions past their timeout at the latest packet
- * time keep idle_timeout.
+ * Closes every session with the given reason (shutdown, capture_end), in
+ * the order of the entries in memory (deterministic for a given input);
+ * TCP sessions already ended by FIN or RST keep fin or rst, and sessions
+ * past their timeout at the latest packet time keep idle_timeout. The
+ * callback must not use the table meanwhile.
  */
 void	sess_table_close_all(struct sess_table *, enum sess_close reason);
 

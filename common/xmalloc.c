@@ -2,6 +2,8 @@
  * xmalloc: abort-on-failure allocators. Running out of memory is not a
  * condition any caller here can recover from sensibly; limits keep it away.
  */
+#include <sys/mman.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,5 +64,21 @@ xstrdup(const char *s)
 	char *p = xmalloc(n);
 
 	memcpy(p, s, n);
+	return p;
+}
+
+void *
+xmalloc_huge(size_t n)
+{
+	const size_t huge = 2u << 20;
+	void *p;
+
+	if (n < huge)
+		return xmalloc(n);
+	if (posix_memalign(&p, huge, n) != 0)
+		xmalloc_die(n);
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, n, MADV_HUGEPAGE);
+#endif
 	return p;
 }

@@ -1,0 +1,409 @@
+/*
+ * wire: encode with msgpack-c's packer into a bounded buffer; decode with
+ * the strict readers of mp_read.c. See docs/PROTOCOL.md for the layouts:
+ *   BATCH [1, 1, agent_id, host, boot_id, seq, floor_seq, sent_ns,
+ *          stats, events]
+ *   stats [packets, kernel_drops, if_drops, decode_errors,
+ *          batches_dropped, {reason: count}]
+ *   event [kind, af, proto, cli, cli_port, srv, srv_port, start_ns,
+ *          last_ns, pkts_c2s, pkts_s2c, bytes_c2s, bytes_s2c, wire_c2s,
+ *          wire_s2c, flags_c2s, flags_s2c, status, reason, user, target]
+ *   ACK   [1, 2, boot_id, seq, status, reason]
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "../common/xmalloc.h"
+#include "mp_read.h"
+#include "wire.h"
+
+#define BATCH_FIELDS	10
+#define STATS_FIELDS	6
+#define EVENT_FIELDS	21
+#define ACK_FIELDS	6
+
+void
+proto_buf_init(struct proto_buf *b, size_t max)
+{
+	memset(b, 0, sizeof(*b));
+	b->max = max;
+}
+
+void
+proto_buf_reset(struct proto_buf *b)
+{
+	b->len = 0;
+	b->overflow = 0;
+}
+
+void
+proto_buf_free(struct proto_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* msgpack_packer_write callback: append, bounded by max. */
+static int
+buf_write(void *data, const char *p, size_t n)
+{
+	struct proto_buf *b = data;
+	size_t ncap;
+
+	if (b->overflow || n > b->max - b->len) {
+		b->overflow = 1;
+		return -1;
+	}
+	if (b->len + n > b->cap) {
+		ncap = b->cap ? b->cap : 4096;
+		while (ncap < b->len + n)
+			ncap *= 2;
+		if (ncap > b->max)
+			ncap = b->max;
+		b->data = xreallocarray(b->data, ncap, 1);
+		b->cap = ncap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+static void
+pack_str(msgpack_packer *pk, const char *s, size_t n)
+{
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, s, n);
+}
+
+int
+proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
+{
+	msgpack_packer pk;
+	uint32_t i;
+
+	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_pack_array(&pk, BATCH_FIELDS);
+	msgpack_pack_uint8(&pk, PROTO_VERSION);
+	msgpack_pack_uint8(&pk, PROTO_MSG_BATCH);
+	pack_str(&pk, b->agent_id, b->agent_len);
+	pack_str(&pk, b->host, b->host_len);
+	msgpack_pack_uint64(&pk, b->boot_id);
+	msgpack_pack_uint64(&pk, b->seq);
+	msgpack_pack_uint64(&pk, b->floor_seq);
+	msgpack_pack_uint64(&pk, b->sent_ns);
+	msgpack_pack_array(&pk, STATS_FIELDS);
+	msgpack_pack_uint64(&pk, b->stats.packets);
+	msgpack_pack_uint64(&pk, b->stats.kernel_drops);
+	msgpack_pack_uint64(&pk, b->stats.if_drops);
+	msgpack_pack_uint64(&pk, b->stats.decode_errors);
+	msgpack_pack_uint64(&pk, b->stats.batches_dropped);
+	msgpack_pack_map(&pk, b->stats.nreasons);
+	for (i = 0; i < b->stats.nreasons; i++) {
+		pack_str(&pk, b->stats.reasons[i].name,
+		    strlen(b->stats.reasons[i].name));
+		msgpack_pack_uint64(&pk, b->stats.reasons[i].count);
+	}
+	msgpack_pack_array(&pk, b->nevents);
+	return out->overflow ? -EMSGSIZE : 0;
+}
+
+int
+proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
+{
+	msgpack_packer pk;
+	size_t alen = e->af == 4 ? 4 : 16;
+
+	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_pack_array(&pk, EVENT_FIELDS);
+	msgpack_pack_uint8(&pk, e->kind);
+	msgpack_pack_uint8(&pk, e->af);
+	msgpack_pack_uint8(&pk, e->proto);
+	msgpack_pack_bin(&pk, alen);
+	msgpack_pack_bin_body(&pk, e->cli, alen);
+	msgpack_pack_uint16(&pk, e->cli_port);
+	msgpack_pack_bin(&pk, alen);
+	msgpack_pack_bin_body(&pk, e->srv, alen);
+	msgpack_pack_uint16(&pk, e->srv_port);
+	msgpack_pack_uint64(&pk, e->start_ns);
+	msgpack_pack_uint64(&pk, e->last_ns);
+	msgpack_pack_uint64(&pk, e->packets[0]);
+	msgpack_pack_uint64(&pk, e->packets[1]);
+	msgpack_pack_uint64(&pk, e->bytes[0]);
+	msgpack_pack_uint64(&pk, e->bytes[1]);
+	msgpack_pack_uint64(&pk, e->wire_bytes[0]);
+	msgpack_pack_uint64(&pk, e->wire_bytes[1]);
+	msgpack_pack_uint8(&pk, e->tcp_flags[0]);
+	msgpack_pack_uint8(&pk, e->tcp_flags[1]);
+	msgpack_pack_uint8(&pk, e->status);
+	msgpack_pack_uint8(&pk, e->reason);
+	if (e->user != NULL)
+		pack_str(&pk, e->user, e->user_len);
+	else
+		msgpack_pack_nil(&pk);
+	if (e->target != NULL)
+		pack_str(&pk, e->target, e->target_len);
+	else
+		msgpack_pack_nil(&pk);
+	return out->overflow ? -EMSGSIZE : 0;
+}
+
+int
+proto_ack_encode(struct proto_buf *out, const struct proto_ack *a)
+{
+	msgpack_packer pk;
+
+	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_pack_array(&pk, ACK_FIELDS);
+	msgpack_pack_uint8(&pk, PROTO_VERSION);
+	msgpack_pack_uint8(&pk, PROTO_MSG_ACK);
+	msgpack_pack_uint64(&pk, a->boot_id);
+	msgpack_pack_uint64(&pk, a->seq);
+	msgpack_pack_uint8(&pk, a->status);
+	pack_str(&pk, a->reason, strnlen(a->reason, sizeof(a->reason)));
+	return out->overflow ? -EMSGSIZE : 0;
+}
+
+/* Agent ids name things in keys and logs: [A-Za-z0-9._:-]{1,64}. */
+static int
+valid_id(const char *s, uint32_t n)
+{
+	uint32_t i;
+
+	if (n == 0 || n > PROTO_MAX_ID)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		    ch == '-' || ch == ':'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Free text (host, user, target): any bytes but NUL and controls. */
+static int
+valid_text(const char *s, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Both set *why (if wanted) to the field at fault and fail the decode. */
+#define FAIL(what) do {					\
+		if (why != NULL)			\
+			*why = (what);			\
+		return -EBADMSG;			\
+	} while (0)
+#define CHECK(expr, what) do {					\
+		if ((expr) != 0)				\
+			FAIL(what);				\
+	} while (0)
+#define REQUIRE(cond, what) do {				\
+		if (!(cond))					\
+			FAIL(what);				\
+	} while (0)
+
+static int
+decode_header(struct cursor *c, uint32_t nfields, uint64_t type,
+    const char **why)
+{
+	uint32_t n;
+	uint64_t v;
+
+	CHECK(mp_read_array(c, 64, &n), "message is not an array");
+	CHECK(mp_read_uint(c, UINT8_MAX, &v), "version");
+	if (v != PROTO_VERSION) {
+		if (why != NULL)
+			*why = "unsupported protocol version";
+		return -EPROTO;
+	}
+	CHECK(mp_read_uint(c, UINT8_MAX, &v), "message type");
+	if (v != type) {
+		if (why != NULL)
+			*why = "unexpected message type";
+		return -EPROTO;
+	}
+	REQUIRE(n == nfields, "wrong number of fields");
+	return 0;
+}
+
+static int
+decode_stats(struct cursor *c, struct proto_capstats *s, const char **why)
+{
+	uint32_t n, i, len;
+	const char *name;
+
+	CHECK(mp_read_array(c, STATS_FIELDS, &n), "stats");
+	REQUIRE(n == STATS_FIELDS, "stats: wrong number of fields");
+	CHECK(mp_read_uint(c, UINT64_MAX, &s->packets), "stats.packets");
+	CHECK(mp_read_uint(c, UINT64_MAX, &s->kernel_drops),
+	    "stats.kernel_drops");
+	CHECK(mp_read_uint(c, UINT64_MAX, &s->if_drops), "stats.if_drops");
+	CHECK(mp_read_uint(c, UINT64_MAX, &s->decode_errors),
+	    "stats.decode_errors");
+	CHECK(mp_read_uint(c, UINT64_MAX, &s->batches_dropped),
+	    "stats.batches_dropped");
+	CHECK(mp_read_map(c, PROTO_MAX_REASONS, &s->nreasons),
+	    "stats.reasons");
+	for (i = 0; i < s->nreasons; i++) {
+		CHECK(mp_read_str(c, sizeof(s->reasons[i].name) - 1, &name,
+		    &len), "stats.reasons name");
+		REQUIRE(valid_id(name, len), "stats.reasons name");
+		memcpy(s->reasons[i].name, name, len);
+		s->reasons[i].name[len] = '\0';
+		CHECK(mp_read_uint(c, UINT64_MAX, &s->reasons[i].count),
+		    "stats.reasons count");
+	}
+	return 0;
+}
+
+static int
+decode_event(struct cursor *c, struct proto_event *e, const char **why)
+{
+	const uint8_t *a;
+	uint32_t n, alen, blen;
+	uint64_t v;
+	int i;
+
+	CHECK(mp_read_array(c, EVENT_FIELDS, &n), "event");
+	REQUIRE(n == EVENT_FIELDS, "event: wrong number of fields");
+	CHECK(mp_read_uint(c, PROTO_EV_CLOSE, &v), "event.kind");
+	REQUIRE(v >= PROTO_EV_UPDATE, "event.kind");
+	e->kind = (uint8_t)v;
+	CHECK(mp_read_uint(c, 6, &v), "event.af");
+	REQUIRE(v == 4 || v == 6, "event.af");
+	e->af = (uint8_t)v;
+	CHECK(mp_read_uint(c, 17, &v), "event.proto");
+	REQUIRE(v == 6 || v == 17, "event.proto");
+	e->proto = (uint8_t)v;
+	memset(e->cli, 0, sizeof(e->cli));
+	memset(e->srv, 0, sizeof(e->srv));
+	CHECK(mp_read_bin(c, 16, &a, &alen), "event.cli");
+	REQUIRE(alen == (e->af == 4 ? 4u : 16u), "event.cli length");
+	memcpy(e->cli, a, alen);
+	CHECK(mp_read_uint(c, UINT16_MAX, &v), "event.cli_port");
+	e->cli_port = (uint16_t)v;
+	CHECK(mp_read_bin(c, 16, &a, &blen), "event.srv");
+	REQUIRE(blen == alen, "event.srv length");
+	memcpy(e->srv, a, blen);
+	CHECK(mp_read_uint(c, UINT16_MAX, &v), "event.srv_port");
+	e->srv_port = (uint16_t)v;
+	CHECK(mp_read_uint(c, UINT64_MAX, &e->start_ns), "event.start_ns");
+	CHECK(mp_read_uint(c, UINT64_MAX, &e->last_ns), "event.last_ns");
+	REQUIRE(e->last_ns >= e->start_ns, "event.last_ns before start_ns");
+	for (i = 0; i < 2; i++)
+		CHECK(mp_read_uint(c, UINT64_MAX, &e->packets[i]),
+		    "event.packets");
+	for (i = 0; i < 2; i++)
+		CHECK(mp_read_uint(c, UINT64_MAX, &e->bytes[i]), "event.bytes");
+	for (i = 0; i < 2; i++)
+		CHECK(mp_read_uint(c, UINT64_MAX, &e->wire_bytes[i]),
+		    "event.wire_bytes");
+	for (i = 0; i < 2; i++) {
+		CHECK(mp_read_uint(c, UINT8_MAX, &v), "event.tcp_flags");
+		e->tcp_flags[i] = (uint8_t)v;
+	}
+	CHECK(mp_read_uint(c, 3, &v), "event.status");
+	e->status = (uint8_t)v;
+	CHECK(mp_read_uint(c, 7, &v), "event.reason");
+	e->reason = (uint8_t)v;
+	if (e->kind == PROTO_EV_CLOSE)
+		REQUIRE(e->status != 0 && e->reason != 0,
+		    "close event without status or reason");
+	else
+		REQUIRE(e->status == 0 && e->reason == 0,
+		    "update event with status or reason");
+	CHECK(mp_read_str_or_nil(c, PROTO_MAX_STR, &e->user, &e->user_len),
+	    "event.user");
+	REQUIRE(e->user == NULL || valid_text(e->user, e->user_len),
+	    "event.user");
+	CHECK(mp_read_str_or_nil(c, PROTO_MAX_STR, &e->target,
+	    &e->target_len), "event.target");
+	REQUIRE(e->target == NULL || valid_text(e->target, e->target_len),
+	    "event.target");
+	return 0;
+}
+
+int
+proto_batch_decode(const uint8_t *buf, size_t len, size_t max_msg,
+    struct proto_batch *b, struct proto_event *events, const char **why)
+{
+	struct cursor c;
+	uint32_t i;
+	int rc;
+
+	if (len > max_msg) {
+		if (why != NULL)
+			*why = "message too large";
+		return -EMSGSIZE;
+	}
+	cursor_init(&c, buf, len);
+	if ((rc = decode_header(&c, BATCH_FIELDS, PROTO_MSG_BATCH, why)) != 0)
+		return rc;
+	CHECK(mp_read_str(&c, PROTO_MAX_ID, &b->agent_id, &b->agent_len),
+	    "agent_id");
+	REQUIRE(valid_id(b->agent_id, b->agent_len), "agent_id");
+	CHECK(mp_read_str(&c, PROTO_MAX_ID, &b->host, &b->host_len), "host");
+	REQUIRE(valid_text(b->host, b->host_len), "host");
+	CHECK(mp_read_uint(&c, UINT64_MAX, &b->boot_id), "boot_id");
+	CHECK(mp_read_uint(&c, UINT64_MAX, &b->seq), "seq");
+	REQUIRE(b->seq >= 1, "seq");
+	CHECK(mp_read_uint(&c, b->seq, &b->floor_seq), "floor_seq");
+	REQUIRE(b->floor_seq >= 1, "floor_seq");
+	CHECK(mp_read_uint(&c, UINT64_MAX, &b->sent_ns), "sent_ns");
+	if ((rc = decode_stats(&c, &b->stats, why)) != 0)
+		return rc;
+	CHECK(mp_read_array(&c, PROTO_MAX_EVENTS, &b->nevents), "events");
+	for (i = 0; i < b->nevents; i++)
+		if ((rc = decode_event(&c, &events[i], why)) != 0)
+			return rc;
+	REQUIRE(cursor_left(&c) == 0, "trailing bytes after the message");
+	return 0;
+}
+
+int
+proto_ack_decode(const uint8_t *buf, size_t len, struct proto_ack *a)
+{
+	struct cursor c;
+	const char *s, **why = NULL;
+	uint32_t n;
+	uint64_t v;
+	int rc;
+
+	cursor_init(&c, buf, len);
+	if ((rc = decode_header(&c, ACK_FIELDS, PROTO_MSG_ACK, why)) != 0)
+		return rc;
+	CHECK(mp_read_uint(&c, UINT64_MAX, &a->boot_id), "boot_id");
+	CHECK(mp_read_uint(&c, UINT64_MAX, &a->seq), "seq");
+	CHECK(mp_read_uint(&c, PROTO_ACK_RESEND, &v), "status");
+	a->status = (uint8_t)v;
+	CHECK(mp_read_str(&c, sizeof(a->reason) - 1, &s, &n), "reason");
+	memcpy(a->reason, s, n);
+	a->reason[n] = '\0';
+	REQUIRE(cursor_left(&c) == 0, "trailing bytes");
+	return 0;
+}
+
+int
+proto_msg_type(const uint8_t *buf, size_t len)
+{
+	struct cursor c;
+	uint32_t n;
+	uint64_t v;
+
+	cursor_init(&c, buf, len);
+	if (mp_read_array(&c, 64, &n) != 0 || n < 2 ||
+	    mp_read_uint(&c, UINT8_MAX, &v) != 0 ||
+	    mp_read_uint(&c, UINT8_MAX, &v) != 0)
+		return -EBADMSG;
+	return (int)v;
+}

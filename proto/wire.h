@@ -1,0 +1,126 @@
+/*
+ * wire: the messages between agents and the aggregator, version 1, as
+ * MessagePack arrays (docs/PROTOCOL.md is the reference). Agents send
+ * BATCH messages (capture counters plus session events) on a DEALER
+ * socket; the aggregator answers each with an ACK. Decoding is strict:
+ * size cap first, every count capped, every type checked, the whole
+ * message consumed exactly, unknown versions rejected.
+ */
+#ifndef SA_PROTO_WIRE_H
+#define SA_PROTO_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION		1
+#define PROTO_MAX_MSG_DEFAULT	(1u << 20)	/* bytes */
+#define PROTO_MAX_MSG_LIMIT	(64u << 20)
+#define PROTO_MAX_EVENTS	16384		/* per batch */
+#define PROTO_MAX_REASONS	32		/* decode error reasons */
+#define PROTO_MAX_ID		64		/* agent id, host name */
+#define PROTO_MAX_STR		255		/* user, target, reason */
+
+enum proto_msg_type {
+	PROTO_MSG_BATCH = 1,
+	PROTO_MSG_ACK = 2,
+};
+
+enum proto_event_kind {
+	PROTO_EV_UPDATE = 1,	/* counters since the last event; opens */
+	PROTO_EV_CLOSE = 2,	/* last counters, then the session ends */
+};
+
+enum proto_ack_status {
+	PROTO_ACK_OK = 0,	/* everything up to seq is durable */
+	PROTO_ACK_REJECTED = 1,	/* message invalid: dropped, reason says why */
+	PROTO_ACK_RESEND = 2,	/* out of order: send again from seq + 1 */
+};
+
+struct proto_reason_count {
+	char		name[32];
+	uint64_t	count;
+};
+
+struct proto_capstats {
+	uint64_t	packets;	/* frames seen */
+	uint64_t	kernel_drops;
+	uint64_t	if_drops;
+	uint64_t	decode_errors;
+	uint64_t	batches_dropped;/* agent buffer overflow, cumulative */
+	uint32_t	nreasons;
+	struct proto_reason_count reasons[PROTO_MAX_REASONS];
+};
+
+/* One session event. Index 0 is client to server. */
+struct proto_event {
+	uint8_t		kind;		/* enum proto_event_kind */
+	uint8_t		af;		/* 4 or 6 */
+	uint8_t		proto;		/* 6 or 17 */
+	uint8_t		status;		/* enum sess_status, CLOSE only */
+	uint8_t		reason;		/* enum sess_close, CLOSE only */
+	uint8_t		tcp_flags[2];	/* flags seen each way */
+	uint16_t	cli_port, srv_port;
+	uint8_t		cli[16], srv[16];
+	uint64_t	start_ns, last_ns;
+	uint64_t	packets[2], bytes[2], wire_bytes[2];
+	/* Enrichment, NULL if none; borrowed from the decoded message. */
+	const char	*user, *target;
+	uint32_t	user_len, target_len;
+};
+
+struct proto_batch {
+	const char	*agent_id;	/* borrowed from the message */
+	uint32_t	 agent_len;
+	const char	*host;
+	uint32_t	 host_len;
+	uint64_t	 boot_id;
+	uint64_t	 seq;		/* 1, 2, 3 ... per boot */
+	uint64_t	 floor_seq;	/* oldest seq the agent still holds */
+	uint64_t	 sent_ns;
+	struct proto_capstats stats;
+	uint32_t	 nevents;
+};
+
+struct proto_ack {
+	uint64_t	boot_id;
+	uint64_t	seq;
+	uint8_t		status;		/* enum proto_ack_status */
+	char		reason[128];
+};
+
+/* A bounded output buffer (curl dynbuf): grows up to max, then fails. */
+struct proto_buf {
+	uint8_t		*data;
+	size_t		 len, cap, max;
+	int		 overflow;
+};
+
+void	proto_buf_init(struct proto_buf *, size_t max);
+void	proto_buf_reset(struct proto_buf *);
+void	proto_buf_free(struct proto_buf *);
+
+/*
+ * Encoding a batch: begin with the header (b->nevents is the number of
+ * events that will follow), then exactly nevents proto_batch_add_event.
+ * Returns 0 or -EMSGSIZE once the buffer's max is exceeded.
+ */
+int	proto_batch_begin(struct proto_buf *, const struct proto_batch *b);
+int	proto_batch_add_event(struct proto_buf *, const struct proto_event *);
+int	proto_ack_encode(struct proto_buf *, const struct proto_ack *);
+
+/*
+ * Decodes a batch (buf borrowed; strings in b and events point into it).
+ * events must hold PROTO_MAX_EVENTS entries. Fails with -EMSGSIZE above
+ * max_msg, -EPROTO for another version or type, -EBADMSG otherwise; why
+ * (may be NULL) then names the field.
+ */
+int	proto_batch_decode(const uint8_t *buf, size_t len, size_t max_msg,
+	    struct proto_batch *b, struct proto_event *events,
+	    const char **why) __attribute__((warn_unused_result));
+int	proto_ack_decode(const uint8_t *buf, size_t len, struct proto_ack *a)
+	    __attribute__((warn_unused_result));
+
+/* Type of a message (its second element) without decoding it; -EBADMSG. */
+int	proto_msg_type(const uint8_t *buf, size_t len);
+
+#endif
