@@ -39,6 +39,8 @@ cap_engine_create(const struct cap_engine_cfg *cfg,
 		free(e);
 		return NULL;
 	}
+	if (cfg->agent_id != NULL)
+		sess_table_set_agent_name(e->st, 0, cfg->agent_id);
 	e->ft = frag_table_create(cfg->frag_max, cfg->frag_timeout_ns);
 	e->frag_timeout_ns = cfg->frag_timeout_ns;
 	return e;

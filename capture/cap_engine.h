@@ -14,6 +14,7 @@
 
 struct cap_engine_cfg {
 	int			 dlt;
+	const char		*agent_id;	/* borrowed; NULL: none */
 	struct sess_table_cfg	 sess;
 	uint32_t		 frag_max;
 	uint64_t		 frag_timeout_ns;

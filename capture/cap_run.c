@@ -186,6 +186,7 @@ cap_ctx_start(struct cap_ctx *c)
 		return -1;
 	}
 	ecfg.dlt = c->dlt = cap_source_dlt(c->src);
+	ecfg.agent_id = c->conf->agent_id;
 	if ((c->eng = cap_engine_create(&ecfg, on_close, c)) == NULL) {
 		log_warnx("link type %d is not supported", ecfg.dlt);
 		return -1;

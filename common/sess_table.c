@@ -12,6 +12,7 @@
  * neighbours on every packet. Expiry pops list heads; a packet that finds
  * its session past the timeout closes it exactly, whatever the sweep lag.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,15 +44,20 @@ enum sess_class {
 #define SF_FIN_SRV	0x10
 #define SF_RST		0x20
 
+/* Reporting state (aflags). */
+#define AF_DIRTY	0x01	/* changed since the last drain */
+#define AF_OPENED	0x02	/* reported at least once */
+
 struct sess {
 	uint8_t		cli[16], srv[16];
 	uint16_t	cli_port, srv_port;
 	uint8_t		af, proto, cls, flags;
 	uint16_t	agent;
 	uint8_t		reason;		/* enum sess_close, from FIN/RST */
-	uint8_t		pad;
+	uint8_t		aflags;		/* AF_*: reporting state */
 	uint32_t	hash;
-	uint32_t	spare;
+	uint8_t		seen[2];	/* TCP flags seen each way */
+	uint16_t	spare;
 	uint32_t	prev, next;	/* recency list, or free list */
 	uint32_t	syn_seq;
 	uint64_t	first_ns, last_ns;
@@ -63,6 +69,8 @@ struct sess_slot {
 	uint32_t	hash;
 	uint32_t	idx;
 };
+
+_Static_assert(sizeof(struct sess) == 128, "a session is two cache lines");
 
 struct sess_list {
 	uint32_t	head, tail;
@@ -84,6 +92,7 @@ struct sess_table {
 	uint32_t		 max_slots;
 
 	struct sess_list	 lists[CLS_MAX];
+	uint64_t		*agent_hash;	/* per agent index, or NULL */
 	uint64_t		 now;
 	uint64_t		 next_sweep;
 	struct sess_table_stats	 st;
@@ -102,7 +111,7 @@ static uint32_t		 obs_hash(const struct sess_obs *);
 static uint32_t		 lookup(struct sess_table *, const struct sess_obs *,
 			    uint32_t, int *);
 static uint32_t		 create(struct sess_table *, const struct sess_obs *,
-			    uint32_t, int *);
+			    uint32_t, int, int *);
 static void		 close_sess(struct sess_table *, uint32_t,
 			    enum sess_close);
 static void		 list_unlink(struct sess_table *, uint32_t);
@@ -169,6 +178,7 @@ sess_table_destroy(struct sess_table *t)
 		free(t->chunks[i]);
 	free(t->chunks);
 	free(t->slots);
+	free(t->agent_hash);
 	free(t);
 }
 
@@ -347,8 +357,11 @@ alloc_entry(struct sess_table *t)
 	return i;
 }
 
+/* New session for o; force_dir >= 0 fixes the orientation (0: src is
+ * the client), else the orientation rules decide. */
 static uint32_t
-create(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
+create(struct sess_table *t, const struct sess_obs *o, uint32_t h,
+    int force_dir, int *dir)
 {
 	uint32_t i;
 	struct sess *s;
@@ -360,7 +373,7 @@ create(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
 	i = alloc_entry(t);
 	s = S(t, i);
 	memset(s, 0, sizeof(*s));
-	*dir = orient(t, o);
+	*dir = force_dir >= 0 ? force_dir : orient(t, o);
 	if (*dir == 0) {
 		memcpy(s->cli, o->src, 16);
 		memcpy(s->srv, o->dst, 16);
@@ -379,6 +392,8 @@ create(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
 	s->first_ns = s->last_ns = o->ts_ns;
 	if (o->proto != 6)
 		s->cls = CLS_UDP;
+	else if (force_dir >= 0)
+		s->cls = CLS_TCP_OPEN;	/* an agent's event: no lifecycle */
 	else if ((o->tcp_flags & (SESS_TCP_SYN | SESS_TCP_ACK)) ==
 	    SESS_TCP_SYN) {
 		s->flags = SF_FROM_SYN;
@@ -473,7 +488,8 @@ timed_out(const struct sess_table *t, const struct sess *s)
 
 /* Fills the record a closing session is reported with. */
 static void
-make_rec(const struct sess *s, enum sess_close reason, struct sess_rec *out)
+make_rec(const struct sess_table *t, const struct sess *s,
+    enum sess_close reason, struct sess_rec *out)
 {
 	struct sess_rec r;
 	uint64_t kh;
@@ -493,18 +509,21 @@ make_rec(const struct sess *s, enum sess_close reason, struct sess_rec *out)
 	r.status = final_status(s);
 	r.reason = reason;
 	kh = ep_hash(s->cli, s->cli_port) * 31 + ep_hash(s->srv, s->srv_port);
-	r.key_hash = mix64(kh ^ ((uint64_t)s->proto << 56 |
-	    (uint64_t)s->agent << 32));
+	r.key_hash = mix64(kh ^ ((uint64_t)s->proto << 56)) ^
+	    (t->agent_hash != NULL ? t->agent_hash[s->agent] : 0);
 	*out = r;
 }
 
 static void
-close_sess(struct sess_table *t, uint32_t i, enum sess_close reason)
+close_sess_status(struct sess_table *t, uint32_t i, enum sess_close reason,
+    enum sess_status status)
 {
 	struct sess *s = S(t, i);
 	struct sess_rec r;
 
-	make_rec(s, reason, &r);
+	make_rec(t, s, reason, &r);
+	if (status != SESS_ACTIVE)
+		r.status = status;
 	/* Unlink before the callback so it sees a consistent table. */
 	index_remove(t, s->hash, i);
 	list_unlink(t, i);
@@ -515,6 +534,12 @@ close_sess(struct sess_table *t, uint32_t i, enum sess_close reason)
 	t->st.closed[reason]++;
 	t->st.status[r.status]++;
 	t->on_close(t->arg, &r);
+}
+
+static void
+close_sess(struct sess_table *t, uint32_t i, enum sess_close reason)
+{
+	close_sess_status(t, i, reason, SESS_ACTIVE);
 }
 
 /* Closes the least recently active session (heads of the lists). */
@@ -584,7 +609,7 @@ sess_table_close_all(struct sess_table *t, enum sess_close reason)
 		 * request only names how the rest ended. */
 		why = s->cls == CLS_TCP_CLOSING || timed_out(t, s) ?
 		    natural_reason(s) : reason;
-		make_rec(s, why, &r);
+		make_rec(t, s, why, &r);
 		t->st.closed[why]++;
 		t->st.status[r.status]++;
 		t->on_close(t->arg, &r);
@@ -679,8 +704,10 @@ observe_hashed(struct sess_table *t, const struct sess_obs *o, uint32_t h)
 		}
 	}
 	if (i == NIL)
-		i = create(t, o, h, &dir);
+		i = create(t, o, h, -1, &dir);
 	s = S(t, i);
+	s->aflags |= AF_DIRTY;
+	s->seen[dir] |= o->tcp_flags;
 
 	s->pkts[dir] += o->packets;
 	s->bytes[dir] += o->bytes;
@@ -779,4 +806,173 @@ sess_table_observe_batch_hashed(struct sess_table *t,
 			prefetch_entry(t, h[i + ENTRY_AHEAD]);
 		observe_hashed(t, &o[i], h[i]);
 	}
+}
+
+void
+sess_table_set_agent_name(struct sess_table *t, uint16_t agent,
+    const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	if (t->agent_hash == NULL)
+		t->agent_hash = xcalloc(UINT16_MAX + 1, sizeof(uint64_t));
+	for (; *name != '\0'; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
+	t->agent_hash[agent] = mix64(h);
+}
+
+static void
+event_obs(const struct sess_event *ev, struct sess_obs *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->ts_ns = ev->last_ns;
+	o->af = ev->af;
+	o->proto = ev->proto;
+	o->agent = ev->agent;
+	o->sport = ev->cli_port;
+	o->dport = ev->srv_port;
+	memcpy(o->src, ev->cli, 16);
+	memcpy(o->dst, ev->srv, 16);
+}
+
+void
+sess_table_apply(struct sess_table *t, const struct sess_event *ev)
+{
+	struct sess_obs o;
+	struct sess *s;
+	uint32_t h, i;
+	uint64_t old_last;
+	int dir = 0, k;
+
+	event_obs(ev, &o);
+	h = obs_hash(&o);
+	if (ev->last_ns > t->now)
+		t->now = ev->last_ns;
+	if (t->now >= t->next_sweep)
+		sess_table_expire(t, t->now);
+	i = lookup(t, &o, h, &dir);
+	if (i != NIL && S(t, i)->first_ns != ev->start_ns) {
+		/* Another session on these ports: the old one's close was
+		 * never heard of. */
+		close_sess(t, i, SESS_CLOSE_IDLE);
+		i = NIL;
+	}
+	if (i == NIL) {
+		i = create(t, &o, h, 0, &dir);
+		S(t, i)->first_ns = ev->start_ns;
+	}
+	s = S(t, i);
+	for (k = 0; k < 2; k++) {
+		int d = dir ^ k;
+
+		s->pkts[d] += ev->packets[k];
+		s->bytes[d] += ev->bytes[k];
+		s->wire[d] += ev->wire_bytes[k];
+		s->seen[d] |= ev->tcp_flags[k];
+	}
+	s->aflags |= AF_DIRTY;
+	old_last = s->last_ns;
+	if (ev->last_ns > s->last_ns)
+		s->last_ns = ev->last_ns;
+	if (ev->close) {
+		close_sess_status(t, i, ev->reason, ev->status);
+		return;
+	}
+	if ((s->last_ns >> TICK_SHIFT) != (old_last >> TICK_SHIFT)) {
+		list_unlink(t, i);
+		list_append(t, i);
+	}
+}
+
+void
+sess_table_drain(struct sess_table *t, sess_table_drain_cb cb, void *arg,
+    int reset)
+{
+	struct sess_rec r;
+	uint32_t i;
+
+	for (i = 0; i < t->nalloc; i++) {
+		struct sess *s = S(t, i);
+
+		if (s->cls == CLS_FREE || !(s->aflags & AF_DIRTY))
+			continue;
+		make_rec(t, s, SESS_CLOSE_NONE, &r);
+		r.status = SESS_ACTIVE;
+		cb(arg, &r, !(s->aflags & AF_OPENED), s->seen);
+		s->aflags = (uint8_t)((s->aflags & ~AF_DIRTY) | AF_OPENED);
+		if (reset) {
+			memset(s->pkts, 0, sizeof(s->pkts));
+			memset(s->bytes, 0, sizeof(s->bytes));
+			memset(s->wire, 0, sizeof(s->wire));
+			s->seen[0] = s->seen[1] = 0;
+		}
+	}
+}
+
+void
+sess_table_foreach(const struct sess_table *t,
+    void (*cb)(void *arg, const struct sess_rec *), void *arg)
+{
+	struct sess_rec r;
+	uint32_t i;
+
+	for (i = 0; i < t->nalloc; i++) {
+		const struct sess *s = S(t, i);
+
+		if (s->cls == CLS_FREE)
+			continue;
+		make_rec(t, s, SESS_CLOSE_NONE, &r);
+		r.status = SESS_ACTIVE;
+		cb(arg, &r);
+	}
+}
+
+void
+sess_table_close_agent(struct sess_table *t, uint16_t agent,
+    enum sess_close reason)
+{
+	uint32_t i;
+
+	/* close_sess frees entries but never reuses one: the walk is safe. */
+	for (i = 0; i < t->nalloc; i++) {
+		struct sess *s = S(t, i);
+
+		if (s->cls != CLS_FREE && s->agent == agent)
+			close_sess(t, i, reason);
+	}
+}
+
+int
+sess_table_restore(struct sess_table *t, const struct sess_rec *r)
+{
+	struct sess_event ev;
+	struct sess_obs o;
+	struct sess *s;
+	uint32_t h, i;
+	int dir;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.agent = r->agent;
+	ev.af = r->af;
+	ev.proto = r->proto;
+	memcpy(ev.cli, r->cli, 16);
+	memcpy(ev.srv, r->srv, 16);
+	ev.cli_port = r->cli_port;
+	ev.srv_port = r->srv_port;
+	ev.last_ns = r->end_ns;
+	event_obs(&ev, &o);
+	h = obs_hash(&o);
+	if (lookup(t, &o, h, &dir) != NIL)
+		return -EEXIST;
+	i = create(t, &o, h, 0, &dir);
+	s = S(t, i);
+	s->first_ns = r->start_ns;
+	s->last_ns = r->end_ns;
+	memcpy(s->pkts, r->packets, sizeof(s->pkts));
+	memcpy(s->bytes, r->bytes, sizeof(s->bytes));
+	memcpy(s->wire, r->wire_bytes, sizeof(s->wire));
+	s->aflags = AF_OPENED;
+	if (r->end_ns > t->now)
+		t->now = r->end_ns;
+	return 0;
 }

@@ -144,6 +144,66 @@ void	sess_table_expire(struct sess_table *, uint64_t now_ns);
  */
 void	sess_table_close_all(struct sess_table *, enum sess_close reason);
 
+/*
+ * Session ids mix in a hash of the agent's name (not its index, which can
+ * differ between runs), so the same session has the same id wherever it
+ * is reported. Call before the agent's first observation. name borrowed.
+ */
+void	sess_table_set_agent_name(struct sess_table *, uint16_t agent,
+	    const char *name);
+
+/*
+ * An agent's report of one session, already oriented (aggregator side).
+ * Counters are deltas since the agent's previous event for the session;
+ * index 0 is client to server. close 1 ends the session with reason and
+ * status as the agent decided.
+ */
+struct sess_event {
+	uint16_t	agent;
+	uint8_t		af, proto;
+	uint8_t		cli[16], srv[16];
+	uint16_t	cli_port, srv_port;
+	uint64_t	start_ns, last_ns;
+	uint64_t	packets[2], bytes[2], wire_bytes[2];
+	uint8_t		tcp_flags[2];
+	uint8_t		close;
+	enum sess_status status;
+	enum sess_close	 reason;
+};
+
+/*
+ * Applies an event (borrowed): finds or creates the session (a different
+ * start time on the same ports closes the old one as idle_timeout first),
+ * adds the deltas, and closes it if the event says so. Sessions created
+ * here have no TCP lifecycle of their own: the agent decides; idle
+ * timeouts still apply, by the events' times.
+ */
+void	sess_table_apply(struct sess_table *, const struct sess_event *ev);
+
+/*
+ * Reports every session changed since the last drain (rec borrowed,
+ * status active, reason none): opened is 1 the first time a session is
+ * reported, seen the TCP flags each way since the last drain. With reset,
+ * the counters and flags start again from zero after the report (an
+ * agent sending deltas); without, they keep adding up.
+ */
+typedef void (*sess_table_drain_cb)(void *arg, const struct sess_rec *rec,
+    int opened, const uint8_t seen[2]);
+void	sess_table_drain(struct sess_table *, sess_table_drain_cb cb,
+	    void *arg, int reset);
+/* Every open session, as it stands (status active). */
+void	sess_table_foreach(const struct sess_table *,
+	    void (*cb)(void *arg, const struct sess_rec *), void *arg);
+/* Closes every session of one agent (agent_lost, shutdown). */
+void	sess_table_close_agent(struct sess_table *, uint16_t agent,
+	    enum sess_close reason);
+/*
+ * Puts back a session from a checkpoint (rec borrowed), counters and
+ * times included, not marked changed. -EEXIST if it is already there.
+ */
+int	sess_table_restore(struct sess_table *, const struct sess_rec *rec)
+	    __attribute__((warn_unused_result));
+
 size_t	sess_table_count(const struct sess_table *);
 void	sess_table_get_stats(const struct sess_table *,
 	    struct sess_table_stats *out);

@@ -1,0 +1,159 @@
+/*
+ * store: the aggregator's durable state in RocksDB (one database
+ * directory, several column families). Closed sessions ordered by end
+ * time, history indexes, per-minute rollups, the checkpoint of open
+ * sessions, and meta (schema version, per-agent watermarks). Every change
+ * goes through one store_batch committed as one RocksDB WriteBatch, so a
+ * batch's sessions and its watermark are durable together or not at all.
+ * Only the aggregator opens the database. Not thread-safe for writes (one
+ * writer thread); reads (history, get, rollups) may run on another thread.
+ */
+#ifndef SA_AGGREGATOR_STORE_H
+#define SA_AGGREGATOR_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/sess_table.h"
+
+#define STORE_AGENT_MAX		64
+#define STORE_STR_MAX		255
+#define STORE_CURSOR_MAX	64	/* bytes of an opaque cursor, with NUL */
+#define STORE_TOP_MAX		100
+
+/* A session as stored: the record plus its strings. */
+struct store_session {
+	struct sess_rec	rec;
+	char		agent[STORE_AGENT_MAX + 1];
+	char		user[STORE_STR_MAX + 1];	/* "": none */
+	char		target[STORE_STR_MAX + 1];	/* "": none */
+};
+
+struct store_cfg {
+	const char	*path;
+	uint32_t	 retention_days;
+	int		 sync;		/* fsync the WAL on every commit */
+	uint64_t	 cache_bytes;	/* block cache */
+};
+
+struct store;
+struct store_batch;
+
+/*
+ * Opens (creating if needed) the database at cfg->path. A database that
+ * fails to open as corrupt is moved aside to <path>.corrupt.<unix time>,
+ * logged loudly, and a fresh one created; *quarantined is then 1. Returns
+ * owned, or NULL with the reason in err.
+ */
+struct store	*store_open(const struct store_cfg *cfg, int *quarantined,
+		    char *err, size_t errlen);
+void		 store_close(struct store *);
+
+/* Batches: build, then commit once (one WriteBatch). */
+struct store_batch *store_batch_new(struct store *);
+void	store_batch_free(struct store_batch *);
+/* A closed session: its row, its index entries and its rollups. */
+void	store_batch_put_session(struct store_batch *,
+	    const struct store_session *);
+/* The highest sequence applied for (agent, boot). */
+void	store_batch_set_watermark(struct store_batch *, const char *agent,
+	    uint64_t boot_id, uint64_t seq);
+/* Checkpoint of open sessions: replace it all with what follows. */
+void	store_batch_clear_active(struct store_batch *);
+void	store_batch_put_active(struct store_batch *,
+	    const struct store_session *);
+/* 0, or -EIO with the RocksDB message logged. */
+int	store_batch_commit(struct store_batch *)
+	    __attribute__((warn_unused_result));
+/* Number of session rows in the batch (for flush decisions). */
+size_t	store_batch_sessions(const struct store_batch *);
+
+/* Reads. Each returns 0, -ENOENT, or -EIO. */
+int	store_get_watermark(struct store *, const char *agent,
+	    uint64_t boot_id, uint64_t *seq);
+/* Calls cb for every checkpointed open session (restore at start). */
+int	store_load_active(struct store *,
+	    void (*cb)(void *arg, const struct store_session *), void *arg);
+/* session_id is the 32-hex-digit id of the session JSON. */
+int	store_get_session(struct store *, const char *session_id,
+	    struct store_session *out);
+
+/* History filters; zero/NULL fields do not filter. */
+struct store_filter {
+	const char	*agent;
+	const char	*user;
+	const char	*target;
+	int		 status;	/* enum sess_status, or -1 */
+	uint8_t		 protocol;	/* 6, 17, or 0 */
+	uint8_t		 dest_af;	/* 0: no dest filter */
+	uint8_t		 dest_ip[16];
+	uint8_t		 source_af;
+	uint8_t		 source_ip[16];
+	uint64_t	 start_after_ns;	/* start_time > this */
+	uint64_t	 start_before_ns;	/* start_time < this; 0 none */
+	uint64_t	 min_duration_ns;
+	uint64_t	 min_bytes;	/* bytes_sent + bytes_received */
+	uint32_t	 limit;		/* >= 1 */
+	const char	*cursor;	/* from a previous page, or NULL */
+};
+
+/*
+ * Closed sessions, newest end time first, at most f->limit, each passed
+ * to cb. When more may follow, next_cursor (STORE_CURSOR_MAX bytes) gets
+ * the opaque cursor for the next page, else "". A cursor from anything
+ * else is -EINVAL. Sessions past retention are never returned.
+ */
+int	store_history(struct store *, const struct store_filter *f,
+	    void (*cb)(void *arg, const struct store_session *), void *arg,
+	    char *next_cursor);
+
+/* Per-minute rollups. */
+struct store_counts {
+	uint64_t	sessions;
+	uint64_t	failed;
+	uint64_t	rejected;
+	uint64_t	bytes_sent, bytes_received;
+	uint64_t	packets_sent, packets_received;
+};
+
+struct store_top {
+	char		name[STORE_STR_MAX + 1];	/* user, or dest ip:port */
+	uint64_t	sessions;
+	uint64_t	bytes;
+};
+
+/*
+ * Sums the rollups of closed sessions whose end time falls in
+ * [from_ns, to_ns): totals, and the top_n users and destinations by bytes
+ * (top_n <= STORE_TOP_MAX; *n_users, *n_dests say how many were filled).
+ * The cost depends on the minutes and names in the window, not on the
+ * number of sessions.
+ */
+int	store_rollup_sum(struct store *, uint64_t from_ns, uint64_t to_ns,
+	    struct store_counts *total, struct store_top *users,
+	    size_t *n_users, struct store_top *dests, size_t *n_dests,
+	    size_t top_n);
+/* Totals per step_ns bucket in [from_ns, to_ns), cb per bucket in order. */
+int	store_rollup_series(struct store *, uint64_t from_ns, uint64_t to_ns,
+	    uint64_t step_ns, void (*cb)(void *arg, uint64_t bucket_ns,
+	    const struct store_counts *), void *arg);
+
+/*
+ * Retention: removes what ended before now_ns - retention_days from every
+ * family, without blocking writers for long (range deletes and a
+ * compaction filter). Returns 0 or -EIO.
+ */
+int	store_expire(struct store *, uint64_t now_ns);
+/* Consistent copy of the running database into dir (must not exist). */
+int	store_backup(struct store *, const char *dir, char *err, size_t errlen);
+
+/* Counters for metrics. */
+struct store_stats {
+	uint64_t	commits;
+	uint64_t	commit_errors;
+	uint64_t	sessions_written;
+	uint64_t	quarantined;
+};
+void	store_get_stats(const struct store *, struct store_stats *);
+
+#endif
