@@ -92,7 +92,17 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 	pack_str(&pk, b->host, b->host_len);
 	msgpack_pack_uint64(&pk, b->boot_id);
 	msgpack_pack_uint64(&pk, b->seq);
-	msgpack_pack_uint64(&pk, b->floor_seq);
+	/* Fixed width, so that it can be rewritten before a resend. */
+	out->floor_off = out->len;
+	{
+		uint8_t w[9];
+		int i;
+
+		w[0] = 0xcf;
+		for (i = 0; i < 8; i++)
+			w[1 + i] = (uint8_t)(b->floor_seq >> (56 - 8 * i));
+		(void)buf_write(out, (const char *)w, sizeof(w));
+	}
 	msgpack_pack_uint64(&pk, b->sent_ns);
 	msgpack_pack_array(&pk, STATS_FIELDS);
 	msgpack_pack_uint64(&pk, b->stats.packets);
@@ -148,6 +158,19 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 	else
 		msgpack_pack_nil(&pk);
 	return out->overflow ? -EMSGSIZE : 0;
+}
+
+void
+proto_batch_set_floor(struct proto_buf *b, uint64_t floor_seq)
+{
+	int i;
+
+	if (b->overflow || b->floor_off + 9 > b->len ||
+	    b->data[b->floor_off] != 0xcf)
+		return;
+	for (i = 0; i < 8; i++)
+		b->data[b->floor_off + 1 + i] =
+		    (uint8_t)(floor_seq >> (56 - 8 * i));
 }
 
 int

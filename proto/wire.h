@@ -93,6 +93,7 @@ struct proto_buf {
 	uint8_t		*data;
 	size_t		 len, cap, max;
 	int		 overflow;
+	size_t		 floor_off;	/* where proto_batch_begin put floor_seq */
 };
 
 void	proto_buf_init(struct proto_buf *, size_t max);
@@ -106,6 +107,12 @@ void	proto_buf_free(struct proto_buf *);
  */
 int	proto_batch_begin(struct proto_buf *, const struct proto_batch *b);
 int	proto_batch_add_event(struct proto_buf *, const struct proto_event *);
+/*
+ * Rewrites the floor_seq of a batch encoded by proto_batch_begin in place
+ * (it is always written as a 9-byte uint64), so a batch kept for resending
+ * tells the aggregator what the agent no longer holds when it goes out.
+ */
+void	proto_batch_set_floor(struct proto_buf *, uint64_t floor_seq);
 int	proto_ack_encode(struct proto_buf *, const struct proto_ack *);
 
 /*
