@@ -96,11 +96,11 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 	out->floor_off = out->len;
 	{
 		uint8_t w[9];
-		int i;
+		int k;
 
 		w[0] = 0xcf;
-		for (i = 0; i < 8; i++)
-			w[1 + i] = (uint8_t)(b->floor_seq >> (56 - 8 * i));
+		for (k = 0; k < 8; k++)
+			w[1 + k] = (uint8_t)(b->floor_seq >> (56 - 8 * k));
 		(void)buf_write(out, (const char *)w, sizeof(w));
 	}
 	msgpack_pack_uint64(&pk, b->sent_ns);
