@@ -39,14 +39,14 @@ enum decode_reason {
 	DR_VLAN_DEPTH,		/* too many stacked tags or labels */
 	DR_IP_TRUNC,		/* IP header cut short */
 	DR_IP_VERSION,		/* version nibble not 4/6 */
-	DR_IP_HLEN,		/* IPv4 header length < 20 or > total */
-	DR_IP_LEN,		/* length field smaller than the header */
+	DR_IP_HLEN,		/* IPv4 header length < 20 */
+	DR_IP_LEN,		/* IP length too small for the headers in it */
 	DR_IP6_EXT_TRUNC,	/* extension header chain cut short */
 	DR_IP6_EXT_INVALID,	/* chain longer than the payload, too deep */
 	DR_NOT_TCP_UDP,		/* ICMP, ESP, ...: skipped */
 	DR_TUNNEL,		/* tunnel header bad, too deep, or unsupported */
 	DR_L4_TRUNC,		/* ports not captured */
-	DR_TCP_HLEN,		/* TCP data offset < 5 or past the segment */
+	DR_TCP_HLEN,		/* TCP data offset < 5, or header past segment */
 	DR_FRAG_ORPHAN,		/* fragment whose first fragment never came */
 	DR_FRAG_FULL,		/* fragment table full */
 	DR_MAX
@@ -71,9 +71,11 @@ enum decode_frag {
 
 /*
  * The result. Addresses are 16 bytes; IPv4 uses the first 4, rest zero.
- * For DEC_FRAG_LATER the ports, flags and payload are not known; the
- * fragment key (src, dst, proto, frag_id) is, and frag_data is this
- * fragment's share of the datagram.
+ * For DEC_FRAG_LATER the ports, flags and payload are not known (zero);
+ * the fragment key (src, dst, proto, frag_id) is, and frag_data is this
+ * fragment's share of the datagram. Unfragmented, frag_data is the
+ * transport length and frag_id 0. Fields not learnt are zero, also after
+ * an error, whose partial contents are otherwise unspecified.
  */
 struct decoded {
 	uint8_t		 af;		/* 4 or 6 */

@@ -68,7 +68,9 @@ decode_gre(struct cursor *c, uint32_t len, struct decoded *d,
 	PD_NEED(c, 4);
 	flags = PD_AT_BE16(c, 0);
 	type = PD_AT_BE16(c, 2);
-	if ((flags & 0x7) != 0) {
+	/* RFC 1701 routing (R) changes the layout; RFC 2784 receivers
+	 * discard it, and so do we. */
+	if ((flags & 0x7) != 0 || (flags & 0x4000) != 0) {
 		*why = DR_TUNNEL;
 		return DEC_UNSUPPORTED;
 	}
@@ -142,6 +144,7 @@ decode_ipv4(struct cursor *c, uint32_t wire_left, struct decoded *d,
 	uint32_t hlen, tot;
 	uint16_t off;
 	uint8_t proto;
+	int tso;
 
 	PD_NEED(c, 20);
 	hlen = (uint32_t)(PD_AT_U8(c, 0) & 0x0f) * 4;
@@ -154,11 +157,14 @@ decode_ipv4(struct cursor *c, uint32_t wire_left, struct decoded *d,
 	}
 	/* A zero total length is what TSO/GSO leaves in captures taken on
 	 * the sending host; the frame itself then gives the length. */
-	if (tot == 0)
+	tso = tot == 0;
+	if (tso)
 		tot = wire_left;
+	/* A stated length below the header contradicts it; with TSO the
+	 * frame itself is too short. */
 	if (tot < hlen) {
-		*why = hlen > wire_left ? DR_IP_TRUNC : DR_IP_LEN;
-		return *why == DR_IP_TRUNC ? DEC_TRUNC : DEC_INVALID;
+		*why = tso ? DR_IP_TRUNC : DR_IP_LEN;
+		return tso ? DEC_TRUNC : DEC_INVALID;
 	}
 	if (!PD_HAVE(c, hlen)) {
 		*why = DR_IP_TRUNC;
@@ -222,11 +228,15 @@ decode_ipv6(struct cursor *c, uint32_t wire_left, struct decoded *d,
 		case IPPROTO_MH_:
 		case IPPROTO_HIP_:
 		case IPPROTO_SHIM6_:
+			if (left < 2)
+				goto ext_invalid;
 			if (!PD_HAVE(c, 2))
 				goto ext_trunc;
 			elen = ((uint32_t)PD_AT_U8(c, 1) + 1) * 8;
 			break;
 		case IPPROTO_AH_:
+			if (left < 2)
+				goto ext_invalid;
 			if (!PD_HAVE(c, 2))
 				goto ext_trunc;
 			elen = ((uint32_t)PD_AT_U8(c, 1) + 2) * 4;
@@ -234,6 +244,8 @@ decode_ipv6(struct cursor *c, uint32_t wire_left, struct decoded *d,
 		case IPPROTO_FRAGMENT_: {
 			uint16_t off;
 
+			if (left < 8)
+				goto ext_invalid;
 			if (!PD_HAVE(c, 8))
 				goto ext_trunc;
 			elen = 8;
@@ -249,10 +261,8 @@ decode_ipv6(struct cursor *c, uint32_t wire_left, struct decoded *d,
 			return decode_payload(nh, c, left, plen + 40, d, why,
 			    depth);
 		}
-		if (elen > left) {
-			*why = DR_IP6_EXT_INVALID;
-			return DEC_INVALID;
-		}
+		if (elen > left)
+			goto ext_invalid;
 		if (!PD_HAVE(c, elen))
 			goto ext_trunc;
 		nh = PD_AT_U8(c, 0);
@@ -262,6 +272,9 @@ decode_ipv6(struct cursor *c, uint32_t wire_left, struct decoded *d,
 			return decode_payload(nh, c, left, plen + 40, d, why,
 			    depth);
 	}
+ext_invalid:
+	/* The chain does not fit the payload length, or is too deep:
+	 * the header's fault, not the capture's. */
 	*why = DR_IP6_EXT_INVALID;
 	return DEC_INVALID;
 ext_trunc:

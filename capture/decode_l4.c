@@ -23,6 +23,25 @@ decode__l4(struct cursor *c, uint32_t l4len, struct decoded *d,
 {
 	uint32_t hl;
 
+	/*
+	 * A segment shorter than its minimum header is the IP length's
+	 * fault whatever was captured; tell it apart from truncation. A
+	 * first fragment need only hold the ports.
+	 */
+	if (l4len < 4) {
+		*why = DR_IP_LEN;
+		return DEC_INVALID;
+	}
+	if (d->frag == DEC_FRAG_NONE) {
+		if (d->proto == 6 && l4len < 20) {
+			*why = DR_TCP_HLEN;
+			return DEC_INVALID;
+		}
+		if (d->proto == 17 && l4len < 8) {
+			*why = DR_IP_LEN;
+			return DEC_INVALID;
+		}
+	}
 	if (!PD_HAVE(c, 4)) {
 		*why = DR_L4_TRUNC;
 		return DEC_TRUNC;

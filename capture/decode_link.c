@@ -8,6 +8,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "decode_int.h"
 
@@ -226,12 +227,10 @@ decode_packet(int dlt, const uint8_t *pkt, uint32_t caplen, uint32_t wirelen,
 	struct cursor c;
 	uint32_t fam;
 
+	/* Every field has a defined value whatever the result: a later
+	 * fragment must not carry the previous packet's ports. */
 	*why = DR_NONE;
-	d->tcp_flags = 0;
-	d->frag = DEC_FRAG_NONE;
-	d->tcp_seq = 0;
-	d->l7 = NULL;
-	d->l7_caplen = 0;
+	memset(d, 0, sizeof(*d));
 	if (wirelen < caplen)
 		wirelen = caplen;
 	cursor_init(&c, pkt, caplen);

@@ -59,10 +59,12 @@ frag_table_create(uint32_t max, uint64_t timeout_ns)
 		max = 1;
 	f->max = max;
 	f->ents = xcalloc(max, sizeof(*f->ents));
+	/* Twice max, rounded up to a power of two; max * 2 could wrap and
+	 * spin this loop forever, so halve nbuckets instead. */
 	f->nbuckets = 1;
-	while (f->nbuckets < max * 2)
+	while (f->nbuckets / 2 < max && f->nbuckets < (1u << 31))
 		f->nbuckets <<= 1;
-	f->buckets = xmalloc(f->nbuckets * sizeof(*f->buckets));
+	f->buckets = xreallocarray(NULL, f->nbuckets, sizeof(*f->buckets));
 	memset(f->buckets, 0xff, f->nbuckets * sizeof(*f->buckets));
 	f->timeout_ns = timeout_ns;
 	return f;
@@ -109,6 +111,7 @@ drop_oldest(struct frag_table *f)
 	uint32_t *pp;
 	struct decoded key;
 
+	memset(&key, 0, sizeof(key));
 	memcpy(key.src, e->src, 16);
 	memcpy(key.dst, e->dst, 16);
 	key.frag_id = e->id;
