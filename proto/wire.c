@@ -37,6 +37,9 @@ proto_buf_reset(struct proto_buf *b)
 {
 	b->len = 0;
 	b->overflow = 0;
+	/* data[0] is an array header, never 0xcf: set_floor then does
+	 * nothing until the next proto_batch_begin. */
+	b->floor_off = 0;
 }
 
 void
@@ -84,6 +87,15 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 	msgpack_packer pk;
 	uint32_t i;
 
+	/* Refuse, before writing anything, what the decoder would refuse
+	 * as a whole batch, and never read past reasons[] or a name. */
+	if (b->nevents > PROTO_MAX_EVENTS ||
+	    b->stats.nreasons > PROTO_MAX_REASONS)
+		return -EINVAL;
+	for (i = 0; i < b->stats.nreasons; i++)
+		if (memchr(b->stats.reasons[i].name, '\0',
+		    sizeof(b->stats.reasons[i].name)) == NULL)
+			return -EINVAL;
 	msgpack_packer_init(&pk, out, buf_write);
 	msgpack_pack_array(&pk, BATCH_FIELDS);
 	msgpack_pack_uint8(&pk, PROTO_VERSION);
@@ -126,6 +138,10 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 	msgpack_packer pk;
 	size_t alen = e->af == 4 ? 4 : 16;
 
+	/* One oversized string would get the whole batch rejected. */
+	if ((e->user != NULL && e->user_len > PROTO_MAX_STR) ||
+	    (e->target != NULL && e->target_len > PROTO_MAX_STR))
+		return -EINVAL;
 	msgpack_packer_init(&pk, out, buf_write);
 	msgpack_pack_array(&pk, EVENT_FIELDS);
 	msgpack_pack_uint8(&pk, e->kind);
@@ -177,7 +193,11 @@ int
 proto_ack_encode(struct proto_buf *out, const struct proto_ack *a)
 {
 	msgpack_packer pk;
+	size_t rlen = strnlen(a->reason, sizeof(a->reason));
 
+	/* 128 bytes without a NUL would not fit the decoder's 127 + NUL. */
+	if (rlen == sizeof(a->reason))
+		return -EINVAL;
 	msgpack_packer_init(&pk, out, buf_write);
 	msgpack_pack_array(&pk, ACK_FIELDS);
 	msgpack_pack_uint8(&pk, PROTO_VERSION);
@@ -185,7 +205,7 @@ proto_ack_encode(struct proto_buf *out, const struct proto_ack *a)
 	msgpack_pack_uint64(&pk, a->boot_id);
 	msgpack_pack_uint64(&pk, a->seq);
 	msgpack_pack_uint8(&pk, a->status);
-	pack_str(&pk, a->reason, strnlen(a->reason, sizeof(a->reason)));
+	pack_str(&pk, a->reason, rlen);
 	return out->overflow ? -EMSGSIZE : 0;
 }
 
@@ -243,13 +263,15 @@ decode_header(struct cursor *c, uint32_t nfields, uint64_t type,
 	uint64_t v;
 
 	CHECK(mp_read_array(c, 64, &n), "message is not an array");
-	CHECK(mp_read_uint(c, UINT8_MAX, &v), "version");
+	/* Any well-formed number other than ours is another version
+	 * (EPROTO), not a malformed message. */
+	CHECK(mp_read_uint(c, UINT64_MAX, &v), "version");
 	if (v != PROTO_VERSION) {
 		if (why != NULL)
 			*why = "unsupported protocol version";
 		return -EPROTO;
 	}
-	CHECK(mp_read_uint(c, UINT8_MAX, &v), "message type");
+	CHECK(mp_read_uint(c, UINT64_MAX, &v), "message type");
 	if (v != type) {
 		if (why != NULL)
 			*why = "unexpected message type";

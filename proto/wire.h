@@ -103,7 +103,12 @@ void	proto_buf_free(struct proto_buf *);
 /*
  * Encoding a batch: begin with the header (b->nevents is the number of
  * events that will follow), then exactly nevents proto_batch_add_event.
- * Returns 0 or -EMSGSIZE once the buffer's max is exceeded.
+ * Returns 0, -EMSGSIZE once the buffer's max is exceeded (and for every
+ * later call until proto_buf_reset), or -EINVAL, with nothing written, for
+ * what the decoder would refuse: more than PROTO_MAX_EVENTS events or
+ * PROTO_MAX_REASONS reasons, a reason name without its NUL, a user or
+ * target longer than PROTO_MAX_STR. proto_ack_encode: -EINVAL if reason
+ * has no NUL.
  */
 int	proto_batch_begin(struct proto_buf *, const struct proto_batch *b);
 int	proto_batch_add_event(struct proto_buf *, const struct proto_event *);
