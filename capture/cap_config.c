@@ -82,5 +82,18 @@ cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
 	c->chroot_dir = cfg_str(cfg, "capture", "chroot");
 	c->stats_interval_ns = cfg_u64(cfg, "capture", "stats_interval") * NS;
 	c->pipe_slots = (uint32_t)cfg_u64(cfg, "capture", "pipe_slots");
+	c->aggregator = cfg_str(cfg, "capture", "aggregator");
+	memset(&c->uplink, 0, sizeof(c->uplink));
+	c->uplink.batch_events = (uint32_t)cfg_u64(cfg, "capture",
+	    "batch_events");
+	c->uplink.batch_bytes = cfg_u64(cfg, "capture", "batch_bytes");
+	c->uplink.buffer_bytes = cfg_u64(cfg, "capture", "send_buffer");
+	c->uplink.resend_ns = cfg_u64(cfg, "capture", "resend_timeout_ms") *
+	    1000000ULL;
+	c->uplink.heartbeat_ns = cfg_u64(cfg, "capture",
+	    "heartbeat_interval") * NS;
+	c->flush_interval_ns = cfg_u64(cfg, "capture", "flush_interval_ms") *
+	    1000000ULL;
+	c->ack_wait_ns = cfg_u64(cfg, "capture", "ack_wait") * NS;
 	return 0;
 }

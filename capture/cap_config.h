@@ -11,6 +11,7 @@
 #include "../common/cfg.h"
 #include "cap_engine.h"
 #include "cap_source.h"
+#include "cap_uplink.h"
 
 struct cap_config {
 	struct cap_source_cfg	 src;
@@ -21,6 +22,10 @@ struct cap_config {
 	const char		*chroot_dir;
 	uint64_t		 stats_interval_ns;
 	uint32_t		 pipe_slots;
+	const char		*aggregator;
+	struct cap_uplink_cfg	 uplink;	/* endpoint/ids set at start */
+	uint64_t		 flush_interval_ns;
+	uint64_t		 ack_wait_ns;
 };
 
 /*

@@ -12,14 +12,19 @@
 #include "cap_run.h"
 
 enum { OPT_READ = CLI_OPT_LOCAL, OPT_IFACE, OPT_FILTER, OPT_PRINT,
-    OPT_STATS_JSON, OPT_CONNECT };
+    OPT_STATS_JSON, OPT_SPEED };
 
 static const char usage[] =
-"usage: sessacct-capture (--read FILE | --interface IF) --print [options]\n"
+"usage: sessacct-capture (--read FILE | --interface IF) [--print] [options]\n"
 "  -r, --read FILE        read a pcap or pcapng file (offline mode)\n"
 "  -i, --interface IF     capture live on interface IF\n"
 "  -f, --filter BPF       only packets matching this BPF filter\n"
 "  -p, --print            print each session as a JSON line when it closes\n"
+"  -c, --connect URL      send sessions to the aggregator at URL (replay);\n"
+"                         live capture without --print sends to\n"
+"                         [capture] aggregator\n"
+"  --speed N              replay at N times capture speed (default: as fast\n"
+"                         as possible)\n"
 "  --stats-json[=FILE]    counters as JSON (to FILE, else stderr) at exit\n"
 CLI_COMMON_HELP
 "Sessions open at the end of a file print with close_reason capture_end.\n";
@@ -32,13 +37,15 @@ parse_args(int argc, char **argv, struct cli_common *cl, struct cap_opts *o)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "print", no_argument, NULL, 'p' },
+		{ "connect", required_argument, NULL, 'c' },
+		{ "speed", required_argument, NULL, OPT_SPEED },
 		{ "stats-json", optional_argument, NULL, OPT_STATS_JSON },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "r:i:f:pv", longopts,
+	while ((ch = getopt_long(argc, argv, "r:i:f:pc:v", longopts,
 	    NULL)) != -1) {
 		if (cli_common_opt(cl, ch, optarg, usage))
 			continue;
@@ -55,6 +62,22 @@ parse_args(int argc, char **argv, struct cli_common *cl, struct cap_opts *o)
 		case 'p':
 			o->print = 1;
 			break;
+		case 'c':
+			o->connect = optarg;
+			break;
+		case OPT_SPEED: {
+			char *end;
+
+			o->speed = strtod(optarg, &end);
+			if (*end != '\0' || !(o->speed > 0) ||
+			    o->speed > 1e6) {
+				fprintf(stderr, "sessacct-capture: --speed: "
+				    "'%s' is not a number in (0, 1000000]\n",
+				    optarg);
+				exit(2);
+			}
+			break;
+		}
 		case OPT_STATS_JSON:
 			o->stats_json = 1;
 			o->stats_path = optarg;
@@ -104,11 +127,14 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if ((opts.read_file == NULL) == (conf.src.interface == NULL) ||
-	    !opts.print) {
-		fprintf(stderr, "sessacct-capture: %s\n%s", !opts.print ?
-		    "--print is required (sending to an aggregator is not "
-		    "available yet)" : "give exactly one of --read or "
-		    "--interface", usage);
+	    (opts.print && opts.connect != NULL) ||
+	    (opts.read_file != NULL && !opts.print && opts.connect == NULL)) {
+		fprintf(stderr, "sessacct-capture: %s\n%s",
+		    opts.print && opts.connect != NULL ?
+		    "--print and --connect exclude each other" :
+		    opts.read_file != NULL && (conf.src.interface == NULL) ?
+		    "--read needs --print or --connect" :
+		    "give exactly one of --read or --interface", usage);
 		cfg_destroy(cfg);
 		return 2;
 	}

@@ -1,8 +1,9 @@
 /*
  * cap_run: offline and live capture. Two threads: this one reads frames
  * with libpcap and decodes them into a cap_pipe; the engine thread applies
- * them to the session table and prints closed sessions as JSON lines,
- * through a large stdout buffer (offline) or line by line (live). Every
+ * them to the session table and either prints closed sessions as JSON
+ * lines, through a large stdout buffer (offline) or line by line (live),
+ * or sends session events to the aggregator (cap_uplink.c). Every
  * event the engine sees (packets, clock ticks, stats, the end) travels
  * through the pipe, so its order is the capture's. Signals only set a
  * flag and break the pcap loop.
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../common/log.h"
 #include "../common/sess_json.h"
@@ -21,6 +23,7 @@
 #include "cap_pipe.h"
 #include "cap_priv.h"
 #include "cap_run.h"
+#include "cap_uplink.h"
 
 #define OUTBUF_SIZE	(1 << 20)
 #define PEEK_MAX	256
@@ -43,7 +46,15 @@ struct cap_ctx {
 	struct cap_engine_stats	 rd;
 	pthread_mutex_t		 snap_mu;
 	struct cap_engine_stats	 rd_snap;
+	/* Sending to the aggregator (engine thread, then main at the end). */
+	struct cap_uplink	*up;
+	uint64_t		 next_flush;
+	char			 host[65];
+	/* --speed: capture thread pacing. */
+	uint64_t		 pace_wall0, pace_ts0;
 };
+
+static uint64_t wall_ns(void);
 
 static volatile sig_atomic_t cap_quit;
 static struct cap_source *cap_signal_src;
@@ -57,6 +68,84 @@ on_signal(int sig)
 		cap_source_break(cap_signal_src);
 }
 
+/* A session record as a wire event (agent mode). */
+static void
+to_event(const struct sess_rec *r, int kind, const uint8_t seen[2],
+    struct proto_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = (uint8_t)kind;
+	e->af = r->af;
+	e->proto = r->proto;
+	if (kind == PROTO_EV_CLOSE) {
+		e->status = (uint8_t)r->status;
+		e->reason = (uint8_t)r->reason;
+	}
+	if (seen != NULL) {
+		e->tcp_flags[0] = seen[0];
+		e->tcp_flags[1] = seen[1];
+	}
+	e->cli_port = r->cli_port;
+	e->srv_port = r->srv_port;
+	memcpy(e->cli, r->cli, 16);
+	memcpy(e->srv, r->srv, 16);
+	e->start_ns = r->start_ns;
+	e->last_ns = r->end_ns;
+	memcpy(e->packets, r->packets, sizeof(e->packets));
+	memcpy(e->bytes, r->bytes, sizeof(e->bytes));
+	memcpy(e->wire_bytes, r->wire_bytes, sizeof(e->wire_bytes));
+}
+
+static void
+on_drain(void *arg, const struct sess_rec *rec, int opened,
+    const uint8_t seen[2])
+{
+	struct cap_ctx *c = arg;
+	struct proto_event e;
+
+	(void)opened;
+	to_event(rec, PROTO_EV_UPDATE, seen, &e);
+	cap_uplink_event(c->up, &e);
+}
+
+/* Agent mode: send what changed, with fresh capture counters. */
+static void
+uplink_flush(struct cap_ctx *c, uint64_t now)
+{
+	struct cap_engine_stats es, rd;
+	struct cap_source_stats ss;
+	struct proto_capstats ps;
+	int i;
+
+	cap_engine_flush(c->eng);
+	sess_table_drain((struct sess_table *)(uintptr_t)
+	    cap_engine_sessions(c->eng), on_drain, c, 1);
+	cap_engine_get_stats(c->eng, &es);
+	pthread_mutex_lock(&c->snap_mu);
+	rd = c->rd_snap;
+	pthread_mutex_unlock(&c->snap_mu);
+	cap_engine_stats_add(&es, &rd);
+	cap_source_get_stats(c->src, &ss);
+	memset(&ps, 0, sizeof(ps));
+	ps.packets = es.packets;
+	ps.kernel_drops = ss.kernel_drops;
+	ps.if_drops = ss.if_drops;
+	for (i = 1; i < DR_MAX && ps.nreasons < PROTO_MAX_REASONS; i++) {
+		if (es.reasons[i] == 0)
+			continue;
+		if (!decode_reason_is_skip((enum decode_reason)i) &&
+		    i != DR_FRAG_FULL)
+			ps.decode_errors += es.reasons[i];
+		snprintf(ps.reasons[ps.nreasons].name,
+		    sizeof(ps.reasons[0].name), "%s",
+		    decode_reason_name((enum decode_reason)i));
+		ps.reasons[ps.nreasons++].count = es.reasons[i];
+	}
+	cap_uplink_set_stats(c->up, &ps);
+	cap_uplink_flush(c->up, now, 1);
+	c->next_flush = now + c->conf->flush_interval_ns;
+}
+
 static void
 on_close(void *arg, const struct sess_rec *rec)
 {
@@ -64,6 +153,13 @@ on_close(void *arg, const struct sess_rec *rec)
 	char line[SESS_JSON_MAX + 1];
 	size_t n;
 
+	if (c->up != NULL) {
+		struct proto_event e;
+
+		to_event(rec, PROTO_EV_CLOSE, NULL, &e);
+		cap_uplink_event(c->up, &e);
+		return;
+	}
 	if (!c->opts->print)
 		return;
 	n = sess_json_format(rec, c->conf->agent_id, NULL, NULL, line,
@@ -76,14 +172,41 @@ on_close(void *arg, const struct sess_rec *rec)
 	c->sessions_printed++;
 }
 
+/* --speed N: hold each frame until N times its capture time has passed. */
+static void
+pace(struct cap_ctx *c, uint64_t ts)
+{
+	uint64_t now = wall_ns(), due;
+	struct timespec d;
+
+	if (c->pace_wall0 == 0) {
+		c->pace_wall0 = now;
+		c->pace_ts0 = ts;
+		return;
+	}
+	if (ts <= c->pace_ts0)
+		return;
+	due = c->pace_wall0 + (uint64_t)((double)(ts - c->pace_ts0) /
+	    c->opts->speed);
+	if (due <= now)
+		return;
+	cap_pipe_flush(c->pipe);
+	d.tv_sec = (time_t)((due - now) / 1000000000ULL);
+	d.tv_nsec = (long)((due - now) % 1000000000ULL);
+	nanosleep(&d, NULL);
+}
+
 /* Capture thread: decode straight into the next pipe slot. */
 static void
 on_frame(void *arg, uint64_t ts, const uint8_t *pkt, uint32_t caplen,
     uint32_t wirelen)
 {
 	struct cap_ctx *c = arg;
-	struct cap_rec *r = cap_pipe_reserve(c->pipe);
+	struct cap_rec *r;
 
+	if (c->opts->speed > 0)
+		pace(c, ts);
+	r = cap_pipe_reserve(c->pipe);
 	if (cap_engine_decode(c->dlt, ts, pkt, caplen, wirelen, &r->pkt,
 	    &c->rd))
 		cap_pipe_commit(c->pipe);
@@ -132,6 +255,14 @@ engine_main(void *arg)
 			}
 		}
 		cap_pipe_release(c->pipe, n);
+		if (c->up != NULL) {
+			uint64_t now = wall_ns();
+
+			if (now >= c->next_flush)
+				uplink_flush(c, now);
+			else
+				cap_uplink_poll(c->up, now);
+		}
 	}
 	cap_engine_flush(c->eng);
 	return NULL;
@@ -193,7 +324,25 @@ cap_ctx_start(struct cap_ctx *c)
 	}
 	c->pipe = cap_pipe_create(c->conf->pipe_slots);
 	pthread_mutex_init(&c->snap_mu, NULL);
-	if (!c->live) {
+	if (c->opts->connect != NULL || !c->opts->print) {
+		struct cap_uplink_cfg ucfg = c->conf->uplink;
+
+		ucfg.endpoint = c->opts->connect != NULL ? c->opts->connect :
+		    c->conf->aggregator;
+		ucfg.agent_id = c->conf->agent_id;
+		if (gethostname(c->host, sizeof(c->host) - 1) != 0)
+			c->host[0] = '\0';
+		ucfg.host = c->host;
+		if ((c->up = cap_uplink_create(&ucfg, err, sizeof(err))) ==
+		    NULL) {
+			log_warnx("%s", err);
+			return -1;
+		}
+		c->next_flush = wall_ns() + c->conf->flush_interval_ns;
+		log_info("agent %s sending to %s", c->conf->agent_id,
+		    ucfg.endpoint);
+	}
+	if (!c->live && c->up == NULL) {
 		c->outbuf = xmalloc(OUTBUF_SIZE);
 		setvbuf(stdout, c->outbuf, _IOFBF, OUTBUF_SIZE);
 	}
@@ -289,6 +438,38 @@ report(struct cap_ctx *c, FILE *fp, int json)
 			    (unsigned long long)es.reasons[i]);
 }
 
+/* Agent mode, at the end: deliver everything, or say what was not. */
+static int
+uplink_finish(struct cap_ctx *c)
+{
+	struct cap_uplink_stats us;
+	int rc;
+
+	uplink_flush(c, wall_ns());
+	rc = cap_uplink_drain(c->up, c->conf->ack_wait_ns);
+	cap_uplink_get_stats(c->up, &us);
+	log_info("batches sent=%llu resent=%llu acked=%llu dropped=%llu "
+	    "rejected=%llu events=%llu",
+	    (unsigned long long)us.batches_sent,
+	    (unsigned long long)us.batches_resent,
+	    (unsigned long long)us.batches_acked,
+	    (unsigned long long)us.batches_dropped,
+	    (unsigned long long)us.batches_rejected,
+	    (unsigned long long)us.events);
+	if (rc != 0)
+		log_warnx("%llu batches (%llu bytes) not acknowledged by the "
+		    "aggregator after %llu s", (unsigned long long)us.unacked,
+		    (unsigned long long)us.unacked_bytes,
+		    (unsigned long long)(c->conf->ack_wait_ns / 1000000000ULL));
+	if (us.batches_dropped != 0 || us.batches_rejected != 0)
+		log_warnx("%llu batches dropped (send buffer full) and %llu "
+		    "rejected: their sessions are not at the aggregator",
+		    (unsigned long long)us.batches_dropped,
+		    (unsigned long long)us.batches_rejected);
+	return rc != 0 || us.batches_dropped != 0 ||
+	    us.batches_rejected != 0;
+}
+
 int
 cap_run(struct cap_ctx *c)
 {
@@ -313,6 +494,11 @@ cap_run(struct cap_ctx *c)
 			break;
 		}
 		cap_pipe_flush(c->pipe);
+		if (c->up != NULL) {
+			pthread_mutex_lock(&c->snap_mu);
+			c->rd_snap = c->rd;
+			pthread_mutex_unlock(&c->snap_mu);
+		}
 		if (!c->live) {
 			if (n == 0)
 				break;
@@ -342,6 +528,8 @@ cap_run(struct cap_ctx *c)
 	cap_engine_finish(c->eng, c->live || cap_quit ? SESS_CLOSE_SHUTDOWN :
 	    SESS_CLOSE_CAPTURE_END);
 	log_debug("open sessions closed after %.3f s", (wall_ns() - t0) / 1e9);
+	if (c->up != NULL)
+		rc |= uplink_finish(c);
 	if (fflush(stdout) != 0 || c->write_failed) {
 		log_warnx("writing sessions to standard output failed");
 		rc = 1;
@@ -372,6 +560,7 @@ cap_ctx_destroy(struct cap_ctx *c)
 		pthread_mutex_destroy(&c->snap_mu);
 	cap_pipe_destroy(c->pipe);
 	cap_engine_destroy(c->eng);
+	cap_uplink_destroy(c->up);
 	if (c->stats_fp != NULL)
 		fclose(c->stats_fp);
 	cap_source_close(c->src);

@@ -14,6 +14,8 @@ struct cap_opts {
 	const char	*read_file;
 	const char	*interface;	/* overrides [capture] interface */
 	const char	*filter;	/* overrides [capture] filter */
+	const char	*connect;	/* --connect: send to this aggregator */
+	double		 speed;		/* --speed: replay pace, 0 = max */
 	int		 print;
 	int		 stats_json;	/* counters as JSON */
 	const char	*stats_path;	/* NULL: stderr */
