@@ -2247,7 +2247,7 @@ uint_of(const uint8_t *in, size_t n, uint64_t max, uint64_t *v, size_t *used)
 
 	cursor_init(&c, buf, n);
 	rc = mp_read_uint(&c, max, v);
-	*used = (size_t)(c.p - buf);
+	*used = n - cursor_left(&c);
 	free(buf);
 	return rc;
 }
