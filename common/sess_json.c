@@ -3,7 +3,6 @@
  * may come from the outside (agent, user, target) is escaped per RFC 8259;
  * addresses, numbers and enum names are produced here and need none.
  */
-#include <arpa/inet.h>
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -120,6 +119,73 @@ put_str(struct jbuf *b, const char *str)
 	PUTLIT(b, "\"");
 }
 
+/*
+ * IPv6 text per RFC 5952: lowercase hex without leading zeros, the
+ * longest run of two or more zero groups (the first if tied) as "::",
+ * and IPv4-mapped addresses as ::ffff:a.b.c.d, the same as inet_ntop
+ * but without its sprintf per group.
+ */
+static size_t
+fmt_ipv6(const uint8_t *a, char *buf)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned g[8];
+	int i, best = -1, bestlen = 0, cur = -1, curlen = 0;
+	size_t n = 0;
+
+	for (i = 0; i < 8; i++) {
+		g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		if (g[i] == 0) {
+			if (cur < 0)
+				cur = i;
+			if (++curlen > bestlen) {
+				best = cur;
+				bestlen = curlen;
+			}
+		} else {
+			cur = -1;
+			curlen = 0;
+		}
+	}
+	if (bestlen < 2)
+		best = -1;
+	for (i = 0; i < 8; i++) {
+		int shift, started = 0;
+
+		if (i == best) {
+			buf[n++] = ':';
+			if (i == 0)
+				buf[n++] = ':';
+			i += bestlen - 1;
+			continue;
+		}
+		if (i == 6 && best == 0 && (bestlen == 6 || (bestlen == 5 &&
+		    g[5] == 0xffff))) {
+			/* ::a.b.c.d and ::ffff:a.b.c.d */
+			int k;
+
+			for (k = 12; k < 16; k++) {
+				n += fmt_u64(a[k], buf + n);
+				if (k < 15)
+					buf[n++] = '.';
+			}
+			break;
+		}
+		for (shift = 12; shift >= 0; shift -= 4) {
+			unsigned d = (g[i] >> shift) & 0xf;
+
+			if (d != 0 || started || shift == 0) {
+				buf[n++] = hex[d];
+				started = 1;
+			}
+		}
+		if (i < 7)
+			buf[n++] = ':';
+	}
+	buf[n] = '\0';
+	return n;
+}
+
 size_t
 sess_json_addr(uint8_t af, const uint8_t *a, char *buf)
 {
@@ -135,11 +201,7 @@ sess_json_addr(uint8_t af, const uint8_t *a, char *buf)
 		buf[n] = '\0';
 		return n;
 	}
-	if (inet_ntop(AF_INET6, a, buf, 46) == NULL) {
-		buf[0] = '\0';
-		return 0;
-	}
-	return strlen(buf);
+	return fmt_ipv6(a, buf);
 }
 
 static void
@@ -161,24 +223,33 @@ sess_json_time(uint64_t ns, char *buf)
 	int i;
 
 	if (sec != last_sec) {
-		struct tm tm;
-		unsigned y;
+		/* Days since the epoch to a civil date (H. Hinnant's
+		 * algorithm): no time zone lookup, no lock. */
+		int64_t days = (int64_t)(sec / 86400), z, era, doe, yoe, doy;
+		unsigned y, m, d, sod = (unsigned)(sec % 86400), mp;
 
-		gmtime_r(&sec, &tm);
-		y = (unsigned)tm.tm_year + 1900;
+		z = days + 719468;
+		era = z / 146097;
+		doe = z - era * 146097;
+		yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+		doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+		mp = (unsigned)((5 * doy + 2) / 153);
+		d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+		m = mp < 10 ? mp + 3 : mp - 9;
+		y = (unsigned)(yoe + era * 400) + (m <= 2);
 		last_date[0] = (char)('0' + y / 1000 % 10);
 		last_date[1] = (char)('0' + y / 100 % 10);
 		put2(last_date + 2, y % 100);
 		last_date[4] = '-';
-		put2(last_date + 5, (unsigned)tm.tm_mon + 1);
+		put2(last_date + 5, m);
 		last_date[7] = '-';
-		put2(last_date + 8, (unsigned)tm.tm_mday);
+		put2(last_date + 8, d);
 		last_date[10] = 'T';
-		put2(last_date + 11, (unsigned)tm.tm_hour);
+		put2(last_date + 11, sod / 3600);
 		last_date[13] = ':';
-		put2(last_date + 14, (unsigned)tm.tm_min);
+		put2(last_date + 14, sod / 60 % 60);
 		last_date[16] = ':';
-		put2(last_date + 17, (unsigned)tm.tm_sec);
+		put2(last_date + 17, sod % 60);
 		last_date[19] = '.';
 		last_sec = sec;
 	}
