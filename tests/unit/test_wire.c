@@ -1775,6 +1775,8 @@ test_wire_wrong_message_type(void **state)
 	assert_int_equal(proto_msg_type((const uint8_t *)"\x92\x01\xc0", 3),
 	    -EBADMSG);
 	assert_int_equal(proto_msg_type(NULL, 0), -EBADMSG);
+	assert_int_equal(proto_msg_type((const uint8_t *)"\x92\xc0\x01", 3),
+	    -EBADMSG);
 	proto_buf_free(&ack);
 	proto_buf_free(&out);
 }
@@ -1804,6 +1806,67 @@ test_wire_oversized(void **state)
 	    &got, dev, &why), 0);
 	proto_buf_free(&out);
 	free(dev);
+}
+
+/* why may be NULL: every failure path still returns its code. */
+static void
+test_wire_why_optional(void **state)
+{
+	static const struct {
+		enum fld	f;
+		enum ovk	k;
+		uint64_t	u;
+		int		rc;
+	} t[] = {
+		{ F_MSG, OV_NIL, 0, -EBADMSG },
+		{ F_VERSION, OV_UINT, 2, -EPROTO },
+		{ F_VERSION, OV_NIL, 0, -EBADMSG },
+		{ F_TYPE, OV_UINT, 2, -EPROTO },
+		{ F_TYPE, OV_NIL, 0, -EBADMSG },
+		{ F_MSG, OV_COUNT, 9, -EBADMSG },
+		{ F_AGENT, OV_NIL, 0, -EBADMSG },
+		{ F_SEQ, OV_UINT, 0, -EBADMSG },
+		{ F_ST_PACKETS, OV_NIL, 0, -EBADMSG },
+		{ F_EV_AF, OV_UINT, 5, -EBADMSG },
+		{ F_EV_USER, OV_TRUE, 0, -EBADMSG },
+		{ F_EVENTS, OV_EXTRA, 0, -EBADMSG },
+		{ F_NONE, OV_NIL, 0, 0 },
+	};
+	static struct proto_event dev[PROTO_MAX_EVENTS];
+	struct proto_batch b, got;
+	struct proto_event ev[3];
+	struct ovr ov;
+	struct bld bl;
+	size_t i;
+
+	(void)state;
+	hostile_fixture(&b, ev);
+	for (i = 0; i < NELEM(t); i++) {
+		memset(&ov, 0, sizeof(ov));
+		ov.f = t[i].f;
+		ov.k = t[i].k;
+		ov.u = t[i].u;
+		bld_init(&bl, W_MIN, &ov);
+		build_batch(&bl, &b, ev);
+		assert_int_equal(proto_batch_decode((const uint8_t *)bl.sb.data,
+		    bl.sb.size, PROTO_MAX_MSG_DEFAULT, &got, dev, NULL),
+		    t[i].rc);
+		/* Truncation, trailing bytes, the size cap, without why. */
+		if (t[i].rc == 0) {
+			assert_int_equal(proto_batch_decode(
+			    (const uint8_t *)bl.sb.data, bl.sb.size - 1,
+			    PROTO_MAX_MSG_DEFAULT, &got, dev, NULL), -EBADMSG);
+			msgpack_pack_nil(&bl.pk);
+			assert_int_equal(proto_batch_decode(
+			    (const uint8_t *)bl.sb.data, bl.sb.size,
+			    PROTO_MAX_MSG_DEFAULT, &got, dev, NULL), -EBADMSG);
+			bl.sb.size--;
+			assert_int_equal(proto_batch_decode(
+			    (const uint8_t *)bl.sb.data, bl.sb.size,
+			    bl.sb.size - 1, &got, dev, NULL), -EMSGSIZE);
+		}
+		bld_free(&bl);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -2502,6 +2565,7 @@ main(void)
 		cmocka_unit_test(test_wire_trailing_bytes),
 		cmocka_unit_test(test_wire_wrong_message_type),
 		cmocka_unit_test(test_wire_oversized),
+		cmocka_unit_test(test_wire_why_optional),
 		cmocka_unit_test(test_wire_encoder_overflow),
 		cmocka_unit_test(test_wire_encoder_invalid),
 		cmocka_unit_test(test_wire_msgpack_c_reads_ours),
