@@ -274,7 +274,13 @@ read_acks(struct cap_uplink *u, uint64_t now)
 			acked_upto(u, a.seq, now);
 			break;
 		case PROTO_ACK_REJECTED:
-			/* Dropped there: nothing to resend, and say so. */
+			/* Dropped there: nothing to resend, and say so. The
+			 * reason is the peer's text: no control characters
+			 * reach our log. */
+			for (n = 0; a.reason[n] != '\0'; n++)
+				if ((unsigned char)a.reason[n] < 0x20 ||
+				    a.reason[n] == 0x7f)
+					a.reason[n] = '?';
 			u->st.batches_rejected++;
 			if (now - u->last_ack_warn_ns > 60000000000ULL) {
 				log_warnx("aggregator rejected batch %llu: %s",
