@@ -1,0 +1,39 @@
+/*
+ * agg_client: sessacct-api's side of the query protocol (proto/query.h):
+ * one ZeroMQ DEALER connected to the aggregator's ROUTER, used by one
+ * thread at a time (civetweb gives each worker thread its own). A request
+ * carries a fresh id and only the reply with that id is taken; a reply
+ * that arrives after its request timed out is dropped, and the socket is
+ * recreated after a timeout so nothing stale is ever read.
+ */
+#ifndef SA_API_AGG_CLIENT_H
+#define SA_API_AGG_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../proto/query.h"
+
+struct agg_client;
+
+/*
+ * zctx: a libzmq context (borrowed; must outlive the client). endpoint
+ * borrowed for the call. max_reply caps a reply's size. Returns owned
+ * (agg_client_destroy); no socket is opened until the first ask.
+ */
+struct agg_client *agg_client_create(void *zctx, const char *endpoint,
+	    size_t max_reply);
+void	agg_client_destroy(struct agg_client *);
+
+/*
+ * Sends q (borrowed; its id is set here) and waits at most timeout_ms
+ * for the matching reply. Returns 0 with *status and *body (owned,
+ * free(); NUL-terminated, *len bytes), or -ENOTCONN (the aggregator
+ * could not be reached in time), -ETIMEDOUT (sent, no answer in time),
+ * -EBADMSG (malformed reply), -EMSGSIZE (query too large to encode).
+ */
+int	agg_client_ask(struct agg_client *, struct proto_query *q,
+	    int timeout_ms, uint32_t *status, char **body, size_t *len)
+	    __attribute__((warn_unused_result));
+
+#endif

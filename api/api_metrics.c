@@ -1,0 +1,571 @@
+/*
+ * api_metrics: JSON counters in, Prometheus text out. Each family's
+ * HELP and TYPE lines are written once, before its samples; label values
+ * are escaped as the exposition format requires (backslash, double
+ * quote, newline). The aggregator's histograms arrive cumulative with
+ * their "le" bounds and are copied as they are.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api_metrics.h"
+#include "api_time.h"
+
+struct user_row {
+	const char	*name;
+	uint64_t	 sessions, sent, received;
+};
+
+static void	family(struct api_buf *, const char *name, const char *type,
+		    const char *help);
+static void	label_value(struct api_buf *, const char *v);
+static uint64_t	u64(const json_t *o, const char *key, int *have);
+static void	simple(struct api_buf *, const json_t *o, const char *key,
+		    const char *name, const char *type, const char *help);
+static void	histogram(struct api_buf *, const json_t *h, const char *name,
+		    const char *help);
+static void	sessions_part(struct api_buf *, const json_t *m);
+static void	users_part(struct api_buf *, const json_t *m, uint64_t top_n);
+static void	aggregator_part(struct api_buf *, const json_t *m);
+static void	agents_part(struct api_buf *, const json_t *a);
+static void	api_part(struct api_buf *, const struct api_metrics_in *,
+		    int agg_up);
+static int	cmp_user(const void *, const void *);
+
+int
+api_metrics_render(const struct api_metrics_in *in, struct api_buf *out)
+{
+	json_t *m = NULL, *a = NULL;
+	int rc = 0;
+
+	if (in->metrics_json != NULL &&
+	    (m = json_loads(in->metrics_json, 0, NULL)) == NULL)
+		rc = -EBADMSG;
+	if (m != NULL && !json_is_object(m)) {
+		json_decref(m);
+		m = NULL;
+		rc = -EBADMSG;
+	}
+	if (in->agents_json != NULL &&
+	    (a = json_loads(in->agents_json, 0, NULL)) == NULL)
+		rc = -EBADMSG;
+	api_part(out, in, m != NULL);
+	if (m != NULL) {
+		sessions_part(out, m);
+		users_part(out, m, in->top_users);
+		aggregator_part(out, m);
+	}
+	if (a != NULL)
+		agents_part(out, json_object_get(a, "agents"));
+	json_decref(m);
+	json_decref(a);
+	if (out->overflow)
+		return -EMSGSIZE;
+	return rc;
+}
+
+static void
+api_part(struct api_buf *b, const struct api_metrics_in *in, int agg_up)
+{
+	const struct api_stats *s = in->stats;
+	uint64_t cum, n;
+	int r, c, k;
+
+	family(b, "sessacct_build_info", "gauge",
+	    "Always 1; the version label says which sessacct-api answers.");
+	api_buf_puts(b, "sessacct_build_info{component=\"api\",version=");
+	label_value(b, in->version);
+	api_buf_puts(b, "} 1\n");
+	family(b, "sessacct_api_uptime_seconds", "gauge",
+	    "Seconds since sessacct-api started.");
+	api_buf_printf(b, "sessacct_api_uptime_seconds %.3f\n",
+	    in->api_uptime_secs);
+	family(b, "sessacct_aggregator_up", "gauge",
+	    "1 if the aggregator answered this scrape's metrics query, else 0.");
+	api_buf_printf(b, "sessacct_aggregator_up %d\n", agg_up);
+	if (s == NULL)
+		return;
+	family(b, "sessacct_api_requests_total", "counter",
+	    "HTTP requests answered by sessacct-api, by route and status code.");
+	for (r = 0; r < HTTP_ROUTE_MAX; r++)
+		for (c = 0; c < API_STATS_CODES; c++) {
+			n = atomic_load_explicit(&s->requests[r][c],
+			    memory_order_relaxed);
+			if (n == 0)
+				continue;
+			api_buf_printf(b, "sessacct_api_requests_total{route=\"%s\","
+			    "code=\"", http_routes_name((enum http_route)r));
+			if (api_stats_codes[c] != 0)
+				api_buf_printf(b, "%d", api_stats_codes[c]);
+			else
+				api_buf_puts(b, "other");
+			api_buf_printf(b, "\"} %llu\n", (unsigned long long)n);
+		}
+	family(b, "sessacct_api_request_duration_seconds", "histogram",
+	    "Time from a request's arrival to its answer, by route.");
+	for (r = 0; r < HTTP_ROUTE_MAX; r++) {
+		const char *rn = http_routes_name((enum http_route)r);
+
+		for (cum = 0, k = 0; k < API_STATS_BUCKETS; k++)
+			cum += atomic_load_explicit(&s->buckets[r][k],
+			    memory_order_relaxed);
+		if (cum == 0)
+			continue;
+		for (cum = 0, k = 0; k < API_STATS_BUCKETS; k++) {
+			cum += atomic_load_explicit(&s->buckets[r][k],
+			    memory_order_relaxed);
+			if (k < API_STATS_BUCKETS - 1)
+				api_buf_printf(b, "sessacct_api_request_duration_"
+				    "seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+				    rn, api_stats_le[k], (unsigned long long)cum);
+			else
+				api_buf_printf(b, "sessacct_api_request_duration_"
+				    "seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+				    rn, (unsigned long long)cum);
+		}
+		api_buf_printf(b, "sessacct_api_request_duration_seconds_sum"
+		    "{route=\"%s\"} %.9f\n", rn, (double)atomic_load_explicit(
+		    &s->sum_ns[r], memory_order_relaxed) / 1e9);
+		api_buf_printf(b, "sessacct_api_request_duration_seconds_count"
+		    "{route=\"%s\"} %llu\n", rn, (unsigned long long)cum);
+	}
+	family(b, "sessacct_api_aggregator_errors_total", "counter",
+	    "Aggregator queries of sessacct-api that failed, by reason.");
+	for (k = 0; k < API_STATS_AGG_MAX; k++)
+		api_buf_printf(b, "sessacct_api_aggregator_errors_total{reason="
+		    "\"%s\"} %llu\n", api_stats_agg_err_names[k],
+		    (unsigned long long)atomic_load_explicit(&s->agg_errors[k],
+		    memory_order_relaxed));
+}
+
+static void
+sessions_part(struct api_buf *b, const json_t *m)
+{
+	static const char *const dirs[] = { "sent", "received" };
+	static const struct {
+		const char	*key, *name, *help;
+	} pairs[] = {
+		{ "bytes_", "sessacct_bytes_total", "Transport payload bytes "
+		  "of sessions, by direction (sent: client to server)." },
+		{ "packets_", "sessacct_packets_total", "Packets of sessions, "
+		  "by direction (sent: client to server)." },
+		{ "wire_bytes_", "sessacct_wire_bytes_total", "IP bytes (total "
+		  "length) of sessions, by direction (sent: client to server)." },
+	};
+	json_t *o, *v;
+	const char *k;
+	char key[32];
+	size_t i, d;
+	int have;
+	uint64_t n;
+
+	simple(b, m, "sessions_active", "sessacct_sessions_active", "gauge",
+	    "Sessions open now in the aggregator's table.");
+	simple(b, m, "sessions_created", "sessacct_sessions_created_total",
+	    "counter", "Sessions the aggregator has opened.");
+	if ((o = json_object_get(m, "sessions_closed")) != NULL &&
+	    json_is_object(o)) {
+		family(b, "sessacct_sessions_closed_total", "counter",
+		    "Sessions closed, by close reason.");
+		json_object_foreach(o, k, v) {
+			api_buf_puts(b, "sessacct_sessions_closed_total{reason=");
+			label_value(b, k);
+			api_buf_printf(b, "} %llu\n", (unsigned long long)
+			    json_integer_value(v));
+		}
+	}
+	if ((o = json_object_get(m, "sessions_by_status")) != NULL &&
+	    json_is_object(o)) {
+		family(b, "sessacct_sessions_ended_total", "counter",
+		    "Sessions closed, by final status (closed, failed, "
+		    "rejected_by_acl).");
+		json_object_foreach(o, k, v) {
+			api_buf_puts(b, "sessacct_sessions_ended_total{status=");
+			label_value(b, k);
+			api_buf_printf(b, "} %llu\n", (unsigned long long)
+			    json_integer_value(v));
+		}
+		simple(b, o, "failed", "sessacct_sessions_failed_total",
+		    "counter", "Sessions whose TCP handshake never completed.");
+		simple(b, o, "rejected_by_acl",
+		    "sessacct_sessions_rejected_total", "counter",
+		    "Sessions the proxy refused (status rejected_by_acl).");
+	}
+	histogram(b, json_object_get(m, "session_duration"),
+	    "sessacct_session_duration_seconds",
+	    "Duration of closed sessions, seconds.");
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		snprintf(key, sizeof(key), "%ssent", pairs[i].key);
+		u64(m, key, &have);
+		if (!have)
+			continue;
+		family(b, pairs[i].name, "counter", pairs[i].help);
+		for (d = 0; d < 2; d++) {
+			snprintf(key, sizeof(key), "%s%s", pairs[i].key,
+			    dirs[d]);
+			n = u64(m, key, &have);
+			api_buf_printf(b, "%s{direction=\"%s\"} %llu\n",
+			    pairs[i].name, dirs[d], (unsigned long long)n);
+		}
+	}
+}
+
+static void
+users_part(struct api_buf *b, const json_t *m, uint64_t top_n)
+{
+	const json_t *arr = json_object_get(m, "users"), *u,
+	    *other = json_object_get(m, "users_other");
+	struct user_row *rows, rest;
+	size_t n, i, k;
+	int have;
+
+	if (!json_is_array(arr))
+		return;
+	n = json_array_size(arr);
+	rows = calloc(n ? n : 1, sizeof(*rows));
+	if (rows == NULL)
+		return;
+	for (i = k = 0; i < n; i++) {
+		u = json_array_get(arr, i);
+		if (!json_is_string(json_object_get(u, "user")))
+			continue;
+		rows[k].name = json_string_value(json_object_get(u, "user"));
+		rows[k].sessions = u64(u, "sessions", &have);
+		rows[k].sent = u64(u, "bytes_sent", &have);
+		rows[k].received = u64(u, "bytes_received", &have);
+		k++;
+	}
+	n = k;
+	qsort(rows, n, sizeof(*rows), cmp_user);
+	memset(&rest, 0, sizeof(rest));
+	if (json_is_object(other)) {
+		rest.sessions = u64(other, "sessions", &have);
+		rest.sent = u64(other, "bytes_sent", &have);
+		rest.received = u64(other, "bytes_received", &have);
+	}
+	/* Past the top N, and a user literally called "other", fold in. */
+	for (i = 0; i < n; i++)
+		if (i >= top_n || strcmp(rows[i].name, "other") == 0) {
+			rest.sessions += rows[i].sessions;
+			rest.sent += rows[i].sent;
+			rest.received += rows[i].received;
+			rows[i].name = NULL;
+		}
+	family(b, "sessacct_user_sessions_total", "counter",
+	    "Closed sessions per user: the top users by bytes, the rest as "
+	    "user=\"other\".");
+	for (i = 0; i < n; i++)
+		if (rows[i].name != NULL) {
+			api_buf_puts(b, "sessacct_user_sessions_total{user=");
+			label_value(b, rows[i].name);
+			api_buf_printf(b, "} %llu\n", (unsigned long long)
+			    rows[i].sessions);
+		}
+	api_buf_printf(b, "sessacct_user_sessions_total{user=\"other\"} %llu\n",
+	    (unsigned long long)rest.sessions);
+	family(b, "sessacct_user_bytes_total", "counter",
+	    "Transport payload bytes per user and direction: the top users by "
+	    "bytes, the rest as user=\"other\".");
+	for (i = 0; i < n; i++)
+		if (rows[i].name != NULL) {
+			api_buf_puts(b, "sessacct_user_bytes_total{user=");
+			label_value(b, rows[i].name);
+			api_buf_printf(b, ",direction=\"sent\"} %llu\n",
+			    (unsigned long long)rows[i].sent);
+			api_buf_puts(b, "sessacct_user_bytes_total{user=");
+			label_value(b, rows[i].name);
+			api_buf_printf(b, ",direction=\"received\"} %llu\n",
+			    (unsigned long long)rows[i].received);
+		}
+	api_buf_printf(b, "sessacct_user_bytes_total{user=\"other\","
+	    "direction=\"sent\"} %llu\n", (unsigned long long)rest.sent);
+	api_buf_printf(b, "sessacct_user_bytes_total{user=\"other\","
+	    "direction=\"received\"} %llu\n", (unsigned long long)rest.received);
+	free(rows);
+}
+
+static void
+aggregator_part(struct api_buf *b, const json_t *m)
+{
+	static const struct {
+		const char	*key, *name, *type, *help;
+	} t[] = {
+		{ "uptime_secs", "sessacct_aggregator_uptime_seconds", "gauge",
+		  "Seconds since the aggregator started." },
+		{ "messages", "sessacct_aggregator_messages_total", "counter",
+		  "Messages received from agents." },
+		{ "invalid_messages", "sessacct_aggregator_invalid_messages_total",
+		  "counter", "Agent messages dropped as malformed." },
+		{ "too_large", "sessacct_aggregator_oversized_messages_total",
+		  "counter", "Agent messages dropped for exceeding "
+		  "aggregator.max_message_size." },
+		{ "bad_version", "sessacct_aggregator_bad_version_messages_total",
+		  "counter", "Agent messages dropped for an unknown protocol "
+		  "version." },
+		{ "agents_full", "sessacct_aggregator_agents_full_total",
+		  "counter", "Agent messages refused because aggregator."
+		  "max_agents agents are tracked." },
+		{ "events_applied", "sessacct_aggregator_events_applied_total",
+		  "counter", "Flow events applied to the session table." },
+		{ "commits", "sessacct_aggregator_commits_total", "counter",
+		  "Store write batches committed." },
+		{ "commit_errors", "sessacct_aggregator_commit_errors_total",
+		  "counter", "Store write batches that failed (retried)." },
+		{ "agents_lost", "sessacct_aggregator_agents_lost_total",
+		  "counter", "Times an agent went silent past aggregator."
+		  "agent_timeout." },
+		{ "table_size", "sessacct_aggregator_table_sessions", "gauge",
+		  "Sessions held in the aggregator's session table." },
+		{ "table_capacity", "sessacct_aggregator_table_capacity",
+		  "gauge", "Most sessions the table holds (sessions."
+		  "max_sessions)." },
+		{ "table_evictions", "sessacct_aggregator_table_evictions_total",
+		  "counter", "Sessions evicted because the table was full." },
+		{ "store_sessions_written",
+		  "sessacct_aggregator_store_sessions_written_total", "counter",
+		  "Closed sessions written to the store." },
+		{ "store_quarantined", "sessacct_aggregator_store_quarantined",
+		  "gauge", "1 if a corrupt database was moved aside at start." },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		simple(b, m, t[i].key, t[i].name, t[i].type, t[i].help);
+	histogram(b, json_object_get(m, "store_write_latency"),
+	    "sessacct_aggregator_store_write_duration_seconds",
+	    "Time to commit one store write batch, seconds.");
+}
+
+static void
+agents_part(struct api_buf *b, const json_t *agents)
+{
+	static const struct {
+		const char	*key, *name, *type, *help;
+	} t[] = {
+		{ "sessions_active", "sessacct_agent_sessions_active", "gauge",
+		  "Open sessions of the agent in the aggregator's table." },
+		{ "packets_seen", "sessacct_agent_packets_seen_total", "counter",
+		  "Packets the agent's capture saw (as last reported)." },
+		{ "batches_applied", "sessacct_agent_batches_applied_total",
+		  "counter", "Batches from the agent applied." },
+		{ "batches_duplicate", "sessacct_agent_batches_duplicate_total",
+		  "counter", "Batches from the agent received again and "
+		  "ignored." },
+		{ "batches_lost", "sessacct_agent_batches_lost_total", "counter",
+		  "Batches never received (gaps in the agent's sequence)." },
+		{ "batches_dropped_by_agent",
+		  "sessacct_agent_batches_dropped_total", "counter",
+		  "Batches the agent dropped from its full send buffer." },
+		{ "batches_rejected", "sessacct_agent_batches_rejected_total",
+		  "counter", "Batches from the agent rejected as invalid." },
+		{ "events", "sessacct_agent_events_total", "counter",
+		  "Flow events applied from the agent." },
+	};
+	const json_t *a;
+	json_t *v, *r;
+	const char *k;
+	size_t i, j;
+	uint64_t sum, total, ns;
+	int have;
+
+	if (!json_is_array(agents))
+		return;
+	family(b, "sessacct_agent_info", "gauge",
+	    "Always 1 per agent; labels give its host.");
+	json_array_foreach(agents, i, a) {
+		if (!json_is_string(json_object_get(a, "agent")))
+			continue;
+		api_buf_puts(b, "sessacct_agent_info{agent=");
+		label_value(b, json_string_value(json_object_get(a, "agent")));
+		api_buf_puts(b, ",host=");
+		v = json_object_get(a, "host");
+		label_value(b, json_is_string(v) ? json_string_value(v) : "");
+		api_buf_puts(b, "} 1\n");
+	}
+	family(b, "sessacct_agent_up", "gauge",
+	    "1 while the agent is heard from, 0 once it is lost.");
+	json_array_foreach(agents, i, a) {
+		if (!json_is_string(json_object_get(a, "agent")))
+			continue;
+		api_buf_puts(b, "sessacct_agent_up{agent=");
+		label_value(b, json_string_value(json_object_get(a, "agent")));
+		api_buf_printf(b, "} %d\n",
+		    json_is_true(json_object_get(a, "lost")) ? 0 : 1);
+	}
+	family(b, "sessacct_agent_last_heard_timestamp_seconds", "gauge",
+	    "When the aggregator last received from the agent, Unix time.");
+	json_array_foreach(agents, i, a) {
+		v = json_object_get(a, "last_heard");
+		if (!json_is_string(json_object_get(a, "agent")) ||
+		    !json_is_string(v) ||
+		    api_time_parse(json_string_value(v), &ns) != 0)
+			continue;
+		api_buf_puts(b,
+		    "sessacct_agent_last_heard_timestamp_seconds{agent=");
+		label_value(b, json_string_value(json_object_get(a, "agent")));
+		api_buf_printf(b, "} %.3f\n", (double)ns / 1e9);
+	}
+	for (j = 0; j < sizeof(t) / sizeof(t[0]); j++) {
+		family(b, t[j].name, t[j].type, t[j].help);
+		json_array_foreach(agents, i, a) {
+			if (!json_is_string(json_object_get(a, "agent")))
+				continue;
+			total = u64(a, t[j].key, &have);
+			if (!have)
+				continue;
+			api_buf_printf(b, "%s{agent=", t[j].name);
+			label_value(b, json_string_value(json_object_get(a,
+			    "agent")));
+			api_buf_printf(b, "} %llu\n", (unsigned long long)total);
+		}
+	}
+	family(b, "sessacct_agent_packets_dropped_total", "counter",
+	    "Packets the agent's capture lost, by where (kernel: ring buffer "
+	    "full; interface: dropped by the NIC or driver).");
+	json_array_foreach(agents, i, a) {
+		if (!json_is_string(json_object_get(a, "agent")))
+			continue;
+		for (j = 0; j < 2; j++) {
+			total = u64(a, j ? "interface_drops" : "kernel_drops",
+			    &have);
+			if (!have)
+				continue;
+			api_buf_puts(b, "sessacct_agent_packets_dropped_total"
+			    "{agent=");
+			label_value(b, json_string_value(json_object_get(a,
+			    "agent")));
+			api_buf_printf(b, ",where=\"%s\"} %llu\n",
+			    j ? "interface" : "kernel", (unsigned long long)total);
+		}
+	}
+	family(b, "sessacct_agent_decode_errors_total", "counter",
+	    "Packets the agent could not decode, by reason.");
+	json_array_foreach(agents, i, a) {
+		if (!json_is_string(json_object_get(a, "agent")))
+			continue;
+		total = u64(a, "decode_errors", &have);
+		sum = 0;
+		r = json_object_get(a, "decode_reasons");
+		if (json_is_object(r))
+			json_object_foreach(r, k, v) {
+				api_buf_puts(b, "sessacct_agent_decode_errors_total"
+				    "{agent=");
+				label_value(b, json_string_value(
+				    json_object_get(a, "agent")));
+				api_buf_puts(b, ",reason=");
+				label_value(b, k);
+				api_buf_printf(b, "} %llu\n", (unsigned long long)
+				    json_integer_value(v));
+				sum += (uint64_t)json_integer_value(v);
+			}
+		if (total > sum) {
+			api_buf_puts(b, "sessacct_agent_decode_errors_total"
+			    "{agent=");
+			label_value(b, json_string_value(json_object_get(a,
+			    "agent")));
+			api_buf_printf(b, ",reason=\"unspecified\"} %llu\n",
+			    (unsigned long long)(total - sum));
+		}
+	}
+}
+
+/* A plain sample from o[key], with its family lines; nothing if absent. */
+static void
+simple(struct api_buf *b, const json_t *o, const char *key,
+    const char *name, const char *type, const char *help)
+{
+	int have;
+	uint64_t v = u64(o, key, &have);
+
+	if (!have)
+		return;
+	family(b, name, type, help);
+	api_buf_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* {"le":[..., "+Inf"], "counts":[cumulative], "sum_secs", "count"} */
+static void
+histogram(struct api_buf *b, const json_t *h, const char *name,
+    const char *help)
+{
+	const json_t *le = json_object_get(h, "le"),
+	    *counts = json_object_get(h, "counts"), *v;
+	size_t i;
+	int have;
+
+	if (!json_is_array(le) || !json_is_array(counts) ||
+	    json_array_size(le) != json_array_size(counts) ||
+	    json_array_size(le) == 0)
+		return;
+	family(b, name, "histogram", help);
+	for (i = 0; i < json_array_size(le); i++) {
+		v = json_array_get(le, i);
+		if (json_is_number(v))
+			api_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
+			    json_number_value(v), (unsigned long long)
+			    json_integer_value(json_array_get(counts, i)));
+		else
+			api_buf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n", name,
+			    (unsigned long long)json_integer_value(
+			    json_array_get(counts, i)));
+	}
+	v = json_object_get(h, "sum_secs");
+	api_buf_printf(b, "%s_sum %.9f\n", name, json_is_number(v) ?
+	    json_number_value(v) : 0.0);
+	api_buf_printf(b, "%s_count %llu\n", name, (unsigned long long)
+	    u64(h, "count", &have));
+}
+
+static void
+family(struct api_buf *b, const char *name, const char *type,
+    const char *help)
+{
+	/* HELP text escapes backslash and newline; ours have neither. */
+	api_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+	    type);
+}
+
+static void
+label_value(struct api_buf *b, const char *v)
+{
+	const char *p, *run = v;
+
+	api_buf_add(b, "\"", 1);
+	for (p = v; *p != '\0'; p++) {
+		if (*p != '\\' && *p != '"' && *p != '\n')
+			continue;
+		api_buf_add(b, run, (size_t)(p - run));
+		api_buf_add(b, *p == '\\' ? "\\\\" : *p == '"' ? "\\\"" :
+		    "\\n", 2);
+		run = p + 1;
+	}
+	api_buf_add(b, run, (size_t)(p - run));
+	api_buf_add(b, "\"", 1);
+}
+
+static uint64_t
+u64(const json_t *o, const char *key, int *have)
+{
+	const json_t *v = json_object_get(o, key);
+
+	*have = json_is_integer(v) && json_integer_value(v) >= 0;
+	return *have ? (uint64_t)json_integer_value(v) : 0;
+}
+
+/* Most bytes first, then most sessions, then by name. */
+static int
+cmp_user(const void *a, const void *b)
+{
+	const struct user_row *x = a, *y = b;
+	uint64_t bx = x->sent + x->received, by = y->sent + y->received;
+
+	if (bx != by)
+		return bx > by ? -1 : 1;
+	if (x->sessions != y->sessions)
+		return x->sessions > y->sessions ? -1 : 1;
+	return strcmp(x->name, y->name);
+}

@@ -1,0 +1,357 @@
+/*
+ * api_run: civetweb set-up and the request glue. Every request goes to
+ * one handler, which matches the route itself (http_routes.c), so
+ * unknown routes and methods get the same JSON errors as everything
+ * else and every answer is counted by route and status. civetweb's own
+ * errors (a request too large or malformed) are turned into the same
+ * {"error", "detail"} JSON through its http_error callback.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <zmq.h>
+
+#include "../common/cli.h"
+#include "../common/log.h"
+#include "../common/parse.h"
+#include "../common/xmalloc.h"
+#include "agg_client.h"
+#include "api_run.h"
+#include "api_stats.h"
+#include "api_time.h"
+#include "http_routes.h"
+
+#ifndef SA_API_STATIC_DIR
+#define SA_API_STATIC_DIR	"/usr/local/share/sessacct/static"
+#endif
+
+struct api_ctx {
+	const struct cfg	*cfg;
+	void			*zctx;
+	struct mg_context	*mg;
+	struct http_routes_cfg	 routes;
+	struct api_stats	 stats;
+	size_t			 max_reply;
+	char			 listen_host[64];
+};
+
+static int	handler(struct mg_connection *, void *cbdata);
+static void	send_resp(struct mg_connection *, const struct http_resp *,
+		    int head);
+static int	on_http_error(struct mg_connection *, int status,
+		    const char *msg);
+static int	on_log(const struct mg_connection *, const char *msg);
+static void	*on_thread_start(const struct mg_context *, int type);
+static void	on_thread_stop(const struct mg_context *, int type, void *p);
+static int	ask(void *arg, struct proto_query *q, int timeout_ms,
+		    uint32_t *status, char **body, size_t *len);
+static int	check_cfg(struct api_ctx *);
+static int	write_ready(struct api_ctx *, const char *path);
+
+void
+api_run_block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+struct api_ctx *
+api_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
+{
+	struct api_ctx *c = xcalloc(1, sizeof(*c));
+	struct mg_callbacks cb;
+	char threads[16], timeout[24], reqsize[24], keepalive[24];
+	const char *opts[32];
+	const char *access_log = cfg_str(cfg, "api", "access_log");
+	int n = 0;
+
+	c->cfg = cfg;
+	api_stats_init(&c->stats);
+	*exit_code = 2;
+	if ((c->zctx = zmq_ctx_new()) == NULL || check_cfg(c) != 0)
+		goto fail;
+	*exit_code = 1;
+	snprintf(threads, sizeof(threads), "%llu", (unsigned long long)
+	    cfg_u64(cfg, "api", "threads"));
+	snprintf(timeout, sizeof(timeout), "%llu", (unsigned long long)
+	    cfg_u64(cfg, "api", "request_timeout_ms"));
+	snprintf(reqsize, sizeof(reqsize), "%llu", (unsigned long long)
+	    cfg_u64(cfg, "api", "max_request_size"));
+	snprintf(keepalive, sizeof(keepalive), "%llu", (unsigned long long)
+	    cfg_u64(cfg, "api", "keep_alive_timeout_ms"));
+	opts[n++] = "listening_ports";
+	opts[n++] = cfg_str(cfg, "api", "listen");
+	opts[n++] = "num_threads";
+	opts[n++] = threads;
+	opts[n++] = "request_timeout_ms";
+	opts[n++] = timeout;
+	opts[n++] = "max_request_size";
+	opts[n++] = reqsize;
+	opts[n++] = "enable_keep_alive";
+	opts[n++] = cfg_bool(cfg, "api", "keep_alive") ? "yes" : "no";
+	opts[n++] = "keep_alive_timeout_ms";
+	opts[n++] = keepalive;
+	/* Without it every response waits for the peer's delayed ACK
+	 * (Nagle), about 40 ms on Linux. */
+	opts[n++] = "tcp_nodelay";
+	opts[n++] = "1";
+	opts[n++] = "enable_directory_listing";
+	opts[n++] = "no";
+	if (access_log[0] != '\0') {
+		opts[n++] = "access_log_file";
+		opts[n++] = access_log;
+	}
+	opts[n] = NULL;
+	memset(&cb, 0, sizeof(cb));
+	cb.log_message = on_log;
+	cb.http_error = on_http_error;
+	cb.init_thread = on_thread_start;
+	cb.exit_thread = on_thread_stop;
+	mg_init_library(0);
+	if ((c->mg = mg_start(&cb, c, opts)) == NULL) {
+		log_warnx("cannot listen on %s (api.listen)", opts[1]);
+		goto fail;
+	}
+	mg_set_request_handler(c->mg, "**", handler, c);
+	if (write_ready(c, ready_file) != 0)
+		goto fail;
+	*exit_code = 0;
+	return c;
+fail:
+	api_ctx_destroy(c);
+	return NULL;
+}
+
+int
+api_run(struct api_ctx *c)
+{
+	sigset_t set;
+	int sig = 0;
+
+	(void)c;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	while (sigwait(&set, &sig) != 0)
+		;
+	log_info("signal %d: stopping", sig);
+	return 0;
+}
+
+void
+api_ctx_destroy(struct api_ctx *c)
+{
+	if (c == NULL)
+		return;
+	if (c->mg != NULL) {
+		mg_stop(c->mg);
+		mg_exit_library();
+	}
+	if (c->zctx != NULL)
+		zmq_ctx_term(c->zctx);
+	free(c);
+}
+
+/* ---- civetweb callbacks ---------------------------------------------- */
+
+static int
+handler(struct mg_connection *conn, void *cbdata)
+{
+	struct api_ctx *c = cbdata;
+	const struct mg_request_info *ri = mg_get_request_info(conn);
+	struct agg_client *client = mg_get_thread_pointer(conn);
+	struct http_routes_cfg rc = c->routes;
+	struct http_resp resp;
+	enum http_route route;
+	uint64_t t0 = api_time_mono_ns();
+	int head = strcmp(ri->request_method, "HEAD") == 0;
+
+	route = http_routes_match(ri->local_uri);
+	rc.ask_arg = client;
+	http_routes_handle(&rc, route, ri->request_method, ri->local_uri,
+	    ri->query_string, &resp);
+	send_resp(conn, &resp, head);
+	api_stats_request(&c->stats, route, resp.status,
+	    api_time_mono_ns() - t0);
+	http_resp_free(&resp);
+	return resp.status;
+}
+
+static void
+send_resp(struct mg_connection *conn, const struct http_resp *r, int head)
+{
+	char len[24];
+
+	if (r->file[0] != '\0') {
+		mg_send_mime_file2(conn, r->file, r->ctype,
+		    "X-Content-Type-Options: nosniff\r\n");
+		return;
+	}
+	snprintf(len, sizeof(len), "%zu", r->len);
+	mg_response_header_start(conn, r->status);
+	mg_response_header_add(conn, "Content-Type", r->ctype, -1);
+	mg_response_header_add(conn, "Content-Length", len, -1);
+	mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
+	if (r->cache != NULL)
+		mg_response_header_add(conn, "Cache-Control", r->cache, -1);
+	if (r->allow != NULL)
+		mg_response_header_add(conn, "Allow", r->allow, -1);
+	if (r->next_cursor[0] != '\0')
+		mg_response_header_add(conn, "X-Next-Cursor", r->next_cursor,
+		    -1);
+	mg_response_header_send(conn);
+	if (!head && r->len > 0)
+		mg_write(conn, r->body, r->len);
+}
+
+static int
+on_http_error(struct mg_connection *conn, int status, const char *msg)
+{
+	struct http_resp r;
+	json_t *o = json_object();
+	const char *err = status == 413 ? "request too large" :
+	    status == 400 ? "bad request" : status == 404 ? "not found" :
+	    status == 405 ? "method not allowed" : "http error";
+
+	memset(&r, 0, sizeof(r));
+	json_object_set_new(o, "error", json_string(err));
+	json_object_set_new(o, "detail", json_string(msg ? msg : ""));
+	r.status = status;
+	r.ctype = "application/json";
+	r.cache = "no-store";
+	r.body = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (r.body == NULL)
+		return 1;
+	r.len = strlen(r.body);
+	send_resp(conn, &r, 0);
+	free(r.body);
+	return 0;
+}
+
+static int
+on_log(const struct mg_connection *conn, const char *msg)
+{
+	(void)conn;
+	log_warnx("http: %s", msg);
+	return 1;
+}
+
+/* Worker threads (type 1) each get their own aggregator client. */
+static void *
+on_thread_start(const struct mg_context *mg, int type)
+{
+	struct api_ctx *c = mg_get_user_data(mg);
+
+	if (type != 1)
+		return NULL;
+	return agg_client_create(c->zctx, c->routes.aggregator, c->max_reply);
+}
+
+static void
+on_thread_stop(const struct mg_context *mg, int type, void *p)
+{
+	(void)mg;
+	if (type == 1)
+		agg_client_destroy(p);
+}
+
+static int
+ask(void *arg, struct proto_query *q, int timeout_ms, uint32_t *status,
+    char **body, size_t *len)
+{
+	if (arg == NULL)
+		return -ENOTCONN;
+	return agg_client_ask(arg, q, timeout_ms, status, body, len);
+}
+
+/* ---- start-up -------------------------------------------------------- */
+
+static int
+check_cfg(struct api_ctx *c)
+{
+	const struct cfg *cfg = c->cfg;
+	const char *listen = cfg_str(cfg, "api", "listen"),
+	    *agg = cfg_str(cfg, "api", "aggregator"), *colon, *sdir;
+	struct http_routes_cfg *r = &c->routes;
+	uint64_t port;
+	size_t hl;
+	void *s;
+
+	colon = strrchr(listen, ':');
+	if (listen[0] == '[' || colon == NULL || colon == listen ||
+	    (hl = (size_t)(colon - listen)) >= sizeof(c->listen_host) ||
+	    memchr(listen, ',', strlen(listen)) != NULL ||
+	    sa_parse_u64(colon + 1, 0, 65535, &port) != 0) {
+		log_warnx("api.listen: '%s' is not IPV4:PORT (civetweb 1.15 "
+		    "listens on IPv4 only; port 0 lets the system choose)",
+		    listen);
+		return -EINVAL;
+	}
+	memcpy(c->listen_host, listen, hl);
+	c->listen_host[hl] = '\0';
+	/* A malformed endpoint fails zmq_connect; an absent aggregator
+	 * does not (connections are made in the background). */
+	s = zmq_socket(c->zctx, ZMQ_DEALER);
+	if (s == NULL || zmq_connect(s, agg) != 0) {
+		log_warnx("api.aggregator: '%s' is not a ZeroMQ endpoint "
+		    "(tcp://HOST:PORT): %s", agg, zmq_strerror(zmq_errno()));
+		if (s != NULL)
+			zmq_close(s);
+		return -EINVAL;
+	}
+	zmq_close(s);
+	sdir = cfg_str(cfg, "api", "static_dir");
+	r->ask = ask;
+	r->aggregator = agg;
+	r->static_dir = sdir[0] != '\0' ? sdir : SA_API_STATIC_DIR;
+	r->timeout_ms = (int)cfg_u64(cfg, "api", "aggregator_timeout_ms");
+	r->health_timeout_ms = (int)cfg_u64(cfg, "api", "health_timeout_ms");
+	r->max_limit = cfg_u64(cfg, "api", "max_limit");
+	r->default_limit = r->max_limit < 100 ? r->max_limit : 100;
+	r->top_users = cfg_u64(cfg, "api", "metrics_top_users");
+	r->max_body = cfg_u64(cfg, "api", "max_response_size");
+	r->started_ns = api_time_now_ns();
+	r->stats = &c->stats;
+	c->max_reply = cfg_u64(cfg, "api", "max_reply_size");
+	return 0;
+}
+
+static int
+write_ready(struct api_ctx *c, const char *path)
+{
+	struct mg_server_port ports[4];
+	char addr[96], *text;
+	json_t *o;
+	int n, rc;
+
+	n = mg_get_server_ports(c->mg, 4, ports);
+	if (n < 1) {
+		log_warnx("civetweb reports no listening port");
+		return -EIO;
+	}
+	snprintf(addr, sizeof(addr), "%s:%d", c->listen_host, ports[0].port);
+	log_info("listening on http://%s, aggregator %s", addr,
+	    c->routes.aggregator);
+	if (path == NULL)
+		return 0;
+	o = json_object();
+	json_object_set_new(o, "http", json_string(addr));
+	text = json_dumps(o, 0);
+	json_decref(o);
+	rc = cli_write_ready(path, text);
+	free(text);
+	if (rc != 0)
+		log_warnx("ready file %s: %s", path, sa_strerror(rc));
+	return rc;
+}

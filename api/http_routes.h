@@ -1,0 +1,88 @@
+/*
+ * http_routes: the HTTP API's routes, independent of civetweb: a request
+ * (method, decoded path, raw query string) goes in, a response (status,
+ * content type, owned body) comes out. Each route checks its parameters
+ * strictly, asks the aggregator through an injected function (agg_client
+ * in the daemon, a fake in unit tests), and turns the reply into JSON
+ * with jansson, CSV or Prometheus text. No state is kept between
+ * requests. Routes and parameters: docs/API.md.
+ */
+#ifndef SA_API_HTTP_ROUTES_H
+#define SA_API_HTTP_ROUTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../proto/query.h"
+
+enum http_route {
+	HTTP_ROUTE_INDEX,		/* / and /index.html */
+	HTTP_ROUTE_STATIC,		/* /static/{file} */
+	HTTP_ROUTE_HEALTH,
+	HTTP_ROUTE_METRICS,
+	HTTP_ROUTE_ACTIVE,
+	HTTP_ROUTE_HISTORY,
+	HTTP_ROUTE_SESSION,		/* /api/sessions/{id} */
+	HTTP_ROUTE_STATS,
+	HTTP_ROUTE_TIMESERIES,
+	HTTP_ROUTE_AGENTS,
+	HTTP_ROUTE_EVENTS,
+	HTTP_ROUTE_UNMATCHED,		/* 404 */
+	HTTP_ROUTE_MAX
+};
+
+/*
+ * Asks the aggregator one query. On success returns 0 with the reply's
+ * status and *body owned (free(); NUL-terminated, *len bytes). Failures
+ * are negative errnos: -ETIMEDOUT (no answer in time), -ENOTCONN (could
+ * not send), -EBADMSG (malformed reply), -EMSGSIZE (reply too large).
+ * q borrowed; the callee sets its id. timeout_ms bounds the whole wait.
+ */
+typedef int (*http_routes_ask_fn)(void *arg, struct proto_query *q,
+    int timeout_ms, uint32_t *status, char **body, size_t *len);
+
+struct api_stats;
+
+struct http_routes_cfg {
+	http_routes_ask_fn	 ask;
+	void			*ask_arg;	/* per thread, see api_server.c */
+	const char		*aggregator;	/* endpoint, for /health */
+	int			 timeout_ms;	/* aggregator queries */
+	int			 health_timeout_ms;
+	const char		*static_dir;	/* dashboard files */
+	uint64_t		 max_limit;	/* cap on limit= */
+	uint64_t		 default_limit;
+	uint64_t		 top_users;	/* per-user metric series */
+	size_t			 max_body;	/* CSV and metrics text */
+	uint64_t		 started_ns;	/* wall clock at start */
+	struct api_stats	*stats;		/* the API's own counters */
+};
+
+struct http_resp {
+	int		 status;
+	const char	*ctype;		/* static string */
+	char		*body;		/* owned (free()); NULL: no body */
+	size_t		 len;
+	const char	*allow;		/* Allow header of a 405, or NULL */
+	const char	*cache;		/* Cache-Control, or NULL */
+	char		 next_cursor[128];	/* X-Next-Cursor when not "" */
+	char		 file[4352];	/* send this file when not "" */
+};
+
+/* The route of a decoded path (borrowed). */
+enum http_route	 http_routes_match(const char *path);
+/* Its label in metrics, e.g. "/api/sessions/{id}". */
+const char	*http_routes_name(enum http_route);
+
+/*
+ * Answers one request: method and path (decoded, borrowed) and the raw
+ * query string (borrowed, may be NULL). Fills *resp (its body owned by
+ * the caller, free with http_resp_free). Never fails: every problem is
+ * an HTTP status with a {"error", "detail"} body.
+ */
+void	http_routes_handle(const struct http_routes_cfg *, enum http_route,
+	    const char *method, const char *path, const char *query,
+	    struct http_resp *resp);
+void	http_resp_free(struct http_resp *);
+
+#endif
