@@ -1,0 +1,241 @@
+/*
+ * test_api_metrics: the Prometheus exposition built from the
+ * aggregator's JSON: each family once with HELP and TYPE, histograms
+ * copied with their bounds, label values escaped, per-user series cut to
+ * the top N with the rest (and the aggregator's own "other") summed
+ * under user="other", and the API's own counters.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "api_metrics.h"
+
+static const char metrics[] =
+"{\"uptime_secs\":7,\"messages\":3,\"invalid_messages\":1,\"too_large\":0,"
+"\"bad_version\":0,\"agents_full\":0,\"events_applied\":40,\"commits\":5,"
+"\"commit_errors\":0,\"agents_lost\":0,"
+"\"store_write_latency\":{\"le\":[0.001,0.01,\"+Inf\"],\"counts\":[2,4,5],"
+"\"sum_secs\":0.02,\"count\":5},"
+"\"sessions_active\":2,\"sessions_created\":12,"
+"\"sessions_closed\":{\"fin\":8,\"rst\":2},"
+"\"sessions_by_status\":{\"closed\":7,\"failed\":2,\"rejected_by_acl\":1},"
+"\"session_duration\":{\"le\":[0.1,0.5,1,5,10,30,60,300,900,3600,\"+Inf\"],"
+"\"counts\":[1,2,3,4,5,6,7,8,9,10,10],\"sum_secs\":123.5,\"count\":10},"
+"\"bytes_sent\":1000,\"bytes_received\":2000,\"packets_sent\":10,"
+"\"packets_received\":20,\"wire_bytes_sent\":1500,\"wire_bytes_received\":2600,"
+"\"users\":[{\"user\":\"small\",\"sessions\":1,\"bytes_sent\":1,\"bytes_received\":1},"
+"{\"user\":\"big \\\"q\\\"\\\\\",\"sessions\":3,\"bytes_sent\":500,\"bytes_received\":500},"
+"{\"user\":\"mid\",\"sessions\":5,\"bytes_sent\":100,\"bytes_received\":100},"
+"{\"user\":\"other\",\"sessions\":1,\"bytes_sent\":7,\"bytes_received\":0}],"
+"\"users_other\":{\"sessions\":4,\"bytes_sent\":40,\"bytes_received\":50},"
+"\"table_evictions\":0,\"table_size\":2,\"table_capacity\":100,"
+"\"store_sessions_written\":10,\"store_quarantined\":0}";
+
+static const char agents[] =
+"{\"agents\":[{\"agent\":\"a1\",\"host\":\"h1\",\"last_heard\":"
+"\"2024-01-02T03:04:05.500000000Z\",\"lost\":false,\"sessions_active\":2,"
+"\"packets_seen\":100,\"kernel_drops\":3,\"interface_drops\":4,"
+"\"decode_errors\":6,\"decode_reasons\":{\"truncated\":5},"
+"\"batches_applied\":9,\"batches_duplicate\":0,\"batches_lost\":1,"
+"\"batches_dropped_by_agent\":2,\"batches_rejected\":0,\"events\":40,"
+"\"watermark\":9},{\"agent\":\"a2\",\"host\":\"h2\",\"last_heard\":null,"
+"\"lost\":true,\"sessions_active\":0,\"packets_seen\":0,\"kernel_drops\":0,"
+"\"interface_drops\":0,\"decode_errors\":0,\"decode_reasons\":{},"
+"\"batches_applied\":0,\"batches_duplicate\":0,\"batches_lost\":0,"
+"\"batches_dropped_by_agent\":0,\"batches_rejected\":0,\"events\":0,"
+"\"watermark\":0}]}";
+
+static char *
+render(const char *m, const char *a, uint64_t top, struct api_stats *st,
+    int *rc)
+{
+	struct api_metrics_in in;
+	struct api_buf b;
+
+	memset(&in, 0, sizeof(in));
+	in.metrics_json = m;
+	in.agents_json = a;
+	in.stats = st;
+	in.top_users = top;
+	in.api_uptime_secs = 1.5;
+	in.version = "9.9";
+	api_buf_init(&b, 1 << 20);
+	*rc = api_metrics_render(&in, &b);
+	return api_buf_steal(&b, NULL);
+}
+
+static void
+has(const char *text, const char *line)
+{
+	if (strstr(text, line) == NULL)
+		fail_msg("missing: %s\n--- in ---\n%s", line, text);
+}
+
+static void
+test_api_metrics_sessions(void **state)
+{
+	char *t;
+	int rc;
+
+	(void)state;
+	t = render(metrics, agents, 2, NULL, &rc);
+	assert_int_equal(rc, 0);
+	has(t, "# TYPE sessacct_sessions_active gauge\nsessacct_sessions_active 2\n");
+	has(t, "# TYPE sessacct_sessions_created_total counter\n"
+	    "sessacct_sessions_created_total 12\n");
+	has(t, "sessacct_sessions_closed_total{reason=\"rst\"} 2\n");
+	has(t, "sessacct_sessions_rejected_total 1\n");
+	has(t, "sessacct_sessions_failed_total 2\n");
+	has(t, "sessacct_sessions_ended_total{status=\"closed\"} 7\n");
+	has(t, "# TYPE sessacct_session_duration_seconds histogram\n"
+	    "sessacct_session_duration_seconds_bucket{le=\"0.1\"} 1\n");
+	has(t, "sessacct_session_duration_seconds_bucket{le=\"300\"} 8\n");
+	has(t, "sessacct_session_duration_seconds_bucket{le=\"+Inf\"} 10\n"
+	    "sessacct_session_duration_seconds_sum 123.500000000\n"
+	    "sessacct_session_duration_seconds_count 10\n");
+	has(t, "sessacct_bytes_total{direction=\"sent\"} 1000\n"
+	    "sessacct_bytes_total{direction=\"received\"} 2000\n");
+	has(t, "sessacct_packets_total{direction=\"received\"} 20\n");
+	has(t, "sessacct_wire_bytes_total{direction=\"sent\"} 1500\n");
+	has(t, "sessacct_aggregator_store_write_duration_seconds_bucket"
+	    "{le=\"0.01\"} 4\n");
+	has(t, "sessacct_aggregator_invalid_messages_total 1\n");
+	has(t, "sessacct_aggregator_up 1\n");
+	has(t, "sessacct_build_info{component=\"api\",version=\"9.9\"} 1\n");
+	free(t);
+}
+
+static void
+test_api_metrics_top_users(void **state)
+{
+	char *t;
+	int rc;
+
+	(void)state;
+	t = render(metrics, NULL, 2, NULL, &rc);
+	assert_int_equal(rc, 0);
+	/* Top two by bytes; the label value escaped. */
+	has(t, "sessacct_user_bytes_total{user=\"big \\\"q\\\"\\\\\","
+	    "direction=\"sent\"} 500\n");
+	has(t, "sessacct_user_sessions_total{user=\"mid\"} 5\n");
+	assert_null(strstr(t, "user=\"small\""));
+	/* small (1) + tracked "other" (1) + users_other (4). */
+	has(t, "sessacct_user_sessions_total{user=\"other\"} 6\n");
+	has(t, "sessacct_user_bytes_total{user=\"other\",direction=\"sent\"} 48\n");
+	has(t, "sessacct_user_bytes_total{user=\"other\",direction=\"received\"} 51\n");
+	free(t);
+	/* top 0: everyone is other, still one series. */
+	t = render(metrics, NULL, 0, NULL, &rc);
+	has(t, "sessacct_user_sessions_total{user=\"other\"} 14\n");
+	assert_null(strstr(t, "user=\"mid\""));
+	free(t);
+}
+
+static void
+test_api_metrics_agents(void **state)
+{
+	char *t;
+	int rc;
+
+	(void)state;
+	t = render(metrics, agents, 2, NULL, &rc);
+	has(t, "sessacct_agent_info{agent=\"a1\",host=\"h1\"} 1\n");
+	has(t, "sessacct_agent_up{agent=\"a1\"} 1\nsessacct_agent_up{agent=\"a2\"} 0\n");
+	has(t, "sessacct_agent_last_heard_timestamp_seconds{agent=\"a1\"} "
+	    "1704164645.500\n");
+	assert_null(strstr(t, "last_heard_timestamp_seconds{agent=\"a2\"}"));
+	has(t, "sessacct_agent_packets_dropped_total{agent=\"a1\",where=\"kernel\"} 3\n");
+	has(t, "sessacct_agent_packets_dropped_total{agent=\"a1\",where=\"interface\"} 4\n");
+	has(t, "sessacct_agent_decode_errors_total{agent=\"a1\",reason=\"truncated\"} 5\n");
+	has(t, "sessacct_agent_decode_errors_total{agent=\"a1\",reason=\"unspecified\"} 1\n");
+	has(t, "sessacct_agent_batches_lost_total{agent=\"a1\"} 1\n");
+	has(t, "sessacct_agent_batches_dropped_total{agent=\"a1\"} 2\n");
+	has(t, "sessacct_agent_packets_seen_total{agent=\"a1\"} 100\n");
+	free(t);
+}
+
+/* Each family's TYPE line appears exactly once. */
+static void
+test_api_metrics_families_once(void **state)
+{
+	struct api_stats st;
+	char *t, *p, name[128];
+	size_t n, i, j;
+	char (*seen)[128];
+	int rc;
+
+	(void)state;
+	api_stats_init(&st);
+	api_stats_request(&st, HTTP_ROUTE_HISTORY, 200, 2000000);
+	api_stats_request(&st, HTTP_ROUTE_HISTORY, 400, 200000);
+	api_stats_request(&st, HTTP_ROUTE_UNMATCHED, 418, 1000);
+	api_stats_agg_error(&st, API_STATS_AGG_TIMEOUT);
+	t = render(metrics, agents, 2, &st, &rc);
+	assert_int_equal(rc, 0);
+	has(t, "sessacct_api_requests_total{route=\"/api/sessions/history\","
+	    "code=\"200\"} 1\n");
+	has(t, "sessacct_api_requests_total{route=\"/api/sessions/history\","
+	    "code=\"400\"} 1\n");
+	has(t, "sessacct_api_requests_total{route=\"unmatched\",code=\"other\"} 1\n");
+	has(t, "sessacct_api_request_duration_seconds_bucket{route=\"/api/"
+	    "sessions/history\",le=\"0.0005\"} 1\n");
+	has(t, "sessacct_api_request_duration_seconds_bucket{route=\"/api/"
+	    "sessions/history\",le=\"0.0025\"} 2\n");
+	has(t, "sessacct_api_request_duration_seconds_count{route=\"/api/"
+	    "sessions/history\"} 2\n");
+	has(t, "sessacct_api_aggregator_errors_total{reason=\"timeout\"} 1\n");
+	seen = calloc(200, sizeof(*seen));
+	for (n = 0, p = t; (p = strstr(p, "# TYPE ")) != NULL; p++) {
+		for (i = 0; p[7 + i] != ' ' && i < sizeof(name) - 1; i++)
+			name[i] = p[7 + i];
+		name[i] = '\0';
+		for (j = 0; j < n; j++)
+			if (strcmp(seen[j], name) == 0)
+				fail_msg("family %s twice", name);
+		assert_true(n < 200);
+		memcpy(seen[n++], name, sizeof(name));
+		assert_int_equal(strncmp(name, "sessacct_", 9), 0);
+	}
+	assert_true(n > 40);
+	free(seen);
+	free(t);
+}
+
+static void
+test_api_metrics_aggregator_down(void **state)
+{
+	char *t;
+	int rc;
+
+	(void)state;
+	t = render(NULL, NULL, 2, NULL, &rc);
+	assert_int_equal(rc, 0);
+	has(t, "sessacct_aggregator_up 0\n");
+	assert_null(strstr(t, "sessacct_sessions_active"));
+	free(t);
+	t = render("not json", NULL, 2, NULL, &rc);
+	assert_int_equal(rc, -EBADMSG);
+	has(t, "sessacct_aggregator_up 0\n");
+	free(t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_api_metrics_sessions),
+		cmocka_unit_test(test_api_metrics_top_users),
+		cmocka_unit_test(test_api_metrics_agents),
+		cmocka_unit_test(test_api_metrics_families_once),
+		cmocka_unit_test(test_api_metrics_aggregator_down),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
