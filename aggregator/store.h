@@ -6,7 +6,10 @@
  * goes through one store_batch committed as one RocksDB WriteBatch, so a
  * batch's sessions and its watermark are durable together or not at all.
  * Only the aggregator opens the database. Not thread-safe for writes (one
- * writer thread); reads (history, get, rollups) may run on another thread.
+ * writer thread owns batches); reads (history, get, rollups, counts) may
+ * run on other threads at the same time, and so may store_expire and
+ * store_backup (each from one thread at a time). Layout, encodings and the
+ * retention scheme: docs/AGGREGATOR.md, "Storage layout and retention".
  */
 #ifndef SA_AGGREGATOR_STORE_H
 #define SA_AGGREGATOR_STORE_H
@@ -30,10 +33,10 @@ struct store_session {
 };
 
 struct store_cfg {
-	const char	*path;
-	uint32_t	 retention_days;
+	const char	*path;		/* borrowed for the call */
+	uint32_t	 retention_days;	/* 0: keep forever */
 	int		 sync;		/* fsync the WAL on every commit */
-	uint64_t	 cache_bytes;	/* block cache */
+	uint64_t	 cache_bytes;	/* block cache; 0: 64 MiB */
 };
 
 struct store;
@@ -42,17 +45,30 @@ struct store_batch;
 /*
  * Opens (creating if needed) the database at cfg->path. A database that
  * fails to open as corrupt is moved aside to <path>.corrupt.<unix time>,
- * logged loudly, and a fresh one created; *quarantined is then 1. Returns
- * owned, or NULL with the reason in err.
+ * logged loudly, and a fresh one created; *quarantined is then 1. A
+ * database written by a newer schema is refused. Returns owned (close with
+ * store_close), or NULL with the reason in err (errlen bytes, may be NULL).
+ * quarantined may be NULL.
  */
 struct store	*store_open(const struct store_cfg *cfg, int *quarantined,
 		    char *err, size_t errlen);
+/* Accepts NULL. Free every batch first. */
 void		 store_close(struct store *);
 
-/* Batches: build, then commit once (one WriteBatch). */
+/*
+ * Batches: build, then commit once (one WriteBatch). store_batch_new
+ * returns owned (free with store_batch_free, which keeps one batch's
+ * buffers for the next store_batch_new). Every argument is borrowed for
+ * the call; strings are cut at STORE_AGENT_MAX / STORE_STR_MAX.
+ */
 struct store_batch *store_batch_new(struct store *);
 void	store_batch_free(struct store_batch *);
-/* A closed session: its row, its index entries and its rollups. */
+/*
+ * A closed session: its row, its index entries and its rollups (per
+ * minute of rec.end_ns; the user is rec's user, else the client IP text).
+ * Not idempotent for rollups: putting the same session twice counts it
+ * twice there (watermarks make redelivery harmless).
+ */
 void	store_batch_put_session(struct store_batch *,
 	    const struct store_session *);
 /* The highest sequence applied for (agent, boot). */
@@ -62,23 +78,43 @@ void	store_batch_set_watermark(struct store_batch *, const char *agent,
 void	store_batch_clear_active(struct store_batch *);
 void	store_batch_put_active(struct store_batch *,
 	    const struct store_session *);
-/* 0, or -EIO with the RocksDB message logged. */
+/* Removes one session from the checkpoint (it closed). Incremental
+ * checkpoints are put_active for what changed plus del_active. */
+void	store_batch_del_active(struct store_batch *,
+	    const struct store_session *);
+/*
+ * 0, after which the batch is empty and may be filled again; or -EIO with
+ * the RocksDB message logged, and the batch unchanged (commit again, or
+ * free it).
+ */
 int	store_batch_commit(struct store_batch *)
 	    __attribute__((warn_unused_result));
 /* Number of session rows in the batch (for flush decisions). */
 size_t	store_batch_sessions(const struct store_batch *);
 
-/* Reads. Each returns 0, -ENOENT, or -EIO. */
+/* Reads. Each returns 0, -ENOENT, or -EIO; out-parameters borrowed. */
 int	store_get_watermark(struct store *, const char *agent,
 	    uint64_t boot_id, uint64_t *seq);
-/* Calls cb for every checkpointed open session (restore at start). */
+/*
+ * Calls cb for every checkpointed open session (restore at start); the
+ * session passed is borrowed for the call. Unreadable rows are skipped
+ * and logged.
+ */
 int	store_load_active(struct store *,
 	    void (*cb)(void *arg, const struct store_session *), void *arg);
-/* session_id is the 32-hex-digit id of the session JSON. */
+/*
+ * session_id is the 32-hex-digit id of the session JSON (16 digits of
+ * key_hash, 16 of start_ns). -EINVAL if it is not 32 hex digits; -ENOENT
+ * also for a session past retention.
+ */
 int	store_get_session(struct store *, const char *session_id,
 	    struct store_session *out);
 
-/* History filters; zero/NULL fields do not filter. */
+/*
+ * History filters; zero/NULL/"" fields do not filter. Strings match
+ * exactly; user matches the session's user, or its client IP text when it
+ * has none. Addresses are 16 bytes, IPv4 in the first 4.
+ */
 struct store_filter {
 	const char	*agent;
 	const char	*user;
@@ -99,9 +135,14 @@ struct store_filter {
 
 /*
  * Closed sessions, newest end time first, at most f->limit, each passed
- * to cb. When more may follow, next_cursor (STORE_CURSOR_MAX bytes) gets
- * the opaque cursor for the next page, else "". A cursor from anything
- * else is -EINVAL. Sessions past retention are never returned.
+ * to cb (borrowed for the call). When more may follow, next_cursor
+ * (STORE_CURSOR_MAX bytes, may be NULL) gets the opaque cursor for the
+ * next page, else "". A cursor from anything else, or from a query that
+ * used another index (user, dest, source, none), is -EINVAL, and so is
+ * limit 0. Sessions past retention are never returned. One index serves
+ * the query (user, else dest, else source, else the time-ordered rows);
+ * the cost is the entries scanned, which may be many for a filter that
+ * matches little. 0 or -EIO.
  */
 int	store_history(struct store *, const struct store_filter *f,
 	    void (*cb)(void *arg, const struct store_session *), void *arg,
@@ -125,15 +166,23 @@ struct store_top {
 /*
  * Sums the rollups of closed sessions whose end time falls in
  * [from_ns, to_ns): totals, and the top_n users and destinations by bytes
- * (top_n <= STORE_TOP_MAX; *n_users, *n_dests say how many were filled).
- * The cost depends on the minutes and names in the window, not on the
- * number of sessions.
+ * (top_n <= STORE_TOP_MAX, more is cut; *n_users, *n_dests say how many
+ * were filled; ties broken by sessions, then name). Rollups are per
+ * minute of the end time, so the window is rounded outward to whole
+ * minutes. The cost depends on the minutes and names in the window, not
+ * on the number of sessions. total, users and dests may be NULL. 0 or
+ * -EIO.
  */
 int	store_rollup_sum(struct store *, uint64_t from_ns, uint64_t to_ns,
 	    struct store_counts *total, struct store_top *users,
 	    size_t *n_users, struct store_top *dests, size_t *n_dests,
 	    size_t top_n);
-/* Totals per step_ns bucket in [from_ns, to_ns), cb per bucket in order. */
+/*
+ * Totals per step_ns bucket in [from_ns, to_ns), cb per bucket in order,
+ * empty buckets included; bucket_ns is the bucket's start. A minute is
+ * counted in the bucket holding its start (the first bucket if it starts
+ * before from_ns). -EINVAL for step_ns 0 or more than a million buckets.
+ */
 int	store_rollup_series(struct store *, uint64_t from_ns, uint64_t to_ns,
 	    uint64_t step_ns, void (*cb)(void *arg, uint64_t bucket_ns,
 	    const struct store_counts *), void *arg);
@@ -141,11 +190,28 @@ int	store_rollup_series(struct store *, uint64_t from_ns, uint64_t to_ns,
 /*
  * Retention: removes what ended before now_ns - retention_days from every
  * family, without blocking writers for long (range deletes and a
- * compaction filter). Returns 0 or -EIO.
+ * compaction filter). Cheap: call it every minute. Sessions and rollups
+ * go at once; by_id and index entries when RocksDB next compacts them
+ * (they are never returned meanwhile). Returns 0 or -EIO.
  */
 int	store_expire(struct store *, uint64_t now_ns);
-/* Consistent copy of the running database into dir (must not exist). */
+/*
+ * Consistent copy of the running database into dir (must not exist:
+ * -EEXIST), openable with store_open. 0, or -EIO with the reason in err.
+ */
 int	store_backup(struct store *, const char *dir, char *err, size_t errlen);
+/*
+ * Compacts every family fully, which also applies retention to by_id and
+ * the indexes now. Blocks for as long as that takes: for tests and
+ * maintenance, not the ingest path. Returns 0.
+ */
+int	store_compact(struct store *);
+/*
+ * Counts the entries of one column family by name ("sessions", "by_id",
+ * "idx_user", "idx_dest", "idx_client", "rollups", "active", "meta"): a
+ * full scan, for tests and diagnostics. 0, -EINVAL (no such family), -EIO.
+ */
+int	store_count_keys(struct store *, const char *family, uint64_t *n);
 
 /* Counters for metrics. */
 struct store_stats {

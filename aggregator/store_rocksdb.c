@@ -1,0 +1,2263 @@
+/*
+ * store_rocksdb: store.h on RocksDB 7.8 through its C API. One database
+ * with nine column families (docs/AGGREGATOR.md, "Storage layout and
+ * retention"): session rows keyed by end time so that history is a reverse
+ * scan and retention a range delete, secondary indexes whose keys end with
+ * the row key, per-minute rollups updated by a summing merge operator, the
+ * checkpoint of open sessions and meta. RocksDB's errors are translated to
+ * negative errno values here and nowhere else.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <rocksdb/c.h>
+
+#include "../common/cursor.h"
+#include "../common/log.h"
+#include "../common/sess_json.h"
+#include "../common/xmalloc.h"
+#include "store.h"
+
+#define NS_PER_SEC		1000000000ULL
+#define NS_PER_MIN		(60 * NS_PER_SEC)
+#define NS_PER_DAY		(86400 * NS_PER_SEC)
+
+/* On-disk formats; bump STORE_SCHEMA when any of them changes. */
+#define STORE_SCHEMA		1
+#define SESS_VAL_VERSION	1
+#define ROLL_VAL_VERSION	1
+#define ROLL_NCOUNT		7
+#define ROLL_VAL_MAX		(1 + 10 * ROLL_NCOUNT)
+
+/* Row key: end_ns BE, key_hash BE, start_ns BE. */
+#define SKEY_LEN		24
+/* Longest encoded session row (see sess_encode), rounded up. */
+#define SESS_VAL_MAX		1024
+/* Longest index or rollup key: a user, its NUL, a row key. */
+#define KEY_MAX			(STORE_STR_MAX + 1 + SKEY_LEN)
+/* Longest active key: agent, NUL, key_hash, start_ns. */
+#define AKEY_MAX		(STORE_AGENT_MAX + 1 + 16)
+/* "[v6 address]:65535" */
+#define DEST_NAME_MAX		64
+/* Cursor: index kind, row key in hex, check in hex. */
+#define CURSOR_LEN		(1 + 2 * SKEY_LEN + 8)
+/* A range delete of the rows is issued at most once per this advance. */
+#define EXPIRE_STEP_NS		NS_PER_MIN
+/* store_rollup_series refuses more buckets than this. */
+#define SERIES_MAX_BUCKETS	1000000
+
+_Static_assert(CURSOR_LEN < STORE_CURSOR_MAX, "cursor does not fit");
+/* 12 fixed bytes, 2 addresses, 2 u64, 7 varints, 3 strings with lengths. */
+_Static_assert(12 + 32 + 16 + 7 * 10 + 3 * 2 + STORE_AGENT_MAX +
+    2 * STORE_STR_MAX <= SESS_VAL_MAX, "session row buffer too small");
+
+enum fam {
+	FAM_DEFAULT = 0,
+	FAM_SESSIONS,
+	FAM_BY_ID,
+	FAM_IDX_USER,
+	FAM_IDX_DEST,
+	FAM_IDX_CLIENT,
+	FAM_ROLLUPS,
+	FAM_ACTIVE,
+	FAM_META,
+	FAM_MAX
+};
+
+static const char *const fam_names[FAM_MAX] = {
+	"default", "sessions", "by_id", "idx_user", "idx_dest", "idx_client",
+	"rollups", "active", "meta"
+};
+
+/* Where a compaction filter finds the end time of an entry. */
+enum filt_kind {
+	FILT_HEAD = 0,		/* key begins with end_ns (sessions) */
+	FILT_VALUE,		/* value is end_ns (by_id) */
+	FILT_TAIL,		/* key ends with a row key (idx_*) */
+	FILT_MAX
+};
+
+struct expire_filter {
+	struct store	*st;
+	enum filt_kind	 kind;
+};
+
+/* Rollup kinds, the byte after the minute in a rollup key. */
+#define ROLL_TOTAL	'T'
+#define ROLL_USER	'U'
+#define ROLL_DEST	'D'
+
+/*
+ * A small hash table of rollup counters keyed by (minute, kind, name):
+ * a batch sums its sessions here and merges one operand per key at commit;
+ * store_rollup_sum sums names across minutes here. Memory is kept between
+ * uses, so a steady batch allocates nothing.
+ */
+struct roll_ent {
+	uint64_t	minute;
+	uint64_t	hash;
+	uint32_t	name_off;
+	uint16_t	name_len;
+	uint8_t		kind;
+	uint64_t	c[ROLL_NCOUNT];
+};
+
+struct roll_tab {
+	struct roll_ent	*ent;
+	size_t		 nent, capent;
+	uint32_t	*slot;		/* index + 1 into ent; 0 empty */
+	size_t		 nslot;		/* power of two */
+	char		*names;
+	size_t		 nnames, capnames;
+};
+
+struct store {
+	rocksdb_t			*db;
+	rocksdb_options_t		*dbopt;
+	rocksdb_options_t		*cfopt[FAM_MAX];
+	rocksdb_options_t		*extraopt;
+	rocksdb_column_family_handle_t	*cf[FAM_MAX];
+	rocksdb_column_family_handle_t	**extra;	/* unknown families */
+	size_t				 nextra;
+	rocksdb_cache_t			*cache;
+	rocksdb_compactionfilter_t	*filter[FILT_MAX];
+	struct expire_filter		 fstate[FILT_MAX];
+	rocksdb_writeoptions_t		*wopt;
+	rocksdb_readoptions_t		*ropt;
+	char				*path;
+	uint64_t			 retention_ns;	/* 0: keep forever */
+	/* Set by store_expire, read by the compaction filters and reads. */
+	_Atomic uint64_t		 cutoff;
+	uint64_t			 range_deleted;
+	struct store_batch		*spare;		/* writer thread only */
+	_Atomic uint64_t		 commits;
+	_Atomic uint64_t		 commit_errors;
+	_Atomic uint64_t		 sessions_written;
+	uint64_t			 quarantined;
+};
+
+/*
+ * Index, by_id and rollup entries wait in the batch and join the
+ * WriteBatch at commit sorted by their first key bytes. Their keys are
+ * random (hashes, users, addresses), and RocksDB's skiplist inserts a key
+ * that lands near the previous one (with the insert hint, see
+ * cf_options_new) after a short walk instead of a full search: sorting
+ * them about halved the cost of a commit. The order changes nothing else;
+ * the rows, already about in end-time order, go straight in.
+ */
+struct stage_ent {
+	uint64_t	sk;		/* sort key */
+	uint32_t	off;		/* into buf: the key, then the value */
+	uint16_t	klen, vlen;
+};
+
+struct stage {
+	struct stage_ent *ent, *tmp;
+	size_t		  n, cap;
+	uint8_t		 *buf;
+	size_t		  len, bufcap;
+};
+
+enum stage_fam {
+	STAGE_BY_ID = 0,
+	STAGE_USER,
+	STAGE_DEST,
+	STAGE_CLIENT,
+	STAGE_ROLLUP,
+	STAGE_MAX
+};
+
+struct store_batch {
+	struct store		*st;
+	rocksdb_writebatch_t	*wb;
+	size_t			 nsessions;
+	struct roll_tab		 roll;
+	struct stage		 stage[STAGE_MAX];
+	uint8_t			 val[SESS_VAL_MAX];
+};
+
+/* History: which family is scanned and the prefix of its keys. */
+struct hscan {
+	char		kind;		/* 's', 'u', 'd', 'c' */
+	enum fam	fam;
+	uint8_t		prefix[STORE_STR_MAX + 1];
+	size_t		plen;
+};
+
+static void	 seterr(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static rocksdb_options_t *cf_options_new(int);
+static int	 options_init(struct store *, const struct store_cfg *, int);
+static void	 options_free(struct store *);
+static int	 db_open(struct store *, char **);
+static int	 quarantine(struct store *, const char *, char *, size_t);
+static int	 schema_check(struct store *, char *, size_t);
+static void	 cutoff_load(struct store *);
+static uint64_t	 read_cutoff(struct store *);
+static uint64_t	 now_ns(void);
+static size_t	 sess_encode(const struct store_session *, uint8_t *);
+static int	 sess_decode(const uint8_t *, size_t, struct store_session *);
+static size_t	 eff_user(const struct store_session *, char *);
+static size_t	 dest_name(const struct sess_rec *, char *);
+static void	 skey_make(uint8_t *, uint64_t, uint64_t, uint64_t);
+static size_t	 akey_make(const struct store_session *, uint8_t *);
+static void	 addr16(uint8_t *, uint8_t, const uint8_t *);
+static void	 roll_tab_free(struct roll_tab *);
+static void	 roll_tab_reset(struct roll_tab *);
+static struct roll_ent *roll_tab_get(struct roll_tab *, uint64_t, uint8_t,
+		    const char *, size_t);
+static void	 roll_add_rec(struct roll_ent *, const struct sess_rec *);
+static size_t	 roll_val_encode(const uint64_t *, char *);
+static int	 roll_val_decode(const char *, size_t, uint64_t *);
+static void	 counts_add(struct store_counts *, const uint64_t *);
+static void	 cursor_make(char, const uint8_t *, char *);
+static int	 cursor_parse(const char *, char *, uint8_t *);
+static void	 hscan_init(struct hscan *, const struct store_filter *);
+static int	 filter_match(const struct store_filter *,
+		    const struct store_session *);
+static int	 hex_get(const char *, size_t, uint8_t *);
+static void	 hex_put(const uint8_t *, size_t, char *);
+static int	 get_value(struct store *, const rocksdb_readoptions_t *,
+		    enum fam, const void *, size_t, void *, size_t, size_t *);
+static int	 top_select(struct roll_tab *, struct store_top *, size_t *,
+		    size_t);
+static void	 stage_add(struct stage *, uint64_t, const void *, size_t,
+		    const void *, size_t);
+static void	 stage_flush(struct stage *, rocksdb_writebatch_t *,
+		    rocksdb_column_family_handle_t *, int);
+static void	 stage_free(struct stage *);
+static void	 batch_destroy(struct store_batch *);
+static uint64_t	 sk_of(const void *, size_t);
+
+/* Big-endian integers, so that keys sort by number. */
+static inline void
+be64_put(uint8_t *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static inline uint64_t
+be64_get(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline uint8_t *
+varint_put(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* Reads a LEB128 varint of at most 10 bytes; 0, or -1 if cut or too long. */
+static inline int
+varint_get(struct cursor *c, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned int shift;
+	uint8_t b;
+
+	for (shift = 0; shift < 64; shift += 7) {
+		PD_U8(c, b);
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*out = v;
+			return 0;
+		}
+	}
+trunc:
+	return -1;
+}
+
+/*
+ * The rollup merge operator: values and operands are the same record (a
+ * version byte and seven varint counters, about 15 bytes), so full and
+ * partial merges are both sums. The result goes to a per-thread buffer
+ * that RocksDB copies before it calls roll_merge_free, so a merge does not
+ * allocate. An unreadable operand (only possible after disk damage) counts
+ * as zero: a failed merge would make every read of the key fail.
+ */
+static _Thread_local char roll_merge_buf[ROLL_VAL_MAX];
+
+static char *
+roll_merge_full(void *state, const char *key, size_t klen,
+    const char *existing, size_t elen, const char *const *ops,
+    const size_t *oplen, int nops, unsigned char *success, size_t *nvlen)
+{
+	uint64_t acc[ROLL_NCOUNT] = { 0 };
+	int i;
+
+	(void)state;
+	(void)key;
+	(void)klen;
+	if (existing != NULL)
+		(void)roll_val_decode(existing, elen, acc);
+	for (i = 0; i < nops; i++)
+		(void)roll_val_decode(ops[i], oplen[i], acc);
+	*nvlen = roll_val_encode(acc, roll_merge_buf);
+	*success = 1;
+	return roll_merge_buf;
+}
+
+static char *
+roll_merge_partial(void *state, const char *key, size_t klen,
+    const char *const *ops, const size_t *oplen, int nops,
+    unsigned char *success, size_t *nvlen)
+{
+	return roll_merge_full(state, key, klen, NULL, 0, ops, oplen, nops,
+	    success, nvlen);
+}
+
+static void
+roll_merge_free(void *state, const char *value, size_t len)
+{
+	(void)state;
+	(void)value;
+	(void)len;
+}
+
+static const char *
+roll_merge_name(void *state)
+{
+	(void)state;
+	return "sa_rollup_sum_v1";
+}
+
+static void
+noop_destructor(void *state)
+{
+	(void)state;
+}
+
+/*
+ * The retention compaction filter: drops an entry whose end time is
+ * before the cutoff of the last store_expire. It only reads an atomic, so
+ * it runs on any compaction thread without taking a lock and never makes a
+ * writer wait.
+ */
+static unsigned char
+expire_filter_fn(void *state, int level, const char *key, size_t klen,
+    const char *val, size_t vlen, char **nv, size_t *nvlen,
+    unsigned char *changed)
+{
+	struct expire_filter *f = state;
+	uint64_t cutoff, end;
+
+	(void)level;
+	(void)nv;
+	(void)nvlen;
+	*changed = 0;
+	cutoff = atomic_load_explicit(&f->st->cutoff, memory_order_relaxed);
+	if (cutoff == 0)
+		return 0;
+	switch (f->kind) {
+	case FILT_HEAD:
+		if (klen < 8)
+			return 0;
+		end = be64_get((const uint8_t *)key);
+		break;
+	case FILT_VALUE:
+		if (vlen != 8)
+			return 0;
+		end = be64_get((const uint8_t *)val);
+		break;
+	case FILT_TAIL:
+		if (klen < SKEY_LEN)
+			return 0;
+		end = be64_get((const uint8_t *)key + klen - SKEY_LEN);
+		break;
+	default:
+		return 0;
+	}
+	return end < cutoff;
+}
+
+static const char *
+expire_filter_name(void *state)
+{
+	(void)state;
+	return "sa_expire_v1";
+}
+
+struct store *
+store_open(const struct store_cfg *cfg, int *quarantined, char *err,
+    size_t errlen)
+{
+	struct store *st;
+	char *msg = NULL;
+
+	if (quarantined != NULL)
+		*quarantined = 0;
+	if (cfg == NULL || cfg->path == NULL || cfg->path[0] == '\0') {
+		seterr(err, errlen, "store: no database path");
+		return NULL;
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(cfg->path);
+	st->retention_ns = (uint64_t)cfg->retention_days * NS_PER_DAY;
+	(void)options_init(st, cfg, 1);
+
+	if (db_open(st, &msg) != 0 && msg != NULL &&
+	    strstr(msg, "Corruption") != NULL) {
+		if (quarantine(st, msg, err, errlen) != 0)
+			goto fail;
+		st->quarantined = 1;
+		if (quarantined != NULL)
+			*quarantined = 1;
+		rocksdb_free(msg);
+		msg = NULL;
+		(void)db_open(st, &msg);
+	}
+	if (st->db == NULL && msg != NULL &&
+	    strstr(msg, "ompression") != NULL) {
+		/* This librocksdb lacks LZ4: store uncompressed. */
+		log_warnx("store: %s; using no compression", msg);
+		rocksdb_free(msg);
+		msg = NULL;
+		options_free(st);
+		(void)options_init(st, cfg, 0);
+		(void)db_open(st, &msg);
+	}
+	if (st->db == NULL) {
+		seterr(err, errlen, "store: cannot open %s: %s", st->path,
+		    msg != NULL ? msg : "unknown error");
+		goto fail;
+	}
+	if (schema_check(st, err, errlen) != 0)
+		goto fail;
+	cutoff_load(st);
+	log_info("store: opened path=%s retention_days=%" PRIu32
+	    " quarantined=%d", st->path, cfg->retention_days,
+	    (int)st->quarantined);
+	return st;
+
+fail:
+	if (msg != NULL)
+		rocksdb_free(msg);
+	store_close(st);
+	return NULL;
+}
+
+void
+store_close(struct store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	if (st->spare != NULL)
+		batch_destroy(st->spare);
+	if (st->db != NULL) {
+		for (i = 0; i < FAM_MAX; i++)
+			if (st->cf[i] != NULL)
+				rocksdb_column_family_handle_destroy(st->cf[i]);
+		for (i = 0; i < st->nextra; i++)
+			rocksdb_column_family_handle_destroy(st->extra[i]);
+		rocksdb_close(st->db);
+	}
+	free(st->extra);
+	options_free(st);
+	free(st->path);
+	free(st);
+}
+
+struct store_batch *
+store_batch_new(struct store *st)
+{
+	struct store_batch *b;
+
+	if (st->spare != NULL) {
+		b = st->spare;
+		st->spare = NULL;
+		return b;
+	}
+	b = xcalloc(1, sizeof(*b));
+	b->st = st;
+	b->wb = rocksdb_writebatch_create();
+	return b;
+}
+
+void
+store_batch_free(struct store_batch *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	/* Keep one batch, with its grown buffers, for the next flush. */
+	if (b->st->spare == NULL) {
+		rocksdb_writebatch_clear(b->wb);
+		roll_tab_reset(&b->roll);
+		for (i = 0; i < STAGE_MAX; i++)
+			b->stage[i].n = b->stage[i].len = 0;
+		b->nsessions = 0;
+		b->st->spare = b;
+		return;
+	}
+	batch_destroy(b);
+}
+
+/*
+ * One closed session is five puts (the row now; by_id and three index
+ * entries staged for commit, see struct stage) and three rollup additions
+ * that stay in the batch's table until commit, where each distinct
+ * (minute, kind, name) becomes one merge operand. Nothing here allocates
+ * once the batch's buffers have grown.
+ */
+void
+store_batch_put_session(struct store_batch *b, const struct store_session *s)
+{
+	struct store *st = b->st;
+	const struct sess_rec *r = &s->rec;
+	uint8_t skey[SKEY_LEN], key[KEY_MAX];
+	char user[STORE_STR_MAX + 1], dest[DEST_NAME_MAX];
+	uint64_t minute = r->end_ns / NS_PER_MIN;
+	size_t vlen, ulen, dlen;
+
+	skey_make(skey, r->end_ns, r->key_hash, r->start_ns);
+	vlen = sess_encode(s, b->val);
+	rocksdb_writebatch_put_cf(b->wb, st->cf[FAM_SESSIONS],
+	    (const char *)skey, SKEY_LEN, (const char *)b->val, vlen);
+	stage_add(&b->stage[STAGE_BY_ID], r->key_hash, skey + 8, 16, skey, 8);
+
+	ulen = eff_user(s, user);
+	memcpy(key, user, ulen);
+	key[ulen] = '\0';
+	memcpy(key + ulen + 1, skey, SKEY_LEN);
+	stage_add(&b->stage[STAGE_USER], sk_of(key, ulen + 1), key,
+	    ulen + 1 + SKEY_LEN, NULL, 0);
+
+	key[0] = r->af;
+	addr16(key + 1, r->af, r->srv);
+	memcpy(key + 17, skey, SKEY_LEN);
+	stage_add(&b->stage[STAGE_DEST], sk_of(key, 17), key, 17 + SKEY_LEN,
+	    NULL, 0);
+	addr16(key + 1, r->af, r->cli);
+	stage_add(&b->stage[STAGE_CLIENT], sk_of(key, 17), key, 17 + SKEY_LEN,
+	    NULL, 0);
+
+	dlen = dest_name(r, dest);
+	roll_add_rec(roll_tab_get(&b->roll, minute, ROLL_TOTAL, "", 0), r);
+	roll_add_rec(roll_tab_get(&b->roll, minute, ROLL_USER, user, ulen), r);
+	roll_add_rec(roll_tab_get(&b->roll, minute, ROLL_DEST, dest, dlen), r);
+	b->nsessions++;
+}
+
+void
+store_batch_set_watermark(struct store_batch *b, const char *agent,
+    uint64_t boot_id, uint64_t seq)
+{
+	uint8_t key[3 + STORE_AGENT_MAX + 1 + 8], val[8];
+	size_t alen = strnlen(agent, STORE_AGENT_MAX);
+
+	memcpy(key, "wm/", 3);
+	memcpy(key + 3, agent, alen);
+	key[3 + alen] = '\0';
+	be64_put(key + 3 + alen + 1, boot_id);
+	be64_put(val, seq);
+	rocksdb_writebatch_put_cf(b->wb, b->st->cf[FAM_META],
+	    (const char *)key, 3 + alen + 1 + 8, (const char *)val, 8);
+}
+
+void
+store_batch_clear_active(struct store_batch *b)
+{
+	char end[AKEY_MAX + 1];
+
+	/* Every active key is shorter than this run of 0xff. */
+	memset(end, 0xff, sizeof(end));
+	rocksdb_writebatch_delete_range_cf(b->wb, b->st->cf[FAM_ACTIVE],
+	    "", 0, end, sizeof(end));
+}
+
+void
+store_batch_put_active(struct store_batch *b, const struct store_session *s)
+{
+	uint8_t key[AKEY_MAX];
+	size_t klen = akey_make(s, key), vlen;
+
+	vlen = sess_encode(s, b->val);
+	rocksdb_writebatch_put_cf(b->wb, b->st->cf[FAM_ACTIVE],
+	    (const char *)key, klen, (const char *)b->val, vlen);
+}
+
+void
+store_batch_del_active(struct store_batch *b, const struct store_session *s)
+{
+	uint8_t key[AKEY_MAX];
+	size_t klen = akey_make(s, key);
+
+	rocksdb_writebatch_delete_cf(b->wb, b->st->cf[FAM_ACTIVE],
+	    (const char *)key, klen);
+}
+
+int
+store_batch_commit(struct store_batch *b)
+{
+	struct store *st = b->st;
+	char key[8 + 1 + STORE_STR_MAX], val[ROLL_VAL_MAX];
+	const struct roll_ent *e;
+	char *err = NULL;
+	size_t i, vlen;
+
+	/*
+	 * The staged entries and the summed rollups join the batch now,
+	 * once; after a failed commit the batch keeps them and a retry
+	 * writes the same batch. Rollups sort by kind and name: a batch
+	 * rarely spans more than a minute or two.
+	 */
+	for (i = 0; i < b->roll.nent; i++) {
+		e = &b->roll.ent[i];
+		be64_put((uint8_t *)key, e->minute);
+		key[8] = (char)e->kind;
+		memcpy(key + 9, b->roll.names + e->name_off, e->name_len);
+		vlen = roll_val_encode(e->c, val);
+		stage_add(&b->stage[STAGE_ROLLUP], sk_of(key + 8,
+		    1 + (size_t)e->name_len), key, 9 + (size_t)e->name_len,
+		    val, vlen);
+	}
+	roll_tab_reset(&b->roll);
+	stage_flush(&b->stage[STAGE_BY_ID], b->wb, st->cf[FAM_BY_ID], 0);
+	stage_flush(&b->stage[STAGE_USER], b->wb, st->cf[FAM_IDX_USER], 0);
+	stage_flush(&b->stage[STAGE_DEST], b->wb, st->cf[FAM_IDX_DEST], 0);
+	stage_flush(&b->stage[STAGE_CLIENT], b->wb, st->cf[FAM_IDX_CLIENT], 0);
+	stage_flush(&b->stage[STAGE_ROLLUP], b->wb, st->cf[FAM_ROLLUPS], 1);
+
+	rocksdb_write(st->db, st->wopt, b->wb, &err);
+	if (err != NULL) {
+		log_warnx("store: commit of %zu sessions failed: %s",
+		    b->nsessions, err);
+		rocksdb_free(err);
+		atomic_fetch_add_explicit(&st->commit_errors, 1,
+		    memory_order_relaxed);
+		return -EIO;
+	}
+	atomic_fetch_add_explicit(&st->commits, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&st->sessions_written, b->nsessions,
+	    memory_order_relaxed);
+	rocksdb_writebatch_clear(b->wb);
+	b->nsessions = 0;
+	return 0;
+}
+
+size_t
+store_batch_sessions(const struct store_batch *b)
+{
+	return b->nsessions;
+}
+
+int
+store_get_watermark(struct store *st, const char *agent, uint64_t boot_id,
+    uint64_t *seq)
+{
+	uint8_t key[3 + STORE_AGENT_MAX + 1 + 8], val[8];
+	size_t alen = strnlen(agent, STORE_AGENT_MAX), vlen;
+	int rc;
+
+	memcpy(key, "wm/", 3);
+	memcpy(key + 3, agent, alen);
+	key[3 + alen] = '\0';
+	be64_put(key + 3 + alen + 1, boot_id);
+	rc = get_value(st, st->ropt, FAM_META, key, 3 + alen + 1 + 8, val,
+	    sizeof(val), &vlen);
+	if (rc != 0)
+		return rc;
+	if (vlen != 8) {
+		log_warnx("store: watermark of agent with %zu-byte value",
+		    vlen);
+		return -EIO;
+	}
+	*seq = be64_get(val);
+	return 0;
+}
+
+int
+store_load_active(struct store *st,
+    void (*cb)(void *, const struct store_session *), void *arg)
+{
+	struct store_session s;
+	rocksdb_iterator_t *it;
+	const char *v;
+	char *err = NULL;
+	size_t vlen, bad = 0;
+	int rc = 0;
+
+	it = rocksdb_create_iterator_cf(st->db, st->ropt, st->cf[FAM_ACTIVE]);
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
+	    rocksdb_iter_next(it)) {
+		v = rocksdb_iter_value(it, &vlen);
+		if (sess_decode((const uint8_t *)v, vlen, &s) != 0) {
+			bad++;
+			continue;
+		}
+		cb(arg, &s);
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err != NULL) {
+		log_warnx("store: reading the active checkpoint: %s", err);
+		rocksdb_free(err);
+		rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	if (bad > 0)
+		log_warnx("store: skipped %zu unreadable active sessions", bad);
+	return rc;
+}
+
+int
+store_get_session(struct store *st, const char *session_id,
+    struct store_session *out)
+{
+	uint8_t id[16], skey[SKEY_LEN], endb[8], val[SESS_VAL_MAX];
+	size_t vlen;
+	uint64_t end;
+	int rc;
+
+	if (session_id == NULL || strlen(session_id) != 32 ||
+	    hex_get(session_id, 32, id) != 0)
+		return -EINVAL;
+	rc = get_value(st, st->ropt, FAM_BY_ID, id, 16, endb, sizeof(endb),
+	    &vlen);
+	if (rc != 0)
+		return rc;
+	if (vlen != 8)
+		return -EIO;
+	end = be64_get(endb);
+	if (end < read_cutoff(st))
+		return -ENOENT;
+	memcpy(skey, endb, 8);
+	memcpy(skey + 8, id, 16);
+	rc = get_value(st, st->ropt, FAM_SESSIONS, skey, SKEY_LEN, val,
+	    sizeof(val), &vlen);
+	if (rc != 0)
+		return rc;
+	if (sess_decode(val, vlen, out) != 0) {
+		log_warnx("store: unreadable session row %s", session_id);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * History walks one family backwards from the cursor (or the end) down
+ * to a lower bound: the retention cutoff, raised to start_after + 1 since
+ * a session cannot end before it starts. An index entry's key ends with
+ * the row key, so the row is one point read in the same snapshot; a row
+ * gone meanwhile (expired) is skipped. Every filter is checked on the
+ * decoded row, including the one the index served.
+ */
+int
+store_history(struct store *st, const struct store_filter *f,
+    void (*cb)(void *, const struct store_session *), void *arg,
+    char *next_cursor)
+{
+	struct hscan h;
+	struct store_session s;
+	rocksdb_readoptions_t *ro;
+	const rocksdb_snapshot_t *snap;
+	rocksdb_iterator_t *it;
+	uint8_t lower[STORE_STR_MAX + 1 + 8], seek[STORE_STR_MAX + 1 + SKEY_LEN];
+	uint8_t ckey[SKEY_LEN], last[SKEY_LEN], val[SESS_VAL_MAX];
+	const uint8_t *k, *v;
+	char ckind, *err = NULL;
+	size_t klen, vlen;
+	uint64_t low, cut;
+	uint32_t n = 0;
+	int rc = 0, have_cursor = 0;
+
+	if (next_cursor != NULL)
+		next_cursor[0] = '\0';
+	if (f == NULL || f->limit == 0)
+		return -EINVAL;
+	hscan_init(&h, f);
+	if (f->cursor != NULL && f->cursor[0] != '\0') {
+		if (cursor_parse(f->cursor, &ckind, ckey) != 0 ||
+		    ckind != h.kind)
+			return -EINVAL;
+		have_cursor = 1;
+	}
+	cut = read_cutoff(st);
+	low = cut;
+	if (f->start_after_ns != 0) {
+		if (f->start_after_ns == UINT64_MAX)
+			return 0;
+		if (f->start_after_ns + 1 > low)
+			low = f->start_after_ns + 1;
+	}
+
+	memcpy(lower, h.prefix, h.plen);
+	be64_put(lower + h.plen, low);
+	memcpy(seek, h.prefix, h.plen);
+	if (have_cursor)
+		memcpy(seek + h.plen, ckey, SKEY_LEN);
+	else
+		memset(seek + h.plen, 0xff, SKEY_LEN);
+
+	ro = rocksdb_readoptions_create();
+	snap = rocksdb_create_snapshot(st->db);
+	rocksdb_readoptions_set_snapshot(ro, snap);
+	rocksdb_readoptions_set_iterate_lower_bound(ro, (const char *)lower,
+	    h.plen + 8);
+	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[h.fam]);
+	rocksdb_iter_seek_for_prev(it, (const char *)seek, h.plen + SKEY_LEN);
+	if (have_cursor && rocksdb_iter_valid(it)) {
+		k = (const uint8_t *)rocksdb_iter_key(it, &klen);
+		if (klen == h.plen + SKEY_LEN &&
+		    memcmp(k, seek, klen) == 0)
+			rocksdb_iter_prev(it);
+	}
+	for (; rocksdb_iter_valid(it); rocksdb_iter_prev(it)) {
+		k = (const uint8_t *)rocksdb_iter_key(it, &klen);
+		if (klen != h.plen + SKEY_LEN ||
+		    memcmp(k, h.prefix, h.plen) != 0)
+			break;
+		k += h.plen;
+		if (be64_get(k) < low)
+			break;
+		if (n == f->limit) {
+			/* Something follows the page: hand out a cursor. */
+			if (next_cursor != NULL)
+				cursor_make(h.kind, last, next_cursor);
+			break;
+		}
+		if (h.fam == FAM_SESSIONS) {
+			v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
+		} else {
+			rc = get_value(st, ro, FAM_SESSIONS, k, SKEY_LEN, val,
+			    sizeof(val), &vlen);
+			if (rc == -ENOENT) {
+				rc = 0;
+				continue;
+			}
+			if (rc != 0)
+				break;
+			v = val;
+		}
+		if (sess_decode(v, vlen, &s) != 0) {
+			log_warnx("store: skipped an unreadable session row");
+			continue;
+		}
+		if (!filter_match(f, &s))
+			continue;
+		cb(arg, &s);
+		memcpy(last, k, SKEY_LEN);
+		n++;
+	}
+	if (rc == 0) {
+		rocksdb_iter_get_error(it, &err);
+		if (err != NULL) {
+			log_warnx("store: history scan: %s", err);
+			rocksdb_free(err);
+			rc = -EIO;
+		}
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_release_snapshot(st->db, snap);
+	rocksdb_readoptions_destroy(ro);
+	if (rc != 0 && next_cursor != NULL)
+		next_cursor[0] = '\0';
+	return rc;
+}
+
+/*
+ * Rollups are kept per minute of the session's end time, so the window
+ * is rounded outward to whole minutes: every minute that overlaps
+ * [from_ns, to_ns) counts. Minutes wholly past retention never count.
+ */
+int
+store_rollup_sum(struct store *st, uint64_t from_ns, uint64_t to_ns,
+    struct store_counts *total, struct store_top *users, size_t *n_users,
+    struct store_top *dests, size_t *n_dests, size_t top_n)
+{
+	struct roll_tab ut, dt;
+	struct roll_ent *e;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it;
+	uint8_t lo[8], hi[8];
+	uint64_t m0, m1, c[ROLL_NCOUNT];
+	const char *k, *v;
+	char *err = NULL;
+	size_t klen, vlen;
+	int rc = 0;
+
+	if (total != NULL)
+		memset(total, 0, sizeof(*total));
+	if (n_users != NULL)
+		*n_users = 0;
+	if (n_dests != NULL)
+		*n_dests = 0;
+	if (top_n > STORE_TOP_MAX)
+		top_n = STORE_TOP_MAX;
+	if (to_ns <= from_ns)
+		return 0;
+	m0 = from_ns / NS_PER_MIN;
+	m1 = (to_ns - 1) / NS_PER_MIN;
+	if (read_cutoff(st) / NS_PER_MIN > m0)
+		m0 = read_cutoff(st) / NS_PER_MIN;
+	if (m0 > m1)
+		return 0;
+
+	memset(&ut, 0, sizeof(ut));
+	memset(&dt, 0, sizeof(dt));
+	be64_put(lo, m0);
+	be64_put(hi, m1 + 1);
+	ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_iterate_lower_bound(ro, (const char *)lo, 8);
+	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, 8);
+	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[FAM_ROLLUPS]);
+	for (rocksdb_iter_seek(it, (const char *)lo, 8);
+	    rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		v = rocksdb_iter_value(it, &vlen);
+		if (klen < 9 || klen > 9 + STORE_STR_MAX)
+			continue;
+		memset(c, 0, sizeof(c));
+		if (roll_val_decode(v, vlen, c) != 0)
+			continue;
+		switch (k[8]) {
+		case ROLL_TOTAL:
+			if (total != NULL)
+				counts_add(total, c);
+			break;
+		case ROLL_USER:
+		case ROLL_DEST:
+			if (top_n == 0)
+				break;
+			e = roll_tab_get(k[8] == ROLL_USER ? &ut : &dt, 0,
+			    (uint8_t)k[8], k + 9, klen - 9);
+			e->c[0] += c[0];
+			e->c[3] += c[3] + c[4];	/* bytes, both ways */
+			break;
+		default:
+			break;
+		}
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err != NULL) {
+		log_warnx("store: rollup scan: %s", err);
+		rocksdb_free(err);
+		rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	if (rc == 0 && top_n > 0) {
+		if (users != NULL && n_users != NULL)
+			(void)top_select(&ut, users, n_users, top_n);
+		if (dests != NULL && n_dests != NULL)
+			(void)top_select(&dt, dests, n_dests, top_n);
+	}
+	roll_tab_free(&ut);
+	roll_tab_free(&dt);
+	return rc;
+}
+
+/*
+ * Totals per bucket. Only the total rows (kind 'T') are read: the scan
+ * seeks to each minute's total and jumps over minutes without data, so
+ * names do not add to the cost. A minute that starts before from_ns
+ * counts in the first bucket.
+ */
+int
+store_rollup_series(struct store *st, uint64_t from_ns, uint64_t to_ns,
+    uint64_t step_ns, void (*cb)(void *, uint64_t, const struct store_counts *),
+    void *arg)
+{
+	struct store_counts acc;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it;
+	uint8_t seek[9], hi[8];
+	uint64_t m, m0, m1, km, nb, bi, cur = 0, c[ROLL_NCOUNT], ms;
+	const char *k, *v;
+	char *err = NULL;
+	size_t klen, vlen;
+	int rc = 0;
+
+	if (step_ns == 0)
+		return -EINVAL;
+	if (to_ns <= from_ns)
+		return 0;
+	nb = (to_ns - from_ns) / step_ns + ((to_ns - from_ns) % step_ns != 0);
+	if (nb > SERIES_MAX_BUCKETS)
+		return -EINVAL;
+	m0 = from_ns / NS_PER_MIN;
+	m1 = (to_ns - 1) / NS_PER_MIN;
+	if (read_cutoff(st) / NS_PER_MIN > m0)
+		m0 = read_cutoff(st) / NS_PER_MIN;
+
+	memset(&acc, 0, sizeof(acc));
+	be64_put(hi, m1 + 1);
+	ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_iterate_upper_bound(ro, (const char *)hi, 8);
+	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[FAM_ROLLUPS]);
+	m = m0;
+	while (m <= m1) {
+		be64_put(seek, m);
+		seek[8] = ROLL_TOTAL;
+		rocksdb_iter_seek(it, (const char *)seek, 9);
+		if (!rocksdb_iter_valid(it))
+			break;
+		k = rocksdb_iter_key(it, &klen);
+		if (klen < 9)
+			break;
+		km = be64_get((const uint8_t *)k);
+		if (km > m1)
+			break;
+		if (km > m) {
+			/* No total for m, nor for any minute up to km. */
+			m = km;
+			continue;
+		}
+		/* km == m: at m's total, or past it (no total for m). */
+		if (k[8] == ROLL_TOTAL && klen == 9) {
+			v = rocksdb_iter_value(it, &vlen);
+			memset(c, 0, sizeof(c));
+			if (roll_val_decode(v, vlen, c) == 0) {
+				ms = m * NS_PER_MIN;
+				bi = ms <= from_ns ? 0 : (ms - from_ns) / step_ns;
+				if (bi >= nb)
+					break;
+				while (cur < bi) {
+					cb(arg, from_ns + cur * step_ns, &acc);
+					memset(&acc, 0, sizeof(acc));
+					cur++;
+				}
+				counts_add(&acc, c);
+			}
+		}
+		m++;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err != NULL) {
+		log_warnx("store: rollup series scan: %s", err);
+		rocksdb_free(err);
+		rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	if (rc != 0)
+		return rc;
+	for (; cur < nb; cur++) {
+		cb(arg, from_ns + cur * step_ns, &acc);
+		memset(&acc, 0, sizeof(acc));
+	}
+	return 0;
+}
+
+/*
+ * Retention without blocking writers. The cutoff goes to an atomic
+ * first: from then on reads skip what ended before it and the compaction
+ * filters of by_id and idx_* drop such entries whenever RocksDB compacts
+ * them (their keys are not ordered by time, so no range covers them). The
+ * time-ordered families, sessions and rollups, get one range delete each,
+ * a single tombstone that costs writers nothing; it is issued when the
+ * cutoff has moved at least a minute since the last one, so frequent calls
+ * do not pile tombstones up. The cutoff is saved in meta so that reads and
+ * filters use it again after a restart.
+ */
+int
+store_expire(struct store *st, uint64_t now)
+{
+	rocksdb_writebatch_t *wb;
+	uint8_t zero[8] = { 0 }, end[8], val[8];
+	uint64_t cutoff;
+	char *err = NULL;
+
+	if (st->retention_ns == 0 || now <= st->retention_ns)
+		return 0;
+	cutoff = now - st->retention_ns;
+	if (cutoff <= atomic_load_explicit(&st->cutoff, memory_order_relaxed))
+		return 0;
+	atomic_store_explicit(&st->cutoff, cutoff, memory_order_relaxed);
+	if (st->range_deleted != 0 &&
+	    cutoff - st->range_deleted < EXPIRE_STEP_NS)
+		return 0;
+
+	wb = rocksdb_writebatch_create();
+	be64_put(end, cutoff);
+	rocksdb_writebatch_delete_range_cf(wb, st->cf[FAM_SESSIONS],
+	    (const char *)zero, 8, (const char *)end, 8);
+	/* Whole minutes only: minute m holds ends in [m, m + 1) minutes. */
+	be64_put(end, cutoff / NS_PER_MIN);
+	rocksdb_writebatch_delete_range_cf(wb, st->cf[FAM_ROLLUPS],
+	    (const char *)zero, 8, (const char *)end, 8);
+	be64_put(val, cutoff);
+	rocksdb_writebatch_put_cf(wb, st->cf[FAM_META], "expire_cutoff", 13,
+	    (const char *)val, 8);
+	rocksdb_write(st->db, st->wopt, wb, &err);
+	rocksdb_writebatch_destroy(wb);
+	if (err != NULL) {
+		log_warnx("store: retention range delete failed: %s", err);
+		rocksdb_free(err);
+		return -EIO;
+	}
+	st->range_deleted = cutoff;
+	log_debug("store: expired sessions ended before %" PRIu64, cutoff);
+	return 0;
+}
+
+int
+store_compact(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < FAM_MAX; i++)
+		rocksdb_compact_range_cf(st->db, st->cf[i], NULL, 0, NULL, 0);
+	return 0;
+}
+
+int
+store_count_keys(struct store *st, const char *family, uint64_t *n)
+{
+	rocksdb_iterator_t *it;
+	char *err = NULL;
+	size_t i;
+	int rc = 0;
+
+	*n = 0;
+	for (i = 0; i < FAM_MAX; i++)
+		if (strcmp(fam_names[i], family) == 0)
+			break;
+	if (i == FAM_MAX)
+		return -EINVAL;
+	it = rocksdb_create_iterator_cf(st->db, st->ropt, st->cf[i]);
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
+	    rocksdb_iter_next(it))
+		(*n)++;
+	rocksdb_iter_get_error(it, &err);
+	if (err != NULL) {
+		log_warnx("store: counting %s: %s", family, err);
+		rocksdb_free(err);
+		rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	return rc;
+}
+
+int
+store_backup(struct store *st, const char *dir, char *errbuf, size_t errlen)
+{
+	rocksdb_checkpoint_t *cp;
+	struct stat sb;
+	char *err = NULL;
+
+	if (dir == NULL || dir[0] == '\0') {
+		seterr(errbuf, errlen, "store: no backup directory");
+		return -EINVAL;
+	}
+	if (stat(dir, &sb) == 0) {
+		seterr(errbuf, errlen, "store: backup directory %s exists",
+		    dir);
+		return -EEXIST;
+	}
+	cp = rocksdb_checkpoint_object_create(st->db, &err);
+	if (err == NULL) {
+		/* 0: flush the memtables first, so no WAL is copied. */
+		rocksdb_checkpoint_create(cp, dir, 0, &err);
+		rocksdb_checkpoint_object_destroy(cp);
+	}
+	if (err != NULL) {
+		seterr(errbuf, errlen, "store: backup to %s failed: %s", dir,
+		    err);
+		log_warnx("store: backup to %s failed: %s", dir, err);
+		rocksdb_free(err);
+		return -EIO;
+	}
+	log_info("store: backup written to %s", dir);
+	return 0;
+}
+
+void
+store_get_stats(const struct store *cst, struct store_stats *out)
+{
+	/* The counters are atomics: the cast only drops const for C11. */
+	struct store *st = (struct store *)(uintptr_t)cst;
+
+	out->commits = atomic_load_explicit(&st->commits,
+	    memory_order_relaxed);
+	out->commit_errors = atomic_load_explicit(&st->commit_errors,
+	    memory_order_relaxed);
+	out->sessions_written = atomic_load_explicit(&st->sessions_written,
+	    memory_order_relaxed);
+	out->quarantined = st->quarantined;
+}
+
+static void
+seterr(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (buf == NULL || len == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A family's options. Families that take bulk inserts get RocksDB's
+ * memtable insert hint with an empty prefix: one remembered insert
+ * position that the next key reuses after a short walk up and down the
+ * skiplist, where the default only reuses it for an adjacent key. With
+ * the batch's entries sorted (struct stage) the walk is short. The C API
+ * has no setter for it, so it goes through the options-string parser.
+ *
+ * Never on a family that gets range deletes (sessions, rollups, active):
+ * RocksDB 7.8's MemTable::Add uses the same hint for the range-tombstone
+ * skiplist as for the data one, which fails an assertion in Debian's
+ * build and would corrupt the memtable without it.
+ */
+static rocksdb_options_t *
+cf_options_new(int hinted)
+{
+	rocksdb_options_t *base = rocksdb_options_create(), *o;
+	char *err = NULL;
+
+	if (!hinted)
+		return base;
+	o = rocksdb_options_create();
+	rocksdb_get_options_from_string(base,
+	    "memtable_insert_with_hint_prefix_extractor=rocksdb.FixedPrefix.0",
+	    o, &err);
+	if (err != NULL) {
+		log_warnx("store: no memtable insert hint: %s", err);
+		rocksdb_free(err);
+		rocksdb_options_destroy(o);
+		return base;
+	}
+	rocksdb_options_destroy(base);
+	return o;
+}
+
+/*
+ * Options. Write buffers of 64 MiB for the rows and 32 MiB for the other
+ * families (smaller skiplists insert faster; at most 512 MiB in all), no
+ * compression on L0 and L1 where data is young and rewritten soon, LZ4
+ * below; one LRU block cache for every family; Bloom filters where reads
+ * are point lookups (rows, by_id, meta), none on the indexes, which are
+ * only scanned.
+ */
+static int
+options_init(struct store *st, const struct store_cfg *cfg, int compress)
+{
+	rocksdb_block_based_table_options_t *bbt, *bbt_bloom;
+	static const int levels_lz4[7] = {
+		rocksdb_no_compression, rocksdb_no_compression,
+		rocksdb_lz4_compression, rocksdb_lz4_compression,
+		rocksdb_lz4_compression, rocksdb_lz4_compression,
+		rocksdb_lz4_compression
+	};
+	static const int levels_none[7] = { 0 };
+	rocksdb_options_t *o;
+	size_t i;
+
+	st->cache = rocksdb_cache_create_lru(cfg->cache_bytes != 0 ?
+	    (size_t)cfg->cache_bytes : (size_t)64 << 20);
+	bbt = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_block_cache(bbt, st->cache);
+	bbt_bloom = rocksdb_block_based_options_create();
+	rocksdb_block_based_options_set_block_cache(bbt_bloom, st->cache);
+	rocksdb_block_based_options_set_filter_policy(bbt_bloom,
+	    rocksdb_filterpolicy_create_bloom_full(10));
+
+	st->dbopt = o = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(o, 1);
+	rocksdb_options_set_create_missing_column_families(o, 1);
+	rocksdb_options_set_max_background_jobs(o, 4);
+	rocksdb_options_set_db_write_buffer_size(o, (size_t)512 << 20);
+	rocksdb_options_set_max_total_wal_size(o, (uint64_t)512 << 20);
+	rocksdb_options_set_bytes_per_sync(o, (uint64_t)1 << 20);
+	rocksdb_options_set_keep_log_file_num(o, 4);
+	rocksdb_options_set_max_log_file_size(o, (size_t)16 << 20);
+	rocksdb_options_set_info_log_level(o, 2);	/* WARN */
+
+	for (i = 0; i < FAM_MAX; i++) {
+		st->cfopt[i] = o = cf_options_new(i == FAM_BY_ID ||
+		    i == FAM_IDX_USER || i == FAM_IDX_DEST ||
+		    i == FAM_IDX_CLIENT);
+		rocksdb_options_set_write_buffer_size(o, i == FAM_SESSIONS ?
+		    (size_t)64 << 20 : (size_t)32 << 20);
+		rocksdb_options_set_max_write_buffer_number(o, 4);
+		rocksdb_options_set_target_file_size_base(o, (uint64_t)64 << 20);
+		rocksdb_options_set_compression_per_level(o,
+		    compress ? levels_lz4 : levels_none, 7);
+		switch (i) {
+		case FAM_SESSIONS:
+		case FAM_BY_ID:
+		case FAM_META:
+			rocksdb_options_set_block_based_table_factory(o,
+			    bbt_bloom);
+			break;
+		default:
+			rocksdb_options_set_block_based_table_factory(o, bbt);
+			break;
+		}
+	}
+	for (i = 0; i < FILT_MAX; i++) {
+		st->fstate[i].st = st;
+		st->fstate[i].kind = (enum filt_kind)i;
+		st->filter[i] = rocksdb_compactionfilter_create(&st->fstate[i],
+		    noop_destructor, expire_filter_fn, expire_filter_name);
+	}
+	rocksdb_options_set_compaction_filter(st->cfopt[FAM_SESSIONS],
+	    st->filter[FILT_HEAD]);
+	rocksdb_options_set_compaction_filter(st->cfopt[FAM_BY_ID],
+	    st->filter[FILT_VALUE]);
+	rocksdb_options_set_compaction_filter(st->cfopt[FAM_IDX_USER],
+	    st->filter[FILT_TAIL]);
+	rocksdb_options_set_compaction_filter(st->cfopt[FAM_IDX_DEST],
+	    st->filter[FILT_TAIL]);
+	rocksdb_options_set_compaction_filter(st->cfopt[FAM_IDX_CLIENT],
+	    st->filter[FILT_TAIL]);
+	rocksdb_options_set_merge_operator(st->cfopt[FAM_ROLLUPS],
+	    rocksdb_mergeoperator_create(NULL, noop_destructor,
+	    roll_merge_full, roll_merge_partial, roll_merge_free,
+	    roll_merge_name));
+	st->extraopt = rocksdb_options_create();
+	rocksdb_block_based_options_destroy(bbt);
+	rocksdb_block_based_options_destroy(bbt_bloom);
+
+	st->wopt = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(st->wopt, cfg->sync ? 1 : 0);
+	rocksdb_writeoptions_disable_WAL(st->wopt, 0);
+	st->ropt = rocksdb_readoptions_create();
+	return 0;
+}
+
+static void
+options_free(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < FAM_MAX; i++) {
+		if (st->cfopt[i] != NULL)
+			rocksdb_options_destroy(st->cfopt[i]);
+		st->cfopt[i] = NULL;
+	}
+	if (st->dbopt != NULL)
+		rocksdb_options_destroy(st->dbopt);
+	if (st->extraopt != NULL)
+		rocksdb_options_destroy(st->extraopt);
+	/* The options referenced the filters; they go after them. */
+	for (i = 0; i < FILT_MAX; i++) {
+		if (st->filter[i] != NULL)
+			rocksdb_compactionfilter_destroy(st->filter[i]);
+		st->filter[i] = NULL;
+	}
+	if (st->cache != NULL)
+		rocksdb_cache_destroy(st->cache);
+	if (st->wopt != NULL)
+		rocksdb_writeoptions_destroy(st->wopt);
+	if (st->ropt != NULL)
+		rocksdb_readoptions_destroy(st->ropt);
+	st->dbopt = st->extraopt = NULL;
+	st->cache = NULL;
+	st->wopt = NULL;
+	st->ropt = NULL;
+}
+
+/*
+ * Opens the database with our families plus any other family it already
+ * has (a newer build may have added one; RocksDB refuses to open without
+ * them). 0, or -1 with RocksDB's message in *msg (free with rocksdb_free).
+ */
+static int
+db_open(struct store *st, char **msg)
+{
+	const char **names;
+	const rocksdb_options_t **opts;
+	rocksdb_column_family_handle_t **handles;
+	char **have = NULL, *lerr = NULL;
+	size_t nhave = 0, n, i, j;
+
+	*msg = NULL;
+	have = rocksdb_list_column_families(st->dbopt, st->path, &nhave,
+	    &lerr);
+	if (lerr != NULL) {
+		/*
+		 * A new database, or a broken one: the open will tell. The
+		 * list is allocated (empty) even on error.
+		 */
+		rocksdb_free(lerr);
+		if (have != NULL)
+			rocksdb_list_column_families_destroy(have, 0);
+		have = NULL;
+		nhave = 0;
+	}
+	names = xcalloc(FAM_MAX + nhave, sizeof(*names));
+	opts = xcalloc(FAM_MAX + nhave, sizeof(*opts));
+	handles = xcalloc(FAM_MAX + nhave, sizeof(*handles));
+	for (n = 0; n < FAM_MAX; n++) {
+		names[n] = fam_names[n];
+		opts[n] = st->cfopt[n];
+	}
+	for (i = 0; i < nhave; i++) {
+		for (j = 0; j < FAM_MAX; j++)
+			if (strcmp(have[i], fam_names[j]) == 0)
+				break;
+		if (j < FAM_MAX)
+			continue;
+		names[n] = have[i];
+		opts[n] = st->extraopt;
+		n++;
+	}
+	st->db = rocksdb_open_column_families(st->dbopt, st->path, (int)n,
+	    names, opts, handles, msg);
+	if (st->db != NULL) {
+		for (i = 0; i < FAM_MAX; i++)
+			st->cf[i] = handles[i];
+		st->nextra = n - FAM_MAX;
+		if (st->nextra > 0) {
+			st->extra = xcalloc(st->nextra, sizeof(*st->extra));
+			memcpy(st->extra, handles + FAM_MAX,
+			    st->nextra * sizeof(*st->extra));
+			log_info("store: %zu column families unknown to this "
+			    "build kept as they are", st->nextra);
+		}
+	}
+	if (have != NULL)
+		rocksdb_list_column_families_destroy(have, nhave);
+	free(names);
+	free(opts);
+	free(handles);
+	return st->db != NULL ? 0 : -1;
+}
+
+/* Moves a corrupt database aside to <path>.corrupt.<unix time>[.n]. */
+static int
+quarantine(struct store *st, const char *why, char *err, size_t errlen)
+{
+	char *to, *path = st->path;
+	size_t len = strlen(path) + 64;
+	struct stat sb;
+	time_t t = time(NULL);
+	int i;
+
+	while (strlen(path) > 1 && path[strlen(path) - 1] == '/')
+		path[strlen(path) - 1] = '\0';
+	to = xmalloc(len);
+	snprintf(to, len, "%s.corrupt.%lld", path, (long long)t);
+	for (i = 1; stat(to, &sb) == 0 && i < 1000; i++)
+		snprintf(to, len, "%s.corrupt.%lld.%d", path, (long long)t, i);
+	if (rename(path, to) != 0) {
+		seterr(err, errlen, "store: %s is corrupt (%s) and cannot be "
+		    "moved to %s: %s", path, why, to, strerror(errno));
+		free(to);
+		return -1;
+	}
+	log_warnx("store: DATABASE CORRUPT path=%s reason=\"%s\"; moved to "
+	    "%s and starting with an EMPTY database", path, why, to);
+	free(to);
+	return 0;
+}
+
+/* Writes the schema version to a new database; refuses a newer one. */
+static int
+schema_check(struct store *st, char *err, size_t errlen)
+{
+	uint8_t val[4];
+	size_t vlen;
+	char *werr = NULL;
+	uint32_t v;
+	int rc;
+
+	rc = get_value(st, st->ropt, FAM_META, "schema", 6, val, sizeof(val),
+	    &vlen);
+	if (rc == -ENOENT) {
+		val[0] = val[1] = val[2] = 0;
+		val[3] = STORE_SCHEMA;
+		rocksdb_put_cf(st->db, st->wopt, st->cf[FAM_META], "schema",
+		    6, (const char *)val, 4, &werr);
+		if (werr != NULL) {
+			seterr(err, errlen, "store: writing the schema "
+			    "version: %s", werr);
+			rocksdb_free(werr);
+			return -1;
+		}
+		return 0;
+	}
+	if (rc != 0 || vlen != 4) {
+		seterr(err, errlen, "store: %s: unreadable schema version",
+		    st->path);
+		return -1;
+	}
+	v = (uint32_t)val[0] << 24 | (uint32_t)val[1] << 16 |
+	    (uint32_t)val[2] << 8 | val[3];
+	if (v > STORE_SCHEMA) {
+		seterr(err, errlen, "store: %s has schema version %" PRIu32
+		    ", newer than this build's %d; refusing to open", st->path,
+		    v, STORE_SCHEMA);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cutoff_load(struct store *st)
+{
+	uint8_t val[8];
+	size_t vlen;
+
+	if (get_value(st, st->ropt, FAM_META, "expire_cutoff", 13, val,
+	    sizeof(val), &vlen) == 0 && vlen == 8) {
+		atomic_store(&st->cutoff, be64_get(val));
+		st->range_deleted = be64_get(val);
+	}
+}
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The oldest end time a read may return: the last store_expire cutoff,
+ * or the wall clock minus retention if that is later, so that nothing past
+ * retention is returned before the next store_expire either.
+ */
+static uint64_t
+read_cutoff(struct store *st)
+{
+	uint64_t c = atomic_load_explicit(&st->cutoff, memory_order_relaxed);
+	uint64_t now;
+
+	if (st->retention_ns == 0)
+		return c;
+	now = now_ns();
+	if (now > st->retention_ns && now - st->retention_ns > c)
+		c = now - st->retention_ns;
+	return c;
+}
+
+/*
+ * Reads one value into buf (its size bufsz). 0, -ENOENT, or -EIO (also
+ * when the value is longer than buf, which only damage can cause).
+ */
+static int
+get_value(struct store *st, const rocksdb_readoptions_t *ro, enum fam fam,
+    const void *key, size_t klen, void *buf, size_t bufsz, size_t *vlen)
+{
+	rocksdb_pinnableslice_t *ps;
+	const char *v;
+	char *err = NULL;
+
+	ps = rocksdb_get_pinned_cf(st->db, ro, st->cf[fam], key, klen, &err);
+	if (err != NULL) {
+		log_warnx("store: read from %s: %s", fam_names[fam], err);
+		rocksdb_free(err);
+		return -EIO;
+	}
+	if (ps == NULL)
+		return -ENOENT;
+	v = rocksdb_pinnableslice_value(ps, vlen);
+	if (*vlen > bufsz) {
+		log_warnx("store: %zu-byte value in %s", *vlen, fam_names[fam]);
+		rocksdb_pinnableslice_destroy(ps);
+		return -EIO;
+	}
+	memcpy(buf, v, *vlen);
+	rocksdb_pinnableslice_destroy(ps);
+	return 0;
+}
+
+/*
+ * Session row, version 1:
+ *   u8 version, u8 flags (bit 0: end before start), u8 af, u8 proto,
+ *   u8 status, u8 close reason, u16 agent, u16 client port, u16 server
+ *   port (BE), client and server address (4 bytes each for IPv4, else 16),
+ *   u64 key_hash, u64 start_ns (BE), varint |end - start|, varint packets,
+ *   bytes and wire bytes sent and received, then agent, user and target
+ *   each as varint length and bytes.
+ * About 70 bytes for an IPv4 session with short strings.
+ */
+static size_t
+sess_encode(const struct store_session *s, uint8_t *out)
+{
+	const struct sess_rec *r = &s->rec;
+	size_t alen = r->af == 4 ? 4 : 16, n;
+	uint8_t *p = out;
+	const char *str[3] = { s->agent, s->user, s->target };
+	const size_t max[3] = { STORE_AGENT_MAX, STORE_STR_MAX, STORE_STR_MAX };
+	int i;
+
+	*p++ = SESS_VAL_VERSION;
+	*p++ = r->end_ns < r->start_ns ? 1 : 0;
+	*p++ = r->af;
+	*p++ = r->proto;
+	*p++ = (uint8_t)r->status;
+	*p++ = (uint8_t)r->reason;
+	*p++ = (uint8_t)(r->agent >> 8);
+	*p++ = (uint8_t)r->agent;
+	*p++ = (uint8_t)(r->cli_port >> 8);
+	*p++ = (uint8_t)r->cli_port;
+	*p++ = (uint8_t)(r->srv_port >> 8);
+	*p++ = (uint8_t)r->srv_port;
+	memcpy(p, r->cli, alen);
+	p += alen;
+	memcpy(p, r->srv, alen);
+	p += alen;
+	be64_put(p, r->key_hash);
+	be64_put(p + 8, r->start_ns);
+	p += 16;
+	p = varint_put(p, r->end_ns >= r->start_ns ? r->end_ns - r->start_ns :
+	    r->start_ns - r->end_ns);
+	for (i = 0; i < 2; i++)
+		p = varint_put(p, r->packets[i]);
+	for (i = 0; i < 2; i++)
+		p = varint_put(p, r->bytes[i]);
+	for (i = 0; i < 2; i++)
+		p = varint_put(p, r->wire_bytes[i]);
+	for (i = 0; i < 3; i++) {
+		n = strnlen(str[i], max[i]);
+		p = varint_put(p, n);
+		memcpy(p, str[i], n);
+		p += n;
+	}
+	return (size_t)(p - out);
+}
+
+/* 0, or -1 if the bytes are not a version 1 row (damage). */
+static int
+sess_decode(const uint8_t *buf, size_t len, struct store_session *s)
+{
+	struct sess_rec *r = &s->rec;
+	struct cursor c;
+	char *str[3] = { s->agent, s->user, s->target };
+	const size_t max[3] = { STORE_AGENT_MAX, STORE_STR_MAX, STORE_STR_MAX };
+	uint8_t ver, flags, status, reason;
+	uint16_t agent, cport, sport;
+	uint64_t d, n;
+	size_t alen;
+	int i;
+
+	memset(s, 0, sizeof(*s));
+	cursor_init(&c, buf, len);
+	PD_U8(&c, ver);
+	if (ver != SESS_VAL_VERSION)
+		return -1;
+	PD_U8(&c, flags);
+	PD_U8(&c, r->af);
+	PD_U8(&c, r->proto);
+	PD_U8(&c, status);
+	PD_U8(&c, reason);
+	if (status >= SESS_STATUS_MAX || reason >= SESS_CLOSE_MAX ||
+	    (flags & ~1u) != 0)
+		return -1;
+	r->status = (enum sess_status)status;
+	r->reason = (enum sess_close)reason;
+	PD_BE16(&c, agent);
+	PD_BE16(&c, cport);
+	PD_BE16(&c, sport);
+	r->agent = agent;
+	r->cli_port = cport;
+	r->srv_port = sport;
+	alen = r->af == 4 ? 4 : 16;
+	PD_BYTES(&c, r->cli, alen);
+	PD_BYTES(&c, r->srv, alen);
+	PD_NEED(&c, 16);
+	r->key_hash = be64_get(c.p);
+	r->start_ns = be64_get(c.p + 8);
+	c.p += 16;
+	if (varint_get(&c, &d) != 0)
+		return -1;
+	r->end_ns = (flags & 1) ? r->start_ns - d : r->start_ns + d;
+	for (i = 0; i < 2; i++)
+		if (varint_get(&c, &r->packets[i]) != 0)
+			return -1;
+	for (i = 0; i < 2; i++)
+		if (varint_get(&c, &r->bytes[i]) != 0)
+			return -1;
+	for (i = 0; i < 2; i++)
+		if (varint_get(&c, &r->wire_bytes[i]) != 0)
+			return -1;
+	for (i = 0; i < 3; i++) {
+		if (varint_get(&c, &n) != 0 || n > max[i])
+			return -1;
+		PD_BYTES(&c, str[i], (size_t)n);
+		str[i][n] = '\0';
+	}
+	if (cursor_left(&c) != 0)
+		return -1;
+	return 0;
+trunc:
+	return -1;
+}
+
+/* The user the indexes and rollups know: the user, else the client IP. */
+static size_t
+eff_user(const struct store_session *s, char *out)
+{
+	size_t n;
+
+	if (s->user[0] != '\0') {
+		n = strnlen(s->user, STORE_STR_MAX);
+		memcpy(out, s->user, n);
+		out[n] = '\0';
+		return n;
+	}
+	return sess_json_addr(s->rec.af, s->rec.cli, out);
+}
+
+/* "ip:port", IPv6 as "[ip]:port". */
+static size_t
+dest_name(const struct sess_rec *r, char *out)
+{
+	char tmp[6];
+	size_t n = 0, t = 0;
+	unsigned int port = r->srv_port;
+
+	if (r->af == 6)
+		out[n++] = '[';
+	n += sess_json_addr(r->af, r->srv, out + n);
+	if (r->af == 6)
+		out[n++] = ']';
+	out[n++] = ':';
+	do {
+		tmp[t++] = (char)('0' + port % 10);
+		port /= 10;
+	} while (port != 0);
+	while (t > 0)
+		out[n++] = tmp[--t];
+	out[n] = '\0';
+	return n;
+}
+
+static void
+skey_make(uint8_t *k, uint64_t end, uint64_t hash, uint64_t start)
+{
+	be64_put(k, end);
+	be64_put(k + 8, hash);
+	be64_put(k + 16, start);
+}
+
+/* Active key: agent, NUL, key_hash, start_ns (AKEY_MAX bytes at most). */
+static size_t
+akey_make(const struct store_session *s, uint8_t *key)
+{
+	size_t alen = strnlen(s->agent, STORE_AGENT_MAX);
+
+	memcpy(key, s->agent, alen);
+	key[alen] = '\0';
+	be64_put(key + alen + 1, s->rec.key_hash);
+	be64_put(key + alen + 9, s->rec.start_ns);
+	return alen + 17;
+}
+
+/* 16 address bytes for a key: IPv4 in the first 4, the rest zero. */
+static void
+addr16(uint8_t *out, uint8_t af, const uint8_t *a)
+{
+	if (af == 4) {
+		memcpy(out, a, 4);
+		memset(out + 4, 0, 12);
+	} else
+		memcpy(out, a, 16);
+}
+
+static uint64_t
+roll_hash(uint64_t minute, uint8_t kind, const char *name, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (minute * 0x9e3779b97f4a7c15ULL);
+	size_t i;
+
+	h = (h ^ kind) * 0x100000001b3ULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+static void
+roll_tab_free(struct roll_tab *t)
+{
+	free(t->ent);
+	free(t->slot);
+	free(t->names);
+	memset(t, 0, sizeof(*t));
+}
+
+static void
+roll_tab_reset(struct roll_tab *t)
+{
+	if (t->nent > 0 && t->slot != NULL)
+		memset(t->slot, 0, t->nslot * sizeof(*t->slot));
+	t->nent = 0;
+	t->nnames = 0;
+}
+
+static void
+roll_tab_rehash(struct roll_tab *t, size_t nslot)
+{
+	size_t i, j;
+
+	free(t->slot);
+	t->slot = xcalloc(nslot, sizeof(*t->slot));
+	t->nslot = nslot;
+	for (i = 0; i < t->nent; i++) {
+		j = t->ent[i].hash & (nslot - 1);
+		while (t->slot[j] != 0)
+			j = (j + 1) & (nslot - 1);
+		t->slot[j] = (uint32_t)(i + 1);
+	}
+}
+
+static struct roll_ent *
+roll_tab_get(struct roll_tab *t, uint64_t minute, uint8_t kind,
+    const char *name, size_t len)
+{
+	struct roll_ent *e;
+	uint64_t h = roll_hash(minute, kind, name, len);
+	size_t j;
+
+	if (t->nslot == 0 || (t->nent + 1) * 2 > t->nslot)
+		roll_tab_rehash(t, t->nslot == 0 ? 1024 : t->nslot * 2);
+	for (j = h & (t->nslot - 1); t->slot[j] != 0;
+	    j = (j + 1) & (t->nslot - 1)) {
+		e = &t->ent[t->slot[j] - 1];
+		if (e->hash == h && e->minute == minute && e->kind == kind &&
+		    e->name_len == len &&
+		    memcmp(t->names + e->name_off, name, len) == 0)
+			return e;
+	}
+	if (t->nent == t->capent) {
+		t->capent = t->capent == 0 ? 512 : t->capent * 2;
+		t->ent = xreallocarray(t->ent, t->capent, sizeof(*t->ent));
+	}
+	if (t->capnames - t->nnames < len) {
+		while (t->capnames - t->nnames < len)
+			t->capnames = t->capnames == 0 ? 8192 :
+			    t->capnames * 2;
+		t->names = xreallocarray(t->names, t->capnames, 1);
+	}
+	e = &t->ent[t->nent];
+	memset(e, 0, sizeof(*e));
+	e->minute = minute;
+	e->hash = h;
+	e->kind = kind;
+	e->name_len = (uint16_t)len;
+	e->name_off = (uint32_t)t->nnames;
+	if (len > 0)
+		memcpy(t->names + t->nnames, name, len);
+	t->nnames += len;
+	t->slot[j] = (uint32_t)(++t->nent);
+	return e;
+}
+
+/* The first 8 bytes of a key (zero-padded), big-endian: a sort key. */
+static uint64_t
+sk_of(const void *key, size_t len)
+{
+	uint8_t b[8] = { 0 };
+
+	memcpy(b, key, len < 8 ? len : 8);
+	return be64_get(b);
+}
+
+static void
+stage_add(struct stage *sg, uint64_t sk, const void *key, size_t klen,
+    const void *val, size_t vlen)
+{
+	struct stage_ent *e;
+
+	if (sg->n == sg->cap) {
+		sg->cap = sg->cap == 0 ? 1024 : sg->cap * 2;
+		sg->ent = xreallocarray(sg->ent, sg->cap, sizeof(*sg->ent));
+		sg->tmp = xreallocarray(sg->tmp, sg->cap, sizeof(*sg->tmp));
+	}
+	if (sg->bufcap - sg->len < klen + vlen) {
+		while (sg->bufcap - sg->len < klen + vlen)
+			sg->bufcap = sg->bufcap == 0 ? 65536 : sg->bufcap * 2;
+		sg->buf = xreallocarray(sg->buf, sg->bufcap, 1);
+	}
+	e = &sg->ent[sg->n++];
+	e->sk = sk;
+	e->off = (uint32_t)sg->len;
+	e->klen = (uint16_t)klen;
+	e->vlen = (uint16_t)vlen;
+	memcpy(sg->buf + sg->len, key, klen);
+	if (vlen > 0)
+		memcpy(sg->buf + sg->len + klen, val, vlen);
+	sg->len += klen + vlen;
+}
+
+/*
+ * Sorts the staged entries by sort key (LSD radix, a byte at a time,
+ * skipping bytes all keys share), appends them to wb as puts or merges,
+ * and empties the stage.
+ */
+static void
+stage_flush(struct stage *sg, rocksdb_writebatch_t *wb,
+    rocksdb_column_family_handle_t *cf, int merge)
+{
+	struct stage_ent *src = sg->ent, *dst = sg->tmp, *t;
+	size_t cnt[256], i, pos, sum;
+	unsigned int shift;
+	const char *k;
+
+	for (shift = 0; shift < 64 && sg->n > 1; shift += 8) {
+		memset(cnt, 0, sizeof(cnt));
+		for (i = 0; i < sg->n; i++)
+			cnt[(src[i].sk >> shift) & 0xff]++;
+		if (cnt[(src[0].sk >> shift) & 0xff] == sg->n)
+			continue;
+		for (i = 0, sum = 0; i < 256; i++) {
+			pos = cnt[i];
+			cnt[i] = sum;
+			sum += pos;
+		}
+		for (i = 0; i < sg->n; i++)
+			dst[cnt[(src[i].sk >> shift) & 0xff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	sg->ent = src;
+	sg->tmp = dst;
+	for (i = 0; i < sg->n; i++) {
+		k = (const char *)sg->buf + src[i].off;
+		if (merge)
+			rocksdb_writebatch_merge_cf(wb, cf, k, src[i].klen,
+			    k + src[i].klen, src[i].vlen);
+		else
+			rocksdb_writebatch_put_cf(wb, cf, k, src[i].klen,
+			    k + src[i].klen, src[i].vlen);
+	}
+	sg->n = 0;
+	sg->len = 0;
+}
+
+static void
+stage_free(struct stage *sg)
+{
+	free(sg->ent);
+	free(sg->tmp);
+	free(sg->buf);
+	memset(sg, 0, sizeof(*sg));
+}
+
+static void
+batch_destroy(struct store_batch *b)
+{
+	size_t i;
+
+	rocksdb_writebatch_destroy(b->wb);
+	roll_tab_free(&b->roll);
+	for (i = 0; i < STAGE_MAX; i++)
+		stage_free(&b->stage[i]);
+	free(b);
+}
+
+/* Counter order: the fields of struct store_counts. */
+static void
+roll_add_rec(struct roll_ent *e, const struct sess_rec *r)
+{
+	e->c[0]++;
+	e->c[1] += r->status == SESS_FAILED;
+	e->c[2] += r->status == SESS_REJECTED;
+	e->c[3] += r->bytes[0];
+	e->c[4] += r->bytes[1];
+	e->c[5] += r->packets[0];
+	e->c[6] += r->packets[1];
+}
+
+/* Rollup value: version, then the counters as varints. Returns length. */
+static size_t
+roll_val_encode(const uint64_t *c, char *out)
+{
+	uint8_t *p = (uint8_t *)out;
+	int i;
+
+	*p++ = ROLL_VAL_VERSION;
+	for (i = 0; i < ROLL_NCOUNT; i++)
+		p = varint_put(p, c[i]);
+	return (size_t)(p - (uint8_t *)out);
+}
+
+/* Adds a rollup value to acc; -1 (acc untouched) if it is not one. */
+static int
+roll_val_decode(const char *v, size_t len, uint64_t *acc)
+{
+	struct cursor c;
+	uint64_t x[ROLL_NCOUNT];
+	uint8_t ver;
+	int i;
+
+	cursor_init(&c, (const uint8_t *)v, len);
+	PD_U8(&c, ver);
+	if (ver != ROLL_VAL_VERSION)
+		return -1;
+	for (i = 0; i < ROLL_NCOUNT; i++)
+		if (varint_get(&c, &x[i]) != 0)
+			return -1;
+	if (cursor_left(&c) != 0)
+		return -1;
+	for (i = 0; i < ROLL_NCOUNT; i++)
+		acc[i] += x[i];
+	return 0;
+trunc:
+	return -1;
+}
+
+static void
+counts_add(struct store_counts *t, const uint64_t *c)
+{
+	t->sessions += c[0];
+	t->failed += c[1];
+	t->rejected += c[2];
+	t->bytes_sent += c[3];
+	t->bytes_received += c[4];
+	t->packets_sent += c[5];
+	t->packets_received += c[6];
+}
+
+struct top_item {
+	const char	*name;
+	size_t		 len;
+	uint64_t	 sessions, bytes;
+};
+
+/* By bytes, then sessions, both descending, then name. */
+static int
+top_cmp(const void *a, const void *b)
+{
+	const struct top_item *x = a, *y = b;
+	size_t n;
+	int c;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->sessions != y->sessions)
+		return x->sessions > y->sessions ? -1 : 1;
+	n = x->len < y->len ? x->len : y->len;
+	c = memcmp(x->name, y->name, n);
+	if (c != 0)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* The top_n entries of t by top_cmp into out; *n says how many. */
+static int
+top_select(struct roll_tab *t, struct store_top *out, size_t *n,
+    size_t top_n)
+{
+	struct top_item *v;
+	size_t i, m;
+
+	*n = 0;
+	if (t->nent == 0)
+		return 0;
+	v = xcalloc(t->nent, sizeof(*v));
+	for (i = 0; i < t->nent; i++) {
+		v[i].name = t->names + t->ent[i].name_off;
+		v[i].len = t->ent[i].name_len;
+		v[i].sessions = t->ent[i].c[0];
+		v[i].bytes = t->ent[i].c[3];
+	}
+	qsort(v, t->nent, sizeof(*v), top_cmp);
+	m = t->nent < top_n ? t->nent : top_n;
+	for (i = 0; i < m; i++) {
+		memcpy(out[i].name, v[i].name, v[i].len);
+		out[i].name[v[i].len] = '\0';
+		out[i].sessions = v[i].sessions;
+		out[i].bytes = v[i].bytes;
+	}
+	*n = m;
+	free(v);
+	return 0;
+}
+
+/*
+ * Cursor text: the index kind, the last returned row key in hex, and a
+ * 32-bit FNV-1a of those in hex, so a cursor that was not made here is
+ * refused instead of silently starting somewhere.
+ */
+static uint32_t
+cursor_check(const char *s, size_t n)
+{
+	uint32_t h = 0x811c9dc5u ^ 0x5a5a0001u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 0x01000193u;
+	return h;
+}
+
+static void
+cursor_make(char kind, const uint8_t *key, char *out)
+{
+	uint8_t ck[4];
+	uint32_t h;
+
+	out[0] = kind;
+	hex_put(key, SKEY_LEN, out + 1);
+	h = cursor_check(out, 1 + 2 * SKEY_LEN);
+	ck[0] = (uint8_t)(h >> 24);
+	ck[1] = (uint8_t)(h >> 16);
+	ck[2] = (uint8_t)(h >> 8);
+	ck[3] = (uint8_t)h;
+	hex_put(ck, 4, out + 1 + 2 * SKEY_LEN);
+	out[CURSOR_LEN] = '\0';
+}
+
+static int
+cursor_parse(const char *s, char *kind, uint8_t *key)
+{
+	uint8_t ck[4];
+	uint32_t h;
+
+	if (strnlen(s, CURSOR_LEN + 1) != CURSOR_LEN)
+		return -1;
+	if (s[0] != 's' && s[0] != 'u' && s[0] != 'd' && s[0] != 'c')
+		return -1;
+	if (hex_get(s + 1, 2 * SKEY_LEN, key) != 0 ||
+	    hex_get(s + 1 + 2 * SKEY_LEN, 8, ck) != 0)
+		return -1;
+	h = cursor_check(s, 1 + 2 * SKEY_LEN);
+	if (ck[0] != (uint8_t)(h >> 24) || ck[1] != (uint8_t)(h >> 16) ||
+	    ck[2] != (uint8_t)(h >> 8) || ck[3] != (uint8_t)h)
+		return -1;
+	*kind = s[0];
+	return 0;
+}
+
+/* The most selective index the filter allows: user, dest, client, none. */
+static void
+hscan_init(struct hscan *h, const struct store_filter *f)
+{
+	size_t n;
+
+	memset(h, 0, sizeof(*h));
+	if (f->user != NULL && f->user[0] != '\0') {
+		h->kind = 'u';
+		h->fam = FAM_IDX_USER;
+		n = strnlen(f->user, STORE_STR_MAX);
+		memcpy(h->prefix, f->user, n);
+		h->prefix[n] = '\0';
+		h->plen = n + 1;
+	} else if (f->dest_af != 0) {
+		h->kind = 'd';
+		h->fam = FAM_IDX_DEST;
+		h->prefix[0] = f->dest_af;
+		addr16(h->prefix + 1, f->dest_af, f->dest_ip);
+		h->plen = 17;
+	} else if (f->source_af != 0) {
+		h->kind = 'c';
+		h->fam = FAM_IDX_CLIENT;
+		h->prefix[0] = f->source_af;
+		addr16(h->prefix + 1, f->source_af, f->source_ip);
+		h->plen = 17;
+	} else {
+		h->kind = 's';
+		h->fam = FAM_SESSIONS;
+		h->plen = 0;
+	}
+}
+
+static int
+addr_eq(uint8_t af, const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, af == 4 ? 4 : 16) == 0;
+}
+
+static int
+filter_match(const struct store_filter *f, const struct store_session *s)
+{
+	const struct sess_rec *r = &s->rec;
+	char user[STORE_STR_MAX + 1];
+
+	if (f->agent != NULL && f->agent[0] != '\0' &&
+	    strcmp(f->agent, s->agent) != 0)
+		return 0;
+	if (f->user != NULL && f->user[0] != '\0') {
+		(void)eff_user(s, user);
+		if (strcmp(f->user, user) != 0)
+			return 0;
+	}
+	if (f->target != NULL && f->target[0] != '\0' &&
+	    strcmp(f->target, s->target) != 0)
+		return 0;
+	if (f->status >= 0 && (int)r->status != f->status)
+		return 0;
+	if (f->protocol != 0 && r->proto != f->protocol)
+		return 0;
+	if (f->dest_af != 0 && (r->af != f->dest_af ||
+	    !addr_eq(r->af, r->srv, f->dest_ip)))
+		return 0;
+	if (f->source_af != 0 && (r->af != f->source_af ||
+	    !addr_eq(r->af, r->cli, f->source_ip)))
+		return 0;
+	if (f->start_after_ns != 0 && r->start_ns <= f->start_after_ns)
+		return 0;
+	if (f->start_before_ns != 0 && r->start_ns >= f->start_before_ns)
+		return 0;
+	if (f->min_duration_ns != 0 && (r->end_ns < r->start_ns ||
+	    r->end_ns - r->start_ns < f->min_duration_ns))
+		return 0;
+	if (f->min_bytes != 0 && r->bytes[0] + r->bytes[1] < f->min_bytes)
+		return 0;
+	return 1;
+}
+
+static int
+hex_val(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* n hex digits (even) to n / 2 bytes; -1 on a non-hex digit. */
+static int
+hex_get(const char *s, size_t n, uint8_t *out)
+{
+	size_t i;
+	int hi, lo;
+
+	for (i = 0; i < n; i += 2) {
+		hi = hex_val(s[i]);
+		lo = hex_val(s[i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i / 2] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static void
+hex_put(const uint8_t *p, size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 15];
+	}
+}
