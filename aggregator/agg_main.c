@@ -1,35 +1,64 @@
 /*
- * sessacct-aggregator: central session table, RocksDB store and query
- * socket. This build has its command line and configuration only; the
- * service itself arrives with the aggregator work (see docs/AGGREGATOR.md).
+ * sessacct-aggregator: the central process. Receives agents' batches,
+ * keeps the session table, writes RocksDB, answers queries. With --query
+ * or --backup it is instead a client of a running aggregator.
+ * See docs/AGGREGATOR.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../common/cli.h"
+#include "../common/log.h"
+#include "agg_run.h"
+
+enum { OPT_QUERY = CLI_OPT_LOCAL, OPT_BACKUP };
 
 static const char usage[] =
 "usage: sessacct-aggregator [options]\n"
+"       sessacct-aggregator --query KIND [KEY=VALUE ...] [options]\n"
+"       sessacct-aggregator --backup DIR [options]\n"
+"  --query KIND           ask the running aggregator ([aggregator]\n"
+"                         query_listen): active, history, session, stats,\n"
+"                         agents, metrics; prints the JSON answer\n"
+"  --backup DIR           make the running aggregator write a consistent\n"
+"                         copy of its database to DIR (absolute, new)\n"
 CLI_COMMON_HELP;
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "query", required_argument, NULL, OPT_QUERY },
+		{ "backup", required_argument, NULL, OPT_BACKUP },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const sections[] = { "aggregator", "sessions",
 	    "store", NULL };
 	struct cli_common cl = { .prog = "sessacct-aggregator" };
+	const char *query = NULL, *backup = NULL;
+	struct agg_ctx *ctx;
 	struct cfg *cfg;
-	int ch;
+	char param[4200];
+	int ch, rc;
 
 	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
-		if (!cli_common_opt(&cl, ch, optarg, usage)) {
+		if (cli_common_opt(&cl, ch, optarg, usage))
+			continue;
+		if (ch == OPT_QUERY)
+			query = optarg;
+		else if (ch == OPT_BACKUP)
+			backup = optarg;
+		else {
 			fputs(usage, stderr);
 			return 2;
 		}
+	}
+	if (optind != argc && query == NULL) {
+		fprintf(stderr, "sessacct-aggregator: unexpected argument "
+		    "'%s'\n%s", argv[optind], usage);
+		return 2;
 	}
 	cfg = cli_load_config(&cl);
 	if (cl.check) {
@@ -38,8 +67,25 @@ main(int argc, char **argv)
 		cfg_destroy(cfg);
 		return 0;
 	}
+	if (query != NULL || backup != NULL) {
+		char *bp[1];
+
+		snprintf(param, sizeof(param), "dir=%s", backup ? backup : "");
+		bp[0] = param;
+		rc = agg_query_client(cfg_str(cfg, "aggregator",
+		    "query_listen"), query != NULL ? query : "backup",
+		    query != NULL ? argv + optind : bp,
+		    query != NULL ? argc - optind : 1, 10000);
+		cfg_destroy(cfg);
+		return rc;
+	}
+	log_init("sessacct-aggregator", 1, cl.verbosity + LOG_LVL_INFO);
+	if ((ctx = agg_ctx_create(cfg, cl.ready_file, &rc)) == NULL) {
+		cfg_destroy(cfg);
+		return rc;
+	}
+	rc = agg_run(ctx);
+	agg_ctx_destroy(ctx);
 	cfg_destroy(cfg);
-	fprintf(stderr, "sessacct-aggregator: the aggregator service is not "
-	    "part of this build yet\n");
-	return 1;
+	return rc;
 }

@@ -333,6 +333,8 @@ cap_ctx_start(struct cap_ctx *c)
 		if (gethostname(c->host, sizeof(c->host) - 1) != 0)
 			c->host[0] = '\0';
 		ucfg.host = c->host;
+		/* A replay may wait for the aggregator; live capture may not. */
+		ucfg.full_wait_ns = c->live ? 0 : ucfg.resend_ns;
 		if ((c->up = cap_uplink_create(&ucfg, err, sizeof(err))) ==
 		    NULL) {
 			log_warnx("%s", err);
@@ -449,11 +451,12 @@ uplink_finish(struct cap_ctx *c)
 	rc = cap_uplink_drain(c->up, c->conf->ack_wait_ns);
 	cap_uplink_get_stats(c->up, &us);
 	log_info("batches sent=%llu resent=%llu acked=%llu dropped=%llu "
-	    "rejected=%llu events=%llu",
+	    "dropped_after_send=%llu rejected=%llu events=%llu",
 	    (unsigned long long)us.batches_sent,
 	    (unsigned long long)us.batches_resent,
 	    (unsigned long long)us.batches_acked,
 	    (unsigned long long)us.batches_dropped,
+	    (unsigned long long)us.batches_dropped_sent,
 	    (unsigned long long)us.batches_rejected,
 	    (unsigned long long)us.events);
 	if (rc != 0)
@@ -462,12 +465,16 @@ uplink_finish(struct cap_ctx *c)
 		    (unsigned long long)us.unacked_bytes,
 		    (unsigned long long)(c->conf->ack_wait_ns / 1000000000ULL));
 	if (us.batches_dropped != 0 || us.batches_rejected != 0)
-		log_warnx("%llu batches dropped (send buffer full) and %llu "
-		    "rejected: their sessions are not at the aggregator",
-		    (unsigned long long)us.batches_dropped,
+		log_warnx("%llu batches dropped before they were sent (send "
+		    "buffer full) and %llu rejected: their sessions are not at "
+		    "the aggregator", (unsigned long long)us.batches_dropped,
 		    (unsigned long long)us.batches_rejected);
+	if (us.batches_dropped_sent != 0)
+		log_warnx("%llu batches dropped after they were sent but "
+		    "before an ack: the aggregator's batches_lost says which "
+		    "never arrived", (unsigned long long)us.batches_dropped_sent);
 	return rc != 0 || us.batches_dropped != 0 ||
-	    us.batches_rejected != 0;
+	    us.batches_dropped_sent != 0 || us.batches_rejected != 0;
 }
 
 int

@@ -44,6 +44,7 @@ struct cap_uplink {
 	struct up_batch		*head, *tail;
 	struct up_batch		*next_send;	/* first not sent since resend */
 	uint64_t		 last_progress_ns;
+	int			 stalled;	/* a full wait freed nothing */
 	uint64_t		 last_send_ns;
 	uint64_t		 last_ack_warn_ns;
 	struct cap_uplink_stats	 st;
@@ -155,8 +156,36 @@ drop_oldest(struct cap_uplink *u)
 		u->next_send = b->next;
 	u->st.unacked--;
 	u->st.unacked_bytes -= b->buf.len;
-	u->st.batches_dropped++;
+	if (b->sent_ns == 0)
+		u->st.batches_dropped++;
+	else
+		u->st.batches_dropped_sent++;
 	free_batch(b);
+}
+
+static void read_acks(struct cap_uplink *, uint64_t);
+static void send_pending(struct cap_uplink *, uint64_t);
+
+/* Replay: give the aggregator a chance to free room before dropping. */
+static void
+wait_for_room(struct cap_uplink *u, size_t need)
+{
+	zmq_pollitem_t pi = { u->zsock, 0, ZMQ_POLLIN, 0 };
+	uint64_t start = wall_ns(), now = start, acked;
+
+	if (u->cfg.full_wait_ns == 0 || u->stalled)
+		return;
+	acked = u->st.batches_acked;
+	while (u->head != NULL &&
+	    u->st.unacked_bytes + need > u->cfg.buffer_bytes &&
+	    now - start < u->cfg.full_wait_ns) {
+		send_pending(u, now);
+		(void)zmq_poll(&pi, 1, 10);
+		now = wall_ns();
+		read_acks(u, now);
+	}
+	if (u->st.batches_acked == acked)
+		u->stalled = 1;
 }
 
 /* Encodes the open events into a new batch at the queue's tail. */
@@ -189,6 +218,9 @@ seal(struct cap_uplink *u)
 	u->nevs = 0;
 	u->evbytes = 0;
 	b->seq = u->next_seq++;
+	if (u->head != NULL &&
+	    u->st.unacked_bytes + b->buf.len > u->cfg.buffer_bytes)
+		wait_for_room(u, b->buf.len);
 	while (u->head != NULL &&
 	    u->st.unacked_bytes + b->buf.len > u->cfg.buffer_bytes)
 		drop_oldest(u);
@@ -223,7 +255,9 @@ send_pending(struct cap_uplink *u, uint64_t now)
 	struct up_batch *b;
 
 	while ((b = u->next_send) != NULL) {
+		/* What the agent holds and has lost, as of this send. */
 		proto_batch_set_floor(&b->buf, u->head->seq);
+		proto_batch_set_dropped(&b->buf, u->st.batches_dropped);
 		if (zmq_send(u->zsock, b->buf.data, b->buf.len,
 		    ZMQ_DONTWAIT) < 0)
 			return;		/* EAGAIN: the next call tries */
@@ -254,6 +288,7 @@ acked_upto(struct cap_uplink *u, uint64_t seq, uint64_t now)
 		u->st.batches_acked++;
 		free_batch(b);
 		u->last_progress_ns = now;
+		u->stalled = 0;
 	}
 }
 

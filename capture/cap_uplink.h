@@ -24,13 +24,21 @@ struct cap_uplink_cfg {
 	uint64_t	 buffer_bytes;	/* unacked batches kept */
 	uint64_t	 resend_ns;	/* resend unacked after this */
 	uint64_t	 heartbeat_ns;	/* empty batch when idle this long */
+	/*
+	 * With the buffer full, wait this long for acks to free room before
+	 * dropping (a replay can wait; live capture passes 0). After a wait
+	 * that freed nothing, drops do not wait again until an ack comes.
+	 */
+	uint64_t	 full_wait_ns;
 };
 
 struct cap_uplink_stats {
 	uint64_t	batches_sent;	/* first sends */
 	uint64_t	batches_resent;
 	uint64_t	batches_acked;
-	uint64_t	batches_dropped;/* buffer full: lost, never acked */
+	uint64_t	batches_dropped;/* buffer full, never sent: lost */
+	uint64_t	batches_dropped_sent; /* buffer full, sent but not
+					 * acked: maybe delivered */
 	uint64_t	batches_rejected;/* the aggregator refused them */
 	uint64_t	events;
 	uint64_t	unacked;	/* batches held now */

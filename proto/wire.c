@@ -40,6 +40,7 @@ proto_buf_reset(struct proto_buf *b)
 	/* data[0] is an array header, never 0xcf: set_floor then does
 	 * nothing until the next proto_batch_begin. */
 	b->floor_off = 0;
+	b->dropped_off = 0;
 }
 
 void
@@ -81,6 +82,19 @@ pack_str(msgpack_packer *pk, const char *s, size_t n)
 	msgpack_pack_str_body(pk, s, n);
 }
 
+/* A uint64 always in its 9-byte form (0xcf + big-endian), rewritable. */
+static void
+put_u64_fixed(struct proto_buf *out, uint64_t v)
+{
+	uint8_t w[9];
+	int k;
+
+	w[0] = 0xcf;
+	for (k = 0; k < 8; k++)
+		w[1 + k] = (uint8_t)(v >> (56 - 8 * k));
+	(void)buf_write(out, (const char *)w, sizeof(w));
+}
+
 int
 proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 {
@@ -106,22 +120,15 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 	msgpack_pack_uint64(&pk, b->seq);
 	/* Fixed width, so that it can be rewritten before a resend. */
 	out->floor_off = out->len;
-	{
-		uint8_t w[9];
-		int k;
-
-		w[0] = 0xcf;
-		for (k = 0; k < 8; k++)
-			w[1 + k] = (uint8_t)(b->floor_seq >> (56 - 8 * k));
-		(void)buf_write(out, (const char *)w, sizeof(w));
-	}
+	put_u64_fixed(out, b->floor_seq);
 	msgpack_pack_uint64(&pk, b->sent_ns);
 	msgpack_pack_array(&pk, STATS_FIELDS);
 	msgpack_pack_uint64(&pk, b->stats.packets);
 	msgpack_pack_uint64(&pk, b->stats.kernel_drops);
 	msgpack_pack_uint64(&pk, b->stats.if_drops);
 	msgpack_pack_uint64(&pk, b->stats.decode_errors);
-	msgpack_pack_uint64(&pk, b->stats.batches_dropped);
+	out->dropped_off = out->len;
+	put_u64_fixed(out, b->stats.batches_dropped);
 	msgpack_pack_map(&pk, b->stats.nreasons);
 	for (i = 0; i < b->stats.nreasons; i++) {
 		pack_str(&pk, b->stats.reasons[i].name,
@@ -176,17 +183,27 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 	return out->overflow ? -EMSGSIZE : 0;
 }
 
-void
-proto_batch_set_floor(struct proto_buf *b, uint64_t floor_seq)
+static void
+patch_u64(struct proto_buf *b, size_t off, uint64_t v)
 {
 	int i;
 
-	if (b->overflow || b->floor_off + 9 > b->len ||
-	    b->data[b->floor_off] != 0xcf)
+	if (b->overflow || off == 0 || off + 9 > b->len || b->data[off] != 0xcf)
 		return;
 	for (i = 0; i < 8; i++)
-		b->data[b->floor_off + 1 + i] =
-		    (uint8_t)(floor_seq >> (56 - 8 * i));
+		b->data[off + 1 + i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+void
+proto_batch_set_floor(struct proto_buf *b, uint64_t floor_seq)
+{
+	patch_u64(b, b->floor_off, floor_seq);
+}
+
+void
+proto_batch_set_dropped(struct proto_buf *b, uint64_t dropped)
+{
+	patch_u64(b, b->dropped_off, dropped);
 }
 
 int

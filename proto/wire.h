@@ -94,6 +94,7 @@ struct proto_buf {
 	size_t		 len, cap, max;
 	int		 overflow;
 	size_t		 floor_off;	/* where proto_batch_begin put floor_seq */
+	size_t		 dropped_off;	/* ... and stats.batches_dropped */
 };
 
 void	proto_buf_init(struct proto_buf *, size_t max);
@@ -118,6 +119,9 @@ int	proto_batch_add_event(struct proto_buf *, const struct proto_event *);
  * tells the aggregator what the agent no longer holds when it goes out.
  */
 void	proto_batch_set_floor(struct proto_buf *, uint64_t floor_seq);
+/* The same for stats.batches_dropped, so every send carries the count
+ * as it stands then. */
+void	proto_batch_set_dropped(struct proto_buf *, uint64_t dropped);
 int	proto_ack_encode(struct proto_buf *, const struct proto_ack *);
 
 /*

@@ -754,7 +754,11 @@ build_batch(struct bld *b, const struct proto_batch *pb,
 		put_uint(b, F_ST_KDROPS, st->kernel_drops);
 		put_uint(b, F_ST_IFDROPS, st->if_drops);
 		put_uint(b, F_ST_DECERR, st->decode_errors);
-		put_uint(b, F_ST_BDROPS, st->batches_dropped);
+		/* Also fixed width (proto_batch_set_dropped). */
+		if (b->w != W_MIN)
+			put_uint(b, F_ST_BDROPS, st->batches_dropped);
+		else if (!put_override(b, F_ST_BDROPS))
+			msgpack_pack_fix_uint64(&b->pk, st->batches_dropped);
 		if (put_container(b, F_ST_REASONS, st->nreasons, 1)) {
 			for (i = 0; i < st->nreasons; i++) {
 				b->at = i;

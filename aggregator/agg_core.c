@@ -1,0 +1,691 @@
+/*
+ * agg_core: sequencing and state of the aggregator.
+ *
+ * Exactly-once effect: for each agent and boot the core keeps the highest
+ * sequence applied in memory (watermark) and the highest one made durable
+ * (durable). A batch applies only if it is the next one; one at or below
+ * the watermark is a duplicate (acked, ignored); one past it is out of
+ * order (RESEND from durable). A batch whose floor_seq is past the
+ * watermark proves the agent dropped the ones in between: they are
+ * counted as gaps and skipped. Acks name the durable watermark only after
+ * the store write that holds it, the sessions it closed and the open
+ * sessions it changed, so a crash loses nothing that was acked and
+ * replays nothing twice.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../common/log.h"
+#include "../common/sess_json.h"
+#include "../common/xmalloc.h"
+#include "agg_core.h"
+
+#define OLD_BOOTS	4
+
+struct agent {
+	struct agg_agent_info	 info;
+	uint16_t		 idx;
+	int			 restored;	/* sessions from a checkpoint */
+	int			 ack_pending;
+	uint8_t			 ident[AGG_IDENT_MAX];
+	size_t			 ident_len;
+	uint64_t		 old_boots[OLD_BOOTS];
+	uint64_t		 last_warn_ns;
+};
+
+struct agg_core {
+	struct agg_core_cfg	 cfg;
+	struct store		*store;
+	struct store_batch	*batch;
+	struct sess_table	*table;
+	struct agent		*agents;
+	uint32_t		 nagents;
+	struct proto_event	*events;	/* decode scratch */
+	size_t			 pending_closed;
+	uint64_t		 last_invalid_warn_ns;
+	uint64_t		 last_evict_note_ns, evictions_noted;
+	struct agg_core_stats	 st;
+	/* Per-user counters: open addressing on the name, bounded. */
+	struct agg_user		*users;
+	uint32_t		*user_slots;	/* index + 1, 0 empty */
+	uint32_t		 nusers, user_mask;
+	/* Telemetry ring. */
+	struct agg_telemetry	*tel;
+	size_t			 tel_cap, tel_head, tel_n;
+};
+
+const double agg_duration_le[AGG_DURATION_BUCKETS] = {
+	0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 1e300,
+};
+const double agg_latency_le[AGG_LATENCY_BUCKETS] = {
+	0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+	1e300,
+};
+
+void
+agg_core_note(struct agg_core *c, enum agg_severity sev, const char *category,
+    const char *fmt, ...)
+{
+	struct agg_telemetry *t;
+	struct timespec ts;
+	va_list ap;
+
+	if (c->tel_cap == 0)
+		return;
+	t = &c->tel[(c->tel_head + c->tel_n) % c->tel_cap];
+	if (c->tel_n == c->tel_cap)
+		c->tel_head = (c->tel_head + 1) % c->tel_cap;
+	else
+		c->tel_n++;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t->time_ns = (uint64_t)ts.tv_sec * 1000000000ULL +
+	    (uint64_t)ts.tv_nsec;
+	t->severity = (uint8_t)sev;
+	snprintf(t->category, sizeof(t->category), "%s", category);
+	va_start(ap, fmt);
+	vsnprintf(t->message, sizeof(t->message), fmt, ap);
+	va_end(ap);
+}
+
+size_t
+agg_core_telemetry(const struct agg_core *c, const struct agg_telemetry **first,
+    const struct agg_telemetry **second, size_t *nsecond)
+{
+	size_t n1 = c->tel_n;
+
+	if (c->tel_head + c->tel_n > c->tel_cap)
+		n1 = c->tel_cap - c->tel_head;
+	*first = c->tel + c->tel_head;
+	*second = c->tel;
+	*nsecond = c->tel_n - n1;
+	return n1;
+}
+
+/* The counters of one user; NULL past max_users (counted as other). */
+static struct agg_user *
+user_get(struct agg_core *c, const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t pos, i;
+	const char *p;
+
+	if (c->users == NULL)
+		return NULL;
+	for (p = name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	for (pos = (uint32_t)(h >> 32) & c->user_mask;; pos = (pos + 1) &
+	    c->user_mask) {
+		if ((i = c->user_slots[pos]) == 0)
+			break;
+		if (strncmp(c->users[i - 1].name, name,
+		    sizeof(c->users[0].name) - 1) == 0)
+			return &c->users[i - 1];
+	}
+	if (c->nusers >= c->cfg.max_users)
+		return NULL;
+	c->user_slots[pos] = ++c->nusers;
+	snprintf(c->users[c->nusers - 1].name, sizeof(c->users[0].name), "%s",
+	    name);
+	return &c->users[c->nusers - 1];
+}
+
+const struct agg_user *
+agg_core_users(const struct agg_core *c, size_t *n)
+{
+	*n = c->nusers;
+	return c->users;
+}
+
+uint32_t
+agg_core_capacity(const struct agg_core *c)
+{
+	return c->cfg.sess.max_sessions;
+}
+
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void
+to_store(const struct agg_core *c, const struct sess_rec *r,
+    struct store_session *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->rec = *r;
+	if (r->agent < c->nagents)
+		memcpy(out->agent, c->agents[r->agent].info.id,
+		    sizeof(c->agents[r->agent].info.id));
+}
+
+/* The session table closed one: history, and out of the checkpoint. */
+static void
+on_close(void *arg, const struct sess_rec *rec)
+{
+	struct agg_core *c = arg;
+	struct store_session ss;
+
+	struct agg_user *u;
+	char cli[46];
+	uint64_t d = rec->end_ns - rec->start_ns;
+	int k;
+
+	to_store(c, rec, &ss);
+	store_batch_put_session(c->batch, &ss);
+	store_batch_del_active(c->batch, &ss);
+	c->pending_closed++;
+	for (k = 0; k < AGG_DURATION_BUCKETS - 1; k++)
+		if ((double)d / 1e9 <= agg_duration_le[k])
+			break;
+	c->st.duration_buckets[k]++;
+	c->st.duration_sum_ns += d;
+	sess_json_addr(rec->af, rec->cli, cli);
+	if ((u = user_get(c, ss.user[0] != '\0' ? ss.user : cli)) != NULL)
+		u->sessions++;
+	else
+		c->st.users_other.sessions++;
+	if (rec->reason == SESS_CLOSE_EVICTED)
+		c->evictions_noted++;
+}
+
+static struct agent *
+find_agent(struct agg_core *c, const char *id, size_t len)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nagents; i++)
+		if (strlen(c->agents[i].info.id) == len &&
+		    memcmp(c->agents[i].info.id, id, len) == 0)
+			return &c->agents[i];
+	return NULL;
+}
+
+static struct agent *
+add_agent(struct agg_core *c, const char *id, size_t len)
+{
+	struct agent *a;
+
+	if (c->nagents >= c->cfg.max_agents || len > PROTO_MAX_ID)
+		return NULL;
+	a = &c->agents[c->nagents];
+	memset(a, 0, sizeof(*a));
+	a->idx = (uint16_t)c->nagents++;
+	memcpy(a->info.id, id, len);
+	a->info.id[len] = '\0';
+	sess_table_set_agent_name(c->table, a->idx, a->info.id);
+	return a;
+}
+
+static void
+on_restore(void *arg, const struct store_session *ss)
+{
+	struct agg_core *c = arg;
+	struct agent *a = find_agent(c, ss->agent, strlen(ss->agent));
+	struct sess_rec r = ss->rec;
+
+	if (a == NULL && (a = add_agent(c, ss->agent,
+	    strlen(ss->agent))) == NULL)
+		return;
+	a->restored = 1;
+	r.agent = a->idx;
+	if (sess_table_restore(c->table, &r) != 0)
+		log_warnx("checkpoint: session of %s restored twice", ss->agent);
+}
+
+struct agg_core *
+agg_core_create(const struct agg_core_cfg *cfg, struct store *store)
+{
+	struct agg_core *c = xcalloc(1, sizeof(*c));
+	struct sess_table_stats ts;
+
+	c->cfg = *cfg;
+	if (c->cfg.max_agents == 0 || c->cfg.max_agents > UINT16_MAX)
+		c->cfg.max_agents = UINT16_MAX;
+	c->store = store;
+	c->agents = xcalloc(c->cfg.max_agents, sizeof(*c->agents));
+	c->events = xcalloc(PROTO_MAX_EVENTS, sizeof(*c->events));
+	if (c->cfg.max_users > 0) {
+		uint32_t n = 16;
+
+		while (n < 2 * c->cfg.max_users)
+			n <<= 1;
+		c->users = xcalloc(c->cfg.max_users, sizeof(*c->users));
+		c->user_slots = xcalloc(n, sizeof(*c->user_slots));
+		c->user_mask = n - 1;
+	}
+	c->tel_cap = c->cfg.telemetry_events;
+	c->tel = xcalloc(c->tel_cap ? c->tel_cap : 1, sizeof(*c->tel));
+	c->batch = store_batch_new(store);
+	if ((c->table = sess_table_create(&c->cfg.sess, on_close, c)) ==
+	    NULL) {
+		agg_core_destroy(c);
+		return NULL;
+	}
+	if (store_load_active(store, on_restore, c) != 0) {
+		log_warnx("cannot read the checkpoint of open sessions");
+		agg_core_destroy(c);
+		return NULL;
+	}
+	sess_table_get_stats(c->table, &ts);
+	if (ts.active > 0)
+		log_info("restored %llu open sessions of %u agents",
+		    (unsigned long long)ts.active, c->nagents);
+	return c;
+}
+
+void
+agg_core_destroy(struct agg_core *c)
+{
+	if (c == NULL)
+		return;
+	sess_table_destroy(c->table);
+	store_batch_free(c->batch);
+	free(c->events);
+	free(c->agents);
+	free(c->users);
+	free(c->user_slots);
+	free(c->tel);
+	free(c);
+}
+
+static void
+reply_set(struct agg_reply *r, const uint8_t *ident, size_t ident_len,
+    uint64_t boot, uint64_t seq, int status, const char *why)
+{
+	memset(r, 0, sizeof(*r));
+	r->now = 1;
+	if (ident_len > AGG_IDENT_MAX)
+		ident_len = AGG_IDENT_MAX;
+	memcpy(r->ident, ident, ident_len);
+	r->ident_len = ident_len;
+	r->ack.boot_id = boot;
+	r->ack.seq = seq;
+	r->ack.status = (uint8_t)status;
+	if (why != NULL)
+		snprintf(r->ack.reason, sizeof(r->ack.reason), "%s", why);
+}
+
+/* A new boot of a known agent: its old sessions will never close. */
+static void
+switch_boot(struct agg_core *c, struct agent *a, uint64_t boot)
+{
+	uint64_t wm = 0;
+	int i, same = 0;
+
+	if (store_get_watermark(c->store, a->info.id, boot, &wm) == 0)
+		same = a->info.boot_id == 0;	/* we restarted, it did not */
+	else
+		wm = 0;
+	if (!same && (a->info.boot_id != 0 || a->restored)) {
+		log_info("agent %s restarted (boot %016llx): its open "
+		    "sessions end as agent_lost", a->info.id,
+		    (unsigned long long)boot);
+		agg_core_note(c, AGG_SEV_WARNING, "agent_restarted",
+		    "agent %s restarted: its open sessions end as agent_lost",
+		    a->info.id);
+		sess_table_close_agent(c->table, a->idx,
+		    SESS_CLOSE_AGENT_LOST);
+	}
+	for (i = OLD_BOOTS - 1; i > 0; i--)
+		a->old_boots[i] = a->old_boots[i - 1];
+	a->old_boots[0] = a->info.boot_id;
+	a->restored = 0;
+	a->info.boot_id = boot;
+	a->info.watermark = a->info.durable = wm;
+}
+
+static void
+apply_events(struct agg_core *c, struct agent *a, uint32_t n)
+{
+	struct sess_event ev;
+	struct agg_user *u;
+	char cli[46];
+	uint32_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		const struct proto_event *e = &c->events[i];
+
+		for (k = 0; k < 2; k++) {
+			c->st.bytes[k] += e->bytes[k];
+			c->st.packets[k] += e->packets[k];
+			c->st.wire_bytes[k] += e->wire_bytes[k];
+		}
+		sess_json_addr(e->af, e->cli, cli);
+		u = user_get(c, cli);
+		if (u == NULL)
+			u = &c->st.users_other;
+		u->bytes_sent += e->bytes[0];
+		u->bytes_received += e->bytes[1];
+
+		ev.agent = a->idx;
+		ev.af = e->af;
+		ev.proto = e->proto;
+		memcpy(ev.cli, e->cli, 16);
+		memcpy(ev.srv, e->srv, 16);
+		ev.cli_port = e->cli_port;
+		ev.srv_port = e->srv_port;
+		ev.start_ns = e->start_ns;
+		ev.last_ns = e->last_ns;
+		memcpy(ev.packets, e->packets, sizeof(ev.packets));
+		memcpy(ev.bytes, e->bytes, sizeof(ev.bytes));
+		memcpy(ev.wire_bytes, e->wire_bytes, sizeof(ev.wire_bytes));
+		ev.tcp_flags[0] = e->tcp_flags[0];
+		ev.tcp_flags[1] = e->tcp_flags[1];
+		ev.close = e->kind == PROTO_EV_CLOSE;
+		ev.status = (enum sess_status)e->status;
+		ev.reason = (enum sess_close)e->reason;
+		sess_table_apply(c->table, &ev);
+	}
+	a->info.events += n;
+	c->st.events_applied += n;
+}
+
+int
+agg_core_message(struct agg_core *c, const uint8_t *ident, size_t ident_len,
+    const uint8_t *body, size_t len, uint64_t now, struct agg_reply *reply)
+{
+	struct proto_batch b;
+	struct agent *a;
+	const char *why = NULL;
+	int rc, i;
+
+	c->st.messages++;
+	rc = proto_batch_decode(body, len, c->cfg.max_msg, &b, c->events,
+	    &why);
+	if (rc != 0) {
+		c->st.invalid++;
+		if (rc == -EMSGSIZE)
+			c->st.too_large++;
+		else if (rc == -EPROTO)
+			c->st.bad_version++;
+		if (now - c->last_invalid_warn_ns > 60000000000ULL) {
+			log_warnx("dropped an invalid message of %zu bytes: %s "
+			    "(logged once a minute)", len, why ? why : "?");
+			agg_core_note(c, AGG_SEV_WARNING, "invalid_message",
+			    "dropped an invalid message of %zu bytes: %s "
+			    "(%llu so far)", len, why ? why : "?",
+			    (unsigned long long)c->st.invalid);
+			c->last_invalid_warn_ns = now;
+		}
+		/* Unknown sender: answer with what we can, boot 0. */
+		reply_set(reply, ident, ident_len, 0, 0, PROTO_ACK_REJECTED,
+		    why);
+		return 1;
+	}
+	a = find_agent(c, b.agent_id, b.agent_len);
+	if (a == NULL && (a = add_agent(c, b.agent_id, b.agent_len)) ==
+	    NULL) {
+		c->st.agents_full++;
+		reply_set(reply, ident, ident_len, b.boot_id, b.seq,
+		    PROTO_ACK_REJECTED, "too many agents");
+		return 1;
+	}
+	a->info.last_heard_ns = now;
+	if (a->info.lost) {
+		log_info("agent %s is back", a->info.id);
+		agg_core_note(c, AGG_SEV_INFO, "agent_back", "agent %s is back",
+		    a->info.id);
+		a->info.lost = 0;
+	}
+	if (b.boot_id != a->info.boot_id) {
+		for (i = 0; i < OLD_BOOTS; i++)
+			if (a->old_boots[i] == b.boot_id && b.boot_id != 0) {
+				a->info.rejected++;
+				reply_set(reply, ident, ident_len, b.boot_id,
+				    b.seq, PROTO_ACK_REJECTED, "stale boot");
+				return 1;
+			}
+		switch_boot(c, a, b.boot_id);
+	}
+	memcpy(a->ident, ident, ident_len > AGG_IDENT_MAX ? AGG_IDENT_MAX :
+	    ident_len);
+	a->ident_len = ident_len > AGG_IDENT_MAX ? AGG_IDENT_MAX : ident_len;
+	if (b.host_len <= PROTO_MAX_ID) {
+		memcpy(a->info.host, b.host, b.host_len);
+		a->info.host[b.host_len] = '\0';
+	}
+	if (b.seq <= a->info.durable) {
+		a->info.duplicates++;
+		reply_set(reply, ident, ident_len, b.boot_id, a->info.durable,
+		    PROTO_ACK_OK, NULL);
+		return 1;
+	}
+	if (b.seq <= a->info.watermark) {
+		a->info.duplicates++;
+		a->ack_pending = 1;
+		return 0;
+	}
+	if (b.floor_seq > a->info.watermark + 1) {
+		/* The agent no longer holds these: lost, and said so. */
+		a->info.gaps += b.floor_seq - a->info.watermark - 1;
+		log_warnx("agent %s: %llu batches lost (sequences %llu-%llu)",
+		    a->info.id, (unsigned long long)(b.floor_seq -
+		    a->info.watermark - 1),
+		    (unsigned long long)a->info.watermark + 1,
+		    (unsigned long long)b.floor_seq - 1);
+		agg_core_note(c, AGG_SEV_ERROR, "batches_lost",
+		    "agent %s: %llu batches lost", a->info.id,
+		    (unsigned long long)(b.floor_seq - a->info.watermark - 1));
+		a->info.watermark = b.floor_seq - 1;
+	}
+	if (b.seq != a->info.watermark + 1) {
+		a->info.out_of_order++;
+		reply_set(reply, ident, ident_len, b.boot_id, a->info.durable,
+		    PROTO_ACK_RESEND, "out of order");
+		return 1;
+	}
+	/* Counters only from batches applied: a resent old one would roll
+	 * them back. */
+	a->info.stats = b.stats;
+	apply_events(c, a, b.nevents);
+	a->info.watermark = b.seq;
+	a->info.batches++;
+	a->ack_pending = 1;
+	return 0;
+}
+
+void
+agg_core_bad_transport(struct agg_core *c, const uint8_t *ident,
+    size_t ident_len, const char *why, uint64_t now, struct agg_reply *reply)
+{
+	c->st.messages++;
+	c->st.invalid++;
+	if (now - c->last_invalid_warn_ns > 60000000000ULL) {
+		log_warnx("dropped an invalid message: %s (logged once a "
+		    "minute)", why);
+		agg_core_note(c, AGG_SEV_WARNING, "invalid_message",
+		    "dropped an invalid message: %s (%llu so far)", why,
+		    (unsigned long long)c->st.invalid);
+		c->last_invalid_warn_ns = now;
+	}
+	reply_set(reply, ident, ident_len, 0, 0, PROTO_ACK_REJECTED, why);
+}
+
+int
+agg_core_should_commit(const struct agg_core *c)
+{
+	return c->pending_closed >= c->cfg.commit_sessions;
+}
+
+static void
+on_dirty(void *arg, const struct sess_rec *rec, int opened,
+    const uint8_t seen[2])
+{
+	struct agg_core *c = arg;
+	struct store_session ss;
+
+	(void)opened;
+	(void)seen;
+	to_store(c, rec, &ss);
+	store_batch_put_active(c->batch, &ss);
+}
+
+int
+agg_core_commit(struct agg_core *c,
+    void (*ack_cb)(void *arg, const struct agg_reply *), void *arg)
+{
+	struct agg_reply r;
+	uint64_t t0 = mono_ns(), dt;
+	uint32_t i;
+	int rc, k;
+
+	sess_table_drain(c->table, on_dirty, c, 0);
+	for (i = 0; i < c->nagents; i++) {
+		struct agent *a = &c->agents[i];
+
+		if (a->info.watermark > a->info.durable)
+			store_batch_set_watermark(c->batch, a->info.id,
+			    a->info.boot_id, a->info.watermark);
+	}
+	rc = store_batch_commit(c->batch);
+	dt = mono_ns() - t0;
+	if (rc != 0) {
+		/* Keep the batch: the next commit writes it with whatever
+		 * comes meanwhile. Acks wait until then. */
+		c->st.commit_errors++;
+		agg_core_note(c, AGG_SEV_ERROR, "store_error",
+		    "store write failed (%llu so far); acks wait",
+		    (unsigned long long)c->st.commit_errors);
+		return -EIO;
+	}
+	store_batch_free(c->batch);
+	c->batch = store_batch_new(c->store);
+	c->pending_closed = 0;
+	c->st.commits++;
+	c->st.commit_latency_sum_ns += dt;
+	for (k = 0; k < AGG_LATENCY_BUCKETS; k++)
+		if ((double)dt / 1e9 <= agg_latency_le[k]) {
+			c->st.commit_latency_buckets[k]++;
+			break;
+		}
+	for (i = 0; i < c->nagents; i++) {
+		struct agent *a = &c->agents[i];
+
+		a->info.durable = a->info.watermark;
+		if (!a->ack_pending)
+			continue;
+		a->ack_pending = 0;
+		reply_set(&r, a->ident, a->ident_len, a->info.boot_id,
+		    a->info.durable, PROTO_ACK_OK, NULL);
+		ack_cb(arg, &r);
+	}
+	return 0;
+}
+
+void
+agg_core_tick(struct agg_core *c, uint64_t now)
+{
+	uint32_t i;
+
+	if (c->evictions_noted > 0 && now - c->last_evict_note_ns >
+	    60000000000ULL) {
+		agg_core_note(c, AGG_SEV_WARNING, "table_full",
+		    "%llu sessions evicted: the table is full (max_sessions "
+		    "%u)", (unsigned long long)c->evictions_noted,
+		    c->cfg.sess.max_sessions);
+		c->evictions_noted = 0;
+		c->last_evict_note_ns = now;
+	}
+
+	for (i = 0; i < c->nagents; i++) {
+		struct agent *a = &c->agents[i];
+
+		if (a->info.lost || a->info.last_heard_ns == 0 ||
+		    now - a->info.last_heard_ns < c->cfg.agent_timeout_ns)
+			continue;
+		log_warnx("agent %s silent for %llu s: its open sessions end "
+		    "as agent_lost", a->info.id, (unsigned long long)
+		    ((now - a->info.last_heard_ns) / 1000000000ULL));
+		agg_core_note(c, AGG_SEV_WARNING, "agent_lost",
+		    "agent %s silent for %llu s: its open sessions end as "
+		    "agent_lost", a->info.id, (unsigned long long)
+		    ((now - a->info.last_heard_ns) / 1000000000ULL));
+		sess_table_close_agent(c->table, a->idx,
+		    SESS_CLOSE_AGENT_LOST);
+		a->info.lost = 1;
+		c->st.agents_lost++;
+	}
+}
+
+void
+agg_core_shutdown(struct agg_core *c)
+{
+	(void)c;
+	/* Open sessions stay in the checkpoint: a restart continues them.
+	 * The next commit writes their latest counters. */
+}
+
+struct count_arg {
+	struct agg_agent_info	*out;
+	size_t			 n;
+};
+
+static void
+count_active(void *arg, const struct sess_rec *r)
+{
+	struct count_arg *ca = arg;
+
+	if (r->agent < ca->n)
+		ca->out[r->agent].sessions_active++;
+}
+
+size_t
+agg_core_agents(const struct agg_core *c, struct agg_agent_info *out,
+    size_t max)
+{
+	struct count_arg ca;
+	size_t i;
+
+	for (i = 0; i < c->nagents && i < max; i++) {
+		out[i] = c->agents[i].info;
+		out[i].sessions_active = 0;
+	}
+	ca.out = out;
+	ca.n = i;
+	sess_table_foreach(c->table, count_active, &ca);
+	return i;
+}
+
+struct foreach_arg {
+	const struct agg_core	*c;
+	void			(*cb)(void *, const struct store_session *);
+	void			*arg;
+};
+
+static void
+foreach_cb(void *arg, const struct sess_rec *r)
+{
+	struct foreach_arg *fa = arg;
+	struct store_session ss;
+
+	to_store(fa->c, r, &ss);
+	fa->cb(fa->arg, &ss);
+}
+
+void
+agg_core_foreach_active(const struct agg_core *c,
+    void (*cb)(void *arg, const struct store_session *), void *arg)
+{
+	struct foreach_arg fa = { c, cb, arg };
+
+	sess_table_foreach(c->table, foreach_cb, &fa);
+}
+
+void
+agg_core_get_stats(const struct agg_core *c, struct agg_core_stats *out,
+    struct sess_table_stats *ts)
+{
+	*out = c->st;
+	if (ts != NULL)
+		sess_table_get_stats(c->table, ts);
+}

@@ -1,0 +1,436 @@
+/*
+ * agg_run: one thread, one zmq_poll loop over the ingest and query
+ * sockets, a commit timer, and a once-a-second tick (agents gone silent,
+ * retention). Acks leave only after the commit that makes their batch
+ * durable. Signals set a flag; the loop then commits and exits 0.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <czmq.h>
+
+#include "../common/cli.h"
+#include "../common/log.h"
+#include "../common/xmalloc.h"
+#include "../proto/query.h"
+#include "agg_core.h"
+#include "agg_query.h"
+#include "agg_run.h"
+#include "store.h"
+
+#define NS		1000000000ULL
+#define MSGS_PER_POLL	256
+
+struct agg_ctx {
+	struct store		*store;
+	struct agg_core		*core;
+	zsock_t			*ingest, *query;
+	void			*zi, *zq;
+	uint64_t		 commit_ns;
+	uint64_t		 next_commit, next_tick, next_expire;
+	struct agg_query_ctx	 qx;
+	struct proto_buf	 out;
+	uint8_t			*rbuf;
+	size_t			 rbuf_len;
+};
+
+static volatile sig_atomic_t agg_quit;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	agg_quit = 1;
+}
+
+static uint64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+/* Binds endpoint; port 0 means "the OS picks". Writes what was bound. */
+static int
+bind_sock(zsock_t *s, const char *endpoint, char *bound, size_t blen)
+{
+	char ep[300];
+	char *p;
+	size_t n = strlen(endpoint);
+
+	if (n >= sizeof(ep))
+		return -1;
+	memcpy(ep, endpoint, n + 1);
+	if (n >= 2 && strcmp(ep + n - 2, ":0") == 0)
+		ep[n - 1] = '*';
+	if (zsock_bind(s, "%s", ep) < 0)
+		return -1;
+	p = zsock_last_endpoint(s);
+	snprintf(bound, blen, "%s", p != NULL ? p : ep);
+	zstr_free(&p);
+	return 0;
+}
+
+struct agg_ctx *
+agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
+{
+	struct agg_ctx *c = xcalloc(1, sizeof(*c));
+	struct store_cfg scfg;
+	struct agg_core_cfg ccfg;
+	char err[512], ib[300], qb[300], ready[700];
+	uint64_t margin = cfg_u64(cfg, "aggregator", "expiry_margin") * NS;
+	int quarantined = 0;
+
+	*exit_code = 1;
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.path = cfg_str(cfg, "store", "path");
+	scfg.retention_days = (uint32_t)cfg_u64(cfg, "store", "retention_days");
+	scfg.sync = cfg_bool(cfg, "store", "sync");
+	scfg.cache_bytes = cfg_u64(cfg, "store", "cache_size");
+	if ((c->store = store_open(&scfg, &quarantined, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("store %s: %s", scfg.path, err);
+		free(c);
+		return NULL;
+	}
+	memset(&ccfg, 0, sizeof(ccfg));
+	ccfg.sess.udp_idle_ns = cfg_u64(cfg, "sessions", "udp_idle_timeout") *
+	    NS + margin;
+	ccfg.sess.tcp_idle_ns = cfg_u64(cfg, "sessions", "tcp_idle_timeout") *
+	    NS + margin;
+	ccfg.sess.tcp_syn_ns = ccfg.sess.tcp_idle_ns;
+	ccfg.sess.tcp_linger_ns = ccfg.sess.tcp_idle_ns;
+	ccfg.sess.max_sessions = (uint32_t)cfg_u64(cfg, "sessions",
+	    "max_sessions");
+	ccfg.max_agents = (uint32_t)cfg_u64(cfg, "aggregator", "max_agents");
+	ccfg.max_msg = cfg_u64(cfg, "aggregator", "max_message_size");
+	ccfg.agent_timeout_ns = cfg_u64(cfg, "aggregator", "agent_timeout") *
+	    NS;
+	ccfg.commit_sessions = (uint32_t)cfg_u64(cfg, "aggregator",
+	    "commit_sessions");
+	ccfg.max_users = (uint32_t)cfg_u64(cfg, "aggregator", "max_users");
+	ccfg.telemetry_events = (uint32_t)cfg_u64(cfg, "aggregator",
+	    "telemetry_events");
+	if ((c->core = agg_core_create(&ccfg, c->store)) == NULL)
+		goto fail;
+	if (quarantined) {
+		log_warnx("store %s was corrupt: moved aside, started fresh",
+		    scfg.path);
+		agg_core_note(c->core, AGG_SEV_ERROR, "store_quarantined",
+		    "database %s was corrupt: moved to %s.corrupt.*, a fresh "
+		    "one was created", scfg.path, scfg.path);
+	}
+
+	zsys_handler_set(NULL);
+	c->ingest = zsock_new(ZMQ_ROUTER);
+	c->query = zsock_new(ZMQ_ROUTER);
+	if (c->ingest == NULL || c->query == NULL)
+		goto fail;
+	zsock_set_linger(c->ingest, 0);
+	zsock_set_linger(c->query, 0);
+	/*
+	 * The transport's own cap sits well above max_message_size, so that
+	 * oversized messages reach the core and are counted as too_large;
+	 * only beyond it does libzmq drop the connection (bounded memory).
+	 */
+	zsock_set_maxmsgsize(c->ingest, (int64_t)(ccfg.max_msg * 4 <
+	    (16u << 20) ? (16u << 20) : ccfg.max_msg * 4));
+	zsock_set_rcvhwm(c->ingest, 10000);
+	zsock_set_router_mandatory(c->ingest, 0);
+	if (bind_sock(c->ingest, cfg_str(cfg, "aggregator", "listen"), ib,
+	    sizeof(ib)) != 0) {
+		log_warnx("cannot listen on %s: %s", cfg_str(cfg, "aggregator",
+		    "listen"), zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	if (bind_sock(c->query, cfg_str(cfg, "aggregator", "query_listen"), qb,
+	    sizeof(qb)) != 0) {
+		log_warnx("cannot listen on %s: %s", cfg_str(cfg, "aggregator",
+		    "query_listen"), zmq_strerror(zmq_errno()));
+		goto fail;
+	}
+	c->zi = zsock_resolve(c->ingest);
+	c->zq = zsock_resolve(c->query);
+	c->commit_ns = cfg_u64(cfg, "aggregator", "commit_interval_ms") *
+	    1000000ULL;
+	c->qx.core = c->core;
+	c->qx.store = c->store;
+	c->qx.retention_days = scfg.retention_days;
+	c->qx.max_limit = 10000;
+	c->qx.started_ns = wall_ns();
+	c->rbuf_len = ccfg.max_msg + 1;
+	c->rbuf = xmalloc(c->rbuf_len);
+	proto_buf_init(&c->out, PROTO_REPLY_MAX);
+	log_info("ingest on %s, queries on %s, store %s%s", ib, qb, scfg.path,
+	    quarantined ? " (the old one was corrupt and moved aside)" : "");
+	if (ready_file != NULL) {
+		snprintf(ready, sizeof(ready), "{\"ingest\": \"%s\", \"query\": "
+		    "\"%s\"}", ib, qb);
+		if (cli_write_ready(ready_file, ready) != 0) {
+			log_warn("%s", ready_file);
+			goto fail;
+		}
+	}
+	return c;
+fail:
+	agg_ctx_destroy(c);
+	return NULL;
+}
+
+void
+agg_ctx_destroy(struct agg_ctx *c)
+{
+	if (c == NULL)
+		return;
+	zsock_destroy(&c->ingest);
+	zsock_destroy(&c->query);
+	agg_core_destroy(c->core);
+	store_close(c->store);
+	proto_buf_free(&c->out);
+	free(c->rbuf);
+	free(c);
+}
+
+static void
+send_reply(void *zs, const uint8_t *ident, size_t ident_len,
+    const struct proto_buf *b)
+{
+	if (zmq_send(zs, ident, ident_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+		return;
+	(void)zmq_send(zs, b->data, b->len, ZMQ_DONTWAIT);
+}
+
+static void
+send_ack(void *arg, const struct agg_reply *r)
+{
+	struct agg_ctx *c = arg;
+
+	proto_buf_reset(&c->out);
+	if (proto_ack_encode(&c->out, &r->ack) == 0)
+		send_reply(c->zi, r->ident, r->ident_len, &c->out);
+}
+
+/*
+ * Reads one message of [identity, body] from a ROUTER. Returns body
+ * length, -1 if none, -2 if malformed (drained). Oversized bodies are cut
+ * at rbuf_len, which the caller sees as len > max.
+ */
+static long
+recv_msg(struct agg_ctx *c, void *zs, uint8_t *ident, size_t *ident_len)
+{
+	int more, n;
+	size_t ml = sizeof(more);
+	long len;
+
+	n = zmq_recv(zs, ident, AGG_IDENT_MAX, ZMQ_DONTWAIT);
+	if (n < 0)
+		return -1;
+	*ident_len = (size_t)n > AGG_IDENT_MAX ? AGG_IDENT_MAX : (size_t)n;
+	zmq_getsockopt(zs, ZMQ_RCVMORE, &more, &ml);
+	if (!more)
+		return -2;
+	len = zmq_recv(zs, c->rbuf, c->rbuf_len, 0);
+	zmq_getsockopt(zs, ZMQ_RCVMORE, &more, &ml);
+	while (more) {			/* extra frames: not ours */
+		uint8_t junk[64];
+
+		(void)zmq_recv(zs, junk, sizeof(junk), 0);
+		zmq_getsockopt(zs, ZMQ_RCVMORE, &more, &ml);
+		len = -2;
+	}
+	return len;
+}
+
+static void
+handle_ingest(struct agg_ctx *c, uint64_t now)
+{
+	uint8_t ident[AGG_IDENT_MAX];
+	size_t ident_len;
+	struct agg_reply r;
+	long len;
+	int i;
+
+	for (i = 0; i < MSGS_PER_POLL; i++) {
+		len = recv_msg(c, c->zi, ident, &ident_len);
+		if (len == -1)
+			break;
+		if (len < 0) {
+			agg_core_bad_transport(c->core, ident, ident_len,
+			    "message of several frames", now, &r);
+			send_ack(c, &r);
+			continue;
+		}
+		if (agg_core_message(c->core, ident, ident_len, c->rbuf,
+		    (size_t)len, now, &r))
+			send_ack(c, &r);
+		if (agg_core_should_commit(c->core))
+			break;
+	}
+}
+
+static void
+handle_query(struct agg_ctx *c, uint64_t now)
+{
+	uint8_t ident[AGG_IDENT_MAX];
+	size_t ident_len;
+	struct proto_query *q = xmalloc(sizeof(*q));
+	char *body = NULL;
+	long len;
+	int status;
+
+	while ((len = recv_msg(c, c->zq, ident, &ident_len)) != -1) {
+		if (len < 0)
+			continue;
+		if (proto_query_decode(c->rbuf, (size_t)len, q) != 0) {
+			static const char bad[] = "{\"error\":\"bad request\","
+			    "\"detail\":\"not a version 1 query message\"}";
+
+			q->id = 0;
+			status = 400;
+			body = strdup(bad);
+		} else
+			status = agg_query_answer(&c->qx, q, now, &body);
+		proto_buf_reset(&c->out);
+		if (body != NULL && proto_reply_encode(&c->out, q->id,
+		    (uint32_t)status, body, strlen(body)) == 0)
+			send_reply(c->zq, ident, ident_len, &c->out);
+		free(body);
+		body = NULL;
+	}
+	free(q);
+}
+
+static void
+commit(struct agg_ctx *c, uint64_t now)
+{
+	if (agg_core_commit(c->core, send_ack, c) != 0)
+		log_warnx("store write failed; acks wait for the next one");
+	c->next_commit = now + c->commit_ns;
+}
+
+int
+agg_run(struct agg_ctx *c)
+{
+	zmq_pollitem_t pi[2] = {
+		{ c->zi, 0, ZMQ_POLLIN, 0 },
+		{ c->zq, 0, ZMQ_POLLIN, 0 },
+	};
+	struct sigaction sa;
+	uint64_t now = wall_ns();
+	long wait_ms;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	c->next_commit = now + c->commit_ns;
+	c->next_tick = now + NS;
+	c->next_expire = now;
+	while (!agg_quit) {
+		now = wall_ns();
+		wait_ms = c->next_commit > now ?
+		    (long)((c->next_commit - now) / 1000000ULL) : 0;
+		if (zmq_poll(pi, 2, wait_ms) < 0 && zmq_errno() != EINTR) {
+			log_warnx("poll: %s", zmq_strerror(zmq_errno()));
+			break;
+		}
+		now = wall_ns();
+		if (pi[0].revents & ZMQ_POLLIN)
+			handle_ingest(c, now);
+		if (pi[1].revents & ZMQ_POLLIN)
+			handle_query(c, now);
+		if (now >= c->next_commit || agg_core_should_commit(c->core))
+			commit(c, now);
+		if (now >= c->next_tick) {
+			agg_core_tick(c->core, now);
+			c->next_tick = now + NS;
+		}
+		if (now >= c->next_expire) {
+			if (store_expire(c->store, now) != 0) {
+				log_warnx("retention pass failed");
+				agg_core_note(c->core, AGG_SEV_ERROR,
+				    "store_error", "retention pass failed");
+			}
+			c->next_expire = now + 3600 * NS;
+		}
+	}
+	log_info("stopping: writing open sessions and pending state");
+	agg_core_shutdown(c->core);
+	if (agg_core_commit(c->core, send_ack, c) != 0) {
+		log_warnx("final store write failed");
+		return 1;
+	}
+	return 0;
+}
+
+int
+agg_query_client(const char *endpoint, const char *kind,
+    char *const *params, int nparams, int timeout_ms)
+{
+	struct proto_query *q = xcalloc(1, sizeof(*q));
+	struct proto_buf b;
+	struct proto_reply r;
+	zsock_t *s;
+	zmq_msg_t m;
+	int i, rc = 1;
+
+	zsys_handler_set(NULL);
+	snprintf(q->kind, sizeof(q->kind), "%s", kind);
+	q->id = 1;
+	for (i = 0; i < nparams && i < PROTO_QUERY_MAX_PARAMS; i++) {
+		const char *eq = strchr(params[i], '=');
+
+		if (eq == NULL || (size_t)(eq - params[i]) > PROTO_QUERY_MAX_KEY ||
+		    strlen(eq + 1) > PROTO_QUERY_MAX_VAL) {
+			fprintf(stderr, "query parameter '%s': expected "
+			    "key=value\n", params[i]);
+			free(q);
+			return 2;
+		}
+		memcpy(q->params[i].key, params[i], (size_t)(eq - params[i]));
+		snprintf(q->params[i].val, sizeof(q->params[i].val), "%s",
+		    eq + 1);
+		q->nparams++;
+	}
+	proto_buf_init(&b, PROTO_MAX_MSG_DEFAULT);
+	if (proto_query_encode(&b, q) != 0 ||
+	    (s = zsock_new(ZMQ_DEALER)) == NULL) {
+		proto_buf_free(&b);
+		free(q);
+		return 1;
+	}
+	zsock_set_linger(s, 0);
+	zsock_set_rcvtimeo(s, timeout_ms);
+	if (zsock_connect(s, "%s", endpoint) != 0 ||
+	    zmq_send(zsock_resolve(s), b.data, b.len, 0) < 0) {
+		fprintf(stderr, "cannot reach %s\n", endpoint);
+		goto out;
+	}
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, zsock_resolve(s), 0) < 0) {
+		fprintf(stderr, "no answer from %s within %d ms\n", endpoint,
+		    timeout_ms);
+		zmq_msg_close(&m);
+		goto out;
+	}
+	if (proto_reply_decode(zmq_msg_data(&m), zmq_msg_size(&m), &r) == 0) {
+		fwrite(r.body, 1, r.body_len, stdout);
+		fputc('\n', stdout);
+		rc = r.status == 200 ? 0 : 1;
+	} else
+		fprintf(stderr, "malformed reply from %s\n", endpoint);
+	zmq_msg_close(&m);
+out:
+	zsock_destroy(&s);
+	proto_buf_free(&b);
+	free(q);
+	return rc;
+}
