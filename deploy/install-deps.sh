@@ -10,4 +10,5 @@ $SUDO apt-get install -y --no-install-recommends \
 	build-essential clang cmake pkg-config python3 \
 	libpcap-dev libinih-dev libcmocka-dev \
 	libzmq3-dev libczmq-dev librocksdb-dev libmsgpack-dev libcivetweb-dev \
-	libjansson-dev python3-zmq python3-msgpack
+	libjansson-dev python3-zmq python3-msgpack \
+	prometheus chromium wrk
