@@ -205,8 +205,10 @@ api_params_enum(struct api_params *ps, const char *key,
 		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
 		    i ? ", " : "", names[i]);
 	quote(v, q, sizeof(q));
-	snprintf(detail, API_DETAIL_MAX, "%s: '%s' is not one of %s", key, q,
-	    list);
+	/* A long list is cut to API_DETAIL_MAX: fine for a message. */
+	if (snprintf(detail, API_DETAIL_MAX, "%s: '%s' is not one of %s", key,
+	    q, list) < 0)
+		detail[0] = '\0';
 	return -1;
 }
 
