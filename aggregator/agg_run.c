@@ -1,11 +1,18 @@
 /*
- * agg_run: one thread, one zmq_poll loop over the ingest and query
- * sockets, a commit timer, and a once-a-second tick (agents gone silent,
- * retention). Acks leave only after the commit that makes their batch
- * durable. Signals set a flag; the loop then commits and exits 0.
+ * agg_run: two threads. The ingest thread runs one zmq_poll loop over the
+ * ingest socket, a commit timer and a once-a-second tick (agents gone
+ * silent, retention); acks leave only after the commit that makes their
+ * batch durable. The query thread owns the query socket and answers what
+ * only needs the store (history, time series, backup) itself, so a long
+ * history scan never holds up ingest; questions about the live table
+ * (active sessions, agents, counters) go to the ingest thread over an
+ * inproc pair and are answered between batches. Signals set a flag; the
+ * loop then commits and exits 0.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +43,15 @@ struct agg_ctx {
 	struct proto_buf	 out;
 	uint8_t			*rbuf;
 	size_t			 rbuf_len;
+	/* Between the query thread and the ingest thread. */
+	zsock_t			*pair_core, *pair_query;
+	void			*zpc, *zpq;
+	pthread_t		 qthread;
+	int			 qthread_started;
+	atomic_int		 qstop;		/* set by the ingest thread */
 };
+
+#define QUERY_MSG_MAX	(PROTO_MAX_MSG_DEFAULT + 1)
 
 static volatile sig_atomic_t agg_quit;
 
@@ -56,24 +71,30 @@ wall_ns(void)
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
-/* Binds endpoint; port 0 means "the OS picks". Writes what was bound. */
+/*
+ * Binds endpoint; port 0 means "the OS picks". Writes what was bound.
+ * libzmq's own "*" asks the kernel for an ephemeral port; czmq's would
+ * scan its fixed range from 49152 upwards, where two processes started
+ * together collide.
+ */
 static int
 bind_sock(zsock_t *s, const char *endpoint, char *bound, size_t blen)
 {
-	char ep[300];
-	char *p;
-	size_t n = strlen(endpoint);
+	char ep[300], last[300];
+	size_t n = strlen(endpoint), ll = sizeof(last);
+	void *zs = zsock_resolve(s);
 
 	if (n >= sizeof(ep))
 		return -1;
 	memcpy(ep, endpoint, n + 1);
 	if (n >= 2 && strcmp(ep + n - 2, ":0") == 0)
 		ep[n - 1] = '*';
-	if (zsock_bind(s, "%s", ep) < 0)
+	if (zmq_bind(zs, ep) != 0)
 		return -1;
-	p = zsock_last_endpoint(s);
-	snprintf(bound, blen, "%s", p != NULL ? p : ep);
-	zstr_free(&p);
+	if (zmq_getsockopt(zs, ZMQ_LAST_ENDPOINT, last, &ll) == 0)
+		snprintf(bound, blen, "%s", last);
+	else
+		snprintf(bound, blen, "%s", ep);
 	return 0;
 }
 
@@ -157,6 +178,23 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	}
 	c->zi = zsock_resolve(c->ingest);
 	c->zq = zsock_resolve(c->query);
+	{
+		char ep[64];
+
+		snprintf(ep, sizeof(ep), "inproc://sessacct-core-%p", (void *)c);
+		c->pair_core = zsock_new(ZMQ_PAIR);
+		c->pair_query = zsock_new(ZMQ_PAIR);
+		if (c->pair_core == NULL || c->pair_query == NULL ||
+		    zsock_bind(c->pair_core, "%s", ep) != 0 ||
+		    zsock_connect(c->pair_query, "%s", ep) != 0) {
+			log_warnx("cannot set up the query thread's pipe");
+			goto fail;
+		}
+		zsock_set_linger(c->pair_core, 0);
+		zsock_set_linger(c->pair_query, 0);
+		c->zpc = zsock_resolve(c->pair_core);
+		c->zpq = zsock_resolve(c->pair_query);
+	}
 	c->commit_ns = cfg_u64(cfg, "aggregator", "commit_interval_ms") *
 	    1000000ULL;
 	c->qx.core = c->core;
@@ -190,6 +228,8 @@ agg_ctx_destroy(struct agg_ctx *c)
 		return;
 	zsock_destroy(&c->ingest);
 	zsock_destroy(&c->query);
+	zsock_destroy(&c->pair_core);
+	zsock_destroy(&c->pair_query);
 	agg_core_destroy(c->core);
 	store_close(c->store);
 	proto_buf_free(&c->out);
@@ -222,7 +262,8 @@ send_ack(void *arg, const struct agg_reply *r)
  * at rbuf_len, which the caller sees as len > max.
  */
 static long
-recv_msg(struct agg_ctx *c, void *zs, uint8_t *ident, size_t *ident_len)
+recv_into(void *zs, uint8_t *ident, size_t *ident_len, uint8_t *buf,
+    size_t buflen)
 {
 	int more, n;
 	size_t ml = sizeof(more);
@@ -235,7 +276,7 @@ recv_msg(struct agg_ctx *c, void *zs, uint8_t *ident, size_t *ident_len)
 	zmq_getsockopt(zs, ZMQ_RCVMORE, &more, &ml);
 	if (!more)
 		return -2;
-	len = zmq_recv(zs, c->rbuf, c->rbuf_len, 0);
+	len = zmq_recv(zs, buf, buflen, 0);
 	zmq_getsockopt(zs, ZMQ_RCVMORE, &more, &ml);
 	while (more) {			/* extra frames: not ours */
 		uint8_t junk[64];
@@ -245,6 +286,12 @@ recv_msg(struct agg_ctx *c, void *zs, uint8_t *ident, size_t *ident_len)
 		len = -2;
 	}
 	return len;
+}
+
+static long
+recv_msg(struct agg_ctx *c, void *zs, uint8_t *ident, size_t *ident_len)
+{
+	return recv_into(zs, ident, ident_len, c->rbuf, c->rbuf_len);
 }
 
 static void
@@ -274,36 +321,125 @@ handle_ingest(struct agg_ctx *c, uint64_t now)
 	}
 }
 
+/*
+ * Answers one query message (body borrowed) into out. Returns 0, or -1 if
+ * nothing can be sent.
+ */
+static int
+answer(struct agg_ctx *c, const uint8_t *body, size_t len, uint64_t now,
+    struct proto_query *q, struct proto_buf *out)
+{
+	char *bodytxt = NULL;
+	int status, rc;
+
+	if (proto_query_decode(body, len, q) != 0) {
+		static const char bad[] = "{\"error\":\"bad request\","
+		    "\"detail\":\"not a version 1 query message\"}";
+
+		q->id = 0;
+		status = 400;
+		bodytxt = strdup(bad);
+	} else
+		status = agg_query_answer(&c->qx, q, now, &bodytxt);
+	proto_buf_reset(out);
+	rc = bodytxt != NULL && proto_reply_encode(out, q->id,
+	    (uint32_t)status, bodytxt, strlen(bodytxt)) == 0 ? 0 : -1;
+	free(bodytxt);
+	return rc;
+}
+
+/* Kinds the query thread answers alone: they read only the store. */
+static int
+store_only(const uint8_t *body, size_t len, struct proto_query *q)
+{
+	if (proto_query_decode(body, len, q) != 0)
+		return 1;	/* answered with 400 there */
+	return strcmp(q->kind, "history") == 0 ||
+	    strcmp(q->kind, "timeseries") == 0 ||
+	    strcmp(q->kind, "backup") == 0;
+}
+
+/* Ingest thread: questions about the live table, from the query thread. */
 static void
-handle_query(struct agg_ctx *c, uint64_t now)
+handle_core_queries(struct agg_ctx *c, uint64_t now)
 {
 	uint8_t ident[AGG_IDENT_MAX];
 	size_t ident_len;
 	struct proto_query *q = xmalloc(sizeof(*q));
-	char *body = NULL;
 	long len;
-	int status;
 
-	while ((len = recv_msg(c, c->zq, ident, &ident_len)) != -1) {
-		if (len < 0)
+	while ((len = recv_msg(c, c->zpc, ident, &ident_len)) != -1) {
+		if (len < 0 || (size_t)len > c->rbuf_len)
 			continue;
-		if (proto_query_decode(c->rbuf, (size_t)len, q) != 0) {
-			static const char bad[] = "{\"error\":\"bad request\","
-			    "\"detail\":\"not a version 1 query message\"}";
-
-			q->id = 0;
-			status = 400;
-			body = strdup(bad);
-		} else
-			status = agg_query_answer(&c->qx, q, now, &body);
-		proto_buf_reset(&c->out);
-		if (body != NULL && proto_reply_encode(&c->out, q->id,
-		    (uint32_t)status, body, strlen(body)) == 0)
-			send_reply(c->zq, ident, ident_len, &c->out);
-		free(body);
-		body = NULL;
+		if (answer(c, c->rbuf, (size_t)len, now, q, &c->out) == 0)
+			send_reply(c->zpc, ident, ident_len, &c->out);
 	}
 	free(q);
+}
+
+/* The query thread: owns the query socket. */
+static void *
+query_main(void *arg)
+{
+	struct agg_ctx *c = arg;
+	zmq_pollitem_t pi[2] = {
+		{ c->zq, 0, ZMQ_POLLIN, 0 },
+		{ c->zpq, 0, ZMQ_POLLIN, 0 },
+	};
+	struct proto_query *q = xmalloc(sizeof(*q));
+	struct proto_buf out;
+	uint8_t ident[AGG_IDENT_MAX], *buf = xmalloc(QUERY_MSG_MAX);
+	size_t ident_len;
+	long len;
+
+	proto_buf_init(&out, PROTO_REPLY_MAX);
+	while (!atomic_load(&c->qstop)) {
+		if (zmq_poll(pi, 2, 200) < 0 && zmq_errno() != EINTR)
+			break;
+		while ((pi[0].revents & ZMQ_POLLIN) && (len = recv_into(c->zq,
+		    ident, &ident_len, buf, QUERY_MSG_MAX)) != -1) {
+			if (len < 0)
+				continue;
+			if ((size_t)len >= QUERY_MSG_MAX) {
+				static const char big[] = "query too large";
+
+				proto_buf_reset(&out);
+				if (proto_reply_encode(&out, 0, 400, big,
+				    sizeof(big) - 1) == 0)
+					send_reply(c->zq, ident, ident_len,
+					    &out);
+				continue;
+			}
+			if (store_only(buf, (size_t)len, q)) {
+				if (answer(c, buf, (size_t)len, wall_ns(), q,
+				    &out) == 0)
+					send_reply(c->zq, ident, ident_len,
+					    &out);
+			} else if (zmq_send(c->zpq, ident, ident_len,
+			    ZMQ_SNDMORE) >= 0)
+				(void)zmq_send(c->zpq, buf, (size_t)len, 0);
+		}
+		/* Answers from the ingest thread go back out, frame by
+		 * frame and whatever their size (zero-copy messages). */
+		while (pi[1].revents & ZMQ_POLLIN) {
+			zmq_msg_t m;
+			int more;
+
+			zmq_msg_init(&m);
+			if (zmq_msg_recv(&m, c->zpq, ZMQ_DONTWAIT) < 0) {
+				zmq_msg_close(&m);
+				break;
+			}
+			more = zmq_msg_more(&m);
+			if (zmq_msg_send(&m, c->zq, (more ? ZMQ_SNDMORE : 0) |
+			    ZMQ_DONTWAIT) < 0)
+				zmq_msg_close(&m);
+		}
+	}
+	proto_buf_free(&out);
+	free(buf);
+	free(q);
+	return NULL;
 }
 
 static void
@@ -319,7 +455,7 @@ agg_run(struct agg_ctx *c)
 {
 	zmq_pollitem_t pi[2] = {
 		{ c->zi, 0, ZMQ_POLLIN, 0 },
-		{ c->zq, 0, ZMQ_POLLIN, 0 },
+		{ c->zpc, 0, ZMQ_POLLIN, 0 },
 	};
 	struct sigaction sa;
 	uint64_t now = wall_ns();
@@ -334,6 +470,11 @@ agg_run(struct agg_ctx *c)
 	c->next_commit = now + c->commit_ns;
 	c->next_tick = now + NS;
 	c->next_expire = now;
+	if (pthread_create(&c->qthread, NULL, query_main, c) != 0) {
+		log_warnx("cannot start the query thread");
+		return 1;
+	}
+	c->qthread_started = 1;
 	while (!agg_quit) {
 		now = wall_ns();
 		wait_ms = c->next_commit > now ?
@@ -346,7 +487,7 @@ agg_run(struct agg_ctx *c)
 		if (pi[0].revents & ZMQ_POLLIN)
 			handle_ingest(c, now);
 		if (pi[1].revents & ZMQ_POLLIN)
-			handle_query(c, now);
+			handle_core_queries(c, now);
 		if (now >= c->next_commit || agg_core_should_commit(c->core))
 			commit(c, now);
 		if (now >= c->next_tick) {
@@ -363,6 +504,9 @@ agg_run(struct agg_ctx *c)
 		}
 	}
 	log_info("stopping: writing open sessions and pending state");
+	atomic_store(&c->qstop, 1);
+	pthread_join(c->qthread, NULL);
+	c->qthread_started = 0;
 	agg_core_shutdown(c->core);
 	if (agg_core_commit(c->core, send_ack, c) != 0) {
 		log_warnx("final store write failed");
