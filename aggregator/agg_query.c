@@ -370,7 +370,9 @@ q_stats(const struct agg_query_ctx *x, const struct proto_query *q,
 	    &hours, detail, sizeof(detail)) < 0)
 		return error_body(body, 400, "bad parameter", detail);
 	memset(&tot, 0, sizeof(tot));
-	if (store_rollup_sum(x->store, now - hours * 3600 * NS, now + 60 * NS,
+	/* A window longer than the clock is old starts at the epoch. */
+	if (store_rollup_sum(x->store, hours * 3600 * NS >= now ? 0 :
+	    now - hours * 3600 * NS, now + 60 * NS,
 	    &tot, users, &nu, dests, &nd, TOP_N) != 0)
 		return error_body(body, 500, "store error", "rollups");
 	agg_core_foreach_active(x->core, count_active, &active);
