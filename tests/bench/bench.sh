@@ -35,7 +35,7 @@ TARGET_BYTES=200
 
 usage() {
 	sed -n '/^# usage:/,/^# SA_BENCH_BUILD_DIR/p' "$0" | sed 's/^# \{0,1\}//'
-	exit 2
+	exit "${1:-2}"
 }
 
 while [ $# -gt 0 ]; do
@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
 	--perf) PERF=1; shift ;;
 	--no-build) NO_BUILD=1; shift ;;
 	--clean) CLEAN=1; shift ;;
-	-h|--help) usage ;;
+	-h|--help) usage 0 ;;
 	*) echo "bench.sh: unknown argument '$1'" >&2; usage ;;
 	esac
 done
@@ -59,6 +59,9 @@ say() { printf '%s\n' "$*"; }
 die() { printf 'bench.sh: %s\n' "$*" >&2; exit 1; }
 # Field NAME=value out of a "k=v k=v" line.
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p;T;q"; }
+# Median of numbers, one per line on stdin.
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
+	else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 # Number field out of the --stats-json object.
 jnum() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p;T;q" "$2"; }
 
@@ -98,7 +101,8 @@ CPU=$(sed -n 's/^model name[[:space:]]*: //p;T;q' /proc/cpuinfo)
 say "== machine: $(nproc) CPUs, ${CPU:-unknown CPU}, $(uname -sr)"
 say "   source: $SRC ($(git -C "$SRC" describe --always --dirty 2>/dev/null || echo 'not a git tree'))"
 # Other work on the machine skews every figure, the pipeline's far more
-# than the bare read's: measure the CPU others use over one second.
+# than the bare read's (it wants every core): measure the CPU others use
+# over one second here, and during each pipeline run below.
 cpu_ticks() {	# busy and total ticks of all CPUs
 	awk '/^cpu / { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6 }' \
 	    /proc/stat
@@ -142,10 +146,12 @@ busy "before the timed runs"
 # 5. Bare libpcap read rate.
 say "== bare libpcap read (sa_bare_read), best of $RUNS"
 BARE_PPS=0
+: >"$WORK/bare.pps"
 for i in $(seq "$RUNS"); do
 	line=$("$BARE" "$PCAP") || die "sa_bare_read failed"
 	pps=$(kv pps "$line")
 	say "   run $i: $line"
+	printf '%s\n' "$pps" >>"$WORK/bare.pps"
 	[ "$(kv packets "$line")" = "$PACKETS" ] ||
 	    die "sa_bare_read saw $(kv packets "$line") packets, not $PACKETS"
 	if awk -v a="$pps" -v b="$BARE_PPS" 'BEGIN { exit !(a > b) }'; then
@@ -169,24 +175,33 @@ say "   (info) with a 1 MiB stdio buffer (sa_bare_read -b 1m): best pps=$BIG_PPS
 say "== sessacct-capture --read FILE --print >/dev/null, best of $RUNS"
 PIPE_PPS=0
 SESS_PEAK=0
+: >"$WORK/pipe.pps"
+HZ=$(getconf CLK_TCK)
 for i in $(seq "$RUNS"); do
 	rm -f "$WORK/stats.json" "$WORK/run.txt"
+	t0=$(cpu_ticks)
 	if ! "$RUN" -o "$WORK/run.txt" -- "$CAP" --read "$PCAP" --print \
 	    --stats-json="$WORK/stats.json" >/dev/null 2>"$WORK/capture.err"
 	then
 		cat "$WORK/capture.err" >&2
 		die "sessacct-capture failed ($(cat "$WORK/run.txt" 2>/dev/null))"
 	fi
+	t1=$(cpu_ticks)
 	res=$(cat "$WORK/run.txt")
 	ns=$(kv elapsed_ns "$res")
 	kb=$(kv maxrss_kb "$res")
+	# CPU time others used meanwhile: all busy ticks minus the agent's.
+	others=$(printf '%s %s\n' "$t0" "$t1" | awk -v c="$(kv cpu_ms "$res")" \
+	    -v hz="$HZ" '{ o = ($3 - $1) / hz - c / 1000; printf "%.2f", (o > 0 ? o : 0) }')
 	pk=$(jnum packets "$WORK/stats.json")
 	sp=$(jnum sessions_peak "$WORK/stats.json")
 	[ "$pk" = "$PACKETS" ] || die "the agent counted $pk packets, not $PACKETS"
 	pps=$(awk -v p="$pk" -v n="$ns" 'BEGIN { printf "%.0f", p * 1e9 / n }')
-	say "   run $i: packets=$pk seconds=$(awk -v n="$ns" 'BEGIN { printf "%.6f", n / 1e9 }') pps=$pps maxrss_kb=$kb sessions_peak=$sp"
+	printf '%s\n' "$pps" >>"$WORK/pipe.pps"
+	say "   run $i: packets=$pk seconds=$(awk -v n="$ns" 'BEGIN { printf "%.6f", n / 1e9 }') pps=$pps cpu_ms=$(kv cpu_ms "$res") others_cpu_s=$others maxrss_kb=$kb sessions_peak=$sp"
 	if awk -v a="$pps" -v b="$PIPE_PPS" 'BEGIN { exit !(a > b) }'; then
 		PIPE_PPS=$pps
+		PIPE_OTHERS=$others
 	fi
 	SESS_PEAK=$sp
 done
@@ -239,6 +254,9 @@ fi
 
 # 10. Figures against targets.
 RATIO=$(awk -v a="$PIPE_PPS" -v b="$BARE_PPS" 'BEGIN { printf "%.1f", 100 * a / b }')
+BARE_MED=$(median <"$WORK/bare.pps")
+PIPE_MED=$(median <"$WORK/pipe.pps")
+RATIO_MED=$(awk -v a="$PIPE_MED" -v b="$BARE_MED" 'BEGIN { printf "%.1f", 100 * a / b }')
 per_sess() {
 	awk -v p="$1" -v b="$2" -v s="$SESS_PEAK" \
 	    'BEGIN { if (s > 0) printf "%.1f", (p - b) * 1024 / s; else print "nan" }'
@@ -251,12 +269,16 @@ V_RATIO=$(verdict "$RATIO" "$TARGET_RATIO" ">=")
 V_BYTES=$(verdict "$PER_SESS" "$TARGET_BYTES" "<=")
 
 say "== results"
-printf '   %-34s %14s\n' "bare libpcap read (pkt/s)" "$BARE_PPS"
+printf '   %-34s %14s   (median %s)\n' "bare libpcap read (pkt/s)" "$BARE_PPS" \
+    "$BARE_MED"
 printf '   %-34s %14s   (info, not the yardstick)\n' \
     "bare read, 1 MiB stdio buffer" "$BIG_PPS"
-printf '   %-34s %14s\n' "sessacct-capture --print (pkt/s)" "$PIPE_PPS"
-printf '   %-34s %13s%%   target >= %s%%   %s\n' "pipeline / bare read" "$RATIO" \
-    "$TARGET_RATIO" "$V_RATIO"
+printf '   %-34s %14s   (median %s)\n' "sessacct-capture --print (pkt/s)" \
+    "$PIPE_PPS" "$PIPE_MED"
+printf '   %-34s %13s%%   target >= %s%%   %s\n' "pipeline / bare read, best" \
+    "$RATIO" "$TARGET_RATIO" "$V_RATIO"
+printf '   %-34s %13s%%\n' "pipeline / bare read, medians" "$RATIO_MED"
+say "     (during the best pipeline run, other processes used $PIPE_OTHERS s of CPU)"
 printf '   %-34s %14s   (ru_maxrss, memory run)\n' "peak RSS (KiB)" "$MEM_KB"
 printf '   %-34s %14s\n' "  of it, the mapped capture (KiB)" "$MAP_KB"
 printf '   %-34s %14s\n' "  anonymous, peak sample (KiB)" "$ANON_KB"
@@ -268,7 +290,9 @@ say "     (peak RSS - mapped capture - baseline) / peak concurrent sessions;"
 say "     counting the mapped capture too: $PER_SESS_RSS"
 say "   reference (issue): YAF ~40% of bare read, softflowd ~18%, argus 8%, pmacct 5%"
 RESULT="bare_pps=$BARE_PPS bare_1m_pps=$BIG_PPS pipeline_pps=$PIPE_PPS"
-RESULT="$RESULT ratio_pct=$RATIO"
+RESULT="$RESULT ratio_pct=$RATIO bare_median_pps=$BARE_MED"
+RESULT="$RESULT pipeline_median_pps=$PIPE_MED ratio_median_pct=$RATIO_MED"
+RESULT="$RESULT best_run_others_cpu_s=$PIPE_OTHERS"
 RESULT="$RESULT peak_rss_kb=$MEM_KB mapped_capture_kb=$MAP_KB"
 RESULT="$RESULT peak_anon_kb=$ANON_KB baseline_rss_kb=$BASE_KB"
 RESULT="$RESULT sessions_peak=$SESS_PEAK bytes_per_session=$PER_SESS"

@@ -8,9 +8,10 @@
  * /proc/PID/status (largest RssAnon and RssFile seen) and, with -f FILE,
  * /proc/PID/smaps (largest resident size of the mappings of FILE).
  * Sampling costs CPU: time without -m. The report is one line,
- * "elapsed_ns=N maxrss_kb=K [anon_kb=A file_kb=F mapped_kb=M samples=S]
- * status=X", written to the -o file (or stderr); the command keeps the
- * standard streams it was given.
+ * "elapsed_ns=N cpu_ms=C maxrss_kb=K [anon_kb=A file_kb=F mapped_kb=M
+ * samples=S] status=X" (cpu_ms: user plus system time of the command),
+ * written to the -o file (or stderr); the command keeps the standard
+ * streams it was given.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -218,8 +219,11 @@ main(int argc, char **argv)
 	t1 = mono_ns();
 	code = WIFEXITED(status) ? WEXITSTATUS(status) :
 	    128 + WTERMSIG(status);
-	fprintf(fp, "elapsed_ns=%llu maxrss_kb=%ld",
-	    (unsigned long long)(t1 - t0), ru.ru_maxrss);
+	fprintf(fp, "elapsed_ns=%llu cpu_ms=%llu maxrss_kb=%ld",
+	    (unsigned long long)(t1 - t0),
+	    (unsigned long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) *
+	    1000 + (unsigned long long)(ru.ru_utime.tv_usec +
+	    ru.ru_stime.tv_usec) / 1000, ru.ru_maxrss);
 	if (interval_us > 0)
 		fprintf(fp, " anon_kb=%llu file_kb=%llu mapped_kb=%llu "
 		    "samples=%llu", (unsigned long long)mem.anon_kb,
