@@ -12,6 +12,7 @@
 
 struct cap_engine {
 	int			 dlt;
+	uint64_t		 seed;		/* of the session index hash */
 	struct sess_table	*st;
 	struct frag_table	*ft;
 	uint64_t		 frag_timeout_ns;
@@ -41,6 +42,7 @@ cap_engine_create(const struct cap_engine_cfg *cfg,
 	}
 	if (cfg->agent_id != NULL)
 		sess_table_set_agent_name(e->st, 0, cfg->agent_id);
+	e->seed = sess_table_hash_seed(e->st);
 	e->ft = frag_table_create(cfg->frag_max, cfg->frag_timeout_ns);
 	e->frag_timeout_ns = cfg->frag_timeout_ns;
 	return e;
@@ -98,16 +100,17 @@ frag_sweep(struct cap_engine *e, uint64_t now)
 }
 
 int
-cap_engine_decode(int dlt, uint64_t ts, const uint8_t *frame,
-    uint32_t caplen, uint32_t wirelen, struct cap_pkt *out,
-    struct cap_engine_stats *st)
+cap_engine_decode(const struct cap_engine *e, uint64_t ts,
+    const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+    struct cap_pkt *out, struct cap_engine_stats *st)
 {
 	enum decode_reason why;
 	struct decoded d;
 
 	st->packets++;
 	st->wire_bytes += wirelen;
-	if (decode_packet(dlt, frame, caplen, wirelen, &d, &why) != DEC_OK) {
+	if (decode_packet(e->dlt, frame, caplen, wirelen, &d, &why) !=
+	    DEC_OK) {
 		st->reasons[why]++;
 		return 0;
 	}
@@ -124,8 +127,8 @@ cap_engine_decode(int dlt, uint64_t ts, const uint8_t *frame,
 	if (d.frag == DEC_FRAG_NONE) {
 		out->payload = d.payload;
 		out->tcp_seq = d.tcp_seq;
-		out->hash = sess_table_flow_hash(d.af, d.proto, 0, d.src,
-		    d.sport, d.dst, d.dport);
+		out->hash = sess_table_flow_hash(e->seed, d.af, d.proto, 0,
+		    d.src, d.sport, d.dst, d.dport);
 	} else {
 		out->payload = d.frag == DEC_FRAG_LATER ? d.frag_data :
 		    d.payload;
@@ -231,7 +234,7 @@ cap_engine_packet(struct cap_engine *e, uint64_t ts, const uint8_t *pkt,
 {
 	struct cap_pkt p;
 
-	if (cap_engine_decode(e->dlt, ts, pkt, caplen, wirelen, &p,
+	if (cap_engine_decode(e, ts, pkt, caplen, wirelen, &p,
 	    &e->stats))
 		cap_engine_apply(e, &p, 1);
 }

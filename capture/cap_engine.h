@@ -64,13 +64,15 @@ void	cap_engine_packet(struct cap_engine *, uint64_t ts_ns,
 
 /*
  * The two halves of cap_engine_packet, for running them on two threads.
- * cap_engine_decode needs no engine: it decodes frame (borrowed) into
- * *out and counts into *st (packets, wire bytes, reasons). Returns 1 if
- * out should be applied, 0 if the frame was counted and dropped.
+ * cap_engine_decode reads only what never changes in the engine (link
+ * type, hash seed), so another thread may call it: it decodes frame
+ * (borrowed) into *out and counts into *st (packets, wire bytes,
+ * reasons). Returns 1 if out should be applied, 0 if the frame was
+ * counted and dropped.
  */
-int	cap_engine_decode(int dlt, uint64_t ts_ns, const uint8_t *frame,
-	    uint32_t caplen, uint32_t wirelen, struct cap_pkt *out,
-	    struct cap_engine_stats *st);
+int	cap_engine_decode(const struct cap_engine *, uint64_t ts_ns,
+	    const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+	    struct cap_pkt *out, struct cap_engine_stats *st);
 /* Applies n decoded packets in order (borrowed). */
 void	cap_engine_apply(struct cap_engine *, const struct cap_pkt *pkts,
 	    size_t n);

@@ -207,7 +207,7 @@ on_frame(void *arg, uint64_t ts, const uint8_t *pkt, uint32_t caplen,
 	if (c->opts->speed > 0)
 		pace(c, ts);
 	r = cap_pipe_reserve(c->pipe);
-	if (cap_engine_decode(c->dlt, ts, pkt, caplen, wirelen, &r->pkt,
+	if (cap_engine_decode(c->eng, ts, pkt, caplen, wirelen, &r->pkt,
 	    &c->rd))
 		cap_pipe_commit(c->pipe);
 }

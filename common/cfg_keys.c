@@ -64,7 +64,7 @@ const struct cfg_def cfg_defs[] = {
 	  "seconds of silence that close an open TCP session" },
 	{ "sessions", "tcp_syn_timeout", CFG_T_DURATION, "30", 1, 86400,
 	  "seconds a TCP handshake may stay unanswered" },
-	{ "sessions", "tcp_close_linger", CFG_T_DURATION, "5", 0, 3600,
+	{ "sessions", "tcp_close_linger", CFG_T_DURATION, "1", 0, 3600,
 	  "seconds a TCP session lingers after FIN/RST for late packets" },
 	{ "sessions", "max_sessions", CFG_T_U64, "1000000", 16, 100000000,
 	  "sessions held at once; the least recently active is evicted" },

@@ -13,8 +13,10 @@
  * its session past the timeout closes it exactly, whatever the sweep lag.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sess_table.h"
 #include "xmalloc.h"
@@ -24,7 +26,7 @@
 #define CHUNK_SIZE	(1u << CHUNK_SHIFT)
 #define CHUNK_MASK	(CHUNK_SIZE - 1)
 #define TICK_SHIFT	32		/* ~4.3 s recency granularity */
-#define SWEEP_NS	(1ULL << TICK_SHIFT)
+#define SWEEP_NS	(1ULL << 28)	/* ~0.27 s between expiry sweeps */
 #define MIN_SLOTS	2048u		/* index slots, a power of two */
 
 enum sess_class {
@@ -93,6 +95,7 @@ struct sess_table {
 
 	struct sess_list	 lists[CLS_MAX];
 	uint64_t		*agent_hash;	/* per agent index, or NULL */
+	uint64_t		 seed;		/* of the index hash */
 	uint64_t		 now;
 	uint64_t		 next_sweep;
 	struct sess_table_stats	 st;
@@ -107,7 +110,9 @@ static const char *const close_names[SESS_CLOSE_MAX] = {
 };
 
 static struct sess	*S(const struct sess_table *, uint32_t);
-static uint32_t		 obs_hash(const struct sess_obs *);
+static uint32_t		 obs_hash(const struct sess_table *,
+			    const struct sess_obs *);
+static inline uint64_t	 mix64(uint64_t);
 static uint32_t		 lookup(struct sess_table *, const struct sess_obs *,
 			    uint32_t, int *);
 static uint32_t		 create(struct sess_table *, const struct sess_obs *,
@@ -156,6 +161,21 @@ sess_table_create(const struct sess_table_cfg *cfg,
 	t->nchunks = (cfg->max_sessions + CHUNK_SIZE - 1) >> CHUNK_SHIFT;
 	t->chunks = xcalloc(t->nchunks, sizeof(*t->chunks));
 	t->free_head = NIL;
+	{
+		/* Seed of the index hash; any value is correct, a random
+		 * one keeps probe runs out of an attacker's reach. */
+		struct timespec ts;
+		uint64_t r = 0;
+		FILE *fp = fopen("/dev/urandom", "r");
+
+		if (fp == NULL || fread(&r, sizeof(r), 1, fp) != 1) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			r = (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)t;
+		}
+		if (fp != NULL)
+			fclose(fp);
+		t->seed = mix64(r);
+	}
 	while (maxs < 2 * cfg->max_sessions && maxs < (1u << 31))
 		maxs <<= 1;
 	t->max_slots = maxs;
@@ -222,20 +242,46 @@ ep_hash(const uint8_t *a, uint16_t port)
 }
 
 /* Direction-independent: both orientations of a flow hash alike. */
-uint32_t
-sess_table_flow_hash(uint8_t af, uint8_t proto, uint16_t agent,
-    const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport)
+/*
+ * The index hash: two multiplies per endpoint, one to finish, keyed with
+ * the table's random seed so that nobody can aim packets at one probe
+ * run. Session ids use the slower, unkeyed ep_hash (make_rec): they must
+ * be the same on every run.
+ */
+static inline uint64_t
+ep_fast(const uint8_t *a, uint16_t port, uint64_t seed)
 {
-	uint64_t h = ep_hash(src, sport) + ep_hash(dst, dport);
+	uint64_t w0, w1, x;
+
+	memcpy(&w0, a, 8);
+	memcpy(&w1, a + 8, 8);
+	x = (w0 ^ seed) * 0x9e3779b97f4a7c15ULL;
+	x ^= (w1 + ((uint64_t)port << 17) + seed) * 0xc2b2ae3d27d4eb4fULL;
+	return x ^ (x >> 31);
+}
+
+uint32_t
+sess_table_flow_hash(uint64_t seed, uint8_t af, uint8_t proto,
+    uint16_t agent, const uint8_t *src, uint16_t sport, const uint8_t *dst,
+    uint16_t dport)
+{
+	uint64_t h = ep_fast(src, sport, seed) + ep_fast(dst, dport, seed);
 
 	h ^= (uint64_t)proto << 56 | (uint64_t)agent << 32 | af;
-	return (uint32_t)(mix64(h) >> 32);
+	h *= 0xff51afd7ed558ccdULL;
+	return (uint32_t)(h >> 32);
+}
+
+uint64_t
+sess_table_hash_seed(const struct sess_table *t)
+{
+	return t->seed;
 }
 
 static inline uint32_t
-obs_hash(const struct sess_obs *o)
+obs_hash(const struct sess_table *t, const struct sess_obs *o)
 {
-	return sess_table_flow_hash(o->af, o->proto, o->agent, o->src,
+	return sess_table_flow_hash(t->seed, o->af, o->proto, o->agent, o->src,
 	    o->sport, o->dst, o->dport);
 }
 
@@ -727,7 +773,10 @@ observe_hashed(struct sess_table *t, const struct sess_obs *o, uint32_t h)
 		list_unlink(t, i);
 		s->cls = cls;
 		list_append(t, i);
-	} else if ((s->last_ns >> TICK_SHIFT) != (old_last >> TICK_SHIFT)) {
+	} else if (cls == CLS_TCP_CLOSING || (s->last_ns >> TICK_SHIFT) !=
+	    (old_last >> TICK_SHIFT)) {
+		/* Closing sessions see few packets and a short linger: keep
+		 * their list exact, so they leave on time. */
 		list_unlink(t, i);
 		list_append(t, i);
 	}
@@ -736,7 +785,7 @@ observe_hashed(struct sess_table *t, const struct sess_obs *o, uint32_t h)
 void
 sess_table_observe(struct sess_table *t, const struct sess_obs *o)
 {
-	observe_hashed(t, o, obs_hash(o));
+	observe_hashed(t, o, obs_hash(t, o));
 }
 
 /*
@@ -783,7 +832,7 @@ sess_table_observe_batch(struct sess_table *t, const struct sess_obs *o,
 	for (k = 0; k < n; k += m) {
 		m = n - k < SESS_TABLE_BATCH ? n - k : SESS_TABLE_BATCH;
 		for (i = 0; i < m; i++)
-			h[i] = obs_hash(&o[k + i]);
+			h[i] = obs_hash(t, &o[k + i]);
 		sess_table_observe_batch_hashed(t, o + k, h, m);
 	}
 }
@@ -845,7 +894,7 @@ sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 	int dir = 0, k;
 
 	event_obs(ev, &o);
-	h = obs_hash(&o);
+	h = obs_hash(t, &o);
 	if (ev->last_ns > t->now)
 		t->now = ev->last_ns;
 	if (t->now >= t->next_sweep)
@@ -961,7 +1010,7 @@ sess_table_restore(struct sess_table *t, const struct sess_rec *r)
 	ev.srv_port = r->srv_port;
 	ev.last_ns = r->end_ns;
 	event_obs(&ev, &o);
-	h = obs_hash(&o);
+	h = obs_hash(t, &o);
 	if (lookup(t, &o, h, &dir) != NIL)
 		return -EEXIST;
 	i = create(t, &o, h, 0, &dir);

@@ -123,10 +123,15 @@ void	sess_table_observe_batch(struct sess_table *,
  */
 void	sess_table_observe_batch_hashed(struct sess_table *,
 	    const struct sess_obs *obs, const uint32_t *hashes, size_t n);
-/* The flow's hash, the same for both directions. Addresses 16 bytes. */
-uint32_t sess_table_flow_hash(uint8_t af, uint8_t proto, uint16_t agent,
-	    const uint8_t *src, uint16_t sport, const uint8_t *dst,
-	    uint16_t dport);
+/*
+ * The flow's index hash, the same for both directions, keyed with the
+ * table's seed (sess_table_hash_seed, fixed for the table's life, safe to
+ * read from another thread). Addresses 16 bytes.
+ */
+uint32_t sess_table_flow_hash(uint64_t seed, uint8_t af, uint8_t proto,
+	    uint16_t agent, const uint8_t *src, uint16_t sport,
+	    const uint8_t *dst, uint16_t dport);
+uint64_t sess_table_hash_seed(const struct sess_table *);
 /*
  * Closes sessions idle past their timeout at time now_ns (or the latest
  * packet time seen, if later). The recency lists are ordered to about a

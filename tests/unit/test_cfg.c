@@ -109,7 +109,7 @@ test_cfg_defaults(void **state)
 	assert_int_equal(cfg_u64(f->c, "sessions", "udp_idle_timeout"), 60);
 	assert_int_equal(cfg_u64(f->c, "sessions", "tcp_idle_timeout"), 300);
 	assert_int_equal(cfg_u64(f->c, "sessions", "tcp_syn_timeout"), 30);
-	assert_int_equal(cfg_u64(f->c, "sessions", "tcp_close_linger"), 5);
+	assert_int_equal(cfg_u64(f->c, "sessions", "tcp_close_linger"), 1);
 	assert_int_equal(cfg_u64(f->c, "sessions", "max_sessions"), 1000000);
 	assert_string_equal(cfg_str(f->c, "sessions", "service_ports"), "");
 	assert_int_equal(cfg_u64(f->c, "capture", "snaplen"), 512);
