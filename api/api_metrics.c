@@ -6,14 +6,24 @@
  * their "le" bounds and are copied as they are.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "../common/xmalloc.h"
 #include "api_metrics.h"
 #include "api_time.h"
+
+struct api_metrics_cache {
+	pthread_mutex_t	 mu;
+	char		*text;
+	size_t		 len;
+	uint64_t	 at_ms;
+	int		 refreshing;
+};
 
 struct user_row {
 	const char	*name;
@@ -32,8 +42,7 @@ static void	sessions_part(struct api_buf *, const json_t *m);
 static void	users_part(struct api_buf *, const json_t *m, uint64_t top_n);
 static void	aggregator_part(struct api_buf *, const json_t *m);
 static void	agents_part(struct api_buf *, const json_t *a);
-static void	api_part(struct api_buf *, const struct api_metrics_in *,
-		    int agg_up);
+static void	api_part(struct api_buf *, const struct api_metrics_in *);
 static int	cmp_user(const void *, const void *);
 
 int
@@ -53,13 +62,19 @@ api_metrics_render(const struct api_metrics_in *in, struct api_buf *out)
 	if (in->agents_json != NULL &&
 	    (a = json_loads(in->agents_json, 0, NULL)) == NULL)
 		rc = -EBADMSG;
-	api_part(out, in, m != NULL);
-	if (m != NULL) {
+	if (in->parts & API_METRICS_OWN)
+		api_part(out, in);
+	if (in->parts & API_METRICS_AGG) {
+		family(out, "sessacct_aggregator_up", "gauge", "1 if the "
+		    "aggregator answered the metrics query, else 0.");
+		api_buf_printf(out, "sessacct_aggregator_up %d\n", m != NULL);
+	}
+	if (m != NULL && (in->parts & API_METRICS_AGG)) {
 		sessions_part(out, m);
 		users_part(out, m, in->top_users);
 		aggregator_part(out, m);
 	}
-	if (a != NULL)
+	if (a != NULL && (in->parts & API_METRICS_AGG))
 		agents_part(out, json_object_get(a, "agents"));
 	json_decref(m);
 	json_decref(a);
@@ -68,8 +83,65 @@ api_metrics_render(const struct api_metrics_in *in, struct api_buf *out)
 	return rc;
 }
 
+struct api_metrics_cache *
+api_metrics_cache_create(void)
+{
+	struct api_metrics_cache *c = xcalloc(1, sizeof(*c));
+
+	pthread_mutex_init(&c->mu, NULL);
+	return c;
+}
+
+void
+api_metrics_cache_destroy(struct api_metrics_cache *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_destroy(&c->mu);
+	free(c->text);
+	free(c);
+}
+
+int
+api_metrics_cache_get(struct api_metrics_cache *c, uint64_t now_ms,
+    uint64_t max_age_ms, char **text, size_t *len)
+{
+	int hit = 0;
+
+	pthread_mutex_lock(&c->mu);
+	if (c->text != NULL && (now_ms - c->at_ms < max_age_ms ||
+	    c->refreshing))
+		hit = 1;
+	else
+		c->refreshing = 1;
+	if (hit) {
+		*text = xmalloc(c->len + 1);
+		memcpy(*text, c->text, c->len + 1);
+		*len = c->len;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return hit;
+}
+
+void
+api_metrics_cache_put(struct api_metrics_cache *c, uint64_t now_ms,
+    const char *text, size_t len)
+{
+	char *copy = xmalloc(len + 1);
+
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	pthread_mutex_lock(&c->mu);
+	free(c->text);
+	c->text = copy;
+	c->len = len;
+	c->at_ms = now_ms;
+	c->refreshing = 0;
+	pthread_mutex_unlock(&c->mu);
+}
+
 static void
-api_part(struct api_buf *b, const struct api_metrics_in *in, int agg_up)
+api_part(struct api_buf *b, const struct api_metrics_in *in)
 {
 	const struct api_stats *s = in->stats;
 	uint64_t cum, n;
@@ -84,9 +156,6 @@ api_part(struct api_buf *b, const struct api_metrics_in *in, int agg_up)
 	    "Seconds since sessacct-api started.");
 	api_buf_printf(b, "sessacct_api_uptime_seconds %.3f\n",
 	    in->api_uptime_secs);
-	family(b, "sessacct_aggregator_up", "gauge",
-	    "1 if the aggregator answered this scrape's metrics query, else 0.");
-	api_buf_printf(b, "sessacct_aggregator_up %d\n", agg_up);
 	if (s == NULL)
 		return;
 	family(b, "sessacct_api_requests_total", "counter",

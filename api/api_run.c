@@ -21,6 +21,7 @@
 #include "../common/parse.h"
 #include "../common/xmalloc.h"
 #include "agg_client.h"
+#include "api_metrics.h"
 #include "api_run.h"
 #include "api_stats.h"
 #include "api_time.h"
@@ -30,8 +31,15 @@
 #define SA_API_STATIC_DIR	"/usr/local/share/sessacct/static"
 #endif
 
+/* What each civetweb worker thread owns. */
+struct api_thread {
+	struct agg_client		*client;
+	struct http_routes_scratch	*scratch;
+};
+
 struct api_ctx {
 	const struct cfg	*cfg;
+	struct api_metrics_cache *mcache;
 	void			*zctx;
 	struct mg_context	*mg;
 	struct http_routes_cfg	 routes;
@@ -159,6 +167,7 @@ api_ctx_destroy(struct api_ctx *c)
 	}
 	if (c->zctx != NULL)
 		zmq_ctx_term(c->zctx);
+	api_metrics_cache_destroy(c->mcache);
 	free(c);
 }
 
@@ -169,7 +178,7 @@ handler(struct mg_connection *conn, void *cbdata)
 {
 	struct api_ctx *c = cbdata;
 	const struct mg_request_info *ri = mg_get_request_info(conn);
-	struct agg_client *client = mg_get_thread_pointer(conn);
+	struct api_thread *t = mg_get_thread_pointer(conn);
 	struct http_routes_cfg rc = c->routes;
 	struct http_resp resp;
 	enum http_route route;
@@ -177,7 +186,8 @@ handler(struct mg_connection *conn, void *cbdata)
 	int head = strcmp(ri->request_method, "HEAD") == 0;
 
 	route = http_routes_match(ri->local_uri);
-	rc.ask_arg = client;
+	rc.ask_arg = t != NULL ? t->client : NULL;
+	rc.scratch = t != NULL ? t->scratch : NULL;
 	http_routes_handle(&rc, route, ri->request_method, ri->local_uri,
 	    ri->query_string, &resp);
 	send_resp(conn, &resp, head);
@@ -252,18 +262,28 @@ static void *
 on_thread_start(const struct mg_context *mg, int type)
 {
 	struct api_ctx *c = mg_get_user_data(mg);
+	struct api_thread *t;
 
 	if (type != 1)
 		return NULL;
-	return agg_client_create(c->zctx, c->routes.aggregator, c->max_reply);
+	t = xcalloc(1, sizeof(*t));
+	t->client = agg_client_create(c->zctx, c->routes.aggregator,
+	    c->max_reply);
+	t->scratch = http_routes_scratch_create();
+	return t;
 }
 
 static void
 on_thread_stop(const struct mg_context *mg, int type, void *p)
 {
+	struct api_thread *t = p;
+
 	(void)mg;
-	if (type == 1)
-		agg_client_destroy(p);
+	if (type != 1 || t == NULL)
+		return;
+	agg_client_destroy(t->client);
+	http_routes_scratch_destroy(t->scratch);
+	free(t);
 }
 
 static int
@@ -323,6 +343,9 @@ check_cfg(struct api_ctx *c)
 	r->max_body = cfg_u64(cfg, "api", "max_response_size");
 	r->started_ns = api_time_now_ns();
 	r->stats = &c->stats;
+	c->mcache = api_metrics_cache_create();
+	r->metrics_cache = c->mcache;
+	r->metrics_cache_ms = cfg_u64(cfg, "api", "metrics_cache_ms");
 	c->max_reply = cfg_u64(cfg, "api", "max_reply_size");
 	return 0;
 }

@@ -146,13 +146,15 @@ http_routes_handle(const struct http_routes_cfg *cfg, enum http_route route,
 		r_static(cfg, resp, path + 8);
 		return;
 	}
-	rq = xmalloc(sizeof(*rq));
+	rq = cfg->scratch != NULL ? (struct req *)cfg->scratch :
+	    xmalloc(sizeof(*rq));
 	rq->cfg = cfg;
 	rq->resp = resp;
 	rq->detail[0] = '\0';
 	if (api_params_parse(query, &rq->params, rq->detail) != 0) {
 		resp_error(resp, 400, "bad parameter", rq->detail);
-		free(rq);
+		if (cfg->scratch == NULL)
+			free(rq);
 		return;
 	}
 	switch (route) {
@@ -187,7 +189,21 @@ http_routes_handle(const struct http_routes_cfg *cfg, enum http_route route,
 		resp_error(resp, 404, "not found", "no such route");
 		break;
 	}
-	free(rq);
+	if (cfg->scratch == NULL)
+		free(rq);
+}
+
+struct http_routes_scratch *
+http_routes_scratch_create(void)
+{
+	/* A scratch is a struct req; the type stays opaque outside. */
+	return (struct http_routes_scratch *)xmalloc(sizeof(struct req));
+}
+
+void
+http_routes_scratch_destroy(struct http_routes_scratch *s)
+{
+	free(s);
 }
 
 void
@@ -300,14 +316,32 @@ r_metrics(struct req *rq)
 	static const char *const allowed[] = { NULL };
 	const struct http_routes_cfg *cfg = rq->cfg;
 	struct api_metrics_in in;
-	struct api_buf out;
-	char *mj = NULL, *aj = NULL;
+	struct api_buf out, agg;
+	char *mj = NULL, *aj = NULL, *cached = NULL;
 	uint32_t ms = 0, as = 0;
 	size_t len;
-	int rc;
+	uint64_t now_ms = api_time_mono_ns() / 1000000;
+	int rc, r1, r2;
 
 	if (!params_ok(rq, allowed))
 		return;
+	memset(&in, 0, sizeof(in));
+	in.stats = cfg->stats;
+	in.top_users = cfg->top_users;
+	in.api_uptime_secs = (double)(api_time_now_ns() - cfg->started_ns) /
+	    1e9;
+	in.version = SA_VERSION;
+	in.parts = API_METRICS_OWN;
+	api_buf_init(&out, cfg->max_body);
+	r1 = api_metrics_render(&in, &out);
+	if (cfg->metrics_cache != NULL && cfg->metrics_cache_ms > 0 &&
+	    api_metrics_cache_get(cfg->metrics_cache, now_ms,
+	    cfg->metrics_cache_ms, &cached, &len)) {
+		api_buf_add(&out, cached, len);
+		free(cached);
+		r2 = 0;
+		goto done;
+	}
 	q_begin(rq, "metrics");
 	rc = cfg->ask(cfg->ask_arg, &rq->q, cfg->timeout_ms, &ms, &mj, &len);
 	if (rc == 0 && ms == 200) {
@@ -319,19 +353,22 @@ r_metrics(struct req *rq)
 		api_stats_agg_error(cfg->stats, rc == -ETIMEDOUT ?
 		    API_STATS_AGG_TIMEOUT : rc == -EBADMSG ?
 		    API_STATS_AGG_BAD_REPLY : API_STATS_AGG_UNREACHABLE);
-	memset(&in, 0, sizeof(in));
+	in.parts = API_METRICS_AGG;
 	in.metrics_json = ms == 200 ? mj : NULL;
 	in.agents_json = as == 200 ? aj : NULL;
-	in.stats = cfg->stats;
-	in.top_users = cfg->top_users;
-	in.api_uptime_secs = (double)(api_time_now_ns() - cfg->started_ns) /
-	    1e9;
-	in.version = SA_VERSION;
-	api_buf_init(&out, cfg->max_body);
-	rc = api_metrics_render(&in, &out);
+	api_buf_init(&agg, cfg->max_body);
+	r2 = api_metrics_render(&in, &agg);
 	free(mj);
 	free(aj);
-	if (rc == -EMSGSIZE) {
+	if (cfg->metrics_cache != NULL && cfg->metrics_cache_ms > 0)
+		api_metrics_cache_put(cfg->metrics_cache, now_ms,
+		    agg.data != NULL && !agg.overflow ? agg.data : "",
+		    agg.data != NULL && !agg.overflow ? agg.len : 0);
+	if (agg.data != NULL)
+		api_buf_add(&out, agg.data, agg.len);
+	api_buf_free(&agg);
+done:
+	if (r1 == -EMSGSIZE || r2 == -EMSGSIZE || out.overflow) {
 		api_buf_free(&out);
 		resp_error(rq->resp, 500, "response too large",
 		    "metrics: over api.max_response_size");

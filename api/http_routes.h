@@ -42,6 +42,9 @@ typedef int (*http_routes_ask_fn)(void *arg, struct proto_query *q,
     int timeout_ms, uint32_t *status, char **body, size_t *len);
 
 struct api_stats;
+struct api_metrics_cache;
+/* Per-thread memory for one request (query buffers), reused. */
+struct http_routes_scratch;
 
 struct http_routes_cfg {
 	http_routes_ask_fn	 ask;
@@ -56,6 +59,9 @@ struct http_routes_cfg {
 	size_t			 max_body;	/* CSV and metrics text */
 	uint64_t		 started_ns;	/* wall clock at start */
 	struct api_stats	*stats;		/* the API's own counters */
+	struct api_metrics_cache *metrics_cache;	/* NULL: none */
+	uint64_t		 metrics_cache_ms;
+	struct http_routes_scratch *scratch;	/* per thread; NULL: malloc */
 };
 
 struct http_resp {
@@ -84,5 +90,9 @@ void	http_routes_handle(const struct http_routes_cfg *, enum http_route,
 	    const char *method, const char *path, const char *query,
 	    struct http_resp *resp);
 void	http_resp_free(struct http_resp *);
+
+/* Returns owned scratch for one thread's requests; destroy accepts NULL. */
+struct http_routes_scratch *http_routes_scratch_create(void);
+void	http_routes_scratch_destroy(struct http_routes_scratch *);
 
 #endif

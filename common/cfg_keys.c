@@ -130,6 +130,8 @@ const struct cfg_def cfg_defs[] = {
 	  "dashboard files (default: the installed share/sessacct/static)" },
 	{ "api", "access_log", CFG_T_STR, "", 0, 4096,
 	  "file to append an access log line per request to (empty: none)" },
+	{ "api", "metrics_cache_ms", CFG_T_U64, "1000", 0, 60000,
+	  "/metrics reuses aggregator data this recent (0: ask every scrape)" },
 
 	{ NULL, NULL, CFG_T_U64, NULL, 0, 0, NULL },
 };

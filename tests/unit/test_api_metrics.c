@@ -60,6 +60,7 @@ render(const char *m, const char *a, uint64_t top, struct api_stats *st,
 	struct api_buf b;
 
 	memset(&in, 0, sizeof(in));
+	in.parts = API_METRICS_OWN | API_METRICS_AGG;
 	in.metrics_json = m;
 	in.agents_json = a;
 	in.stats = st;
@@ -226,6 +227,32 @@ test_api_metrics_aggregator_down(void **state)
 	free(t);
 }
 
+static void
+test_api_metrics_cache(void **state)
+{
+	struct api_metrics_cache *c = api_metrics_cache_create();
+	char *t = NULL;
+	size_t len;
+
+	(void)state;
+	/* Empty: the first caller refreshes; others wait for nothing. */
+	assert_int_equal(api_metrics_cache_get(c, 1000, 500, &t, &len), 0);
+	api_metrics_cache_put(c, 1000, "a 1\n", 4);
+	assert_int_equal(api_metrics_cache_get(c, 1400, 500, &t, &len), 1);
+	assert_string_equal(t, "a 1\n");
+	free(t);
+	/* Stale: one caller refreshes, the next gets the old copy. */
+	assert_int_equal(api_metrics_cache_get(c, 1600, 500, &t, &len), 0);
+	assert_int_equal(api_metrics_cache_get(c, 1601, 500, &t, &len), 1);
+	assert_int_equal(len, 4);
+	free(t);
+	api_metrics_cache_put(c, 1700, "b 2\n", 4);
+	assert_int_equal(api_metrics_cache_get(c, 1701, 500, &t, &len), 1);
+	assert_string_equal(t, "b 2\n");
+	free(t);
+	api_metrics_cache_destroy(c);
+}
+
 int
 main(void)
 {
@@ -235,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_api_metrics_agents),
 		cmocka_unit_test(test_api_metrics_families_once),
 		cmocka_unit_test(test_api_metrics_aggregator_down),
+		cmocka_unit_test(test_api_metrics_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
