@@ -625,6 +625,12 @@ agg_core_shutdown(struct agg_core *c)
 	 * The next commit writes their latest counters. */
 }
 
+size_t
+agg_core_agent_count(const struct agg_core *c)
+{
+	return c->nagents;
+}
+
 struct count_arg {
 	struct agg_agent_info	*out;
 	size_t			 n;

@@ -131,6 +131,7 @@ void	agg_core_tick(struct agg_core *, uint64_t now_ns);
 void	agg_core_shutdown(struct agg_core *);
 
 /* Read access for queries (same thread as the writer). */
+size_t	agg_core_agent_count(const struct agg_core *);
 size_t	agg_core_agents(const struct agg_core *, struct agg_agent_info *out,
 	    size_t max);
 void	agg_core_foreach_active(const struct agg_core *,

@@ -422,8 +422,9 @@ q_stats(const struct agg_query_ctx *x, const struct proto_query *q,
 static int
 q_agents(const struct agg_query_ctx *x, char **body)
 {
-	struct agg_agent_info *ag = xcalloc(65535, sizeof(*ag));
-	size_t n = agg_core_agents(x->core, ag, 65535), i;
+	size_t max = agg_core_agent_count(x->core) + 1;
+	struct agg_agent_info *ag = xcalloc(max, sizeof(*ag));
+	size_t n = agg_core_agents(x->core, ag, max), i;
 	json_t *arr = json_array(), *o;
 	uint32_t k;
 
@@ -610,6 +611,12 @@ q_timeseries(const struct agg_query_ctx *x, const struct proto_query *q,
 	if (to <= from || (to - from) / step > 10000)
 		return error_body(body, 400, "bad parameter",
 		    "step: from < to and at most 10000 points");
+	if (x->retention_days > 0 && (uint64_t)x->retention_days * 86400 * NS <
+	    now && from < now - (uint64_t)x->retention_days * 86400 * NS) {
+		snprintf(detail, sizeof(detail), "from: older than the "
+		    "retention of %u days", x->retention_days);
+		return error_body(body, 400, "bad parameter", detail);
+	}
 	arr = json_array();
 	if (store_rollup_series(x->store, from, to, step, series_cb, arr) != 0) {
 		json_decref(arr);
@@ -715,6 +722,16 @@ agg_query_answer(const struct agg_query_ctx *x, const struct proto_query *q,
 		return q_metrics(x, now, body);
 	if (strcmp(q->kind, "backup") == 0)
 		return q_backup(x, q, body);
+	if (strcmp(q->kind, "ping") == 0) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "ok", json_true());
+		json_object_set_new(o, "uptime_secs", json_integer((json_int_t)
+		    ((now - x->started_ns) / NS)));
+		json_object_set_new(o, "retention_days", json_integer(
+		    x->retention_days));
+		return ok_body(body, o);
+	}
 	if (strcmp(q->kind, "timeseries") == 0)
 		return q_timeseries(x, q, now, body);
 	if (strcmp(q->kind, "events") == 0)

@@ -356,7 +356,7 @@ store_only(const uint8_t *body, size_t len, struct proto_query *q)
 		return 1;	/* answered with 400 there */
 	return strcmp(q->kind, "history") == 0 ||
 	    strcmp(q->kind, "timeseries") == 0 ||
-	    strcmp(q->kind, "backup") == 0;
+	    strcmp(q->kind, "backup") == 0 || strcmp(q->kind, "ping") == 0;
 }
 
 /* Ingest thread: questions about the live table, from the query thread. */

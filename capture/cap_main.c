@@ -106,6 +106,7 @@ main(int argc, char **argv)
 	int rc;
 
 	parse_args(argc, argv, &cl, &opts);
+	opts.ready_file = cl.ready_file;
 	cfg = cli_load_config(&cl);
 	if (cap_config_load(&conf, cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "sessacct-capture: configuration error: %s\n",

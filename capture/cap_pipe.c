@@ -3,7 +3,8 @@
  * private count of what it has not published; the consumer owns `head`.
  * Each side caches the other's position and rereads it only when the
  * cached value says full (producer) or empty (consumer). Waiting backs off
- * from spinning to yielding to short sleeps, so an idle link costs no CPU.
+ * from spinning to yielding to sleeps of up to 2 ms, so an idle link costs
+ * next to no CPU.
  */
 #include <sched.h>
 #include <stdalign.h>
@@ -27,10 +28,15 @@ struct cap_pipe {
 	struct cap_rec		*recs;
 };
 
+/*
+ * Spin briefly, then yield, then sleep: 50 us doubling up to 2 ms, so an
+ * idle link costs a few hundred wake-ups a second, not tens of thousands.
+ */
 static void
 backoff(unsigned *spins)
 {
 	struct timespec ts = { 0, 50000 };
+	unsigned k;
 
 	if (*spins < 64) {
 		(*spins)++;
@@ -40,8 +46,15 @@ backoff(unsigned *spins)
 	} else if (*spins < 128) {
 		(*spins)++;
 		sched_yield();
-	} else
+	} else {
+		k = *spins - 128;
+		if (k < 6) {
+			ts.tv_nsec <<= k;
+			(*spins)++;
+		} else
+			ts.tv_nsec = 2000000;
 		nanosleep(&ts, NULL);
+	}
 }
 
 struct cap_pipe *

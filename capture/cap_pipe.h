@@ -20,6 +20,7 @@ enum cap_rec_type {
 	CAP_REC_TICK,		/* live: wall-clock time passes (pkt.ts_ns) */
 	CAP_REC_STATS,		/* live: time to log the counters */
 	CAP_REC_END,		/* no more records */
+	CAP_REC_WAKE,		/* nothing: lets the engine do its timers */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/cli.h"
 #include "../common/log.h"
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
@@ -172,6 +173,8 @@ on_close(void *arg, const struct sess_rec *rec)
 	c->sessions_printed++;
 }
 
+static void send_rec(struct cap_ctx *, enum cap_rec_type, uint64_t);
+
 /* --speed N: hold each frame until N times its capture time has passed. */
 static void
 pace(struct cap_ctx *c, uint64_t ts)
@@ -188,12 +191,20 @@ pace(struct cap_ctx *c, uint64_t ts)
 		return;
 	due = c->pace_wall0 + (uint64_t)((double)(ts - c->pace_ts0) /
 	    c->opts->speed);
-	if (due <= now)
-		return;
 	cap_pipe_flush(c->pipe);
-	d.tv_sec = (time_t)((due - now) / 1000000000ULL);
-	d.tv_nsec = (long)((due - now) % 1000000000ULL);
-	nanosleep(&d, NULL);
+	/* Sleep in slices, waking the engine after each: during a quiet
+	 * stretch of the capture its updates and heartbeats still go out. */
+	while (due > now && !cap_quit) {
+		uint64_t slice = due - now < 100000000ULL ? due - now :
+		    100000000ULL;
+
+		d.tv_sec = 0;
+		d.tv_nsec = (long)slice;
+		nanosleep(&d, NULL);
+		if (c->up != NULL)
+			send_rec(c, CAP_REC_WAKE, 0);
+		now = wall_ns();
+	}
 }
 
 /* Capture thread: decode straight into the next pipe slot. */
@@ -252,6 +263,8 @@ engine_main(void *arg)
 			case CAP_REC_END:
 				done = 1;
 				break;
+			case CAP_REC_WAKE:
+				break;
 			}
 		}
 		cap_pipe_release(c->pipe, n);
@@ -292,6 +305,21 @@ cap_ctx_create(const struct cap_config *conf, const struct cap_opts *opts,
 			*exit_code = 2;
 		free(c);
 		return NULL;
+	}
+	if (opts->ready_file != NULL) {
+		/* The capture is open: packets from now on are seen. */
+		char ready[600];
+
+		snprintf(ready, sizeof(ready), "{\"capture\": \"%s\", "
+		    "\"link_type\": %d}", scfg.file != NULL ? "file" :
+		    "interface", cap_source_dlt(c->src));
+		if ((rc = cli_write_ready(opts->ready_file, ready)) != 0) {
+			errno = -rc;
+			log_warn("%s", opts->ready_file);
+			cap_source_close(c->src);
+			free(c);
+			return NULL;
+		}
 	}
 	/* Like tcpdump -w: open output before privileges go. */
 	if (opts->stats_path != NULL &&

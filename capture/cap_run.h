@@ -18,6 +18,7 @@ struct cap_opts {
 	double		 speed;		/* --speed: replay pace, 0 = max */
 	int		 print;
 	int		 stats_json;	/* counters as JSON */
+	const char	*ready_file;	/* --ready-file: written once capturing */
 	const char	*stats_path;	/* NULL: stderr */
 };
 

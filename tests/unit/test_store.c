@@ -120,9 +120,10 @@ make_sess(struct store_session *s, size_t i, uint64_t base)
 static void
 eff_user(const struct store_session *s, char *out, size_t len)
 {
-	if (s->user[0] != '\0')
-		snprintf(out, len, "%s", s->user);
-	else
+	if (s->user[0] != '\0') {
+		if (snprintf(out, len, "%s", s->user) < 0)
+			out[0] = '\0';
+	} else
 		inet_ntop(s->rec.af == 4 ? AF_INET : AF_INET6, s->rec.cli, out,
 		    (socklen_t)len);
 }
