@@ -114,6 +114,8 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	scfg.retention_days = (uint32_t)cfg_u64(cfg, "store", "retention_days");
 	scfg.sync = cfg_bool(cfg, "store", "sync");
 	scfg.cache_bytes = cfg_u64(cfg, "store", "cache_size");
+	scfg.top_per_hour = (uint32_t)cfg_u64(cfg, "store",
+	    "top_names_per_hour");
 	if ((c->store = store_open(&scfg, &quarantined, err, sizeof(err))) ==
 	    NULL) {
 		log_warnx("store %s: %s", scfg.path, err);

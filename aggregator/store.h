@@ -37,6 +37,7 @@ struct store_cfg {
 	uint32_t	 retention_days;	/* 0: keep forever */
 	int		 sync;		/* fsync the WAL on every commit */
 	uint64_t	 cache_bytes;	/* block cache; 0: 64 MiB */
+	uint32_t	 top_per_hour;	/* names per hourly top list; 0: 1000 */
 };
 
 struct store;

@@ -23,6 +23,7 @@
 #include "../common/log.h"
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
+#include "../common/topk.h"
 #include "store.h"
 
 #define NS_PER_SEC		1000000000ULL
@@ -93,6 +94,16 @@ struct expire_filter {
 #define ROLL_TOTAL	'T'
 #define ROLL_USER	'U'
 #define ROLL_DEST	'D'
+/*
+ * Hourly top users and destinations: one row per hour and kind, key
+ * minute(8) of the hour's first minute, 'H', kind, holding a space-saving
+ * sketch (common/topk.h) of at most top_per_hour names. The statistics
+ * read 24 such rows for a day, whatever the traffic; exact per-name
+ * counts per minute are not kept.
+ */
+#define ROLL_HOUR	'H'
+#define SKETCH_CACHE	8	/* (hour, kind) sketches kept in memory */
+#define SKETCH_VERSION	1
 
 /*
  * A small hash table of rollup counters keyed by (minute, kind, name):
@@ -137,6 +148,16 @@ struct store {
 	_Atomic uint64_t		 cutoff;
 	uint64_t			 range_deleted;
 	struct store_batch		*spare;		/* writer thread only */
+	/* Hourly sketches being written (writer thread only). */
+	struct sketch {
+		uint64_t	 hour;		/* hour number, 0: slot empty */
+		uint8_t		 kind;		/* ROLL_USER or ROLL_DEST */
+		int		 dirty;
+		uint64_t	 used;		/* for replacement */
+		struct topk	*k;
+	}				 sketch[SKETCH_CACHE];
+	uint64_t			 sketch_clock;
+	uint32_t			 top_per_hour;
 	_Atomic uint64_t		 commits;
 	_Atomic uint64_t		 commit_errors;
 	_Atomic uint64_t		 sessions_written;
@@ -416,6 +437,7 @@ store_open(const struct store_cfg *cfg, int *quarantined, char *err,
 	st = xcalloc(1, sizeof(*st));
 	st->path = xstrdup(cfg->path);
 	st->retention_ns = (uint64_t)cfg->retention_days * NS_PER_DAY;
+	st->top_per_hour = cfg->top_per_hour != 0 ? cfg->top_per_hour : 1000;
 	(void)options_init(st, cfg, 1);
 
 	if (db_open(st, &msg) != 0 && msg != NULL &&
@@ -468,6 +490,8 @@ store_close(struct store *st)
 		return;
 	if (st->spare != NULL)
 		batch_destroy(st->spare);
+	for (i = 0; i < SKETCH_CACHE; i++)
+		topk_destroy(st->sketch[i].k);
 	if (st->db != NULL) {
 		for (i = 0; i < FAM_MAX; i++)
 			if (st->cf[i] != NULL)
@@ -525,6 +549,144 @@ store_batch_free(struct store_batch *b)
  * (minute, kind, name) becomes one merge operand. Nothing here allocates
  * once the batch's buffers have grown.
  */
+/* Key of an hourly sketch row: minute(8) of the hour, 'H', kind. */
+static void
+sketch_key(uint64_t hour, uint8_t kind, uint8_t *key)
+{
+	be64_put(key, hour * 60);
+	key[8] = ROLL_HOUR;
+	key[9] = kind;
+}
+
+/* Serializes a sketch into the batch (replaces the stored row). */
+static void
+sketch_write(struct store_batch *b, const struct sketch *sk)
+{
+	size_t n = topk_count(sk->k), i, len = 0;
+	uint8_t key[10], *val = xmalloc(16 + n * (TOPK_NAME_MAX + 1 + 30));
+	const struct topk_item *it;
+
+	val[len++] = SKETCH_VERSION;
+	len = (size_t)(varint_put(val + len, n) - val);
+	for (i = 0; i < n; i++) {
+		it = topk_item(sk->k, i);
+		val[len++] = (uint8_t)it->len;
+		memcpy(val + len, it->name, it->len);
+		len += it->len;
+		len = (size_t)(varint_put(val + len, it->weight) - val);
+		len = (size_t)(varint_put(val + len, it->sessions) - val);
+		len = (size_t)(varint_put(val + len, it->error) - val);
+	}
+	sketch_key(sk->hour, sk->kind, key);
+	rocksdb_writebatch_put_cf(b->wb, b->st->cf[FAM_ROLLUPS],
+	    (const char *)key, sizeof(key), (const char *)val, len);
+	free(val);
+}
+
+/*
+ * Decodes a stored sketch, calling cb per item. A row that does not
+ * decode is skipped (logged by the caller). 0 or -1.
+ */
+static int
+sketch_decode(const char *v, size_t vlen,
+    void (*cb)(void *, const struct topk_item *), void *arg)
+{
+	struct cursor c;
+	struct topk_item it;
+	uint64_t n, i, w, ses, err;
+	uint8_t ver, l;
+
+	cursor_init(&c, (const uint8_t *)v, vlen);
+	PD_U8(&c, ver);
+	if (ver != SKETCH_VERSION || varint_get(&c, &n) != 0 || n > 1000000)
+		return -1;
+	for (i = 0; i < n; i++) {
+		PD_U8(&c, l);
+		memset(&it, 0, sizeof(it));
+		PD_BYTES(&c, it.name, l);
+		it.len = l;
+		if (varint_get(&c, &w) != 0 || varint_get(&c, &ses) != 0 ||
+		    varint_get(&c, &err) != 0)
+			return -1;
+		it.weight = w;
+		it.sessions = ses;
+		it.error = err;
+		cb(arg, &it);
+	}
+	return cursor_left(&c) == 0 ? 0 : -1;
+trunc:
+	return -1;
+}
+
+/* Both sketches of the hour changed. */
+static void
+sketch_touch(struct store *st, uint64_t hour)
+{
+	size_t i;
+
+	for (i = 0; i < SKETCH_CACHE; i++)
+		if (st->sketch[i].k != NULL && st->sketch[i].hour == hour)
+			st->sketch[i].dirty = 1;
+}
+
+static void
+sketch_load_cb(void *arg, const struct topk_item *it)
+{
+	topk_load((struct topk *)arg, it);
+}
+
+/*
+ * The sketch of (hour, kind), from the cache or the store. When the cache
+ * is full the least recently used clean one goes; a dirty one is first
+ * written into the batch.
+ */
+static struct topk *
+sketch_get(struct store_batch *b, uint64_t hour, uint8_t kind)
+{
+	struct store *st = b->st;
+	struct sketch *sk, *victim = NULL;
+	uint8_t key[10];
+	char *v, *err = NULL;
+	size_t i, vlen;
+
+	for (i = 0; i < SKETCH_CACHE; i++) {
+		sk = &st->sketch[i];
+		if (sk->k != NULL && sk->hour == hour && sk->kind == kind) {
+			sk->used = ++st->sketch_clock;
+			return sk->k;
+		}
+		if (sk->k == NULL) {
+			if (victim == NULL || victim->k != NULL)
+				victim = sk;
+		} else if (victim == NULL || (victim->k != NULL &&
+		    (victim->dirty > sk->dirty || (victim->dirty ==
+		    sk->dirty && sk->used < victim->used))))
+			victim = sk;
+	}
+	if (victim->k != NULL) {
+		if (victim->dirty)
+			sketch_write(b, victim);
+		topk_destroy(victim->k);
+	}
+	victim->k = topk_create(st->top_per_hour);
+	victim->hour = hour;
+	victim->kind = kind;
+	victim->dirty = 1;
+	victim->used = ++st->sketch_clock;
+	sketch_key(hour, kind, key);
+	v = rocksdb_get_cf(st->db, st->ropt, st->cf[FAM_ROLLUPS],
+	    (const char *)key, sizeof(key), &vlen, &err);
+	if (err != NULL) {
+		log_warnx("store: reading the top names of an hour: %s", err);
+		rocksdb_free(err);
+	} else if (v != NULL && sketch_decode(v, vlen, sketch_load_cb,
+	    victim->k) != 0)
+		log_warnx("store: top names of hour %llu do not decode; "
+		    "starting again", (unsigned long long)hour);
+	rocksdb_free(v);
+	return victim->k;
+}
+
 void
 store_batch_put_session(struct store_batch *b, const struct store_session *s)
 {
@@ -559,8 +721,11 @@ store_batch_put_session(struct store_batch *b, const struct store_session *s)
 
 	dlen = dest_name(r, dest);
 	roll_add_rec(roll_tab_get(&b->roll, minute, ROLL_TOTAL, "", 0), r);
-	roll_add_rec(roll_tab_get(&b->roll, minute, ROLL_USER, user, ulen), r);
-	roll_add_rec(roll_tab_get(&b->roll, minute, ROLL_DEST, dest, dlen), r);
+	topk_add(sketch_get(b, minute / 60, ROLL_USER), user, ulen,
+	    r->bytes[0] + r->bytes[1], 1);
+	topk_add(sketch_get(b, minute / 60, ROLL_DEST), dest, dlen,
+	    r->bytes[0] + r->bytes[1], 1);
+	sketch_touch(st, minute / 60);
 	b->nsessions++;
 }
 
@@ -631,13 +796,18 @@ store_batch_commit(struct store_batch *b)
 		e = &b->roll.ent[i];
 		be64_put((uint8_t *)key, e->minute);
 		key[8] = (char)e->kind;
-		memcpy(key + 9, b->roll.names + e->name_off, e->name_len);
+		if (e->name_len > 0)
+			memcpy(key + 9, b->roll.names + e->name_off,
+			    e->name_len);
 		vlen = roll_val_encode(e->c, val);
 		stage_add(&b->stage[STAGE_ROLLUP], sk_of(key + 8,
 		    1 + (size_t)e->name_len), key, 9 + (size_t)e->name_len,
 		    val, vlen);
 	}
 	roll_tab_reset(&b->roll);
+	for (i = 0; i < SKETCH_CACHE; i++)
+		if (st->sketch[i].k != NULL && st->sketch[i].dirty)
+			sketch_write(b, &st->sketch[i]);
 	stage_flush(&b->stage[STAGE_BY_ID], b->wb, st->cf[FAM_BY_ID], 0);
 	stage_flush(&b->stage[STAGE_USER], b->wb, st->cf[FAM_IDX_USER], 0);
 	stage_flush(&b->stage[STAGE_DEST], b->wb, st->cf[FAM_IDX_DEST], 0);
@@ -656,6 +826,8 @@ store_batch_commit(struct store_batch *b)
 	atomic_fetch_add_explicit(&st->commits, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&st->sessions_written, b->nsessions,
 	    memory_order_relaxed);
+	for (i = 0; i < SKETCH_CACHE; i++)
+		st->sketch[i].dirty = 0;
 	rocksdb_writebatch_clear(b->wb);
 	b->nsessions = 0;
 	return 0;
@@ -880,6 +1052,22 @@ store_history(struct store *st, const struct store_filter *f,
 	return rc;
 }
 
+struct top_acc {
+	struct roll_tab	*tab;
+	uint8_t		 kind;
+};
+
+static void
+top_acc_cb(void *arg, const struct topk_item *it)
+{
+	struct top_acc *ta = arg;
+	struct roll_ent *e = roll_tab_get(ta->tab, 0, ta->kind, it->name,
+	    it->len);
+
+	e->c[0] += it->sessions;
+	e->c[3] += it->weight;		/* bytes, both ways */
+}
+
 /*
  * Rollups are kept per minute of the session's end time, so the window
  * is rounded outward to whole minutes: every minute that overlaps
@@ -891,7 +1079,6 @@ store_rollup_sum(struct store *st, uint64_t from_ns, uint64_t to_ns,
     struct store_top *dests, size_t *n_dests, size_t top_n)
 {
 	struct roll_tab ut, dt;
-	struct roll_ent *e;
 	rocksdb_readoptions_t *ro;
 	rocksdb_iterator_t *it;
 	uint8_t lo[8], hi[8];
@@ -920,7 +1107,8 @@ store_rollup_sum(struct store *st, uint64_t from_ns, uint64_t to_ns,
 
 	memset(&ut, 0, sizeof(ut));
 	memset(&dt, 0, sizeof(dt));
-	be64_put(lo, m0);
+	/* From the first minute of m0's hour: its top names row is there. */
+	be64_put(lo, m0 / 60 * 60);
 	be64_put(hi, m1 + 1);
 	ro = rocksdb_readoptions_create();
 	rocksdb_readoptions_set_iterate_lower_bound(ro, (const char *)lo, 8);
@@ -933,21 +1121,27 @@ store_rollup_sum(struct store *st, uint64_t from_ns, uint64_t to_ns,
 		if (klen < 9 || klen > 9 + STORE_STR_MAX)
 			continue;
 		memset(c, 0, sizeof(c));
-		if (roll_val_decode(v, vlen, c) != 0)
+		if (k[8] != ROLL_HOUR && roll_val_decode(v, vlen, c) != 0)
 			continue;
 		switch (k[8]) {
 		case ROLL_TOTAL:
-			if (total != NULL)
+			if (total != NULL && be64_get((const uint8_t *)k) >= m0)
 				counts_add(total, c);
 			break;
-		case ROLL_USER:
-		case ROLL_DEST:
-			if (top_n == 0)
+		case ROLL_HOUR:
+			/* The hour's heaviest names; whole hours, so a
+			 * window's edges count the hours they touch. */
+			if (top_n == 0 || klen != 10 ||
+			    (k[9] != ROLL_USER && k[9] != ROLL_DEST))
 				break;
-			e = roll_tab_get(k[8] == ROLL_USER ? &ut : &dt, 0,
-			    (uint8_t)k[8], k + 9, klen - 9);
-			e->c[0] += c[0];
-			e->c[3] += c[3] + c[4];	/* bytes, both ways */
+			{
+				struct top_acc ta = { k[9] == ROLL_USER ?
+				    &ut : &dt, (uint8_t)k[9] };
+
+				if (sketch_decode(v, vlen, top_acc_cb, &ta) != 0)
+					log_warnx("store: top names row does "
+					    "not decode; skipped");
+			}
 			break;
 		default:
 			break;
@@ -1838,8 +2032,8 @@ roll_tab_get(struct roll_tab *t, uint64_t minute, uint8_t kind,
 	    j = (j + 1) & (t->nslot - 1)) {
 		e = &t->ent[t->slot[j] - 1];
 		if (e->hash == h && e->minute == minute && e->kind == kind &&
-		    e->name_len == len &&
-		    memcmp(t->names + e->name_off, name, len) == 0)
+		    e->name_len == len && (len == 0 ||
+		    memcmp(t->names + e->name_off, name, len) == 0))
 			return e;
 	}
 	if (t->nent == t->capent) {

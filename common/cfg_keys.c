@@ -100,6 +100,8 @@ const struct cfg_def cfg_defs[] = {
 	  "fsync the write-ahead log on every write (power-loss safety)" },
 	{ "store", "cache_size", CFG_T_SIZE, "64m", 1 * MiB, 64 * GiB,
 	  "RocksDB block cache" },
+	{ "store", "top_names_per_hour", CFG_T_U64, "1000", 10, 100000,
+	  "users and destinations kept per hour for the statistics' tops" },
 	{ "api", "listen", CFG_T_STR, "127.0.0.1:9090", 1, 256,
 	  "HTTP listen address (host:port)" },
 	{ "api", "aggregator", CFG_T_STR, "tcp://127.0.0.1:7711", 0, 256,

@@ -44,6 +44,9 @@ class Live(unittest.TestCase):
         p = subprocess.Popen(
             [ARGS.capture, "--interface", "lo", "--print", "--filter", flt,
              "--set", "capture.agent_id=live-test",
+             # The ports are ephemeral ones: say which side serves, as an
+             # operator names the proxy's ports.
+             "--set", "sessions.service_ports=%d,%d" % (tport, uport),
              "--set", "capture.stats_interval=0",
              "--ready-file", ready],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -700,16 +700,21 @@ check_rollup(struct fx *f, uint64_t from, uint64_t to, size_t top_n)
 	memset(&want, 0, sizeof(want));
 	for (i = 0; i < f->n; i++) {
 		r = &f->s[i].rec;
-		if (r->end_ns / MIN_NS < from / MIN_NS ||
-		    r->end_ns / MIN_NS > (to - 1) / MIN_NS)
+		/* Top names come from hourly lists: every hour the window
+		 * touches counts whole. Totals are exact to the minute. */
+		if (r->end_ns / (60 * MIN_NS) < from / (60 * MIN_NS) ||
+		    r->end_ns / (60 * MIN_NS) > (to - 1) / (60 * MIN_NS))
 			continue;
-		want.sessions++;
-		want.failed += r->status == SESS_FAILED;
-		want.rejected += r->status == SESS_REJECTED;
-		want.bytes_sent += r->bytes[0];
-		want.bytes_received += r->bytes[1];
-		want.packets_sent += r->packets[0];
-		want.packets_received += r->packets[1];
+		if (r->end_ns / MIN_NS >= from / MIN_NS &&
+		    r->end_ns / MIN_NS <= (to - 1) / MIN_NS) {
+			want.sessions++;
+			want.failed += r->status == SESS_FAILED;
+			want.rejected += r->status == SESS_REJECTED;
+			want.bytes_sent += r->bytes[0];
+			want.bytes_received += r->bytes[1];
+			want.packets_sent += r->packets[0];
+			want.packets_received += r->packets[1];
+		}
 		eff_user(&f->s[i], name, sizeof(name));
 		agg_add(au, &nu, name, r->bytes[0] + r->bytes[1]);
 		dest_text(&f->s[i], name, sizeof(name));
