@@ -21,6 +21,7 @@
 
 #include "../common/cursor.h"
 #include "../common/log.h"
+#include "../common/parse.h"
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
 #include "../common/topk.h"
@@ -2415,18 +2416,6 @@ filter_match(const struct store_filter *f, const struct store_session *s)
 	return 1;
 }
 
-static int
-hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* n hex digits (even) to n / 2 bytes; -1 on a non-hex digit. */
 static int
 hex_get(const char *s, size_t n, uint8_t *out)
@@ -2435,8 +2424,8 @@ hex_get(const char *s, size_t n, uint8_t *out)
 	int hi, lo;
 
 	for (i = 0; i < n; i += 2) {
-		hi = hex_val(s[i]);
-		lo = hex_val(s[i + 1]);
+		hi = sa_hex_digit(s[i]);
+		lo = sa_hex_digit(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i / 2] = (uint8_t)(hi << 4 | lo);

@@ -14,7 +14,6 @@
 #include "api_params.h"
 #include "api_time.h"
 
-static int	hexval(int c);
 static int	decode(const char *s, size_t n, char *out, size_t cap,
 		    size_t *outlen);
 static void	quote(const char *v, char *out, size_t cap);
@@ -244,18 +243,6 @@ api_params_str(struct api_params *ps, const char *key, const char **out)
 	return 1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Percent-decodes n bytes of s into out (cap bytes with the NUL).
  * *outlen is the decoded length so far; at least cap when it did not
@@ -270,8 +257,8 @@ decode(const char *s, size_t n, char *out, size_t cap, size_t *outlen)
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (c == '%') {
-			if (n - i < 3 || (hi = hexval(s[i + 1])) < 0 ||
-			    (lo = hexval(s[i + 2])) < 0) {
+			if (n - i < 3 || (hi = sa_hex_digit(s[i + 1])) < 0 ||
+			    (lo = sa_hex_digit(s[i + 2])) < 0) {
 				*outlen = o;
 				return -EINVAL;
 			}

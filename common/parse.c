@@ -130,3 +130,15 @@ sa_strlcpy(char *dst, const char *src, size_t size)
 	}
 	return len;
 }
+
+int
+sa_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -24,6 +24,9 @@ int	sa_parse_duration(const char *s, uint64_t min, uint64_t max,
 /* yes/no, true/false, on/off, 1/0. 0 or -EINVAL. */
 int	sa_parse_bool(const char *s, int *out) __attribute__((warn_unused_result));
 
+/* Value of a hexadecimal digit (either case), or -1. */
+int	sa_hex_digit(int c);
+
 /* Text for a negative errno returned by sa_ functions; never NULL. */
 const char *sa_strerror(int err);
 
