@@ -35,6 +35,8 @@ struct agent {
 	size_t			 ident_len;
 	uint64_t		 old_boots[OLD_BOOTS];
 	uint64_t		 last_warn_ns;
+	uint64_t		 max_last_ns;	/* latest packet time heard of */
+	uint64_t		 lost_upto_ns;	/* sessions up to it: agent_lost */
 };
 
 struct agg_core {
@@ -181,7 +183,9 @@ on_close(void *arg, const struct sess_rec *rec)
 
 	to_store(c, rec, &ss);
 	store_batch_put_session(c->batch, &ss);
-	store_batch_del_active(c->batch, &ss);
+	/* Only what a commit checkpointed needs removing from it. */
+	if (rec->reported)
+		store_batch_del_active(c->batch, &ss);
 	c->pending_closed++;
 	for (k = 0; k < AGG_DURATION_BUCKETS - 1; k++)
 		if ((double)d / 1e9 <= agg_duration_le[k])
@@ -339,6 +343,7 @@ switch_boot(struct agg_core *c, struct agent *a, uint64_t boot)
 		a->old_boots[i] = a->old_boots[i - 1];
 	a->old_boots[0] = a->info.boot_id;
 	a->restored = 0;
+	a->lost_upto_ns = a->max_last_ns = 0;	/* a new boot's sessions */
 	a->info.boot_id = boot;
 	a->info.watermark = a->info.durable = wm;
 }
@@ -384,7 +389,18 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 		ev.close = e->kind == PROTO_EV_CLOSE;
 		ev.status = (enum sess_status)e->status;
 		ev.reason = (enum sess_close)e->reason;
-		sess_table_apply(c->table, &ev);
+		/*
+		 * A session that began before the agent was declared lost
+		 * and is not open here was closed as agent_lost and written:
+		 * late news of it must not start a second, partial session
+		 * with the same id.
+		 */
+		ev.no_create = a->lost_upto_ns != 0 &&
+		    e->start_ns <= a->lost_upto_ns;
+		if (!sess_table_apply(c->table, &ev))
+			c->st.late_events++;
+		if (e->last_ns > a->max_last_ns)
+			a->max_last_ns = e->last_ns;
 	}
 	a->info.events += n;
 	c->st.events_applied += n;
@@ -613,6 +629,7 @@ agg_core_tick(struct agg_core *c, uint64_t now)
 		sess_table_close_agent(c->table, a->idx,
 		    SESS_CLOSE_AGENT_LOST);
 		a->info.lost = 1;
+		a->lost_upto_ns = a->max_last_ns;
 		c->st.agents_lost++;
 	}
 }

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ struct cap_source {
 	pcap_t		*pcap;		/* libpcap, or a dead handle for BPF */
 	int		 is_file;
 	int		 nano;
+	int		 live_fd;	/* selectable fd, -1: block in libpcap */
+	int		 timeout_ms;
 	cap_source_cb	 cb;
 	void		*arg;
 	/* Mapped classic pcap file. */
@@ -269,8 +272,19 @@ cap_source_open(const struct cap_source_cfg *cfg, char *err, size_t errlen,
 		if (s->pcap == NULL)
 			snprintf(err, errlen, "%s: %s", cfg->file, mapped ?
 			    "cannot set up the BPF compiler" : ebuf);
-	} else
+	} else {
 		s->pcap = open_live(cfg, err, errlen);
+		/*
+		 * With TPACKET_V3 the kernel retires a block on its timeout
+		 * only once a packet is in it, so on a quiet link libpcap's
+		 * poll never returns. Wait on the fd ourselves, with our own
+		 * timeout, and read without blocking.
+		 */
+		s->live_fd = -1;
+		s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 100;
+		if (s->pcap != NULL && pcap_setnonblock(s->pcap, 1, ebuf) == 0)
+			s->live_fd = pcap_get_selectable_fd(s->pcap);
+	}
 	if (s->pcap == NULL) {
 		if (s->map != NULL)
 			munmap((void *)(uintptr_t)s->map, s->map_len);
@@ -336,6 +350,20 @@ cap_source_dispatch(struct cap_source *s, int max, cap_source_cb cb,
 	s->arg = arg;
 	if (s->map != NULL)
 		return map_dispatch(s, max > 0 ? max : 4096, err, errlen);
+	if (!s->is_file && s->live_fd >= 0) {
+		struct pollfd pfd = { s->live_fd, POLLIN, 0 };
+
+		if (s->brk) {
+			s->brk = 0;
+			return -EINTR;
+		}
+		/* A signal ends the wait early (EINTR): that is fine. */
+		(void)poll(&pfd, 1, s->timeout_ms);
+		if (s->brk) {
+			s->brk = 0;
+			return -EINTR;
+		}
+	}
 	n = pcap_dispatch(s->pcap, max, pcap_cb, (u_char *)s);
 	if (n == PCAP_ERROR_BREAK)
 		return -EINTR;

@@ -180,7 +180,7 @@ sess_table_create(const struct sess_table_cfg *cfg,
 		maxs <<= 1;
 	t->max_slots = maxs;
 	t->nslots = MIN_SLOTS;
-	t->slots = xmalloc(t->nslots * sizeof(*t->slots));
+	t->slots = xmalloc_huge((size_t)t->nslots * sizeof(*t->slots));
 	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
 	for (i = 0; i < CLS_MAX; i++)
 		t->lists[i].head = t->lists[i].tail = NIL;
@@ -195,9 +195,9 @@ sess_table_destroy(struct sess_table *t)
 	if (t == NULL)
 		return;
 	for (i = 0; i < t->nchunks; i++)
-		free(t->chunks[i]);
+		xfree_huge(t->chunks[i], CHUNK_SIZE * sizeof(struct sess));
 	free(t->chunks);
-	free(t->slots);
+	xfree_huge(t->slots, (size_t)t->nslots * sizeof(*t->slots));
 	free(t->agent_hash);
 	free(t);
 }
@@ -466,7 +466,7 @@ grow_index(struct sess_table *t)
 	for (c = 0; c < t->nslots; c++)
 		if (t->slots[c].idx != NIL)
 			index_insert(ns, n, t->slots[c].hash, t->slots[c].idx);
-	free(t->slots);
+	xfree_huge(t->slots, (size_t)t->nslots * sizeof(*t->slots));
 	t->slots = ns;
 	t->nslots = n;
 }
@@ -554,6 +554,7 @@ make_rec(const struct sess_table *t, const struct sess *s,
 	memcpy(r.srv, s->srv, 16);
 	r.status = final_status(s);
 	r.reason = reason;
+	r.reported = (s->aflags & AF_OPENED) != 0;
 	kh = ep_hash(s->cli, s->cli_port) * 31 + ep_hash(s->srv, s->srv_port);
 	r.key_hash = mix64(kh ^ ((uint64_t)s->proto << 56)) ^
 	    (t->agent_hash != NULL ? t->agent_hash[s->agent] : 0);
@@ -884,7 +885,7 @@ event_obs(const struct sess_event *ev, struct sess_obs *o)
 	memcpy(o->dst, ev->srv, 16);
 }
 
-void
+int
 sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 {
 	struct sess_obs o;
@@ -901,11 +902,15 @@ sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 		sess_table_expire(t, t->now);
 	i = lookup(t, &o, h, &dir);
 	if (i != NIL && S(t, i)->first_ns != ev->start_ns) {
+		if (ev->no_create)
+			return 0;
 		/* Another session on these ports: the old one's close was
 		 * never heard of. */
 		close_sess(t, i, SESS_CLOSE_IDLE);
 		i = NIL;
 	}
+	if (i == NIL && ev->no_create)
+		return 0;
 	if (i == NIL) {
 		i = create(t, &o, h, 0, &dir);
 		S(t, i)->first_ns = ev->start_ns;
@@ -925,12 +930,13 @@ sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 		s->last_ns = ev->last_ns;
 	if (ev->close) {
 		close_sess_status(t, i, ev->reason, ev->status);
-		return;
+		return 1;
 	}
 	if ((s->last_ns >> TICK_SHIFT) != (old_last >> TICK_SHIFT)) {
 		list_unlink(t, i);
 		list_append(t, i);
 	}
+	return 1;
 }
 
 void

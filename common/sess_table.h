@@ -70,6 +70,7 @@ struct sess_rec {
 	uint8_t		cli[16], srv[16];
 	enum sess_status status;
 	enum sess_close	 reason;
+	uint8_t		reported;	/* drained (or restored) before */
 };
 
 /* Called for each closed session; rec borrowed for the call. */
@@ -172,6 +173,7 @@ struct sess_event {
 	uint64_t	packets[2], bytes[2], wire_bytes[2];
 	uint8_t		tcp_flags[2];
 	uint8_t		close;
+	uint8_t		no_create;	/* only if the session is open here */
 	enum sess_status status;
 	enum sess_close	 reason;
 };
@@ -181,9 +183,10 @@ struct sess_event {
  * start time on the same ports closes the old one as idle_timeout first),
  * adds the deltas, and closes it if the event says so. Sessions created
  * here have no TCP lifecycle of their own: the agent decides; idle
- * timeouts still apply, by the events' times.
+ * timeouts still apply, by the events' times. With no_create, an event
+ * for a session not open here is ignored. Returns 1 if applied, else 0.
  */
-void	sess_table_apply(struct sess_table *, const struct sess_event *ev);
+int	sess_table_apply(struct sess_table *, const struct sess_event *ev);
 
 /*
  * Reports every session changed since the last drain (rec borrowed,

@@ -67,18 +67,40 @@ xstrdup(const char *s)
 	return p;
 }
 
+#define HUGE_ALIGN	((size_t)2 << 20)
+
+static size_t
+huge_round(size_t n)
+{
+	return (n + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
+}
+
 void *
 xmalloc_huge(size_t n)
 {
-	const size_t huge = 2u << 20;
-	void *p;
+	size_t len = huge_round(n == 0 ? 1 : n), extra;
+	uint8_t *p, *a;
 
-	if (n < huge)
-		return xmalloc(n);
-	if (posix_memalign(&p, huge, n) != 0)
+	/* Map one alignment more, then give back the ends. */
+	p = mmap(NULL, len + HUGE_ALIGN, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
 		xmalloc_die(n);
+	a = (uint8_t *)(((uintptr_t)p + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	extra = (size_t)(p + len + HUGE_ALIGN - (a + len));
+	if (extra > 0)
+		munmap(a + len, extra);
 #ifdef MADV_HUGEPAGE
-	(void)madvise(p, n, MADV_HUGEPAGE);
+	(void)madvise(a, len, MADV_HUGEPAGE);
 #endif
-	return p;
+	return a;
+}
+
+void
+xfree_huge(void *p, size_t n)
+{
+	if (p != NULL)
+		munmap(p, huge_round(n == 0 ? 1 : n));
 }

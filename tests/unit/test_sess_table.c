@@ -1058,6 +1058,59 @@ test_sess_table_stress_random(void **state)
 	sess_table_destroy(t);
 }
 
+/*
+ * The aggregator side: oriented events with deltas add up, a close ends
+ * the session with the agent's reason and status, drain reports what
+ * changed once, and no_create leaves alone a session not open here.
+ */
+static void
+test_sess_table_apply_events(void **state)
+{
+	struct fx *f = *state;
+	struct sess_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.af = 4;
+	ev.proto = 6;
+	put_ip4(ev.cli, IP_C);
+	put_ip4(ev.srv, IP_S);
+	ev.cli_port = 40000;
+	ev.srv_port = 443;
+	ev.start_ns = T0;
+	ev.last_ns = T0 + SEC;
+	ev.packets[0] = 3;
+	ev.packets[1] = 2;
+	ev.bytes[0] = 100;
+	ev.bytes[1] = 900;
+	ev.no_create = 1;
+	assert_int_equal(sess_table_apply(f->t, &ev), 0);
+	assert_int_equal(sess_table_count(f->t), 0);
+	ev.no_create = 0;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	ev.last_ns = T0 + 2 * SEC;
+	ev.no_create = 1;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	assert_int_equal(sess_table_count(f->t), 1);
+	ev.close = 1;
+	ev.status = SESS_FAILED;
+	ev.reason = SESS_CLOSE_RST;
+	ev.packets[0] = 1;
+	ev.packets[1] = 0;
+	ev.bytes[0] = ev.bytes[1] = 0;
+	ev.last_ns = T0 + 3 * SEC;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	assert_int_equal(sess_table_count(f->t), 0);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->recs[0].packets[0], 7);
+	assert_int_equal(f->recs[0].packets[1], 4);
+	assert_int_equal(f->recs[0].bytes[1], 1800);
+	assert_int_equal(f->recs[0].start_ns, T0);
+	assert_int_equal(f->recs[0].end_ns, T0 + 3 * SEC);
+	assert_int_equal(f->recs[0].status, SESS_FAILED);
+	assert_int_equal(f->recs[0].reason, SESS_CLOSE_RST);
+	assert_int_equal(f->recs[0].reported, 0);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -1065,6 +1118,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sess_table_create_rejects_bad_cfg),
+		T(test_sess_table_apply_events),
 		cmocka_unit_test(test_sess_table_names),
 		T(test_sess_table_orient_syn_sender_is_client),
 		T(test_sess_table_orient_synack_first),
