@@ -829,7 +829,14 @@ store_batch_commit(struct store_batch *b)
 	    memory_order_relaxed);
 	for (i = 0; i < SKETCH_CACHE; i++)
 		st->sketch[i].dirty = 0;
-	rocksdb_writebatch_clear(b->wb);
+	/* A cleared WriteBatch keeps its buffer: after an exceptional
+	 * batch (a burst of new sessions) do not keep 100 MB resident. */
+	rocksdb_writebatch_data(b->wb, &vlen);
+	if (vlen > ((size_t)16 << 20)) {
+		rocksdb_writebatch_destroy(b->wb);
+		b->wb = rocksdb_writebatch_create();
+	} else
+		rocksdb_writebatch_clear(b->wb);
 	b->nsessions = 0;
 	return 0;
 }
@@ -1490,9 +1497,16 @@ options_init(struct store *st, const struct store_cfg *cfg, int compress)
 		st->cfopt[i] = o = cf_options_new(i == FAM_BY_ID ||
 		    i == FAM_IDX_USER || i == FAM_IDX_DEST ||
 		    i == FAM_IDX_CLIENT);
+		/*
+		 * The checkpoint of open sessions rewrites the same keys with
+		 * every commit: a small memtable that flushes often keeps
+		 * its many dead versions out of the resident set.
+		 */
 		rocksdb_options_set_write_buffer_size(o, i == FAM_SESSIONS ?
-		    (size_t)64 << 20 : (size_t)32 << 20);
-		rocksdb_options_set_max_write_buffer_number(o, 4);
+		    (size_t)64 << 20 : i == FAM_ACTIVE ? (size_t)8 << 20 :
+		    (size_t)32 << 20);
+		rocksdb_options_set_max_write_buffer_number(o,
+		    i == FAM_ACTIVE ? 2 : 4);
 		rocksdb_options_set_target_file_size_base(o, (uint64_t)64 << 20);
 		rocksdb_options_set_compression_per_level(o,
 		    compress ? levels_lz4 : levels_none, 7);
