@@ -15,6 +15,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 B=build
 W=${SESSACCT_DEMO_DIR:-$(mktemp -d /tmp/sessacct-demo.XXXXXX)}
+mkdir -p "$W"
 chmod 1777 "$W"
 
 echo "== 1. offline: sessacct-capture --read tests/pcap/http_connect.pcap --print"
@@ -42,6 +43,7 @@ QRY=$(sed -n 's/.*"query": "\([^"]*\)".*/\1/p' "$W/aggregator.json")
 HTTP=""
 if [ -x $B/api/sessacct-api ]; then
 	$B/api/sessacct-api --set api.listen=127.0.0.1:0 \
+		--set api.static_dir="$(pwd)/api/static" \
 		--set api.aggregator="$QRY" --ready-file "$W/api.json" \
 		2>"$W/api.log" &
 	PIDS="$PIDS $!"
