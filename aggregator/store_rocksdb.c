@@ -7,6 +7,7 @@
  * checkpoint of open sessions and meta. RocksDB's errors are translated to
  * negative errno values here and nowhere else.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -705,11 +706,15 @@ store_batch_put_session(struct store_batch *b, const struct store_session *s)
 	stage_add(&b->stage[STAGE_BY_ID], r->key_hash, skey + 8, 16, skey, 8);
 
 	ulen = eff_user(s, user);
-	memcpy(key, user, ulen);
-	key[ulen] = '\0';
-	memcpy(key + ulen + 1, skey, SKEY_LEN);
-	stage_add(&b->stage[STAGE_USER], sk_of(key, ulen + 1), key,
-	    ulen + 1 + SKEY_LEN, NULL, 0);
+	if (s->user[0] != '\0') {
+		/* A session without a user of its own is its client's: the
+		 * client index finds it (hscan_init), no entry needed here. */
+		memcpy(key, user, ulen);
+		key[ulen] = '\0';
+		memcpy(key + ulen + 1, skey, SKEY_LEN);
+		stage_add(&b->stage[STAGE_USER], sk_of(key, ulen + 1), key,
+		    ulen + 1 + SKEY_LEN, NULL, 0);
+	}
 
 	key[0] = r->af;
 	addr16(key + 1, r->af, r->srv);
@@ -2359,7 +2364,25 @@ hscan_init(struct hscan *h, const struct store_filter *f)
 	size_t n;
 
 	memset(h, 0, sizeof(*h));
-	if (f->user != NULL && f->user[0] != '\0') {
+	if (f->user != NULL && f->user[0] != '\0' &&
+	    (inet_pton(AF_INET, f->user, h->prefix + 1) == 1 ||
+	    inet_pton(AF_INET6, f->user, h->prefix + 1) == 1)) {
+		/*
+		 * A user that is an address: sessions with no user of their
+		 * own carry their client address as user, and are found by
+		 * the client index (filter_match then checks the user).
+		 */
+		uint8_t a[16];
+
+		memset(a, 0, sizeof(a));
+		h->prefix[0] = inet_pton(AF_INET, f->user, a) == 1 ? 4 : 6;
+		if (h->prefix[0] == 6)
+			(void)inet_pton(AF_INET6, f->user, a);
+		h->kind = 'c';
+		h->fam = FAM_IDX_CLIENT;
+		addr16(h->prefix + 1, h->prefix[0], a);
+		h->plen = 17;
+	} else if (f->user != NULL && f->user[0] != '\0') {
 		h->kind = 'u';
 		h->fam = FAM_IDX_USER;
 		n = strnlen(f->user, STORE_STR_MAX);
