@@ -13,6 +13,7 @@
  * replays nothing twice.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ struct agg_core {
 	uint32_t		 nagents;
 	struct proto_event	*events;	/* decode scratch */
 	size_t			 pending_closed;
+	size_t			 pending_active;	/* checkpoint rows */
 	uint64_t		 last_invalid_warn_ns;
 	uint64_t		 last_evict_note_ns, evictions_noted;
 	struct agg_core_stats	 st;
@@ -544,6 +546,7 @@ on_dirty(void *arg, const struct sess_rec *rec, int opened,
 	(void)seen;
 	to_store(c, rec, &ss);
 	store_batch_put_active(c->batch, &ss);
+	c->pending_active++;
 }
 
 int
@@ -576,7 +579,12 @@ agg_core_commit(struct agg_core *c,
 	}
 	store_batch_free(c->batch);
 	c->batch = store_batch_new(c->store);
+	/* After an exceptional write (a burst of new sessions) give the
+	 * allocator's freed pages back: the batch alone was ~100 B a row. */
+	if (c->pending_active + c->pending_closed > 100000)
+		(void)malloc_trim(0);
 	c->pending_closed = 0;
+	c->pending_active = 0;
 	c->st.commits++;
 	c->st.commit_latency_sum_ns += dt;
 	for (k = 0; k < AGG_LATENCY_BUCKETS; k++)
