@@ -3,7 +3,8 @@
 #  1. prints the sessions of a bundled capture (offline mode);
 #  2. starts the whole pipeline on loopback: an aggregator (RocksDB in a
 #     local folder), the HTTP API and dashboard, and an agent that replays
-#     the bundled captures into it, again and again, at capture speed;
+#     the bundled captures into it, then synthetic traffic stamped with
+#     the current time, again and again, at capture speed;
 #  3. prints where to look, and runs until Ctrl-C.
 # Usage: deploy/demo.sh [--once]   (--once: replay once, show, stop)
 set -eu
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 ONCE=0
 [ "${1:-}" = "--once" ] && ONCE=1
 deploy/install-deps.sh >/dev/null
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSA_BUILD_TESTS=ON >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 B=build
 W=${SESSACCT_DEMO_DIR:-$(mktemp -d /tmp/sessacct-demo.XXXXXX)}
@@ -81,10 +82,15 @@ if [ -n "$HTTP" ]; then
 fi
 [ "$ONCE" = 1 ] && exit 0
 echo
-echo "Replaying the captures again at capture speed, so sessions come and go;"
-echo "Ctrl-C stops everything."
+echo "Now live-looking traffic: synthetic captures stamped with the current"
+echo "time (tests/bench/gen_pcap.c), replayed at capture speed, so sessions"
+echo "come and go on the dashboard. Ctrl-C stops everything."
 n=1
 while :; do
-	replay "$n" "--speed 1"
+	$B/tests/bench/sa_gen_pcap -o "$W/live.pcap" -n 20000 -c 200 \
+		-t 3000 -s "$n" -T "$(date +%s)" >/dev/null
+	$B/capture/sessacct-capture --read "$W/live.pcap" --connect "$ING" \
+		--set capture.agent_id="demo-live-$n" --speed 1 \
+		2>>"$W/agent.log" || true
 	n=$((n + 1))
 done

@@ -88,6 +88,7 @@ struct gen_opts {
 	uint64_t	seed;
 	uint64_t	think_ms;	/* mean think time */
 	uint64_t	snaplen;
+	uint64_t	start_sec;	/* first packet's time, epoch s */
 	const char	*out;
 };
 
@@ -119,12 +120,13 @@ struct gen {
 
 static const char usage[] =
 "usage: sa_gen_pcap -o FILE [-n PACKETS] [-c SLOTS] [-s SEED] [-t THINK_MS]\n"
-"                   [-l SNAPLEN]\n"
+"                   [-l SNAPLEN] [-T START]\n"
 "  -o FILE      output pcap (classic, ns timestamps, Ethernet)\n"
 "  -n PACKETS   packets to write (default 5000000)\n"
 "  -c SLOTS     flows in progress at once (default 130000)\n"
 "  -s SEED      random seed (default 1)\n"
 "  -t THINK_MS  mean think time between requests in ms (default 60000)\n"
+"  -T START     time of the first packet, epoch seconds (default 1700000000)\n"
 "  -l SNAPLEN   bytes captured per frame (default 128)\n";
 
 /* splitmix64: small, fast, and the same on every platform. */
@@ -679,7 +681,8 @@ parse_opts(int argc, char **argv, struct gen_opts *o)
 	o->seed = 1;
 	o->think_ms = 60000;
 	o->snaplen = 128;
-	while ((ch = getopt(argc, argv, "o:n:c:s:t:l:h")) != -1) {
+	o->start_sec = START_SEC;
+	while ((ch = getopt(argc, argv, "o:n:c:s:t:l:T:h")) != -1) {
 		switch (ch) {
 		case 'o':
 			o->out = optarg;
@@ -708,6 +711,11 @@ parse_opts(int argc, char **argv, struct gen_opts *o)
 			dst = &o->snaplen;
 			min = 64;
 			max = 65535;
+			break;
+		case 'T':
+			dst = &o->start_sec;
+			min = 0;
+			max = 4000000000ULL;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -816,7 +824,7 @@ main(int argc, char **argv)
 	write_header(&g);
 
 	/* Slots open their first flow over a quarter think time. */
-	t0 = START_SEC * 1000000000ULL;
+	t0 = g.o.start_sec * 1000000000ULL;
 	for (i = 0; i < g.o.slots; i++) {
 		g.heap[i].due = t0 + rnd_ns(&g, 0, g.o.think_ms * MS / 4);
 		g.heap[i].slot = (uint32_t)i;
