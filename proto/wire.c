@@ -18,6 +18,7 @@
 
 #include "../common/xmalloc.h"
 #include "mp_read.h"
+#include "proto_int.h"
 #include "wire.h"
 
 #define BATCH_FIELDS	10
@@ -51,8 +52,8 @@ proto_buf_free(struct proto_buf *b)
 }
 
 /* msgpack_packer_write callback: append, bounded by max. */
-static int
-buf_write(void *data, const char *p, size_t n)
+int
+proto__buf_write(void *data, const char *p, size_t n)
 {
 	struct proto_buf *b = data;
 	size_t ncap;
@@ -75,8 +76,8 @@ buf_write(void *data, const char *p, size_t n)
 	return 0;
 }
 
-static void
-pack_str(msgpack_packer *pk, const char *s, size_t n)
+void
+proto__pack_str(msgpack_packer *pk, const char *s, size_t n)
 {
 	msgpack_pack_str(pk, n);
 	msgpack_pack_str_body(pk, s, n);
@@ -92,7 +93,7 @@ put_u64_fixed(struct proto_buf *out, uint64_t v)
 	w[0] = 0xcf;
 	for (k = 0; k < 8; k++)
 		w[1 + k] = (uint8_t)(v >> (56 - 8 * k));
-	(void)buf_write(out, (const char *)w, sizeof(w));
+	(void)proto__buf_write(out, (const char *)w, sizeof(w));
 }
 
 int
@@ -110,12 +111,12 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 		if (memchr(b->stats.reasons[i].name, '\0',
 		    sizeof(b->stats.reasons[i].name)) == NULL)
 			return -EINVAL;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, proto__buf_write);
 	msgpack_pack_array(&pk, BATCH_FIELDS);
 	msgpack_pack_uint8(&pk, PROTO_VERSION);
 	msgpack_pack_uint8(&pk, PROTO_MSG_BATCH);
-	pack_str(&pk, b->agent_id, b->agent_len);
-	pack_str(&pk, b->host, b->host_len);
+	proto__pack_str(&pk, b->agent_id, b->agent_len);
+	proto__pack_str(&pk, b->host, b->host_len);
 	msgpack_pack_uint64(&pk, b->boot_id);
 	msgpack_pack_uint64(&pk, b->seq);
 	/* Fixed width, so that it can be rewritten before a resend. */
@@ -131,7 +132,7 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 	put_u64_fixed(out, b->stats.batches_dropped);
 	msgpack_pack_map(&pk, b->stats.nreasons);
 	for (i = 0; i < b->stats.nreasons; i++) {
-		pack_str(&pk, b->stats.reasons[i].name,
+		proto__pack_str(&pk, b->stats.reasons[i].name,
 		    strlen(b->stats.reasons[i].name));
 		msgpack_pack_uint64(&pk, b->stats.reasons[i].count);
 	}
@@ -149,7 +150,7 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 	if ((e->user != NULL && e->user_len > PROTO_MAX_STR) ||
 	    (e->target != NULL && e->target_len > PROTO_MAX_STR))
 		return -EINVAL;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, proto__buf_write);
 	msgpack_pack_array(&pk, EVENT_FIELDS);
 	msgpack_pack_uint8(&pk, e->kind);
 	msgpack_pack_uint8(&pk, e->af);
@@ -173,11 +174,11 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 	msgpack_pack_uint8(&pk, e->status);
 	msgpack_pack_uint8(&pk, e->reason);
 	if (e->user != NULL)
-		pack_str(&pk, e->user, e->user_len);
+		proto__pack_str(&pk, e->user, e->user_len);
 	else
 		msgpack_pack_nil(&pk);
 	if (e->target != NULL)
-		pack_str(&pk, e->target, e->target_len);
+		proto__pack_str(&pk, e->target, e->target_len);
 	else
 		msgpack_pack_nil(&pk);
 	return out->overflow ? -EMSGSIZE : 0;
@@ -215,14 +216,14 @@ proto_ack_encode(struct proto_buf *out, const struct proto_ack *a)
 	/* 128 bytes without a NUL would not fit the decoder's 127 + NUL. */
 	if (rlen == sizeof(a->reason))
 		return -EINVAL;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, proto__buf_write);
 	msgpack_pack_array(&pk, ACK_FIELDS);
 	msgpack_pack_uint8(&pk, PROTO_VERSION);
 	msgpack_pack_uint8(&pk, PROTO_MSG_ACK);
 	msgpack_pack_uint64(&pk, a->boot_id);
 	msgpack_pack_uint64(&pk, a->seq);
 	msgpack_pack_uint8(&pk, a->status);
-	pack_str(&pk, a->reason, rlen);
+	proto__pack_str(&pk, a->reason, rlen);
 	return out->overflow ? -EMSGSIZE : 0;
 }
 
@@ -272,8 +273,8 @@ valid_text(const char *s, uint32_t n)
 			FAIL(what);				\
 	} while (0)
 
-static int
-decode_header(struct cursor *c, uint32_t nfields, uint64_t type,
+int
+proto__header(struct cursor *c, uint32_t nfields, uint64_t type,
     const char **why)
 {
 	uint32_t n;
@@ -409,7 +410,7 @@ proto_batch_decode(const uint8_t *buf, size_t len, size_t max_msg,
 		return -EMSGSIZE;
 	}
 	cursor_init(&c, buf, len);
-	if ((rc = decode_header(&c, BATCH_FIELDS, PROTO_MSG_BATCH, why)) != 0)
+	if ((rc = proto__header(&c, BATCH_FIELDS, PROTO_MSG_BATCH, why)) != 0)
 		return rc;
 	CHECK(mp_read_str(&c, PROTO_MAX_ID, &b->agent_id, &b->agent_len),
 	    "agent_id");
@@ -442,7 +443,7 @@ proto_ack_decode(const uint8_t *buf, size_t len, struct proto_ack *a)
 	int rc;
 
 	cursor_init(&c, buf, len);
-	if ((rc = decode_header(&c, ACK_FIELDS, PROTO_MSG_ACK, why)) != 0)
+	if ((rc = proto__header(&c, ACK_FIELDS, PROTO_MSG_ACK, why)) != 0)
 		return rc;
 	CHECK(mp_read_uint(&c, UINT64_MAX, &a->boot_id), "boot_id");
 	CHECK(mp_read_uint(&c, UINT64_MAX, &a->seq), "seq");
