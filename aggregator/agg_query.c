@@ -571,6 +571,9 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	SET_U(o, "table_capacity", agg_core_capacity(x->core));
 	SET_U(o, "store_sessions_written", ss.sessions_written);
 	SET_U(o, "store_quarantined", ss.quarantined);
+	SET_U(o, "store_memtable_bytes", ss.mem_memtables);
+	SET_U(o, "store_block_cache_bytes", ss.mem_block_cache);
+	SET_U(o, "store_table_reader_bytes", ss.mem_table_readers);
 	return ok_body(body, o);
 }
 

@@ -220,6 +220,10 @@ struct store_stats {
 	uint64_t	commit_errors;
 	uint64_t	sessions_written;
 	uint64_t	quarantined;
+	/* RocksDB's memory, bytes (approximate, from its properties). */
+	uint64_t	mem_memtables;		/* all families, flushing too */
+	uint64_t	mem_block_cache;
+	uint64_t	mem_table_readers;	/* indexes and filters */
 };
 void	store_get_stats(const struct store *, struct store_stats *);
 

@@ -1399,6 +1399,8 @@ store_get_stats(const struct store *cst, struct store_stats *out)
 {
 	/* The counters are atomics: the cast only drops const for C11. */
 	struct store *st = (struct store *)(uintptr_t)cst;
+	uint64_t v;
+	size_t i;
 
 	out->commits = atomic_load_explicit(&st->commits,
 	    memory_order_relaxed);
@@ -1407,6 +1409,16 @@ store_get_stats(const struct store *cst, struct store_stats *out)
 	out->sessions_written = atomic_load_explicit(&st->sessions_written,
 	    memory_order_relaxed);
 	out->quarantined = st->quarantined;
+	out->mem_memtables = out->mem_table_readers = 0;
+	for (i = 0; i < FAM_MAX; i++) {
+		if (rocksdb_property_int_cf(st->db, st->cf[i],
+		    "rocksdb.cur-size-all-mem-tables", &v) == 0)
+			out->mem_memtables += v;
+		if (rocksdb_property_int_cf(st->db, st->cf[i],
+		    "rocksdb.estimate-table-readers-mem", &v) == 0)
+			out->mem_table_readers += v;
+	}
+	out->mem_block_cache = rocksdb_cache_get_usage(st->cache);
 }
 
 static void

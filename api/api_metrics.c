@@ -399,6 +399,15 @@ aggregator_part(struct api_buf *b, const json_t *m)
 		  "Closed sessions written to the store." },
 		{ "store_quarantined", "sessacct_aggregator_store_quarantined",
 		  "gauge", "1 if a corrupt database was moved aside at start." },
+		{ "store_memtable_bytes",
+		  "sessacct_aggregator_store_memtable_bytes", "gauge",
+		  "Bytes in RocksDB's memtables, all column families." },
+		{ "store_block_cache_bytes",
+		  "sessacct_aggregator_store_block_cache_bytes", "gauge",
+		  "Bytes in RocksDB's block cache (store.cache_size at most)." },
+		{ "store_table_reader_bytes",
+		  "sessacct_aggregator_store_table_reader_bytes", "gauge",
+		  "Bytes of RocksDB's open table readers (indexes, filters)." },
 	};
 	size_t i;
 

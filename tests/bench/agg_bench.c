@@ -123,6 +123,9 @@ struct metrics {
 	uint64_t	 messages;
 	double		 commit_secs;	/* sum of store write latencies */
 	uint64_t	 commit_count;
+	uint64_t	 mem_memtables;	/* RocksDB's own estimates */
+	uint64_t	 mem_cache;
+	uint64_t	 mem_readers;
 };
 
 struct cpu_snap {
@@ -411,6 +414,9 @@ get_metrics(struct qc *q, struct metrics *m)
 	m->sessions_active = json_u64(b, "sessions_active");
 	m->commits = json_u64(b, "commits");
 	m->messages = json_u64(b, "messages");
+	m->mem_memtables = json_u64(b, "store_memtable_bytes");
+	m->mem_cache = json_u64(b, "store_block_cache_bytes");
+	m->mem_readers = json_u64(b, "store_table_reader_bytes");
 	m->commit_secs = json_num(b, "\"store_write_latency\"", "sum_secs");
 	m->commit_count = (uint64_t)json_num(b, "\"store_write_latency\"",
 	    "count");
@@ -988,6 +994,11 @@ mode_open(const struct opts *o)
 		    "bytes per session (peak %.1f)\n",
 		    (unsigned long long)rss2, (unsigned long long)hwm2, per2,
 		    (double)(hwm2 - idle) * 1024 / (double)m.sessions_active);
+		printf("  RocksDB says: memtables %.1f MiB, block cache %.1f "
+		    "MiB, table readers %.1f MiB\n",
+		    (double)m.mem_memtables / 1048576,
+		    (double)m.mem_cache / 1048576,
+		    (double)m.mem_readers / 1048576);
 		cpu_snap(o->pid, &c0);
 		sleep_ns(3 * NS);
 		cpu_snap(o->pid, &c1);
