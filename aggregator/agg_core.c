@@ -38,6 +38,14 @@ struct agent {
 	uint64_t		 last_warn_ns;
 	uint64_t		 max_last_ns;	/* latest packet time heard of */
 	uint64_t		 lost_upto_ns;	/* sessions up to it: agent_lost */
+	int			 marked;	/* closed sessions in this batch */
+	uint64_t		 mark_boot;	/* restart marks cover batches */
+	uint64_t		 mark_upto;	/* up to this; 0: none */
+};
+
+/* A session id: key_hash and start_ns (struct sess_rec). */
+struct mark {
+	uint64_t	 h, start;
 };
 
 struct agg_core {
@@ -50,6 +58,17 @@ struct agg_core {
 	struct proto_event	*events;	/* decode scratch */
 	size_t			 pending_closed;
 	size_t			 pending_active;	/* checkpoint rows */
+	/* Marks: see the comment above agg_core_commit. */
+	uint64_t		 next_ckpt_ns;	/* monotonic */
+	int			 force_ckpt;
+	size_t			 closed_since_ckpt;
+	struct mark		*closed;	/* closed in the pending batch */
+	size_t			 nclosed, closed_cap;
+	uint64_t		 mark_no;	/* number of the next blob */
+	int			 marks_stored;
+	struct mark		*rmarks;	/* from a restart: already written */
+	size_t			 nrmarks;
+	uint64_t		 rmask;
 	uint64_t		 last_invalid_warn_ns;
 	uint64_t		 last_evict_note_ns, evictions_noted;
 	struct agg_core_stats	 st;
@@ -189,6 +208,15 @@ on_close(void *arg, const struct sess_rec *rec)
 	if (rec->reported)
 		store_batch_del_active(c->batch, &ss);
 	c->pending_closed++;
+	if (c->nclosed == c->closed_cap) {
+		c->closed_cap = c->closed_cap ? 2 * c->closed_cap : 1024;
+		c->closed = xreallocarray(c->closed, c->closed_cap,
+		    sizeof(*c->closed));
+	}
+	c->closed[c->nclosed].h = rec->key_hash;
+	c->closed[c->nclosed++].start = rec->start_ns;
+	if (rec->agent < c->nagents)
+		c->agents[rec->agent].marked = 1;
 	for (k = 0; k < AGG_DURATION_BUCKETS - 1; k++)
 		if ((double)d / 1e9 <= agg_duration_le[k])
 			break;
@@ -247,6 +275,247 @@ on_restore(void *arg, const struct store_session *ss)
 		log_warnx("checkpoint: session of %s restored twice", ss->agent);
 }
 
+/*
+ * Marks. Open sessions are checkpointed every checkpoint_ns, with the
+ * watermarks, and only then are batches acknowledged; closed sessions are
+ * written every commit, in between. A restart restores the checkpoint and
+ * the agents resend every batch after its watermark, among them the
+ * batches that closed sessions already written since. So each commit
+ * between checkpoints also writes a mark blob: the ids of the sessions it
+ * closed and, per agent, the highest sequence applied. At start the marks
+ * become a set, and events of a marked session are not applied again
+ * (they count as late_events) while the agent resends up to that sequence.
+ * A checkpoint clears the blobs (and writes the set again while a restart
+ * still needs it).
+ *
+ * Blob, big-endian: u32 agents, per agent {u16 length, id, u64 boot, u64
+ * seq}, u32 marks, per mark {u64 key_hash, u64 start_ns}.
+ */
+static void
+put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+put_u32(uint8_t *p, uint32_t v)
+{
+	put_u16(p, (uint16_t)(v >> 16));
+	put_u16(p + 2, (uint16_t)v);
+}
+
+static void
+put_u64(uint8_t *p, uint64_t v)
+{
+	put_u32(p, (uint32_t)(v >> 32));
+	put_u32(p + 4, (uint32_t)v);
+}
+
+static uint64_t
+get_be(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | *p++;
+	return v;
+}
+
+static uint64_t
+mark_hash(const struct mark *m)
+{
+	uint64_t h = m->h ^ (m->start * 0x9e3779b97f4a7c15ULL);
+
+	return h ^ (h >> 29);
+}
+
+static int
+rmark_has(const struct agg_core *c, const struct mark *m)
+{
+	uint64_t i;
+
+	for (i = mark_hash(m) & c->rmask; ; i = (i + 1) & c->rmask) {
+		const struct mark *e = &c->rmarks[i];
+
+		if (e->h == 0 && e->start == 0)
+			return 0;
+		if (e->h == m->h && e->start == m->start)
+			return 1;
+	}
+}
+
+static void
+rmark_add(struct agg_core *c, const struct mark *m)
+{
+	uint64_t i;
+
+	if (m->h == 0 && m->start == 0)
+		return;		/* the empty slot; no session has it */
+	if (c->rmarks == NULL || 2 * (c->nrmarks + 1) > c->rmask + 1) {
+		struct mark *old = c->rmarks;
+		uint64_t j, n = old != NULL ? 2 * (c->rmask + 1) : 1024;
+
+		c->rmarks = xcalloc(n, sizeof(*c->rmarks));
+		c->rmask = n - 1;
+		c->nrmarks = 0;
+		if (old != NULL) {
+			for (j = 0; j <= (n / 2) - 1; j++)
+				if (old[j].h != 0 || old[j].start != 0)
+					rmark_add(c, &old[j]);
+			free(old);
+		}
+	}
+	if (rmark_has(c, m))
+		return;
+	for (i = mark_hash(m) & c->rmask; c->rmarks[i].h != 0 ||
+	    c->rmarks[i].start != 0; i = (i + 1) & c->rmask)
+		;
+	c->rmarks[i] = *m;
+	c->nrmarks++;
+}
+
+static void
+on_marks(void *arg, uint64_t no, const uint8_t *p, size_t len)
+{
+	struct agg_core *c = arg;
+	const uint8_t *end = p + len;
+	struct agent *a;
+	struct mark m;
+	uint64_t n, i, alen;
+
+	if (no >= c->mark_no)
+		c->mark_no = no + 1;
+	if (end - p < 4)
+		goto bad;
+	n = get_be(p, 4);
+	p += 4;
+	for (i = 0; i < n; i++) {
+		if (end - p < 2 || (alen = get_be(p, 2)) > PROTO_MAX_ID ||
+		    (uint64_t)(end - p) < 2 + alen + 16)
+			goto bad;
+		if ((a = find_agent(c, (const char *)p + 2, alen)) == NULL &&
+		    (a = add_agent(c, (const char *)p + 2, alen)) == NULL)
+			goto bad;
+		p += 2 + alen;
+		if (a->mark_upto == 0 || a->mark_boot != get_be(p, 8)) {
+			a->mark_boot = get_be(p, 8);
+			a->mark_upto = 0;
+		}
+		if (get_be(p + 8, 8) > a->mark_upto)
+			a->mark_upto = get_be(p + 8, 8);
+		p += 16;
+	}
+	if (end - p < 4)
+		goto bad;
+	n = get_be(p, 4);
+	p += 4;
+	if ((uint64_t)(end - p) / 16 < n)
+		goto bad;
+	for (i = 0; i < n; i++, p += 16) {
+		m.h = get_be(p, 8);
+		m.start = get_be(p + 8, 8);
+		rmark_add(c, &m);
+	}
+	return;
+bad:
+	log_warnx("checkpoint: mark blob %llu unreadable; sessions it names "
+	    "may be counted again", (unsigned long long)no);
+}
+
+/* A blob of the given marks and of the agents flagged (or with marks). */
+static void
+put_marks(struct agg_core *c, const struct mark *m, size_t n, int restart)
+{
+	uint8_t *blob, *p;
+	uint32_t i, na = 0;
+	size_t len = 8 + 16 * n;
+
+	for (i = 0; i < c->nagents; i++) {
+		struct agent *a = &c->agents[i];
+
+		if (restart ? a->mark_upto != 0 : (a->marked ||
+		    a->info.watermark > a->info.durable)) {
+			len += 2 + strlen(a->info.id) + 16;
+			na++;
+		}
+	}
+	p = blob = xmalloc(len);
+	put_u32(p, na);
+	p += 4;
+	for (i = 0; i < c->nagents; i++) {
+		struct agent *a = &c->agents[i];
+		size_t alen = strlen(a->info.id);
+
+		if (restart ? a->mark_upto == 0 : !(a->marked ||
+		    a->info.watermark > a->info.durable))
+			continue;
+		put_u16(p, (uint16_t)alen);
+		memcpy(p + 2, a->info.id, alen);
+		p += 2 + alen;
+		put_u64(p, restart ? a->mark_boot : a->info.boot_id);
+		put_u64(p + 8, restart ? a->mark_upto : a->info.watermark);
+		p += 16;
+	}
+	put_u32(p, (uint32_t)n);
+	p += 4;
+	for (i = 0; i < n; i++, p += 16) {
+		put_u64(p, m[i].h);
+		put_u64(p + 8, m[i].start);
+	}
+	store_batch_put_marks(c->batch, c->mark_no++, blob, len);
+	c->marks_stored = 1;
+	free(blob);
+}
+
+/* The restart marks still needed, as one blob (a checkpoint clears all). */
+static void
+put_restart_marks(struct agg_core *c)
+{
+	struct mark *v;
+	size_t n = 0;
+	uint64_t i;
+
+	if (c->rmarks == NULL)
+		return;
+	v = xreallocarray(NULL, c->nrmarks ? c->nrmarks : 1, sizeof(*v));
+	for (i = 0; i <= c->rmask; i++)
+		if (c->rmarks[i].h != 0 || c->rmarks[i].start != 0)
+			v[n++] = c->rmarks[i];
+	put_marks(c, v, n, 1);
+	free(v);
+}
+
+/* After a checkpoint: agents past their marks no longer need them. */
+static void
+prune_restart_marks(struct agg_core *c)
+{
+	uint32_t i;
+	int need = 0;
+
+	if (c->rmarks == NULL)
+		return;
+	for (i = 0; i < c->nagents; i++) {
+		struct agent *a = &c->agents[i];
+
+		if (a->mark_upto == 0)
+			continue;
+		if (a->info.durable >= a->mark_upto ||
+		    (a->info.boot_id != 0 && a->info.boot_id != a->mark_boot))
+			a->mark_upto = 0;
+		else
+			need = 1;
+	}
+	if (!need) {
+		log_info("restart marks no longer needed (%zu sessions)",
+		    c->nrmarks);
+		free(c->rmarks);
+		c->rmarks = NULL;
+		c->nrmarks = 0;
+		c->rmask = 0;
+	}
+}
+
 struct agg_core *
 agg_core_create(const struct agg_core_cfg *cfg, struct store *store)
 {
@@ -281,6 +550,17 @@ agg_core_create(const struct agg_core_cfg *cfg, struct store *store)
 		agg_core_destroy(c);
 		return NULL;
 	}
+	if (store_load_marks(store, on_marks, c) != 0) {
+		log_warnx("cannot read the marks of closed sessions");
+		agg_core_destroy(c);
+		return NULL;
+	}
+	if (c->mark_no > 0)
+		c->marks_stored = 1;
+	if (c->nrmarks > 0)
+		log_info("%zu sessions closed after the last checkpoint: "
+		    "their resent events will not count again", c->nrmarks);
+	c->next_ckpt_ns = mono_ns() + c->cfg.checkpoint_ns;
 	sess_table_get_stats(c->table, &ts);
 	if (ts.active > 0)
 		log_info("restored %llu open sessions of %u agents",
@@ -295,6 +575,8 @@ agg_core_destroy(struct agg_core *c)
 		return;
 	sess_table_destroy(c->table);
 	store_batch_free(c->batch);
+	free(c->closed);
+	free(c->rmarks);
 	free(c->events);
 	free(c->agents);
 	free(c->users);
@@ -345,6 +627,8 @@ switch_boot(struct agg_core *c, struct agent *a, uint64_t boot)
 		a->old_boots[i] = a->old_boots[i - 1];
 	a->old_boots[0] = a->info.boot_id;
 	a->restored = 0;
+	if (a->mark_upto != 0 && a->mark_boot != boot)
+		a->mark_upto = 0;
 	a->lost_upto_ns = a->max_last_ns = 0;	/* a new boot's sessions */
 	a->info.boot_id = boot;
 	a->info.watermark = a->info.durable = wm;
@@ -357,11 +641,32 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 	struct agg_user *u;
 	char cli[46];
 	uint32_t i;
-	int k;
+	int k, marks;
 
+	marks = c->rmarks != NULL && a->mark_upto != 0 &&
+	    a->mark_boot == a->info.boot_id;
 	for (i = 0; i < n; i++) {
 		const struct proto_event *e = &c->events[i];
 
+		ev.agent = a->idx;
+		ev.af = e->af;
+		ev.proto = e->proto;
+		memcpy(ev.cli, e->cli, 16);
+		memcpy(ev.srv, e->srv, 16);
+		ev.cli_port = e->cli_port;
+		ev.srv_port = e->srv_port;
+		ev.start_ns = e->start_ns;
+		if (marks) {
+			struct mark m;
+
+			m.h = sess_table_event_id(c->table, &ev);
+			m.start = e->start_ns;
+			if (rmark_has(c, &m)) {
+				/* Written before the restart. */
+				c->st.late_events++;
+				continue;
+			}
+		}
 		for (k = 0; k < 2; k++) {
 			c->st.bytes[k] += e->bytes[k];
 			c->st.packets[k] += e->packets[k];
@@ -374,14 +679,6 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 		u->bytes_sent += e->bytes[0];
 		u->bytes_received += e->bytes[1];
 
-		ev.agent = a->idx;
-		ev.af = e->af;
-		ev.proto = e->proto;
-		memcpy(ev.cli, e->cli, 16);
-		memcpy(ev.srv, e->srv, 16);
-		ev.cli_port = e->cli_port;
-		ev.srv_port = e->srv_port;
-		ev.start_ns = e->start_ns;
 		ev.last_ns = e->last_ns;
 		memcpy(ev.packets, e->packets, sizeof(ev.packets));
 		memcpy(ev.bytes, e->bytes, sizeof(ev.bytes));
@@ -556,22 +853,33 @@ agg_core_commit(struct agg_core *c,
 	struct agg_reply r;
 	uint64_t t0 = mono_ns(), dt;
 	uint32_t i;
-	int rc, k;
+	int rc, k, ckpt;
 
-	sess_table_drain(c->table, on_dirty, c, 0);
-	for (i = 0; i < c->nagents; i++) {
-		struct agent *a = &c->agents[i];
+	ckpt = c->force_ckpt || t0 >= c->next_ckpt_ns ||
+	    c->closed_since_ckpt + c->nclosed > c->cfg.checkpoint_max_closed;
+	if (ckpt) {
+		sess_table_drain(c->table, on_dirty, c, 0);
+		for (i = 0; i < c->nagents; i++) {
+			struct agent *a = &c->agents[i];
 
-		if (a->info.watermark > a->info.durable)
-			store_batch_set_watermark(c->batch, a->info.id,
-			    a->info.boot_id, a->info.watermark);
-	}
+			if (a->info.watermark > a->info.durable)
+				store_batch_set_watermark(c->batch, a->info.id,
+				    a->info.boot_id, a->info.watermark);
+		}
+		if (c->marks_stored)
+			store_batch_clear_marks(c->batch);
+		c->marks_stored = 0;
+		put_restart_marks(c);
+	} else if (c->nclosed > 0)
+		put_marks(c, c->closed, c->nclosed, 0);
 	rc = store_batch_commit(c->batch);
 	dt = mono_ns() - t0;
 	if (rc != 0) {
 		/* Keep the batch: the next commit writes it with whatever
 		 * comes meanwhile. Acks wait until then. */
 		c->st.commit_errors++;
+		if (ckpt)
+			c->force_ckpt = 1;
 		agg_core_note(c, AGG_SEV_ERROR, "store_error",
 		    "store write failed (%llu so far); acks wait",
 		    (unsigned long long)c->st.commit_errors);
@@ -585,6 +893,15 @@ agg_core_commit(struct agg_core *c,
 		(void)malloc_trim(0);
 	c->pending_closed = 0;
 	c->pending_active = 0;
+	c->closed_since_ckpt += c->nclosed;
+	c->nclosed = 0;
+	if (c->closed_cap > 65536) {	/* after an agent's mass close */
+		free(c->closed);
+		c->closed = NULL;
+		c->closed_cap = 0;
+	}
+	for (i = 0; i < c->nagents; i++)
+		c->agents[i].marked = 0;
 	c->st.commits++;
 	c->st.commit_latency_sum_ns += dt;
 	for (k = 0; k < AGG_LATENCY_BUCKETS; k++)
@@ -592,6 +909,12 @@ agg_core_commit(struct agg_core *c,
 			c->st.commit_latency_buckets[k]++;
 			break;
 		}
+	if (!ckpt)
+		return 0;
+	c->st.checkpoints++;
+	c->force_ckpt = 0;
+	c->closed_since_ckpt = 0;
+	c->next_ckpt_ns = t0 + c->cfg.checkpoint_ns;
 	for (i = 0; i < c->nagents; i++) {
 		struct agent *a = &c->agents[i];
 
@@ -603,6 +926,7 @@ agg_core_commit(struct agg_core *c,
 		    a->info.durable, PROTO_ACK_OK, NULL);
 		ack_cb(arg, &r);
 	}
+	prune_restart_marks(c);
 	return 0;
 }
 
@@ -645,9 +969,9 @@ agg_core_tick(struct agg_core *c, uint64_t now)
 void
 agg_core_shutdown(struct agg_core *c)
 {
-	(void)c;
 	/* Open sessions stay in the checkpoint: a restart continues them.
 	 * The next commit writes their latest counters. */
+	c->force_ckpt = 1;
 }
 
 size_t

@@ -25,6 +25,8 @@ struct agg_core_cfg {
 	size_t			 max_msg;	/* bytes, checked first */
 	uint64_t		 agent_timeout_ns;
 	uint32_t		 commit_sessions; /* commit early past this */
+	uint64_t		 checkpoint_ns;	/* 0: every commit */
+	uint32_t		 checkpoint_max_closed;
 };
 
 /* What the caller should send back for one message. */
@@ -83,9 +85,10 @@ struct agg_core_stats {
 	uint64_t	agents_full;
 	uint64_t	events_applied;
 	uint64_t	commits;
+	uint64_t	checkpoints;	/* commits with the open sessions */
 	uint64_t	commit_errors;
 	uint64_t	agents_lost;
-	uint64_t	late_events;	/* for sessions closed as agent_lost */
+	uint64_t	late_events;	/* for sessions closed and written */
 	uint64_t	commit_latency_sum_ns;
 	uint64_t	commit_latency_buckets[AGG_LATENCY_BUCKETS];
 	uint64_t	duration_buckets[AGG_DURATION_BUCKETS];	/* not cumulative */
@@ -120,15 +123,17 @@ void	agg_core_bad_transport(struct agg_core *, const uint8_t *ident,
 /* Nonzero when enough is pending that a commit should not wait. */
 int	agg_core_should_commit(const struct agg_core *);
 /*
- * Writes everything pending (closed sessions, changed open sessions,
- * watermarks) in one store batch. On success calls ack_cb for every ack
- * owed (reply borrowed). 0 or -EIO (nothing acked; agents will resend).
+ * Writes what is pending in one store batch: closed sessions, and either
+ * the marks of those (between checkpoints) or, every checkpoint_ns, the
+ * changed open sessions and the watermarks, after which it calls ack_cb
+ * for every ack owed (reply borrowed). 0 or -EIO (nothing acked; agents
+ * will resend).
  */
 int	agg_core_commit(struct agg_core *,
 	    void (*ack_cb)(void *arg, const struct agg_reply *), void *arg);
 /* Closes the sessions of agents silent past agent_timeout (agent_lost). */
 void	agg_core_tick(struct agg_core *, uint64_t now_ns);
-/* Closes every session (shutdown). Commit afterwards. */
+/* Shutdown: the next commit is a checkpoint. Commit afterwards. */
 void	agg_core_shutdown(struct agg_core *);
 
 /* Read access for queries (same thread as the writer). */

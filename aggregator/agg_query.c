@@ -534,6 +534,7 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	SET_U(o, "agents_full", cs.agents_full);
 	SET_U(o, "events_applied", cs.events_applied);
 	SET_U(o, "commits", cs.commits);
+	SET_U(o, "checkpoints", cs.checkpoints);
 	SET_U(o, "commit_errors", cs.commit_errors);
 	SET_U(o, "agents_lost", cs.agents_lost);
 	SET_U(o, "late_events", cs.late_events);

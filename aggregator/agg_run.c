@@ -140,6 +140,10 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	    NS;
 	ccfg.commit_sessions = (uint32_t)cfg_u64(cfg, "aggregator",
 	    "commit_sessions");
+	ccfg.checkpoint_ns = cfg_u64(cfg, "aggregator",
+	    "checkpoint_interval_ms") * 1000000ULL;
+	ccfg.checkpoint_max_closed = (uint32_t)cfg_u64(cfg, "aggregator",
+	    "checkpoint_max_closed");
 	ccfg.max_users = (uint32_t)cfg_u64(cfg, "aggregator", "max_users");
 	ccfg.telemetry_events = (uint32_t)cfg_u64(cfg, "aggregator",
 	    "telemetry_events");

@@ -84,6 +84,15 @@ void	store_batch_put_active(struct store_batch *,
 void	store_batch_del_active(struct store_batch *,
 	    const struct store_session *);
 /*
+ * Marks: what the aggregator writes between two checkpoints so that a
+ * restart does not apply again what it already wrote (agg_core.c, "Marks").
+ * Opaque blobs numbered in meta; clear_marks removes all of them, also
+ * those put earlier in the same batch.
+ */
+void	store_batch_put_marks(struct store_batch *, uint64_t no,
+	    const void *blob, size_t len);
+void	store_batch_clear_marks(struct store_batch *);
+/*
  * 0, after which the batch is empty and may be filled again; or -EIO with
  * the RocksDB message logged, and the batch unchanged (commit again, or
  * free it).
@@ -103,6 +112,9 @@ int	store_get_watermark(struct store *, const char *agent,
  */
 int	store_load_active(struct store *,
 	    void (*cb)(void *arg, const struct store_session *), void *arg);
+/* Calls cb for every mark blob in number order (borrowed for the call). */
+int	store_load_marks(struct store *, void (*cb)(void *arg, uint64_t no,
+	    const uint8_t *blob, size_t len), void *arg);
 /*
  * session_id is the 32-hex-digit id of the session JSON (16 digits of
  * key_hash, 16 of start_ns). -EINVAL if it is not 32 hex digits; -ENOENT

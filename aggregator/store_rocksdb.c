@@ -762,6 +762,59 @@ store_batch_clear_active(struct store_batch *b)
 	    "", 0, end, sizeof(end));
 }
 
+/* Marks: meta keys "ck/" + number(8); "ck0" bounds them. */
+void
+store_batch_put_marks(struct store_batch *b, uint64_t no, const void *blob,
+    size_t len)
+{
+	uint8_t key[3 + 8];
+
+	memcpy(key, "ck/", 3);
+	be64_put(key + 3, no);
+	rocksdb_writebatch_put_cf(b->wb, b->st->cf[FAM_META],
+	    (const char *)key, sizeof(key), (const char *)blob, len);
+}
+
+void
+store_batch_clear_marks(struct store_batch *b)
+{
+	rocksdb_writebatch_delete_range_cf(b->wb, b->st->cf[FAM_META],
+	    "ck/", 3, "ck0", 3);
+}
+
+int
+store_load_marks(struct store *st, void (*cb)(void *, uint64_t,
+    const uint8_t *, size_t), void *arg)
+{
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_iterator_t *it;
+	const char *k, *v;
+	char *err = NULL;
+	size_t klen, vlen;
+	int rc = 0;
+
+	rocksdb_readoptions_set_iterate_upper_bound(ro, "ck0", 3);
+	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[FAM_META]);
+	for (rocksdb_iter_seek(it, "ck/", 3); rocksdb_iter_valid(it);
+	    rocksdb_iter_next(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		v = rocksdb_iter_value(it, &vlen);
+		if (klen != 3 + 8 || memcmp(k, "ck/", 3) != 0)
+			continue;
+		cb(arg, be64_get((const uint8_t *)k + 3), (const uint8_t *)v,
+		    vlen);
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err != NULL) {
+		log_warnx("store: reading the marks: %s", err);
+		rocksdb_free(err);
+		rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	return rc;
+}
+
 void
 store_batch_put_active(struct store_batch *b, const struct store_session *s)
 {

@@ -382,6 +382,9 @@ aggregator_part(struct api_buf *b, const json_t *m)
 		  "counter", "Flow events applied to the session table." },
 		{ "commits", "sessacct_aggregator_commits_total", "counter",
 		  "Store write batches committed." },
+		{ "checkpoints", "sessacct_aggregator_checkpoints_total",
+		  "counter", "Store writes that checkpointed the open sessions "
+		  "(and released acks)." },
 		{ "commit_errors", "sessacct_aggregator_commit_errors_total",
 		  "counter", "Store write batches that failed (retried)." },
 		{ "agents_lost", "sessacct_aggregator_agents_lost_total",

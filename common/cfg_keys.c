@@ -83,9 +83,15 @@ const struct cfg_def cfg_defs[] = {
 	{ "aggregator", "agent_timeout", CFG_T_DURATION, "30", 1, 86400,
 	  "an agent silent this long has its sessions closed as agent_lost" },
 	{ "aggregator", "commit_interval_ms", CFG_T_U64, "250", 10, 60000,
-	  "milliseconds between store writes (and acks)" },
+	  "milliseconds between store writes of closed sessions" },
 	{ "aggregator", "commit_sessions", CFG_T_U64, "20000", 1, 10000000,
 	  "write early once this many closed sessions are pending" },
+	{ "aggregator", "checkpoint_interval_ms", CFG_T_U64, "1000", 0, 600000,
+	  "milliseconds between checkpoints of open sessions, and acks "
+	  "(0: with every store write)" },
+	{ "aggregator", "checkpoint_max_closed", CFG_T_U64, "1000000", 1,
+	  100000000, "closed sessions between two checkpoints at most; "
+	  "past it the next write is a checkpoint" },
 	{ "aggregator", "expiry_margin", CFG_T_DURATION, "60", 0, 86400,
 	  "added to the idle timeouts: agents close sessions, this is a net" },
 	{ "aggregator", "max_users", CFG_T_U64, "10000", 0, 1000000,

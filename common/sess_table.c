@@ -533,12 +533,22 @@ timed_out(const struct sess_table *t, const struct sess *s)
 }
 
 /* Fills the record a closing session is reported with. */
+/* The session id's hash (with start_ns, the id): stable across runs. */
+static uint64_t
+sess_id_hash(const struct sess_table *t, const uint8_t *cli, uint16_t cport,
+    const uint8_t *srv, uint16_t sport, uint8_t proto, uint16_t agent)
+{
+	uint64_t kh = ep_hash(cli, cport) * 31 + ep_hash(srv, sport);
+
+	return mix64(kh ^ ((uint64_t)proto << 56)) ^
+	    (t->agent_hash != NULL ? t->agent_hash[agent] : 0);
+}
+
 static void
 make_rec(const struct sess_table *t, const struct sess *s,
     enum sess_close reason, struct sess_rec *out)
 {
 	struct sess_rec r;
-	uint64_t kh;
 
 	r.start_ns = s->first_ns;
 	r.end_ns = s->last_ns;
@@ -555,10 +565,16 @@ make_rec(const struct sess_table *t, const struct sess *s,
 	r.status = final_status(s);
 	r.reason = reason;
 	r.reported = (s->aflags & AF_OPENED) != 0;
-	kh = ep_hash(s->cli, s->cli_port) * 31 + ep_hash(s->srv, s->srv_port);
-	r.key_hash = mix64(kh ^ ((uint64_t)s->proto << 56)) ^
-	    (t->agent_hash != NULL ? t->agent_hash[s->agent] : 0);
+	r.key_hash = sess_id_hash(t, s->cli, s->cli_port, s->srv, s->srv_port,
+	    s->proto, s->agent);
 	*out = r;
+}
+
+uint64_t
+sess_table_event_id(const struct sess_table *t, const struct sess_event *ev)
+{
+	return sess_id_hash(t, ev->cli, ev->cli_port, ev->srv, ev->srv_port,
+	    ev->proto, ev->agent);
 }
 
 static void

@@ -188,6 +188,10 @@ struct sess_event {
  */
 int	sess_table_apply(struct sess_table *, const struct sess_event *ev);
 
+/* The key_hash (struct sess_rec) the session of ev has or would have. */
+uint64_t sess_table_event_id(const struct sess_table *,
+	    const struct sess_event *ev);
+
 /*
  * Reports every session changed since the last drain (rec borrowed,
  * status active, reason none): opened is 1 the first time a session is

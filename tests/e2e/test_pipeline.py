@@ -590,10 +590,10 @@ class Crash(PipelineCase):
             Crash.want = self.offline(self.pcap, self.AGENT)
             self.assertGreater(len(Crash.want), 15000)
 
-    def crash_at(self, frac):
+    def crash_at(self, frac, sets=(), sets2=None):
         self.prepare()
         store = os.path.join(self.tmp, "db")
-        agg = Aggregator(self, store)
+        agg = Aggregator(self, store, sets=sets)
         port = agg.ingest_port
         p = self.start_replay(self.pcap, self.AGENT, agg.ingest,
                               speed=self.SPEED,
@@ -606,7 +606,8 @@ class Crash(PipelineCase):
         self.assertGreater(before["batches_applied"], 0)
         time.sleep(self.DOWNTIME)       # the outage itself
         agg2 = Aggregator(self, store,
-                          listen="tcp://127.0.0.1:%d" % port)
+                          listen="tcp://127.0.0.1:%d" % port,
+                          sets=sets if sets2 is None else sets2)
         self.assertEqual(agg2.ingest_port, port)
         rc, log = self.wait_replay(p)
         self.assert_replay_ok(rc, log, "replay across a crash")
@@ -624,10 +625,23 @@ class Crash(PipelineCase):
         self.assertEqual(a["batches_lost"], 0)
         self.assertEqual(a["batches_dropped_by_agent"], 0)
         self.assertEqual(a["packets_seen"], PACKETS)
+        m = agg2.query("metrics")
         agg2.stop()
+        return m
 
     def test_kill_early(self):
         self.crash_at(0.15)
+
+    def test_kill_before_any_checkpoint(self):
+        # Closed sessions written, open ones never checkpointed: only the
+        # marks keep the resent batches from counting them twice.
+        m = self.crash_at(0.5, ["aggregator.checkpoint_interval_ms=30000",
+                                "aggregator.commit_interval_ms=50"], [])
+        self.assertGreater(m["late_events"], 0,
+                           "no resent event was recognised as written")
+
+    def test_kill_checkpoint_every_commit(self):
+        self.crash_at(0.5, ["aggregator.checkpoint_interval_ms=0"])
 
     def test_kill_middle(self):
         self.crash_at(0.5)
