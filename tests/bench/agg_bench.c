@@ -1005,10 +1005,13 @@ mode_open(const struct opts *o)
 		cpu_report("idle with these sessions open,", &c0, &c1, 3);
 	}
 	printf("result: sessions=%llu idle_kb=%llu rss_kb=%llu hwm_kb=%llu "
-	    "per_session=%.1f rss2_kb=%llu hwm2_kb=%llu per_session2=%.1f\n",
+	    "per_session=%.1f rss2_kb=%llu hwm2_kb=%llu per_session2=%.1f "
+	    "peak_per_session2=%.1f\n",
 	    (unsigned long long)m.sessions_active, (unsigned long long)idle,
 	    (unsigned long long)rss1, (unsigned long long)hwm1, per1,
-	    (unsigned long long)rss2, (unsigned long long)hwm2, per2);
+	    (unsigned long long)rss2, (unsigned long long)hwm2, per2,
+	    hwm2 > idle ? (double)(hwm2 - idle) * 1024 /
+	    (double)m.sessions_active : 0.0);
 	pump_close(p);
 	zmq_close(qc.sock);
 	bodies_free(&bs);
