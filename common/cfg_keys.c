@@ -86,7 +86,7 @@ const struct cfg_def cfg_defs[] = {
 	  "milliseconds between store writes of closed sessions" },
 	{ "aggregator", "commit_sessions", CFG_T_U64, "20000", 1, 10000000,
 	  "write early once this many closed sessions are pending" },
-	{ "aggregator", "checkpoint_interval_ms", CFG_T_U64, "1000", 0, 600000,
+	{ "aggregator", "checkpoint_interval_ms", CFG_T_U64, "250", 0, 600000,
 	  "milliseconds between checkpoints of open sessions, and acks "
 	  "(0: with every store write)" },
 	{ "aggregator", "checkpoint_max_closed", CFG_T_U64, "1000000", 1,
