@@ -26,6 +26,8 @@
 #include "agg_core.h"
 
 #define OLD_BOOTS	4
+#define WARN_PEERS	64	/* peers whose last warning is remembered */
+#define WARN_NS		60000000000ULL
 
 struct agent {
 	struct agg_agent_info	 info;
@@ -69,7 +71,11 @@ struct agg_core {
 	struct mark		*rmarks;	/* from a restart: already written */
 	size_t			 nrmarks;
 	uint64_t		 rmask;
-	uint64_t		 last_invalid_warn_ns;
+	/* When each peer (ZeroMQ routing id) was last warned about. */
+	struct warn_slot {
+		uint64_t	 peer;	/* hash of the routing id */
+		uint64_t	 last_ns;
+	}			 warned[WARN_PEERS];
 	uint64_t		 last_evict_note_ns, evictions_noted;
 	struct agg_core_stats	 st;
 	/* Per-user counters: open addressing on the name, bounded. */
@@ -705,6 +711,42 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 	c->st.events_applied += n;
 }
 
+/*
+ * Invalid messages are logged at most once a minute per peer (the
+ * ZeroMQ routing id: one per agent connection; an invalid message may not
+ * say which agent it is). The last WARN_PEERS peers are remembered; a new
+ * one takes the slot warned longest ago, so a flood from many peers logs
+ * at most WARN_PEERS lines a minute.
+ */
+static int
+warn_due(struct agg_core *c, const uint8_t *ident, size_t ident_len,
+    uint64_t now, char *peer, size_t peerlen)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i, old = 0, n;
+	struct warn_slot *w;
+
+	for (i = 0; i < ident_len; i++)
+		h = (h ^ ident[i]) * 0x100000001b3ULL;
+	for (i = n = 0; i < ident_len && n + 3 < peerlen; i++, n += 2)
+		snprintf(peer + n, peerlen - n, "%02x", ident[i]);
+	peer[n] = '\0';
+	for (i = 0; i < WARN_PEERS; i++) {
+		w = &c->warned[i];
+		if (w->last_ns != 0 && w->peer == h) {
+			if (now - w->last_ns < WARN_NS)
+				return 0;
+			w->last_ns = now;
+			return 1;
+		}
+		if (w->last_ns < c->warned[old].last_ns)
+			old = i;
+	}
+	c->warned[old].peer = h;
+	c->warned[old].last_ns = now;
+	return 1;
+}
+
 int
 agg_core_message(struct agg_core *c, const uint8_t *ident, size_t ident_len,
     const uint8_t *body, size_t len, uint64_t now, struct agg_reply *reply)
@@ -712,6 +754,7 @@ agg_core_message(struct agg_core *c, const uint8_t *ident, size_t ident_len,
 	struct proto_batch b;
 	struct agent *a;
 	const char *why = NULL;
+	char peer[2 * 16 + 1];
 	int rc, i;
 
 	c->st.messages++;
@@ -723,14 +766,14 @@ agg_core_message(struct agg_core *c, const uint8_t *ident, size_t ident_len,
 			c->st.too_large++;
 		else if (rc == -EPROTO)
 			c->st.bad_version++;
-		if (now - c->last_invalid_warn_ns > 60000000000ULL) {
-			log_warnx("dropped an invalid message of %zu bytes: %s "
-			    "(logged once a minute)", len, why ? why : "?");
+		if (warn_due(c, ident, ident_len, now, peer, sizeof(peer))) {
+			log_warnx("peer %s: dropped an invalid message of %zu "
+			    "bytes: %s (logged once a minute per peer)", peer,
+			    len, why ? why : "?");
 			agg_core_note(c, AGG_SEV_WARNING, "invalid_message",
-			    "dropped an invalid message of %zu bytes: %s "
-			    "(%llu so far)", len, why ? why : "?",
-			    (unsigned long long)c->st.invalid);
-			c->last_invalid_warn_ns = now;
+			    "peer %s: dropped an invalid message of %zu bytes: "
+			    "%s (%llu so far, all peers)", peer, len,
+			    why ? why : "?", (unsigned long long)c->st.invalid);
 		}
 		/* Unknown sender: answer with what we can, boot 0. */
 		reply_set(reply, ident, ident_len, 0, 0, PROTO_ACK_REJECTED,
@@ -813,15 +856,16 @@ void
 agg_core_bad_transport(struct agg_core *c, const uint8_t *ident,
     size_t ident_len, const char *why, uint64_t now, struct agg_reply *reply)
 {
+	char peer[2 * 16 + 1];
+
 	c->st.messages++;
 	c->st.invalid++;
-	if (now - c->last_invalid_warn_ns > 60000000000ULL) {
-		log_warnx("dropped an invalid message: %s (logged once a "
-		    "minute)", why);
+	if (warn_due(c, ident, ident_len, now, peer, sizeof(peer))) {
+		log_warnx("peer %s: dropped an invalid message: %s (logged "
+		    "once a minute per peer)", peer, why);
 		agg_core_note(c, AGG_SEV_WARNING, "invalid_message",
-		    "dropped an invalid message: %s (%llu so far)", why,
-		    (unsigned long long)c->st.invalid);
-		c->last_invalid_warn_ns = now;
+		    "peer %s: dropped an invalid message: %s (%llu so far, "
+		    "all peers)", peer, why, (unsigned long long)c->st.invalid);
 	}
 	reply_set(reply, ident, ident_len, 0, 0, PROTO_ACK_REJECTED, why);
 }

@@ -980,6 +980,13 @@ class Hostile(PipelineCase):
              (nbad, hwm // 1024))
         self.assertLess(hwm, RSS_LIMIT_KB, "aggregator peak RSS %d kB" % hwm)
         agg.stop()
+        # Logged once a minute per peer: the two hostile connections once
+        # each, however many messages they sent (the test is shorter than
+        # a minute).
+        warned = re.findall(r"peer ([0-9a-f]+): dropped an invalid message",
+                            agg.log())
+        self.assertEqual(len(warned), 2, warned)
+        self.assertEqual(len(set(warned)), 2, warned)
 
     def test_2mib_message_counted(self):
         """A message above max_message_size (1 MiB) by a lot, still under
