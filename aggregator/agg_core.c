@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/bytes.h"
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
@@ -100,7 +102,6 @@ agg_core_note(struct agg_core *c, enum agg_severity sev, const char *category,
     const char *fmt, ...)
 {
 	struct agg_telemetry *t;
-	struct timespec ts;
 	va_list ap;
 
 	if (c->tel_cap == 0)
@@ -110,9 +111,7 @@ agg_core_note(struct agg_core *c, enum agg_severity sev, const char *category,
 		c->tel_head = (c->tel_head + 1) % c->tel_cap;
 	else
 		c->tel_n++;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	t->time_ns = (uint64_t)ts.tv_sec * 1000000000ULL +
-	    (uint64_t)ts.tv_nsec;
+	t->time_ns = sa_wall_ns();
 	t->severity = (uint8_t)sev;
 	snprintf(t->category, sizeof(t->category), "%s", category);
 	va_start(ap, fmt);
@@ -175,15 +174,6 @@ agg_core_capacity(const struct agg_core *c)
 	return c->cfg.sess.max_sessions;
 }
 
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void
 to_store(const struct agg_core *c, const struct sess_rec *r,
@@ -297,37 +287,6 @@ on_restore(void *arg, const struct store_session *ss)
  * Blob, big-endian: u32 agents, per agent {u16 length, id, u64 boot, u64
  * seq}, u32 marks, per mark {u64 key_hash, u64 start_ns}.
  */
-static void
-put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put_u32(uint8_t *p, uint32_t v)
-{
-	put_u16(p, (uint16_t)(v >> 16));
-	put_u16(p + 2, (uint16_t)v);
-}
-
-static void
-put_u64(uint8_t *p, uint64_t v)
-{
-	put_u32(p, (uint32_t)(v >> 32));
-	put_u32(p + 4, (uint32_t)v);
-}
-
-static uint64_t
-get_be(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-
-	while (n-- > 0)
-		v = v << 8 | *p++;
-	return v;
-}
-
 static uint64_t
 mark_hash(const struct mark *m)
 {
@@ -394,33 +353,33 @@ on_marks(void *arg, uint64_t no, const uint8_t *p, size_t len)
 		c->mark_no = no + 1;
 	if (end - p < 4)
 		goto bad;
-	n = get_be(p, 4);
+	n = be_get(p, 4);
 	p += 4;
 	for (i = 0; i < n; i++) {
-		if (end - p < 2 || (alen = get_be(p, 2)) > PROTO_MAX_ID ||
+		if (end - p < 2 || (alen = be_get(p, 2)) > PROTO_MAX_ID ||
 		    (uint64_t)(end - p) < 2 + alen + 16)
 			goto bad;
 		if ((a = find_agent(c, (const char *)p + 2, alen)) == NULL &&
 		    (a = add_agent(c, (const char *)p + 2, alen)) == NULL)
 			goto bad;
 		p += 2 + alen;
-		if (a->mark_upto == 0 || a->mark_boot != get_be(p, 8)) {
-			a->mark_boot = get_be(p, 8);
+		if (a->mark_upto == 0 || a->mark_boot != be_get(p, 8)) {
+			a->mark_boot = be_get(p, 8);
 			a->mark_upto = 0;
 		}
-		if (get_be(p + 8, 8) > a->mark_upto)
-			a->mark_upto = get_be(p + 8, 8);
+		if (be_get(p + 8, 8) > a->mark_upto)
+			a->mark_upto = be_get(p + 8, 8);
 		p += 16;
 	}
 	if (end - p < 4)
 		goto bad;
-	n = get_be(p, 4);
+	n = be_get(p, 4);
 	p += 4;
 	if ((uint64_t)(end - p) / 16 < n)
 		goto bad;
 	for (i = 0; i < n; i++, p += 16) {
-		m.h = get_be(p, 8);
-		m.start = get_be(p + 8, 8);
+		m.h = be_get(p, 8);
+		m.start = be_get(p + 8, 8);
 		rmark_add(c, &m);
 	}
 	return;
@@ -447,7 +406,7 @@ put_marks(struct agg_core *c, const struct mark *m, size_t n, int restart)
 		}
 	}
 	p = blob = xmalloc(len);
-	put_u32(p, na);
+	be_put(p, na, 4);
 	p += 4;
 	for (i = 0; i < c->nagents; i++) {
 		struct agent *a = &c->agents[i];
@@ -456,18 +415,18 @@ put_marks(struct agg_core *c, const struct mark *m, size_t n, int restart)
 		if (restart ? a->mark_upto == 0 : !(a->marked ||
 		    a->info.watermark > a->info.durable))
 			continue;
-		put_u16(p, (uint16_t)alen);
+		be_put(p, alen, 2);
 		memcpy(p + 2, a->info.id, alen);
 		p += 2 + alen;
-		put_u64(p, restart ? a->mark_boot : a->info.boot_id);
-		put_u64(p + 8, restart ? a->mark_upto : a->info.watermark);
+		be64_put(p, restart ? a->mark_boot : a->info.boot_id);
+		be64_put(p + 8, restart ? a->mark_upto : a->info.watermark);
 		p += 16;
 	}
-	put_u32(p, (uint32_t)n);
+	be_put(p, (uint32_t)n, 4);
 	p += 4;
 	for (i = 0; i < n; i++, p += 16) {
-		put_u64(p, m[i].h);
-		put_u64(p + 8, m[i].start);
+		be64_put(p, m[i].h);
+		be64_put(p + 8, m[i].start);
 	}
 	store_batch_put_marks(c->batch, c->mark_no++, blob, len);
 	c->marks_stored = 1;
@@ -566,7 +525,7 @@ agg_core_create(const struct agg_core_cfg *cfg, struct store *store)
 	if (c->nrmarks > 0)
 		log_info("%zu sessions closed after the last checkpoint: "
 		    "their resent events will not count again", c->nrmarks);
-	c->next_ckpt_ns = mono_ns() + c->cfg.checkpoint_ns;
+	c->next_ckpt_ns = sa_mono_ns() + c->cfg.checkpoint_ns;
 	sess_table_get_stats(c->table, &ts);
 	if (ts.active > 0)
 		log_info("restored %llu open sessions of %u agents",
@@ -895,7 +854,7 @@ agg_core_commit(struct agg_core *c,
     void (*ack_cb)(void *arg, const struct agg_reply *), void *arg)
 {
 	struct agg_reply r;
-	uint64_t t0 = mono_ns(), dt;
+	uint64_t t0 = sa_mono_ns(), dt;
 	uint32_t i;
 	int rc, k, ckpt;
 
@@ -917,7 +876,7 @@ agg_core_commit(struct agg_core *c,
 	} else if (c->nclosed > 0)
 		put_marks(c, c->closed, c->nclosed, 0);
 	rc = store_batch_commit(c->batch);
-	dt = mono_ns() - t0;
+	dt = sa_mono_ns() - t0;
 	if (rc != 0) {
 		/* Keep the batch: the next commit writes it with whatever
 		 * comes meanwhile. Acks wait until then. */

@@ -23,6 +23,7 @@
 
 #include <czmq.h>
 
+#include "../common/clock.h"
 #include "../common/cli.h"
 #include "../common/log.h"
 #include "../common/xmalloc.h"
@@ -63,15 +64,6 @@ on_signal(int sig)
 {
 	(void)sig;
 	agg_quit = 1;
-}
-
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
 /*
@@ -210,7 +202,7 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	c->qx.store = c->store;
 	c->qx.retention_days = scfg.retention_days;
 	c->qx.max_limit = 10000;
-	c->qx.started_ns = wall_ns();
+	c->qx.started_ns = sa_wall_ns();
 	c->rbuf_len = ccfg.max_msg + 1;
 	c->rbuf = xmalloc(c->rbuf_len);
 	proto_buf_init(&c->out, PROTO_REPLY_MAX);
@@ -420,7 +412,7 @@ query_main(void *arg)
 				continue;
 			}
 			if (store_only(buf, (size_t)len, q)) {
-				if (answer(c, buf, (size_t)len, wall_ns(), q,
+				if (answer(c, buf, (size_t)len, sa_wall_ns(), q,
 				    &out) == 0)
 					send_reply(c->zq, ident, ident_len,
 					    &out);
@@ -488,7 +480,7 @@ agg_run(struct agg_ctx *c)
 		{ c->zpc, 0, ZMQ_POLLIN, 0 },
 	};
 	struct sigaction sa;
-	uint64_t now = wall_ns();
+	uint64_t now = sa_wall_ns();
 	long wait_ms;
 
 	memset(&sa, 0, sizeof(sa));
@@ -506,14 +498,14 @@ agg_run(struct agg_ctx *c)
 	}
 	c->qthread_started = 1;
 	while (!agg_quit) {
-		now = wall_ns();
+		now = sa_wall_ns();
 		wait_ms = c->next_commit > now ?
 		    (long)((c->next_commit - now) / 1000000ULL) : 0;
 		if (zmq_poll(pi, 2, wait_ms) < 0 && zmq_errno() != EINTR) {
 			log_warnx("poll: %s", zmq_strerror(zmq_errno()));
 			break;
 		}
-		now = wall_ns();
+		now = sa_wall_ns();
 		if (pi[0].revents & ZMQ_POLLIN)
 			handle_ingest(c, now);
 		if (pi[1].revents & ZMQ_POLLIN)

@@ -20,6 +20,8 @@
 
 #include <rocksdb/c.h>
 
+#include "../common/bytes.h"
+#include "../common/clock.h"
 #include "../common/cursor.h"
 #include "../common/log.h"
 #include "../common/parse.h"
@@ -224,7 +226,6 @@ static int	 quarantine(struct store *, const char *, char *, size_t);
 static int	 schema_check(struct store *, char *, size_t);
 static void	 cutoff_load(struct store *);
 static uint64_t	 read_cutoff(struct store *);
-static uint64_t	 now_ns(void);
 static size_t	 sess_encode(const struct store_session *, uint8_t *);
 static int	 sess_decode(const uint8_t *, size_t, struct store_session *);
 static size_t	 eff_user(const struct store_session *, char *);
@@ -260,28 +261,6 @@ static void	 batch_destroy(struct store_batch *);
 static uint64_t	 sk_of(const void *, size_t);
 
 /* Big-endian integers, so that keys sort by number. */
-static inline void
-be64_put(uint8_t *p, uint64_t v)
-{
-	int i;
-
-	for (i = 7; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
-static inline uint64_t
-be64_get(const uint8_t *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static inline uint8_t *
 varint_put(uint8_t *p, uint64_t v)
 {
@@ -1804,15 +1783,6 @@ cutoff_load(struct store *st)
 	}
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * The oldest end time a read may return: the last store_expire cutoff,
  * or the wall clock minus retention if that is later, so that nothing past
@@ -1826,7 +1796,7 @@ read_cutoff(struct store *st)
 
 	if (st->retention_ns == 0)
 		return c;
-	now = now_ns();
+	now = sa_wall_ns();
 	if (now > st->retention_ns && now - st->retention_ns > c)
 		c = now - st->retention_ns;
 	return c;

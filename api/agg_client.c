@@ -12,6 +12,7 @@
 
 #include <zmq.h>
 
+#include "../common/clock.h"
 #include "../common/xmalloc.h"
 #include "agg_client.h"
 
@@ -153,8 +154,5 @@ close_sock(struct agg_client *c)
 static int64_t
 mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)(sa_mono_ns() / 1000000);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/clock.h"
 #include "api_time.h"
 
 #define NS	1000000000ULL
@@ -104,19 +105,13 @@ api_time_parse_secs(const char *s, uint64_t max_ns, uint64_t *ns)
 uint64_t
 api_time_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+	return sa_wall_ns();
 }
 
 uint64_t
 api_time_mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+	return sa_mono_ns();
 }
 
 /* Exactly n decimal digits at s. */

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/clock.h"
 #include "../common/cli.h"
 #include "../common/log.h"
 #include "../common/sess_json.h"
@@ -55,7 +56,6 @@ struct cap_ctx {
 	uint64_t		 pace_wall0, pace_ts0;
 };
 
-static uint64_t wall_ns(void);
 
 static volatile sig_atomic_t cap_quit;
 static struct cap_source *cap_signal_src;
@@ -179,7 +179,7 @@ static void send_rec(struct cap_ctx *, enum cap_rec_type, uint64_t);
 static void
 pace(struct cap_ctx *c, uint64_t ts)
 {
-	uint64_t now = wall_ns(), due;
+	uint64_t now = sa_wall_ns(), due;
 	struct timespec d;
 
 	if (c->pace_wall0 == 0) {
@@ -203,7 +203,7 @@ pace(struct cap_ctx *c, uint64_t ts)
 		nanosleep(&d, NULL);
 		if (c->up != NULL)
 			send_rec(c, CAP_REC_WAKE, 0);
-		now = wall_ns();
+		now = sa_wall_ns();
 	}
 }
 
@@ -269,7 +269,7 @@ engine_main(void *arg)
 		}
 		cap_pipe_release(c->pipe, n);
 		if (c->up != NULL) {
-			uint64_t now = wall_ns();
+			uint64_t now = sa_wall_ns();
 
 			if (now >= c->next_flush)
 				uplink_flush(c, now);
@@ -368,7 +368,7 @@ cap_ctx_start(struct cap_ctx *c)
 			log_warnx("%s", err);
 			return -1;
 		}
-		c->next_flush = wall_ns() + c->conf->flush_interval_ns;
+		c->next_flush = sa_wall_ns() + c->conf->flush_interval_ns;
 		log_info("agent %s sending to %s", c->conf->agent_id,
 		    ucfg.endpoint);
 	}
@@ -384,15 +384,6 @@ cap_ctx_start(struct cap_ctx *c)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	return 0;
-}
-
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void
@@ -475,7 +466,7 @@ uplink_finish(struct cap_ctx *c)
 	struct cap_uplink_stats us;
 	int rc;
 
-	uplink_flush(c, wall_ns());
+	uplink_flush(c, sa_wall_ns());
 	rc = cap_uplink_drain(c->up, c->conf->ack_wait_ns);
 	cap_uplink_get_stats(c->up, &us);
 	log_info("batches sent=%llu resent=%llu acked=%llu dropped=%llu "
@@ -509,7 +500,7 @@ int
 cap_run(struct cap_ctx *c)
 {
 	char err[512];
-	uint64_t next_report = 0, now, t0 = wall_ns();
+	uint64_t next_report = 0, now, t0 = sa_wall_ns();
 	int n, rc = 0;
 	FILE *sfp;
 
@@ -541,7 +532,7 @@ cap_run(struct cap_ctx *c)
 		}
 		/* Live: packet time and wall clock agree, so idle sessions
 		 * expire by the clock when the link is quiet. */
-		now = wall_ns();
+		now = sa_wall_ns();
 		send_rec(c, CAP_REC_TICK, now);
 		if (c->conf->stats_interval_ns > 0 && now >= next_report) {
 			if (next_report != 0) {
@@ -553,16 +544,16 @@ cap_run(struct cap_ctx *c)
 			next_report = now + c->conf->stats_interval_ns;
 		}
 	}
-	log_debug("capture loop done after %.3f s", (wall_ns() - t0) / 1e9);
+	log_debug("capture loop done after %.3f s", (sa_wall_ns() - t0) / 1e9);
 	send_rec(c, CAP_REC_END, 0);
 	pthread_join(c->thread, NULL);
 	c->thread_started = 0;
-	log_debug("engine done after %.3f s", (wall_ns() - t0) / 1e9);
+	log_debug("engine done after %.3f s", (sa_wall_ns() - t0) / 1e9);
 	/* The engine thread is done: its state is ours now. */
 	c->rd_snap = c->rd;
 	cap_engine_finish(c->eng, c->live || cap_quit ? SESS_CLOSE_SHUTDOWN :
 	    SESS_CLOSE_CAPTURE_END);
-	log_debug("open sessions closed after %.3f s", (wall_ns() - t0) / 1e9);
+	log_debug("open sessions closed after %.3f s", (sa_wall_ns() - t0) / 1e9);
 	if (c->up != NULL)
 		rc |= uplink_finish(c);
 	if (fflush(stdout) != 0 || c->write_failed) {

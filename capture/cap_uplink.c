@@ -17,6 +17,7 @@
 
 #include <czmq.h>
 
+#include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/xmalloc.h"
 #include "cap_uplink.h"
@@ -53,28 +54,6 @@ struct cap_uplink {
 /* An event costs at most this many encoded bytes (strings included). */
 #define EVENT_MAX_BYTES	(2 * PROTO_MAX_STR + 160)
 
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-random_u64(void)
-{
-	uint64_t v = 0;
-	FILE *fp = fopen("/dev/urandom", "r");
-
-	if (fp == NULL || fread(&v, sizeof(v), 1, fp) != 1)
-		v = wall_ns() ^ ((uint64_t)getpid() << 32);
-	if (fp != NULL)
-		fclose(fp);
-	return v;
-}
-
 struct cap_uplink *
 cap_uplink_create(const struct cap_uplink_cfg *cfg, char *err, size_t errlen)
 {
@@ -105,11 +84,11 @@ cap_uplink_create(const struct cap_uplink_cfg *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	u->zsock = zsock_resolve(u->sock);
-	u->boot_id = random_u64();
+	u->boot_id = sa_random_u64();
 	u->next_seq = 1;
 	u->evs = xcalloc(u->cfg.batch_events, sizeof(*u->evs));
 	proto_buf_init(&u->open, PROTO_MAX_MSG_DEFAULT);
-	u->last_progress_ns = u->last_send_ns = wall_ns();
+	u->last_progress_ns = u->last_send_ns = sa_wall_ns();
 	return u;
 }
 
@@ -171,7 +150,7 @@ static void
 wait_for_room(struct cap_uplink *u, size_t need)
 {
 	zmq_pollitem_t pi = { u->zsock, 0, ZMQ_POLLIN, 0 };
-	uint64_t start = wall_ns(), now = start, acked;
+	uint64_t start = sa_wall_ns(), now = start, acked;
 
 	if (u->cfg.full_wait_ns == 0 || u->stalled)
 		return;
@@ -181,7 +160,7 @@ wait_for_room(struct cap_uplink *u, size_t need)
 	    now - start < u->cfg.full_wait_ns) {
 		send_pending(u, now);
 		(void)zmq_poll(&pi, 1, 10);
-		now = wall_ns();
+		now = sa_wall_ns();
 		read_acks(u, now);
 	}
 	if (u->st.batches_acked == acked)
@@ -204,7 +183,7 @@ seal(struct cap_uplink *u)
 	hdr.boot_id = u->boot_id;
 	hdr.seq = u->next_seq;
 	hdr.floor_seq = u->head != NULL ? u->head->seq : u->next_seq;
-	hdr.sent_ns = wall_ns();
+	hdr.sent_ns = sa_wall_ns();
 	hdr.stats = u->capstats;
 	hdr.stats.batches_dropped = u->st.batches_dropped;
 	hdr.nevents = u->nevs;
@@ -358,13 +337,13 @@ cap_uplink_flush(struct cap_uplink *u, uint64_t now, int heartbeat)
 int
 cap_uplink_drain(struct cap_uplink *u, uint64_t timeout_ns)
 {
-	uint64_t start = wall_ns(), now;
+	uint64_t start = sa_wall_ns(), now;
 	zmq_pollitem_t pi = { u->zsock, 0, ZMQ_POLLIN, 0 };
 
 	if (u->nevs > 0)
 		seal(u);
 	for (;;) {
-		now = wall_ns();
+		now = sa_wall_ns();
 		cap_uplink_poll(u, now);
 		if (u->head == NULL)
 			return 0;

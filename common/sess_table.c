@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "sess_table.h"
 #include "xmalloc.h"
 
@@ -161,21 +162,9 @@ sess_table_create(const struct sess_table_cfg *cfg,
 	t->nchunks = (cfg->max_sessions + CHUNK_SIZE - 1) >> CHUNK_SHIFT;
 	t->chunks = xcalloc(t->nchunks, sizeof(*t->chunks));
 	t->free_head = NIL;
-	{
-		/* Seed of the index hash; any value is correct, a random
-		 * one keeps probe runs out of an attacker's reach. */
-		struct timespec ts;
-		uint64_t r = 0;
-		FILE *fp = fopen("/dev/urandom", "r");
-
-		if (fp == NULL || fread(&r, sizeof(r), 1, fp) != 1) {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			r = (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)t;
-		}
-		if (fp != NULL)
-			fclose(fp);
-		t->seed = mix64(r);
-	}
+	/* Seed of the index hash; any value is correct, a random one keeps
+	 * probe runs out of an attacker's reach. */
+	t->seed = mix64(sa_random_u64() ^ (uint64_t)(uintptr_t)t);
 	while (maxs < 2 * cfg->max_sessions && maxs < (1u << 31))
 		maxs <<= 1;
 	t->max_slots = maxs;
