@@ -598,6 +598,73 @@ test_store_watermark(void **state)
 	assert_int_equal(seq, 6);
 }
 
+/* Marks: numbered blobs, read back in order; one range delete clears
+ * them, also those put in the same batch; watermarks are untouched. */
+struct marks_seen {
+	uint64_t	 no[8];
+	char		 blob[8][16];
+	size_t		 n;
+};
+
+static void
+marks_cb(void *arg, uint64_t no, const uint8_t *blob, size_t len)
+{
+	struct marks_seen *m = arg;
+
+	assert_true(m->n < 8);
+	assert_true(len < sizeof(m->blob[0]));
+	m->no[m->n] = no;
+	memcpy(m->blob[m->n], blob, len);
+	m->blob[m->n][len] = '\0';
+	m->n++;
+}
+
+static void
+test_store_marks(void **state)
+{
+	struct fx *f = *state;
+	struct store_batch *b;
+	struct marks_seen m;
+	uint64_t seq;
+
+	b = store_batch_new(f->st);
+	store_batch_put_marks(b, 2, "two", 3);
+	store_batch_put_marks(b, 256, "big", 3);
+	store_batch_put_marks(b, 1, "one", 3);
+	store_batch_set_watermark(b, "a", 1, 5);
+	assert_int_equal(store_batch_commit(b), 0);
+	store_batch_free(b);
+
+	/* Durable, and in number order (big-endian keys). */
+	store_close(f->st);
+	f->st = open_store(f->path, 90, NULL);
+	assert_non_null(f->st);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(store_load_marks(f->st, marks_cb, &m), 0);
+	assert_int_equal(m.n, 3);
+	assert_int_equal(m.no[0], 1);
+	assert_string_equal(m.blob[0], "one");
+	assert_int_equal(m.no[1], 2);
+	assert_string_equal(m.blob[1], "two");
+	assert_int_equal(m.no[2], 256);
+	assert_string_equal(m.blob[2], "big");
+
+	/* A checkpoint: clear, then the marks still needed. */
+	b = store_batch_new(f->st);
+	store_batch_put_marks(b, 300, "lost", 4);
+	store_batch_clear_marks(b);
+	store_batch_put_marks(b, 301, "kept", 4);
+	assert_int_equal(store_batch_commit(b), 0);
+	store_batch_free(b);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(store_load_marks(f->st, marks_cb, &m), 0);
+	assert_int_equal(m.n, 1);
+	assert_int_equal(m.no[0], 301);
+	assert_string_equal(m.blob[0], "kept");
+	assert_int_equal(store_get_watermark(f->st, "a", 1, &seq), 0);
+	assert_int_equal(seq, 5);
+}
+
 static void
 test_store_active(void **state)
 {
@@ -1137,6 +1204,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_watermark, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_active, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_marks, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_rollup_sum, setup,
 		    teardown),
