@@ -26,12 +26,23 @@ $B/capture/sessacct-capture --read tests/pcap/http_connect.pcap --print \
 echo
 echo "== 2. pipeline on loopback (work dir $W)"
 PIDS=""
+CAP=""
 cleanup() {
+	# The agent first, while the aggregator can still take its last
+	# batches; then the aggregator and the API.
+	if [ -n "$CAP" ]; then
+		kill "$CAP" 2>/dev/null
+		wait "$CAP" 2>/dev/null || true
+	fi
 	# shellcheck disable=SC2086
 	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null
 	wait 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+# A signal ends the script (and the EXIT trap stops everything); the
+# agent runs in the background so that the wait for it is interruptible.
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 $B/aggregator/sessacct-aggregator --set store.path="$W/db" \
 	--set store.retention_days=36500 \
 	--set aggregator.listen=tcp://127.0.0.1:0 \
@@ -91,6 +102,9 @@ while :; do
 		-t 3000 -s "$n" -T "$(date +%s)" >/dev/null
 	$B/capture/sessacct-capture --read "$W/live.pcap" --connect "$ING" \
 		--set capture.agent_id="demo-live-$n" --speed 1 \
-		2>>"$W/agent.log" || true
+		--set capture.ack_wait=3 2>>"$W/agent.log" &
+	CAP=$!
+	wait "$CAP" || true
+	CAP=""
 	n=$((n + 1))
 done
