@@ -387,6 +387,10 @@ aggregator_part(struct api_buf *b, const json_t *m)
 		  "(and released acks)." },
 		{ "commit_errors", "sessacct_aggregator_commit_errors_total",
 		  "counter", "Store write batches that failed (retried)." },
+		{ "late_events", "sessacct_aggregator_late_events_total",
+		  "counter", "Events not applied because their session was "
+		  "already closed and written (after agent_lost, or resent "
+		  "after a restart)." },
 		{ "agents_lost", "sessacct_aggregator_agents_lost_total",
 		  "counter", "Times an agent went silent past aggregator."
 		  "agent_timeout." },
