@@ -69,7 +69,8 @@ struct agg_core {
 	struct mark		*closed;	/* closed in the pending batch */
 	size_t			 nclosed, closed_cap;
 	uint64_t		 mark_no;	/* number of the next blob */
-	int			 marks_stored;
+	int			 marks_stored;	/* blobs in the store */
+	int			 marks_new;	/* ... written since a checkpoint */
 	struct mark		*rmarks;	/* from a restart: already written */
 	size_t			 nrmarks;
 	uint64_t		 rmask;
@@ -281,8 +282,9 @@ on_restore(void *arg, const struct store_session *ss)
  * closed and, per agent, the highest sequence applied. At start the marks
  * become a set, and events of a marked session are not applied again
  * (they count as late_events) while the agent resends up to that sequence.
- * A checkpoint clears the blobs (and writes the set again while a restart
- * still needs it).
+ * A checkpoint clears the blobs written since the last one (and writes
+ * the set of a restart again, once, while an agent still needs it; the
+ * set stays in memory until then, at most checkpoint_max_closed marks).
  *
  * Blob, big-endian: u32 agents, per agent {u16 length, id, u64 boot, u64
  * seq}, u32 marks, per mark {u64 key_hash, u64 start_ns}.
@@ -430,6 +432,8 @@ put_marks(struct agg_core *c, const struct mark *m, size_t n, int restart)
 	}
 	store_batch_put_marks(c->batch, c->mark_no++, blob, len);
 	c->marks_stored = 1;
+	if (!restart)
+		c->marks_new = 1;
 	free(blob);
 }
 
@@ -869,10 +873,15 @@ agg_core_commit(struct agg_core *c,
 				store_batch_set_watermark(c->batch, a->info.id,
 				    a->info.boot_id, a->info.watermark);
 		}
-		if (c->marks_stored)
+		/* Marks written since the last checkpoint are covered now;
+		 * those of a restart stay until no agent needs them (written
+		 * once more, alone, rather than again at every checkpoint). */
+		if (c->marks_new || (c->marks_stored && c->rmarks == NULL)) {
 			store_batch_clear_marks(c->batch);
-		c->marks_stored = 0;
-		put_restart_marks(c);
+			c->marks_stored = 0;
+			put_restart_marks(c);
+		}
+		c->marks_new = 0;
 	} else if (c->nclosed > 0)
 		put_marks(c, c->closed, c->nclosed, 0);
 	rc = store_batch_commit(c->batch);

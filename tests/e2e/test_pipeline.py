@@ -590,7 +590,7 @@ class Crash(PipelineCase):
             Crash.want = self.offline(self.pcap, self.AGENT)
             self.assertGreater(len(Crash.want), 15000)
 
-    def crash_at(self, frac, sets=(), sets2=None):
+    def crash_at(self, frac, sets=(), sets2=None, again=None):
         self.prepare()
         store = os.path.join(self.tmp, "db")
         agg = Aggregator(self, store, sets=sets)
@@ -609,6 +609,13 @@ class Crash(PipelineCase):
                           listen="tcp://127.0.0.1:%d" % port,
                           sets=sets if sets2 is None else sets2)
         self.assertEqual(agg2.ingest_port, port)
+        if again is not None:           # and once more
+            self.wait_progress(agg2, self.AGENT, int(again * PACKETS), p)
+            agg2.kill9()
+            time.sleep(self.DOWNTIME)
+            agg2 = Aggregator(self, store,
+                              listen="tcp://127.0.0.1:%d" % port,
+                              sets=sets if sets2 is None else sets2)
         rc, log = self.wait_replay(p)
         self.assert_replay_ok(rc, log, "replay across a crash")
         note("killed at %d packets, %d batches applied; agent: %s" %
@@ -639,6 +646,13 @@ class Crash(PipelineCase):
                                 "aggregator.commit_interval_ms=50"], [])
         self.assertGreater(m["late_events"], 0,
                            "no resent event was recognised as written")
+
+    def test_kill_twice(self):
+        # Killed before any checkpoint, then again while (or after) the
+        # restarted one takes the resent batches: marks survive both.
+        self.crash_at(0.3, ["aggregator.checkpoint_interval_ms=30000",
+                            "aggregator.commit_interval_ms=50"], [],
+                      again=0.6)
 
     def test_kill_checkpoint_every_commit(self):
         self.crash_at(0.5, ["aggregator.checkpoint_interval_ms=0"])
