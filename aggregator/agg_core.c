@@ -349,7 +349,7 @@ on_marks(void *arg, uint64_t no, const uint8_t *p, size_t len)
 	const uint8_t *end = p + len;
 	struct agent *a;
 	struct mark m;
-	uint64_t n, i, alen;
+	uint64_t n, i, alen, boot, seq;
 
 	if (no >= c->mark_no)
 		c->mark_no = no + 1;
@@ -364,14 +364,15 @@ on_marks(void *arg, uint64_t no, const uint8_t *p, size_t len)
 		if ((a = find_agent(c, (const char *)p + 2, alen)) == NULL &&
 		    (a = add_agent(c, (const char *)p + 2, alen)) == NULL)
 			goto bad;
-		p += 2 + alen;
-		if (a->mark_upto == 0 || a->mark_boot != be_get(p, 8)) {
-			a->mark_boot = be_get(p, 8);
+		boot = be_get(p + 2 + alen, 8);
+		seq = be_get(p + 2 + alen + 8, 8);
+		p += 2 + alen + 16;
+		if (a->mark_upto == 0 || a->mark_boot != boot) {
+			a->mark_boot = boot;
 			a->mark_upto = 0;
 		}
-		if (be_get(p + 8, 8) > a->mark_upto)
-			a->mark_upto = be_get(p + 8, 8);
-		p += 16;
+		if (seq > a->mark_upto)
+			a->mark_upto = seq;
 	}
 	if (end - p < 4)
 		goto bad;
@@ -390,7 +391,20 @@ bad:
 	    "may be counted again", (unsigned long long)no);
 }
 
-/* A blob of the given marks and of the agents flagged (or with marks). */
+/*
+ * Whether a blob names the agent: for a commit's marks, an agent that
+ * closed sessions in it or applied batches not yet checkpointed; for the
+ * marks of a restart, an agent that still needs them.
+ */
+static int
+blob_names(const struct agent *a, int restart)
+{
+	if (restart)
+		return a->mark_upto != 0;
+	return a->marked || a->info.watermark > a->info.durable;
+}
+
+/* A blob of the given marks and of the agents blob_names. */
 static void
 put_marks(struct agg_core *c, const struct mark *m, size_t n, int restart)
 {
@@ -398,15 +412,11 @@ put_marks(struct agg_core *c, const struct mark *m, size_t n, int restart)
 	uint32_t i, na = 0;
 	size_t len = 8 + 16 * n;
 
-	for (i = 0; i < c->nagents; i++) {
-		struct agent *a = &c->agents[i];
-
-		if (restart ? a->mark_upto != 0 : (a->marked ||
-		    a->info.watermark > a->info.durable)) {
-			len += 2 + strlen(a->info.id) + 16;
+	for (i = 0; i < c->nagents; i++)
+		if (blob_names(&c->agents[i], restart)) {
+			len += 2 + strlen(c->agents[i].info.id) + 16;
 			na++;
 		}
-	}
 	p = blob = xmalloc(len);
 	be_put(p, na, 4);
 	p += 4;
@@ -414,8 +424,7 @@ put_marks(struct agg_core *c, const struct mark *m, size_t n, int restart)
 		struct agent *a = &c->agents[i];
 		size_t alen = strlen(a->info.id);
 
-		if (restart ? a->mark_upto == 0 : !(a->marked ||
-		    a->info.watermark > a->info.durable))
+		if (!blob_names(a, restart))
 			continue;
 		be_put(p, alen, 2);
 		memcpy(p + 2, a->info.id, alen);
@@ -687,26 +696,27 @@ warn_due(struct agg_core *c, const uint8_t *ident, size_t ident_len,
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 	size_t i, old = 0, n;
-	struct warn_slot *w;
+	struct warn_slot *w = NULL;
 
 	for (i = 0; i < ident_len; i++)
 		h = (h ^ ident[i]) * 0x100000001b3ULL;
+	for (i = 0; i < WARN_PEERS && w == NULL; i++) {
+		if (c->warned[i].last_ns != 0 && c->warned[i].peer == h)
+			w = &c->warned[i];
+		else if (c->warned[i].last_ns < c->warned[old].last_ns)
+			old = i;
+	}
+	if (w != NULL && now - w->last_ns < WARN_NS)
+		return 0;
+	if (w == NULL) {
+		w = &c->warned[old];
+		w->peer = h;
+	}
+	w->last_ns = now;
+	/* The routing id in hex, as much as fits. */
 	for (i = n = 0; i < ident_len && n + 3 < peerlen; i++, n += 2)
 		snprintf(peer + n, peerlen - n, "%02x", ident[i]);
 	peer[n] = '\0';
-	for (i = 0; i < WARN_PEERS; i++) {
-		w = &c->warned[i];
-		if (w->last_ns != 0 && w->peer == h) {
-			if (now - w->last_ns < WARN_NS)
-				return 0;
-			w->last_ns = now;
-			return 1;
-		}
-		if (w->last_ns < c->warned[old].last_ns)
-			old = i;
-	}
-	c->warned[old].peer = h;
-	c->warned[old].last_ns = now;
 	return 1;
 }
 
