@@ -13,7 +13,6 @@
  * replays nothing twice.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +60,6 @@ struct agg_core {
 	uint32_t		 nagents;
 	struct proto_event	*events;	/* decode scratch */
 	size_t			 pending_closed;
-	size_t			 pending_active;	/* checkpoint rows */
 	/* Marks: see the comment above agg_core_commit. */
 	uint64_t		 next_ckpt_ns;	/* monotonic */
 	int			 force_ckpt;
@@ -860,7 +858,6 @@ on_dirty(void *arg, const struct sess_rec *rec, int opened,
 	(void)seen;
 	to_store(c, rec, &ss);
 	store_batch_put_active(c->batch, &ss);
-	c->pending_active++;
 }
 
 int
@@ -909,12 +906,7 @@ agg_core_commit(struct agg_core *c,
 	}
 	store_batch_free(c->batch);
 	c->batch = store_batch_new(c->store);
-	/* After an exceptional write (a burst of new sessions) give the
-	 * allocator's freed pages back: the batch alone was ~100 B a row. */
-	if (c->pending_active + c->pending_closed > 100000)
-		(void)malloc_trim(0);
 	c->pending_closed = 0;
-	c->pending_active = 0;
 	c->closed_since_ckpt += c->nclosed;
 	c->nclosed = 0;
 	if (c->closed_cap > 65536) {	/* after an agent's mass close */

@@ -7,9 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 
 #include "../common/cli.h"
 #include "../common/log.h"
@@ -83,18 +80,6 @@ main(int argc, char **argv)
 		return rc;
 	}
 	log_init("sessacct-aggregator", 1, cl.verbosity + LOG_LVL_INFO);
-#ifdef __GLIBC__
-	/*
-	 * A fixed mmap threshold: blocks of 1 MiB and more (RocksDB's memtable
-	 * blocks, the write batch of a burst) are mapped, and unmapped when
-	 * freed. glibc's default raises the threshold each time such a block
-	 * is freed, after which they come from the heap and stay resident
-	 * (docs/PERFORMANCE.md, "Memory per open session"). The environment's
-	 * MALLOC_MMAP_THRESHOLD_, if set, wins.
-	 */
-	if (getenv("MALLOC_MMAP_THRESHOLD_") == NULL)
-		(void)mallopt(M_MMAP_THRESHOLD, 1 << 20);
-#endif
 	if ((ctx = agg_ctx_create(cfg, cl.ready_file, &rc)) == NULL) {
 		cfg_destroy(cfg);
 		return rc;

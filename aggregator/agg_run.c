@@ -93,16 +93,54 @@ bind_sock(zsock_t *s, const char *endpoint, char *bound, size_t blen)
 	return 0;
 }
 
+/*
+ * The heap, glibc only. Freed memory stays resident until the top of a
+ * heap is free, so the memtable blocks and write batches of a burst of
+ * sessions, and the answers to queries, leave holes that later small
+ * allocations keep touching (docs/PERFORMANCE.md, "Memory per open
+ * session"). Two things give it back:
+ * - heap_init: a fixed mmap threshold, so blocks of 1 MiB and more are
+ *   mapped and unmapped when freed. glibc's default raises the threshold
+ *   each time such a block is freed, after which they come from the heap.
+ *   The environment's MALLOC_MMAP_THRESHOLD_, if set, wins.
+ * - heap_trim, once a second: if more than HEAP_FREE_MAX bytes lie free
+ *   in the heaps, malloc_trim gives their pages back (it walks the free
+ *   chunks: about a millisecond for a 50 MB heap).
+ */
+#define HEAP_FREE_MAX	((size_t)8 << 20)
+
+static void
+heap_init(void)
+{
+#ifdef __GLIBC__
+	if (getenv("MALLOC_MMAP_THRESHOLD_") == NULL)
+		(void)mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
+}
+
+static void
+heap_trim(void)
+{
+#ifdef __GLIBC__
+	struct mallinfo2 mi = mallinfo2();
+
+	if (mi.fordblks > HEAP_FREE_MAX)
+		(void)malloc_trim(0);
+#endif
+}
+
 struct agg_ctx *
 agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 {
-	struct agg_ctx *c = xcalloc(1, sizeof(*c));
+	struct agg_ctx *c;
 	struct store_cfg scfg;
 	struct agg_core_cfg ccfg;
 	char err[512], ib[300], qb[300], ready[700];
 	uint64_t margin = cfg_u64(cfg, "aggregator", "expiry_margin") * NS;
 	int quarantined = 0;
 
+	heap_init();
+	c = xcalloc(1, sizeof(*c));
 	*exit_code = 1;
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.path = cfg_str(cfg, "store", "path");
@@ -441,27 +479,6 @@ query_main(void *arg)
 	free(buf);
 	free(q);
 	return NULL;
-}
-
-/*
- * glibc keeps freed heap memory resident until the top of a heap is free:
- * the memtable blocks, write batches and query answers freed between two
- * commits leave holes that later small allocations keep touching. Once a
- * second, if more than HEAP_FREE_MAX bytes are free in the heaps, give
- * their pages back (malloc_trim walks the free chunks: about a
- * millisecond for a 50 MB heap).
- */
-#define HEAP_FREE_MAX	((size_t)8 << 20)
-
-static void
-heap_trim(void)
-{
-#ifdef __GLIBC__
-	struct mallinfo2 mi = mallinfo2();
-
-	if (mi.fordblks > HEAP_FREE_MAX)
-		(void)malloc_trim(0);
-#endif
 }
 
 static void
