@@ -52,6 +52,7 @@
 #include <netinet/in.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "parse.h"
 #include "query.h"
 #include "wire.h"
@@ -138,24 +139,6 @@ struct cpu_snap {
 
 static void	*zctx;
 static uint64_t	 rng_state = 0x243f6a8885a308d3ULL;
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
 
 static void
 sleep_ns(uint64_t ns)
@@ -601,7 +584,7 @@ pump_init(struct pump *p, const char *ep, int nag, const char *prefix,
 		struct agent *a = &p->ag[i];
 
 		snprintf(a->id, sizeof(a->id), "%s-%llx-%d", prefix,
-		    (unsigned long long)(wall_ns() / MS % 0xffffff), i);
+		    (unsigned long long)(sa_wall_ns() / MS % 0xffffff), i);
 		a->boot_id = rng() | 1;
 		if ((a->sock = zmq_socket(zctx, ZMQ_DEALER)) == NULL)
 			die("zmq_socket: %s", zmq_strerror(zmq_errno()));
@@ -644,7 +627,7 @@ send_next(struct pump *p, struct agent *a)
 	b.boot_id = a->boot_id;
 	b.seq = a->sent + 1;
 	b.floor_seq = a->acked + 1;
-	b.sent_ns = wall_ns();
+	b.sent_ns = sa_wall_ns();
 	b.nevents = bd->nev;
 	proto_buf_reset(&p->hdr);
 	if (proto_batch_begin(&p->hdr, &b) != 0)
@@ -683,7 +666,7 @@ take_acks(struct pump *p, struct agent *a)
 			    s++)
 				a->ev_acked += body_of(p, s)->nev;
 			a->acked = ack.seq;
-			a->last_ack_ns = mono_ns();
+			a->last_ack_ns = sa_mono_ns();
 		}
 		if (ack.status == PROTO_ACK_RESEND) {
 			/* Go back: everything after seq goes again. */
@@ -738,12 +721,12 @@ pump_step(struct pump *p, int timeout_ms)
 		if (!p->stop && (a->limit == 0 || a->sent < a->limit))
 			blocked = 1;
 	}
-	if (p->by_applied && blocked && mono_ns() - p->applied_ns > 2 * MS) {
+	if (p->by_applied && blocked && sa_mono_ns() - p->applied_ns > 2 * MS) {
 		struct metrics m;
 
 		get_metrics(p->qc, &m);
 		p->applied = m.events_applied - p->applied0;
-		p->applied_ns = mono_ns();
+		p->applied_ns = sa_mono_ns();
 		timeout_ms = 0;
 	}
 	for (i = 0; i < p->nag; i++) {
@@ -775,10 +758,10 @@ pump_all_acked(const struct pump *p)
 static int
 pump_drain(struct pump *p, uint64_t timeout_ns)
 {
-	uint64_t end = mono_ns() + timeout_ns;
+	uint64_t end = sa_mono_ns() + timeout_ns;
 
 	p->stop = 1;
-	while (!pump_all_acked(p) && mono_ns() < end)
+	while (!pump_all_acked(p) && sa_mono_ns() < end)
 		pump_step(p, 10);
 	return pump_all_acked(p);
 }
@@ -818,7 +801,7 @@ mode_updates(const struct opts *o)
 	struct qc qc;
 	struct metrics m0, m1;
 	struct cpu_snap c0, c1;
-	uint64_t t0, t1, end, a0, base = wall_ns() - 60 * NS;
+	uint64_t t0, t1, end, a0, base = sa_wall_ns() - 60 * NS;
 	double secs, rate, cpu, s0;
 
 	memset(&bs, 0, sizeof(bs));
@@ -829,19 +812,19 @@ mode_updates(const struct opts *o)
 	    (double)bs.bytes / (double)bs.events, o->window);
 	qc_open(&qc, o->qep);
 	pump_init(p, o->ep, o->agents, "upd", &bs, o->window, &qc);
-	end = mono_ns() + (uint64_t)(o->warm_s * 1e9);
-	while (mono_ns() < end)
+	end = sa_mono_ns() + (uint64_t)(o->warm_s * 1e9);
+	while (sa_mono_ns() < end)
 		pump_step(p, 1);
 	get_metrics(&qc, &m0);
 	cpu_snap(o->pid, &c0);
 	s0 = self_cpu_s();
-	t0 = mono_ns();
+	t0 = sa_mono_ns();
 	a0 = pump_ev_acked(p);
 	end = t0 + (uint64_t)(o->secs * 1e9);
-	while (mono_ns() < end)
+	while (sa_mono_ns() < end)
 		pump_step(p, 1);
 	get_metrics(&qc, &m1);
-	t1 = mono_ns();
+	t1 = sa_mono_ns();
 	cpu_snap(o->pid, &c1);
 	secs = (double)(t1 - t0) / 1e9;
 	rate = (double)(m1.events_applied - m0.events_applied) / secs;
@@ -878,7 +861,7 @@ mode_closes(const struct opts *o)
 	struct qc qc;
 	struct metrics m0, m1;
 	struct cpu_snap c0, c1;
-	uint64_t t0, t1, last = 0, written, base = wall_ns() - 60 * NS;
+	uint64_t t0, t1, last = 0, written, base = sa_wall_ns() - 60 * NS;
 	double secs, rate, cpu, s0;
 	int i;
 
@@ -895,13 +878,13 @@ mode_closes(const struct opts *o)
 	get_metrics(&qc, &m0);
 	cpu_snap(o->pid, &c0);
 	s0 = self_cpu_s();
-	t0 = mono_ns();
-	while (!pump_all_acked(p) && mono_ns() - t0 < 600 * NS)
+	t0 = sa_mono_ns();
+	while (!pump_all_acked(p) && sa_mono_ns() - t0 < 600 * NS)
 		pump_step(p, 5);
 	for (i = 0; i < o->agents; i++)
 		if (p->ag[i].last_ack_ns > last)
 			last = p->ag[i].last_ack_ns;
-	t1 = last > t0 ? last : mono_ns();
+	t1 = last > t0 ? last : sa_mono_ns();
 	cpu_snap(o->pid, &c1);
 	get_metrics(&qc, &m1);
 	secs = (double)(t1 - t0) / 1e9;
@@ -944,7 +927,7 @@ mode_open(const struct opts *o)
 
 	if (o->pid <= 0)
 		die("%s", "open wants the aggregator's pid (-P)");
-	base = wall_ns() - 60 * NS;
+	base = sa_wall_ns() - 60 * NS;
 	memset(&bs, 0, sizeof(bs));
 	bodies_updates(&bs, o->sessions, o->per, base);
 	qc_open(&qc, o->qep);
@@ -957,8 +940,8 @@ mode_open(const struct opts *o)
 	p->by_applied = 1;
 	p->applied0 = m.events_applied;
 	p->ag[0].limit = bs.n;
-	t0 = mono_ns();
-	while (p->applied < bs.events && mono_ns() - t0 < 300 * NS) {
+	t0 = sa_mono_ns();
+	while (p->applied < bs.events && sa_mono_ns() - t0 < 300 * NS) {
 		pump_step(p, 1);
 		if (p->ag[0].sent == bs.n) {
 			get_metrics(&qc, &m);
@@ -968,7 +951,7 @@ mode_open(const struct opts *o)
 	}
 	get_metrics(&qc, &m);
 	printf("  applied in %.2f s; sessions active %llu\n",
-	    (double)(mono_ns() - t0) / 1e9,
+	    (double)(sa_mono_ns() - t0) / 1e9,
 	    (unsigned long long)m.sessions_active);
 	sleep_ns((uint64_t)(o->settle_s * 1e9));
 	rss1 = proc_status_kb(o->pid, "VmRSS:");
@@ -983,7 +966,7 @@ mode_open(const struct opts *o)
 		if (!pump_drain(p, 120 * NS))
 			die("%s", "the acks did not come within 120 s");
 		printf("  acked (checkpoint committed) after %.2f s\n",
-		    (double)(mono_ns() - t0) / 1e9);
+		    (double)(sa_mono_ns() - t0) / 1e9);
 		sleep_ns((uint64_t)(o->settle_s * 1e9));
 		get_metrics(&qc, &m);
 		rss2 = proc_status_kb(o->pid, "VmRSS:");
@@ -1088,7 +1071,7 @@ mode_fin(const struct opts *o)
 	uint64_t *seen_at = xcalloc(n, sizeof(uint64_t));
 	uint64_t *acked_at = xcalloc(n, sizeof(uint64_t));
 	uint64_t *d = xcalloc(n, sizeof(uint64_t));
-	uint64_t base = wall_ns() - 10 * NS, next_close, next_poll, t0;
+	uint64_t base = sa_wall_ns() - 10 * NS, next_close, next_poll, t0;
 	struct bodies bs;
 	struct pump *p = xcalloc(1, sizeof(*p));
 	struct qc qc;
@@ -1127,29 +1110,29 @@ mode_fin(const struct opts *o)
 	qc_open(&qc, o->qep);
 	pump_init(p, o->ep, 1, "fin", &bs, 1000, &qc);
 	p->ag[0].limit = 1;
-	t0 = mono_ns();
-	while (!pump_all_acked(p) && mono_ns() - t0 < 10 * NS)
+	t0 = sa_mono_ns();
+	while (!pump_all_acked(p) && sa_mono_ns() - t0 < 10 * NS)
 		pump_step(p, 5);
 	printf("fin: %u sessions opened; each CLOSE sent alone at random "
 	    "times, history polled every %llu ms\n", n,
 	    (unsigned long long)(POLL_NS / MS));
-	next_close = wall_ns() + 100 * MS;
-	next_poll = wall_ns();
-	t0 = mono_ns();
-	while (seen_n < n && mono_ns() - t0 < 120 * NS) {
-		uint64_t now = wall_ns(), wake;
+	next_close = sa_wall_ns() + 100 * MS;
+	next_poll = sa_wall_ns();
+	t0 = sa_mono_ns();
+	while (seen_n < n && sa_mono_ns() - t0 < 120 * NS) {
+		uint64_t now = sa_wall_ns(), wake;
 
 		if (closed < n && now >= next_close) {
 			p->ag[0].limit = closed + 2;
 			pump_step(p, 0);
-			sent_at[closed++] = wall_ns();
+			sent_at[closed++] = sa_wall_ns();
 			/* 60 to 400 ms apart: every phase of the commit. */
-			next_close = wall_ns() + 60 * MS + rng() % (340 * MS);
+			next_close = sa_wall_ns() + 60 * MS + rng() % (340 * MS);
 		}
 		if (now >= next_poll) {
 			char *body = qc_ask(&qc, "history", hp, 1);
 
-			now = wall_ns();
+			now = sa_wall_ns();
 			for (k = 0; k < closed; k++)
 				if (seen_at[k] == 0 && history_has(body, k)) {
 					seen_at[k] = now;
@@ -1162,11 +1145,11 @@ mode_fin(const struct opts *o)
 		}
 		for (k = 0; k < closed; k++)
 			if (acked_at[k] == 0 && p->ag[0].acked >= k + 2)
-				acked_at[k] = wall_ns();
+				acked_at[k] = sa_wall_ns();
 		wake = next_poll;
 		if (closed < n && next_close < wake)
 			wake = next_close;
-		now = wall_ns();
+		now = sa_wall_ns();
 		pump_step(p, wake > now ? (int)((wake - now) / MS) : 0);
 	}
 	for (k = 0; k < closed; k++)
@@ -1398,7 +1381,7 @@ mode_replay(const struct opts *o)
 	uint64_t *fin_off = xcalloc(n, sizeof(uint64_t));
 	uint64_t *seen_at = xcalloc(n, sizeof(uint64_t));
 	uint64_t *d = xcalloc(n, sizeof(uint64_t));
-	uint64_t ts0 = wall_ns() / MS * MS, t_exec, next_poll, exited = 0;
+	uint64_t ts0 = sa_wall_ns() / MS * MS, t_exec, next_poll, exited = 0;
 	char *argv[8 + 2 * MAX_SETS];
 	int argc = 0, i, st = 0;
 	struct qc qc;
@@ -1420,7 +1403,7 @@ mode_replay(const struct opts *o)
 	}
 	argv[argc] = NULL;
 	fflush(stdout);
-	t_exec = wall_ns();
+	t_exec = sa_wall_ns();
 	if ((pid = fork()) < 0)
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
@@ -1434,15 +1417,15 @@ mode_replay(const struct opts *o)
 		execv(o->capture, argv);
 		_exit(127);
 	}
-	next_poll = wall_ns();
+	next_poll = sa_wall_ns();
 	while (seen_n < n) {
-		uint64_t now = wall_ns();
+		uint64_t now = sa_wall_ns();
 		char *body;
 
 		if (now < next_poll)
 			sleep_ns(next_poll - now);
 		body = qc_ask(&qc, "history", hp, 1);
-		now = wall_ns();
+		now = sa_wall_ns();
 		for (k = 0; k < n; k++)
 			if (seen_at[k] == 0 && history_has(body, k)) {
 				seen_at[k] = now;
@@ -1465,7 +1448,7 @@ mode_replay(const struct opts *o)
 	if (exited == 0)
 		waitpid(pid, &st, 0);
 	printf("  agent exited with %d after %.1f s\n", WIFEXITED(st) ?
-	    WEXITSTATUS(st) : -1, (double)(wall_ns() - t_exec) / 1e9);
+	    WEXITSTATUS(st) : -1, (double)(sa_wall_ns() - t_exec) / 1e9);
 	/* The agent's clock: replay start + (packet time - first packet). */
 	for (k = 0; k < n; k++)
 		if (seen_at[k] != 0)
@@ -1566,8 +1549,8 @@ mode_live(const struct opts *o)
 		_exit(127);
 	}
 	/* An agent without --ready-file support: give it 2 s. */
-	t0 = mono_ns();
-	while (access(ready, F_OK) != 0 && mono_ns() - t0 < 2 * NS) {
+	t0 = sa_mono_ns();
+	while (access(ready, F_OK) != 0 && sa_mono_ns() - t0 < 2 * NS) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			die("the agent did not start on lo (see %s)",
 			    o->log != NULL ? o->log : "its log");
@@ -1586,11 +1569,11 @@ mode_live(const struct opts *o)
 	    connect(kc, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
 	    (ka = accept(ls, NULL, NULL)) < 0)
 		die("connect: %s", strerror(errno));
-	next_conn = next_poll = next_keep = wall_ns();
-	t0 = mono_ns();
-	while (seen_n < n && mono_ns() - t0 < (uint64_t)n * o->gap_ms * MS +
+	next_conn = next_poll = next_keep = sa_wall_ns();
+	t0 = sa_mono_ns();
+	while (seen_n < n && sa_mono_ns() - t0 < (uint64_t)n * o->gap_ms * MS +
 	    30 * NS) {
-		uint64_t now = wall_ns();
+		uint64_t now = sa_wall_ns();
 
 		if (now >= next_keep) {
 			if (write(kc, zero, 1) != 1)
@@ -1620,7 +1603,7 @@ mode_live(const struct opts *o)
 			close(c);
 			read_n(a, 1);	/* EOF: the client's FIN is in */
 			close(a);
-			fin_at[k++] = wall_ns();
+			fin_at[k++] = sa_wall_ns();
 			next_conn += o->gap_ms * MS;
 		}
 		if (now >= next_poll) {
@@ -1628,7 +1611,7 @@ mode_live(const struct opts *o)
 			char pat[64];
 			uint32_t j;
 
-			now = wall_ns();
+			now = sa_wall_ns();
 			for (j = 0; j < k; j++) {
 				snprintf(pat, sizeof(pat),
 				    "\"source_port\":%u,", port[j]);
@@ -1643,7 +1626,7 @@ mode_live(const struct opts *o)
 			if (next_poll < now)
 				next_poll = now + POLL_NS;
 		}
-		now = wall_ns();
+		now = sa_wall_ns();
 		wake = next_poll < next_keep ? next_poll : next_keep;
 		if (k < n && next_conn < wake)
 			wake = next_conn;
@@ -1782,7 +1765,7 @@ main(int argc, char **argv)
 	}
 	if (o.ep == NULL || o.qep == NULL)
 		usage();
-	rng_state ^= wall_ns();
+	rng_state ^= sa_wall_ns();
 	signal(SIGPIPE, SIG_IGN);
 	if ((zctx = zmq_ctx_new()) == NULL)
 		die("%s", "zmq_ctx_new failed");

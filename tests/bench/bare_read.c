@@ -18,6 +18,7 @@
 
 #include <pcap/pcap.h>
 
+#include "clock.h"
 #include "parse.h"
 
 struct bare_count {
@@ -33,15 +34,6 @@ noop_cb(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 	(void)bytes;
 	c->packets++;
 	c->caplen += h->caplen;
-}
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 static void
@@ -69,7 +61,7 @@ main(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		usage();
-	t0 = mono_ns();
+	t0 = sa_mono_ns();
 	if (bufsize == 0)
 		p = pcap_open_offline_with_tstamp_precision(argv[optind],
 		    PCAP_TSTAMP_PRECISION_NANO, errbuf);
@@ -104,7 +96,7 @@ main(int argc, char **argv)
 		free(vbuf);
 		return 1;
 	}
-	ns = mono_ns() - t0;
+	ns = sa_mono_ns() - t0;
 	pcap_close(p);		/* closes fp too */
 	free(vbuf);
 	if (ns == 0)

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "parse.h"
 
 struct mem_peak {
@@ -39,15 +40,6 @@ struct mem_peak {
 
 static const char usage[] =
     "usage: sa_bench_run [-o OUT] [-m INTERVAL_US [-f FILE]] -- CMD [ARG...]\n";
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 /* The kB figure after "\nkey" in a /proc status text; 0 if absent. */
 static uint64_t
@@ -189,7 +181,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "sa_bench_run: %s: %s\n", out, strerror(errno));
 		return 1;
 	}
-	t0 = mono_ns();
+	t0 = sa_mono_ns();
 	if ((pid = fork()) < 0) {
 		fprintf(stderr, "sa_bench_run: fork: %s\n", strerror(errno));
 		return 1;
@@ -216,7 +208,7 @@ main(int argc, char **argv)
 			nanosleep(&nap, NULL);
 		}
 	}
-	t1 = mono_ns();
+	t1 = sa_mono_ns();
 	code = WIFEXITED(status) ? WEXITSTATUS(status) :
 	    128 + WTERMSIG(status);
 	fprintf(fp, "elapsed_ns=%llu cpu_ms=%llu maxrss_kb=%ld",

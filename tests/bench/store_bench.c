@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "parse.h"
 #include "store.h"
@@ -58,29 +59,11 @@ pick(uint64_t n)
 }
 
 static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
 thread_cpu_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
 }
 
@@ -259,14 +242,14 @@ main(int argc, char **argv)
 	lat = calloc(nb, sizeof(*lat));
 	if (sess == NULL || lat == NULL)
 		return 1;
-	t0 = wall_ns() - 3600 * NS;
+	t0 = sa_wall_ns() - 3600 * NS;
 	b = store_batch_new(st);
 	for (k = 0; k < nb; k++) {
 		uint64_t m = n - done < bsz ? n - done : bsz;
 
 		for (i = 0; i < m; i++)
 			make(&sess[i], done + i, t0, users, targets);
-		start = mono_ns();
+		start = sa_mono_ns();
 		c0 = thread_cpu_ns();
 		for (i = 0; i < m; i++)
 			store_batch_put_session(b, &sess[i]);
@@ -275,7 +258,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "commit failed\n");
 			return 1;
 		}
-		t = mono_ns() - start;
+		t = sa_mono_ns() - start;
 		cpu += thread_cpu_ns() - c0;
 		lat[k] = t;
 		busy += t;
@@ -295,33 +278,33 @@ main(int argc, char **argv)
 	    (double)lat[nb / 2] / 1e6, (double)lat[nb * 99 / 100] / 1e6,
 	    (double)lat[nb - 1] / 1e6);
 
-	start = mono_ns();
-	if (store_rollup_sum(st, t0, wall_ns(), &tot, tu, &nu, td, &nd,
+	start = sa_mono_ns();
+	if (store_rollup_sum(st, t0, sa_wall_ns(), &tot, tu, &nu, td, &nd,
 	    10) != 0)
 		return 1;
 	printf("  rollup over the hour: %" PRIu64 " sessions, top user %s, "
 	    "%.1f ms\n", tot.sessions, nu > 0 ? tu[0].name : "-",
-	    (double)(mono_ns() - start) / 1e6);
+	    (double)(sa_mono_ns() - start) / 1e6);
 	memset(&flt, 0, sizeof(flt));
 	flt.status = -1;
 	flt.limit = 100;
 	flt.user = users[7];
-	start = mono_ns();
+	start = sa_mono_ns();
 	v = 0;
 	if (store_history(st, &flt, count_cb, &v, cursor) != 0)
 		return 1;
 	printf("  history of one user, newest 100: %" PRIu64 " rows, %.1f ms\n",
-	    v, (double)(mono_ns() - start) / 1e6);
+	    v, (double)(sa_mono_ns() - start) / 1e6);
 	memset(&flt, 0, sizeof(flt));
 	flt.status = -1;
 	flt.limit = 100;
 	flt.min_bytes = 200000;
-	start = mono_ns();
+	start = sa_mono_ns();
 	v = 0;
 	if (store_history(st, &flt, count_cb, &v, cursor) != 0)
 		return 1;
 	printf("  history min_bytes scan, newest 100: %" PRIu64 " rows, "
-	    "%.1f ms\n", v, (double)(mono_ns() - start) / 1e6);
+	    "%.1f ms\n", v, (double)(sa_mono_ns() - start) / 1e6);
 	store_close(st);
 	du_total = 0;
 	(void)nftw(dir, du_cb, 16, FTW_PHYS);
