@@ -19,6 +19,7 @@
 #include "log.h"
 #include "parse.h"
 #include "store.h"
+#include "synth_sess.h"
 
 #define NS		1000000000ULL
 #define N_USERS		2000
@@ -52,43 +53,7 @@ make(struct store_session *s, uint64_t i, uint64_t n, uint64_t t0)
 	r->key_hash = rng();
 	r->end_ns = t0 + i * (86400 * NS / n) + (x >> 40) % 1000;
 	r->start_ns = r->end_ns - rng() % (300 * NS);
-	r->af = c % 10 == 0 ? 6 : 4;
-	if (r->af == 4) {
-		r->cli[0] = 10;
-		r->cli[1] = (uint8_t)(c >> 16);
-		r->cli[2] = (uint8_t)(c >> 8);
-		r->cli[3] = (uint8_t)c;
-		r->srv[0] = 198;
-		r->srv[1] = 18;
-		r->srv[2] = (uint8_t)(d >> 8);
-		r->srv[3] = (uint8_t)d;
-	} else {
-		r->cli[0] = 0x20;
-		r->cli[1] = 0x01;
-		r->cli[13] = (uint8_t)(c >> 16);
-		r->cli[14] = (uint8_t)(c >> 8);
-		r->cli[15] = (uint8_t)c;
-		r->srv[0] = 0x20;
-		r->srv[1] = 0x01;
-		r->srv[5] = 1;
-		r->srv[14] = (uint8_t)(d >> 8);
-		r->srv[15] = (uint8_t)d;
-	}
-	r->proto = d % 7 == 0 ? 17 : 6;
-	r->cli_port = (uint16_t)(1024 + x % 60000);
-	r->srv_port = d % 3 == 0 ? 80 : 443;
-	r->agent = (uint16_t)(x % N_AGENTS);
-	r->status = x % 50 == 0 ? SESS_FAILED : x % 97 == 0 ? SESS_REJECTED :
-	    SESS_CLOSED;
-	r->reason = SESS_CLOSE_FIN;
-	r->packets[0] = 1 + x % 100;
-	r->packets[1] = 1 + (x >> 8) % 200;
-	r->bytes[0] = r->packets[0] * 300;
-	r->bytes[1] = r->packets[1] * 1200;
-	r->wire_bytes[0] = r->bytes[0] + 52 * r->packets[0];
-	r->wire_bytes[1] = r->bytes[1] + 52 * r->packets[1];
-	snprintf(s->agent, sizeof(s->agent), "proxy-%02u",
-	    (unsigned int)r->agent);
+	synth_sess_fill(s, x, c, d, N_AGENTS);
 	if (u < N_USERS)
 		snprintf(s->user, sizeof(s->user), "user%04u", (unsigned int)u);
 	snprintf(s->target, sizeof(s->target), "svc%03u.example.com:443",
