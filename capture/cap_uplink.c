@@ -122,9 +122,9 @@ cap_uplink_set_stats(struct cap_uplink *u, const struct proto_capstats *st)
 	u->capstats = *st;
 }
 
-/* Drops the oldest held batch: it will never be delivered. */
-static void
-drop_oldest(struct cap_uplink *u)
+/* Unlinks the oldest held batch (there is one) and returns it. */
+static struct up_batch *
+pop_head(struct cap_uplink *u)
 {
 	struct up_batch *b = u->head;
 
@@ -135,6 +135,15 @@ drop_oldest(struct cap_uplink *u)
 		u->next_send = b->next;
 	u->st.unacked--;
 	u->st.unacked_bytes -= b->buf.len;
+	return b;
+}
+
+/* Drops the oldest held batch: it will never be delivered. */
+static void
+drop_oldest(struct cap_uplink *u)
+{
+	struct up_batch *b = pop_head(u);
+
 	if (b->sent_ns == 0)
 		u->st.batches_dropped++;
 	else
@@ -256,14 +265,8 @@ acked_upto(struct cap_uplink *u, uint64_t seq, uint64_t now)
 {
 	struct up_batch *b;
 
-	while ((b = u->head) != NULL && b->seq <= seq) {
-		u->head = b->next;
-		if (u->head == NULL)
-			u->tail = NULL;
-		if (u->next_send == b)
-			u->next_send = b->next;
-		u->st.unacked--;
-		u->st.unacked_bytes -= b->buf.len;
+	while (u->head != NULL && u->head->seq <= seq) {
+		b = pop_head(u);
 		u->st.batches_acked++;
 		free_batch(b);
 		u->last_progress_ns = now;
