@@ -351,6 +351,26 @@ count_active(void *arg, const struct store_session *ss)
 	(*(uint64_t *)arg)++;
 }
 
+/* A top list of stats: [{name_key: name, sessions, bytes}, ...]. */
+static json_t *
+top_json(const struct store_top *t, size_t n, const char *name_key)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_t *e = json_object();
+
+		json_object_set_new(e, name_key, json_string(t[i].name));
+		json_object_set_new(e, "sessions", json_integer((json_int_t)
+		    t[i].sessions));
+		json_object_set_new(e, "bytes", json_integer((json_int_t)
+		    t[i].bytes));
+		json_array_append_new(arr, e);
+	}
+	return arr;
+}
+
 static int
 q_stats(const struct agg_query_ctx *x, const struct proto_query *q,
     uint64_t now, char **body)
@@ -358,11 +378,11 @@ q_stats(const struct agg_query_ctx *x, const struct proto_query *q,
 	static const char *const allowed[] = { "window_hours", NULL };
 	struct store_top users[TOP_N], dests[TOP_N];
 	struct store_counts tot;
-	size_t nu = 0, nd = 0, i;
+	size_t nu = 0, nd = 0;
 	uint64_t hours = 24, active = 0;
 	char detail[256];
 	const char *bad;
-	json_t *o, *arr;
+	json_t *o;
 
 	if ((bad = unknown_param(q, allowed)) != NULL)
 		return error_body(body, 400, "unknown parameter", bad);
@@ -386,30 +406,9 @@ q_stats(const struct agg_query_ctx *x, const struct proto_query *q,
 	    tot.bytes_sent));
 	json_object_set_new(o, "total_bytes_received", json_integer(
 	    (json_int_t)tot.bytes_received));
-	arr = json_array();
-	for (i = 0; i < nu; i++) {
-		json_t *u = json_object();
-
-		json_object_set_new(u, "user", json_string(users[i].name));
-		json_object_set_new(u, "sessions", json_integer((json_int_t)
-		    users[i].sessions));
-		json_object_set_new(u, "bytes", json_integer((json_int_t)
-		    users[i].bytes));
-		json_array_append_new(arr, u);
-	}
-	json_object_set_new(o, "top_users", arr);
-	arr = json_array();
-	for (i = 0; i < nd; i++) {
-		json_t *d = json_object();
-
-		json_object_set_new(d, "dest", json_string(dests[i].name));
-		json_object_set_new(d, "sessions", json_integer((json_int_t)
-		    dests[i].sessions));
-		json_object_set_new(d, "bytes", json_integer((json_int_t)
-		    dests[i].bytes));
-		json_array_append_new(arr, d);
-	}
-	json_object_set_new(o, "top_destinations", arr);
+	json_object_set_new(o, "top_users", top_json(users, nu, "user"));
+	json_object_set_new(o, "top_destinations", top_json(dests, nd,
+	    "dest"));
 	json_object_set_new(o, "failed_sessions", json_integer((json_int_t)
 	    tot.failed));
 	json_object_set_new(o, "rejected_sessions", json_integer((json_int_t)
