@@ -496,16 +496,10 @@ agg_run(struct agg_ctx *c)
 		{ c->zi, 0, ZMQ_POLLIN, 0 },
 		{ c->zpc, 0, ZMQ_POLLIN, 0 },
 	};
-	struct sigaction sa;
 	uint64_t now = sa_wall_ns();
 	long wait_ms;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_stop_signals(on_signal);
 	c->next_commit = now + c->commit_ns;
 	c->next_tick = now + NS;
 	c->next_expire = now;

@@ -337,7 +337,6 @@ cap_ctx_start(struct cap_ctx *c)
 {
 	struct cap_engine_cfg ecfg = c->conf->eng;
 	char err[512];
-	struct sigaction sa;
 
 	if (cap_priv_drop(c->conf->user, c->conf->chroot_dir, err,
 	    sizeof(err)) != 0) {
@@ -377,12 +376,7 @@ cap_ctx_start(struct cap_ctx *c)
 		setvbuf(stdout, c->outbuf, _IOFBF, OUTBUF_SIZE);
 	}
 	cap_signal_src = c->src;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_stop_signals(on_signal);
 	return 0;
 }
 

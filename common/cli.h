@@ -73,4 +73,11 @@ struct cfg *cli_load_config(const struct cli_common *);
  */
 int	cli_write_ready(const char *path, const char *text);
 
+/*
+ * SIGINT and SIGTERM call handler (which should only set a flag; system
+ * calls are not restarted, so a blocked poll returns), SIGPIPE is
+ * ignored.
+ */
+void	cli_stop_signals(void (*handler)(int));
+
 #endif
