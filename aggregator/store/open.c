@@ -20,15 +20,15 @@
 
 #include <rocksdb/c.h>
 
-#include "../common/bytes.h"
-#include "../common/clock.h"
-#include "../common/cursor.h"
-#include "../common/log.h"
-#include "../common/parse.h"
-#include "../common/sess_json.h"
-#include "../common/xmalloc.h"
-#include "../common/topk.h"
-#include "store.h"
+#include "../../common/bytes.h"
+#include "../../common/clock.h"
+#include "../../common/cursor.h"
+#include "../../common/log.h"
+#include "../../common/parse.h"
+#include "../../common/sess_json.h"
+#include "../../common/xmalloc.h"
+#include "../../common/topk.h"
+#include "../store.h"
 
 #define NS_PER_SEC		1000000000ULL
 #define NS_PER_MIN		(60 * NS_PER_SEC)
