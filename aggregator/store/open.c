@@ -1,11 +1,9 @@
 /*
- * store_rocksdb: store.h on RocksDB 7.8 through its C API. One database
- * with nine column families (docs/AGGREGATOR.md, "Storage layout and
- * retention"): session rows keyed by end time so that history is a reverse
- * scan and retention a range delete, secondary indexes whose keys end with
- * the row key, per-minute rollups updated by a summing merge operator, the
- * checkpoint of open sessions and meta. RocksDB's errors are translated to
- * negative errno values here and nowhere else.
+ * open: the database itself. Options and column families, opening (an
+ * unknown family is kept, a corrupt database is moved aside to start
+ * empty, a newer schema is refused), the point read every file uses,
+ * close, compaction, key counts, backup and statistics. Not the formats of
+ * what is stored: see row.c, rollup.c and hourly.c.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,187 +24,21 @@
 #include "../../common/log.h"
 #include "../../common/parse.h"
 #include "../../common/sess_json.h"
-#include "../../common/xmalloc.h"
 #include "../../common/topk.h"
+#include "../../common/xmalloc.h"
 #include "../store.h"
-
-#define NS_PER_SEC		1000000000ULL
-#define NS_PER_MIN		(60 * NS_PER_SEC)
-#define NS_PER_DAY		(86400 * NS_PER_SEC)
-
-/* On-disk formats; bump STORE_SCHEMA when any of them changes. */
-#define STORE_SCHEMA		1
-#define SESS_VAL_VERSION	1
-#define ROLL_VAL_VERSION	1
-#define ROLL_NCOUNT		7
-#define ROLL_VAL_MAX		(1 + 10 * ROLL_NCOUNT)
-
-/* Row key: end_ns BE, key_hash BE, start_ns BE. */
-#define SKEY_LEN		24
-/* Longest encoded session row (see sess_encode), rounded up. */
-#define SESS_VAL_MAX		1024
-/* Longest index or rollup key: a user, its NUL, a row key. */
-#define KEY_MAX			(STORE_STR_MAX + 1 + SKEY_LEN)
-/* Longest active key: agent, NUL, key_hash, start_ns. */
-#define AKEY_MAX		(STORE_AGENT_MAX + 1 + 16)
-/* "[v6 address]:65535" */
-#define DEST_NAME_MAX		64
-/* Cursor: index kind, row key in hex, check in hex. */
-#define CURSOR_LEN		(1 + 2 * SKEY_LEN + 8)
-/* A range delete of the rows is issued at most once per this advance. */
-#define EXPIRE_STEP_NS		NS_PER_MIN
-/* store_rollup_series refuses more buckets than this. */
-#define SERIES_MAX_BUCKETS	1000000
-
-_Static_assert(CURSOR_LEN < STORE_CURSOR_MAX, "cursor does not fit");
-/* 12 fixed bytes, 2 addresses, 2 u64, 7 varints, 3 strings with lengths. */
-_Static_assert(12 + 32 + 16 + 7 * 10 + 3 * 2 + STORE_AGENT_MAX +
-    2 * STORE_STR_MAX <= SESS_VAL_MAX, "session row buffer too small");
-
-enum fam {
-	FAM_DEFAULT = 0,
-	FAM_SESSIONS,
-	FAM_BY_ID,
-	FAM_IDX_USER,
-	FAM_IDX_DEST,
-	FAM_IDX_CLIENT,
-	FAM_ROLLUPS,
-	FAM_ACTIVE,
-	FAM_META,
-	FAM_MAX
-};
+#include "store_int.h"
 
 static const char *const fam_names[FAM_MAX] = {
 	"default", "sessions", "by_id", "idx_user", "idx_dest", "idx_client",
 	"rollups", "active", "meta"
 };
 
-/* Where a compaction filter finds the end time of an entry. */
-enum filt_kind {
-	FILT_HEAD = 0,		/* key begins with end_ns (sessions) */
-	FILT_VALUE,		/* value is end_ns (by_id) */
-	FILT_TAIL,		/* key ends with a row key (idx_*) */
-	FILT_MAX
-};
+/* A range delete of the rows is issued at most once per this advance. */
+#define EXPIRE_STEP_NS		NS_PER_MIN
 
-struct expire_filter {
-	struct store	*st;
-	enum filt_kind	 kind;
-};
-
-/* Rollup kinds, the byte after the minute in a rollup key. */
-#define ROLL_TOTAL	'T'
-#define ROLL_USER	'U'
-#define ROLL_DEST	'D'
-/*
- * Hourly top users and destinations: one row per hour and kind, key
- * minute(8) of the hour's first minute, 'H', kind, holding a space-saving
- * sketch (common/topk.h) of at most top_per_hour names. The statistics
- * read 24 such rows for a day, whatever the traffic; exact per-name
- * counts per minute are not kept.
- */
-#define ROLL_HOUR	'H'
-#define SKETCH_CACHE	8	/* (hour, kind) sketches kept in memory */
-#define SKETCH_VERSION	1
-
-/*
- * A small hash table of rollup counters keyed by (minute, kind, name):
- * a batch sums its sessions here and merges one operand per key at commit;
- * store_rollup_sum sums names across minutes here. Memory is kept between
- * uses, so a steady batch allocates nothing.
- */
-struct roll_ent {
-	uint64_t	minute;
-	uint64_t	hash;
-	uint32_t	name_off;
-	uint16_t	name_len;
-	uint8_t		kind;
-	uint64_t	c[ROLL_NCOUNT];
-};
-
-struct roll_tab {
-	struct roll_ent	*ent;
-	size_t		 nent, capent;
-	uint32_t	*slot;		/* index + 1 into ent; 0 empty */
-	size_t		 nslot;		/* power of two */
-	char		*names;
-	size_t		 nnames, capnames;
-};
-
-struct store {
-	rocksdb_t			*db;
-	rocksdb_options_t		*dbopt;
-	rocksdb_options_t		*cfopt[FAM_MAX];
-	rocksdb_options_t		*extraopt;
-	rocksdb_column_family_handle_t	*cf[FAM_MAX];
-	rocksdb_column_family_handle_t	**extra;	/* unknown families */
-	size_t				 nextra;
-	rocksdb_cache_t			*cache;
-	rocksdb_compactionfilter_t	*filter[FILT_MAX];
-	struct expire_filter		 fstate[FILT_MAX];
-	rocksdb_writeoptions_t		*wopt;
-	rocksdb_readoptions_t		*ropt;
-	char				*path;
-	uint64_t			 retention_ns;	/* 0: keep forever */
-	/* Set by store_expire, read by the compaction filters and reads. */
-	_Atomic uint64_t		 cutoff;
-	uint64_t			 range_deleted;
-	struct store_batch		*spare;		/* writer thread only */
-	/* Hourly sketches being written (writer thread only). */
-	struct sketch {
-		uint64_t	 hour;		/* hour number, 0: slot empty */
-		uint8_t		 kind;		/* ROLL_USER or ROLL_DEST */
-		int		 dirty;
-		uint64_t	 used;		/* for replacement */
-		struct topk	*k;
-	}				 sketch[SKETCH_CACHE];
-	uint64_t			 sketch_clock;
-	uint32_t			 top_per_hour;
-	_Atomic uint64_t		 commits;
-	_Atomic uint64_t		 commit_errors;
-	_Atomic uint64_t		 sessions_written;
-	uint64_t			 quarantined;
-};
-
-/*
- * Index, by_id and rollup entries wait in the batch and join the
- * WriteBatch at commit sorted by their first key bytes. Their keys are
- * random (hashes, users, addresses), and RocksDB's skiplist inserts a key
- * that lands near the previous one (with the insert hint, see
- * cf_options_new) after a short walk instead of a full search: sorting
- * them about halved the cost of a commit. The order changes nothing else;
- * the rows, already about in end-time order, go straight in.
- */
-struct stage_ent {
-	uint64_t	sk;		/* sort key */
-	uint32_t	off;		/* into buf: the key, then the value */
-	uint16_t	klen, vlen;
-};
-
-struct stage {
-	struct stage_ent *ent, *tmp;
-	size_t		  n, cap;
-	uint8_t		 *buf;
-	size_t		  len, bufcap;
-};
-
-enum stage_fam {
-	STAGE_BY_ID = 0,
-	STAGE_USER,
-	STAGE_DEST,
-	STAGE_CLIENT,
-	STAGE_ROLLUP,
-	STAGE_MAX
-};
-
-struct store_batch {
-	struct store		*st;
-	rocksdb_writebatch_t	*wb;
-	size_t			 nsessions;
-	struct roll_tab		 roll;
-	struct stage		 stage[STAGE_MAX];
-	uint8_t			 val[SESS_VAL_MAX];
-};
+/* store_rollup_series refuses more buckets than this. */
+#define SERIES_MAX_BUCKETS	1000000
 
 /* History: which family is scanned and the prefix of its keys. */
 struct hscan {
@@ -226,6 +58,8 @@ static int	 quarantine(struct store *, const char *, char *, size_t);
 static int	 schema_check(struct store *, char *, size_t);
 static void	 cutoff_load(struct store *);
 static uint64_t	 read_cutoff(struct store *);
+static int	 get_value(struct store *, const rocksdb_readoptions_t *,
+		    enum fam, const void *, size_t, void *, size_t, size_t *);
 static size_t	 sess_encode(const struct store_session *, uint8_t *);
 static int	 sess_decode(const uint8_t *, size_t, struct store_session *);
 static size_t	 eff_user(const struct store_session *, char *);
@@ -237,10 +71,19 @@ static void	 roll_tab_free(struct roll_tab *);
 static void	 roll_tab_reset(struct roll_tab *);
 static struct roll_ent *roll_tab_get(struct roll_tab *, uint64_t, uint8_t,
 		    const char *, size_t);
+static uint64_t	 sk_of(const void *, size_t);
+static void	 stage_add(struct stage *, uint64_t, const void *, size_t,
+		    const void *, size_t);
+static void	 stage_flush(struct stage *, rocksdb_writebatch_t *,
+		    rocksdb_column_family_handle_t *, int);
+static void	 stage_free(struct stage *);
+static void	 batch_destroy(struct store_batch *);
 static void	 roll_add_rec(struct roll_ent *, const struct sess_rec *);
 static size_t	 roll_val_encode(const uint64_t *, char *);
 static int	 roll_val_decode(const char *, size_t, uint64_t *);
 static void	 counts_add(struct store_counts *, const uint64_t *);
+static int	 top_select(struct roll_tab *, struct store_top *, size_t *,
+		    size_t);
 static void	 cursor_make(char, const uint8_t *, char *);
 static int	 cursor_parse(const char *, char *, uint8_t *);
 static void	 hscan_init(struct hscan *, const struct store_filter *);
@@ -248,49 +91,6 @@ static int	 filter_match(const struct store_filter *,
 		    const struct store_session *);
 static int	 hex_get(const char *, size_t, uint8_t *);
 static void	 hex_put(const uint8_t *, size_t, char *);
-static int	 get_value(struct store *, const rocksdb_readoptions_t *,
-		    enum fam, const void *, size_t, void *, size_t, size_t *);
-static int	 top_select(struct roll_tab *, struct store_top *, size_t *,
-		    size_t);
-static void	 stage_add(struct stage *, uint64_t, const void *, size_t,
-		    const void *, size_t);
-static void	 stage_flush(struct stage *, rocksdb_writebatch_t *,
-		    rocksdb_column_family_handle_t *, int);
-static void	 stage_free(struct stage *);
-static void	 batch_destroy(struct store_batch *);
-static uint64_t	 sk_of(const void *, size_t);
-
-/* Big-endian integers, so that keys sort by number. */
-static inline uint8_t *
-varint_put(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
-/* Reads a LEB128 varint of at most 10 bytes; 0, or -1 if cut or too long. */
-static inline int
-varint_get(struct cursor *c, uint64_t *out)
-{
-	uint64_t v = 0;
-	unsigned int shift;
-	uint8_t b;
-
-	for (shift = 0; shift < 64; shift += 7) {
-		PD_U8(c, b);
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if ((b & 0x80) == 0) {
-			*out = v;
-			return 0;
-		}
-	}
-trunc:
-	return -1;
-}
 
 /*
  * The rollup merge operator: values and operands are the same record (a
@@ -523,13 +323,6 @@ store_batch_free(struct store_batch *b)
 	batch_destroy(b);
 }
 
-/*
- * One closed session is five puts (the row now; by_id and three index
- * entries staged for commit, see struct stage) and three rollup additions
- * that stay in the batch's table until commit, where each distinct
- * (minute, kind, name) becomes one merge operand. Nothing here allocates
- * once the batch's buffers have grown.
- */
 /* Key of an hourly sketch row: minute(8) of the hour, 'H', kind. */
 static void
 sketch_key(uint64_t hour, uint8_t kind, uint8_t *key)
@@ -668,6 +461,13 @@ sketch_get(struct store_batch *b, uint64_t hour, uint8_t kind)
 	return victim->k;
 }
 
+/*
+ * One closed session is five puts (the row now; by_id and three index
+ * entries staged for commit, see struct stage) and three rollup additions
+ * that stay in the batch's table until commit, where each distinct
+ * (minute, kind, name) becomes one merge operand. Nothing here allocates
+ * once the batch's buffers have grown.
+ */
 void
 store_batch_put_session(struct store_batch *b, const struct store_session *s)
 {
