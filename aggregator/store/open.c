@@ -23,7 +23,6 @@
 #include "../../common/cursor.h"
 #include "../../common/log.h"
 #include "../../common/parse.h"
-#include "../../common/sess_json.h"
 #include "../../common/topk.h"
 #include "../../common/xmalloc.h"
 #include "../store.h"
@@ -60,13 +59,6 @@ static void	 cutoff_load(struct store *);
 static uint64_t	 read_cutoff(struct store *);
 static int	 get_value(struct store *, const rocksdb_readoptions_t *,
 		    enum fam, const void *, size_t, void *, size_t, size_t *);
-static size_t	 sess_encode(const struct store_session *, uint8_t *);
-static int	 sess_decode(const uint8_t *, size_t, struct store_session *);
-static size_t	 eff_user(const struct store_session *, char *);
-static size_t	 dest_name(const struct sess_rec *, char *);
-static void	 skey_make(uint8_t *, uint64_t, uint64_t, uint64_t);
-static size_t	 akey_make(const struct store_session *, uint8_t *);
-static void	 addr16(uint8_t *, uint8_t, const uint8_t *);
 static void	 roll_tab_free(struct roll_tab *);
 static void	 roll_tab_reset(struct roll_tab *);
 static struct roll_ent *roll_tab_get(struct roll_tab *, uint64_t, uint8_t,
@@ -478,13 +470,13 @@ store_batch_put_session(struct store_batch *b, const struct store_session *s)
 	uint64_t minute = r->end_ns / NS_PER_MIN;
 	size_t vlen, ulen, dlen;
 
-	skey_make(skey, r->end_ns, r->key_hash, r->start_ns);
-	vlen = sess_encode(s, b->val);
+	store__skey_make(skey, r->end_ns, r->key_hash, r->start_ns);
+	vlen = store__sess_encode(s, b->val);
 	rocksdb_writebatch_put_cf(b->wb, st->cf[FAM_SESSIONS],
 	    (const char *)skey, SKEY_LEN, (const char *)b->val, vlen);
 	stage_add(&b->stage[STAGE_BY_ID], r->key_hash, skey + 8, 16, skey, 8);
 
-	ulen = eff_user(s, user);
+	ulen = store__eff_user(s, user);
 	if (s->user[0] != '\0') {
 		/* A session without a user of its own is its client's: the
 		 * client index finds it (hscan_init), no entry needed here. */
@@ -496,15 +488,15 @@ store_batch_put_session(struct store_batch *b, const struct store_session *s)
 	}
 
 	key[0] = r->af;
-	addr16(key + 1, r->af, r->srv);
+	store__addr16(key + 1, r->af, r->srv);
 	memcpy(key + 17, skey, SKEY_LEN);
 	stage_add(&b->stage[STAGE_DEST], sk_of(key, 17), key, 17 + SKEY_LEN,
 	    NULL, 0);
-	addr16(key + 1, r->af, r->cli);
+	store__addr16(key + 1, r->af, r->cli);
 	stage_add(&b->stage[STAGE_CLIENT], sk_of(key, 17), key, 17 + SKEY_LEN,
 	    NULL, 0);
 
-	dlen = dest_name(r, dest);
+	dlen = store__dest_name(r, dest);
 	roll_add_rec(roll_tab_get(&b->roll, minute, ROLL_TOTAL, "", 0), r);
 	topk_add(sketch_get(b, minute / 60, ROLL_USER), user, ulen,
 	    r->bytes[0] + r->bytes[1], 1);
@@ -598,9 +590,9 @@ void
 store_batch_put_active(struct store_batch *b, const struct store_session *s)
 {
 	uint8_t key[AKEY_MAX];
-	size_t klen = akey_make(s, key), vlen;
+	size_t klen = store__akey_make(s, key), vlen;
 
-	vlen = sess_encode(s, b->val);
+	vlen = store__sess_encode(s, b->val);
 	rocksdb_writebatch_put_cf(b->wb, b->st->cf[FAM_ACTIVE],
 	    (const char *)key, klen, (const char *)b->val, vlen);
 }
@@ -609,7 +601,7 @@ void
 store_batch_del_active(struct store_batch *b, const struct store_session *s)
 {
 	uint8_t key[AKEY_MAX];
-	size_t klen = akey_make(s, key);
+	size_t klen = store__akey_make(s, key);
 
 	rocksdb_writebatch_delete_cf(b->wb, b->st->cf[FAM_ACTIVE],
 	    (const char *)key, klen);
@@ -724,7 +716,7 @@ store_load_active(struct store *st,
 	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it);
 	    rocksdb_iter_next(it)) {
 		v = rocksdb_iter_value(it, &vlen);
-		if (sess_decode((const uint8_t *)v, vlen, &s) != 0) {
+		if (store__sess_decode((const uint8_t *)v, vlen, &s) != 0) {
 			bad++;
 			continue;
 		}
@@ -769,7 +761,7 @@ store_get_session(struct store *st, const char *session_id,
 	    sizeof(val), &vlen);
 	if (rc != 0)
 		return rc;
-	if (sess_decode(val, vlen, out) != 0) {
+	if (store__sess_decode(val, vlen, out) != 0) {
 		log_warnx("store: unreadable session row %s", session_id);
 		return -EIO;
 	}
@@ -871,7 +863,7 @@ store_history(struct store *st, const struct store_filter *f,
 				break;
 			v = val;
 		}
-		if (sess_decode(v, vlen, &s) != 0) {
+		if (store__sess_decode(v, vlen, &s) != 0) {
 			log_warnx("store: skipped an unreadable session row");
 			continue;
 		}
@@ -1633,200 +1625,6 @@ get_value(struct store *st, const rocksdb_readoptions_t *ro, enum fam fam,
 	return 0;
 }
 
-/*
- * Session row, version 1:
- *   u8 version, u8 flags (bit 0: end before start), u8 af, u8 proto,
- *   u8 status, u8 close reason, u16 agent, u16 client port, u16 server
- *   port (BE), client and server address (4 bytes each for IPv4, else 16),
- *   u64 key_hash, u64 start_ns (BE), varint |end - start|, varint packets,
- *   bytes and wire bytes sent and received, then agent, user and target
- *   each as varint length and bytes.
- * About 70 bytes for an IPv4 session with short strings.
- */
-static size_t
-sess_encode(const struct store_session *s, uint8_t *out)
-{
-	const struct sess_rec *r = &s->rec;
-	size_t alen = r->af == 4 ? 4 : 16, n;
-	uint8_t *p = out;
-	const char *str[3] = { s->agent, s->user, s->target };
-	const size_t max[3] = { STORE_AGENT_MAX, STORE_STR_MAX, STORE_STR_MAX };
-	int i;
-
-	*p++ = SESS_VAL_VERSION;
-	*p++ = r->end_ns < r->start_ns ? 1 : 0;
-	*p++ = r->af;
-	*p++ = r->proto;
-	*p++ = (uint8_t)r->status;
-	*p++ = (uint8_t)r->reason;
-	*p++ = (uint8_t)(r->agent >> 8);
-	*p++ = (uint8_t)r->agent;
-	*p++ = (uint8_t)(r->cli_port >> 8);
-	*p++ = (uint8_t)r->cli_port;
-	*p++ = (uint8_t)(r->srv_port >> 8);
-	*p++ = (uint8_t)r->srv_port;
-	memcpy(p, r->cli, alen);
-	p += alen;
-	memcpy(p, r->srv, alen);
-	p += alen;
-	be64_put(p, r->key_hash);
-	be64_put(p + 8, r->start_ns);
-	p += 16;
-	p = varint_put(p, r->end_ns >= r->start_ns ? r->end_ns - r->start_ns :
-	    r->start_ns - r->end_ns);
-	for (i = 0; i < 2; i++)
-		p = varint_put(p, r->packets[i]);
-	for (i = 0; i < 2; i++)
-		p = varint_put(p, r->bytes[i]);
-	for (i = 0; i < 2; i++)
-		p = varint_put(p, r->wire_bytes[i]);
-	for (i = 0; i < 3; i++) {
-		n = strnlen(str[i], max[i]);
-		p = varint_put(p, n);
-		memcpy(p, str[i], n);
-		p += n;
-	}
-	return (size_t)(p - out);
-}
-
-/* 0, or -1 if the bytes are not a version 1 row (damage). */
-static int
-sess_decode(const uint8_t *buf, size_t len, struct store_session *s)
-{
-	struct sess_rec *r = &s->rec;
-	struct cursor c;
-	char *str[3] = { s->agent, s->user, s->target };
-	const size_t max[3] = { STORE_AGENT_MAX, STORE_STR_MAX, STORE_STR_MAX };
-	uint8_t ver, flags, status, reason;
-	uint16_t agent, cport, sport;
-	uint64_t d, n;
-	size_t alen;
-	int i;
-
-	memset(s, 0, sizeof(*s));
-	cursor_init(&c, buf, len);
-	PD_U8(&c, ver);
-	if (ver != SESS_VAL_VERSION)
-		return -1;
-	PD_U8(&c, flags);
-	PD_U8(&c, r->af);
-	PD_U8(&c, r->proto);
-	PD_U8(&c, status);
-	PD_U8(&c, reason);
-	if (status >= SESS_STATUS_MAX || reason >= SESS_CLOSE_MAX ||
-	    (flags & ~1u) != 0)
-		return -1;
-	r->status = (enum sess_status)status;
-	r->reason = (enum sess_close)reason;
-	PD_BE16(&c, agent);
-	PD_BE16(&c, cport);
-	PD_BE16(&c, sport);
-	r->agent = agent;
-	r->cli_port = cport;
-	r->srv_port = sport;
-	alen = r->af == 4 ? 4 : 16;
-	PD_BYTES(&c, r->cli, alen);
-	PD_BYTES(&c, r->srv, alen);
-	PD_NEED(&c, 16);
-	r->key_hash = be64_get(c.p);
-	r->start_ns = be64_get(c.p + 8);
-	c.p += 16;
-	if (varint_get(&c, &d) != 0)
-		return -1;
-	r->end_ns = (flags & 1) ? r->start_ns - d : r->start_ns + d;
-	for (i = 0; i < 2; i++)
-		if (varint_get(&c, &r->packets[i]) != 0)
-			return -1;
-	for (i = 0; i < 2; i++)
-		if (varint_get(&c, &r->bytes[i]) != 0)
-			return -1;
-	for (i = 0; i < 2; i++)
-		if (varint_get(&c, &r->wire_bytes[i]) != 0)
-			return -1;
-	for (i = 0; i < 3; i++) {
-		if (varint_get(&c, &n) != 0 || n > max[i])
-			return -1;
-		PD_BYTES(&c, str[i], (size_t)n);
-		str[i][n] = '\0';
-	}
-	if (cursor_left(&c) != 0)
-		return -1;
-	return 0;
-trunc:
-	return -1;
-}
-
-/* The user the indexes and rollups know: the user, else the client IP. */
-static size_t
-eff_user(const struct store_session *s, char *out)
-{
-	size_t n;
-
-	if (s->user[0] != '\0') {
-		n = strnlen(s->user, STORE_STR_MAX);
-		memcpy(out, s->user, n);
-		out[n] = '\0';
-		return n;
-	}
-	return sess_json_addr(s->rec.af, s->rec.cli, out);
-}
-
-/* "ip:port", IPv6 as "[ip]:port". */
-static size_t
-dest_name(const struct sess_rec *r, char *out)
-{
-	char tmp[6];
-	size_t n = 0, t = 0;
-	unsigned int port = r->srv_port;
-
-	if (r->af == 6)
-		out[n++] = '[';
-	n += sess_json_addr(r->af, r->srv, out + n);
-	if (r->af == 6)
-		out[n++] = ']';
-	out[n++] = ':';
-	do {
-		tmp[t++] = (char)('0' + port % 10);
-		port /= 10;
-	} while (port != 0);
-	while (t > 0)
-		out[n++] = tmp[--t];
-	out[n] = '\0';
-	return n;
-}
-
-static void
-skey_make(uint8_t *k, uint64_t end, uint64_t hash, uint64_t start)
-{
-	be64_put(k, end);
-	be64_put(k + 8, hash);
-	be64_put(k + 16, start);
-}
-
-/* Active key: agent, NUL, key_hash, start_ns (AKEY_MAX bytes at most). */
-static size_t
-akey_make(const struct store_session *s, uint8_t *key)
-{
-	size_t alen = strnlen(s->agent, STORE_AGENT_MAX);
-
-	memcpy(key, s->agent, alen);
-	key[alen] = '\0';
-	be64_put(key + alen + 1, s->rec.key_hash);
-	be64_put(key + alen + 9, s->rec.start_ns);
-	return alen + 17;
-}
-
-/* 16 address bytes for a key: IPv4 in the first 4, the rest zero. */
-static void
-addr16(uint8_t *out, uint8_t af, const uint8_t *a)
-{
-	if (af == 4) {
-		memcpy(out, a, 4);
-		memset(out + 4, 0, 12);
-	} else
-		memcpy(out, a, 16);
-}
-
 static uint64_t
 roll_hash(uint64_t minute, uint8_t kind, const char *name, size_t len)
 {
@@ -2215,7 +2013,7 @@ hscan_init(struct hscan *h, const struct store_filter *f)
 			(void)inet_pton(AF_INET6, f->user, a);
 		h->kind = 'c';
 		h->fam = FAM_IDX_CLIENT;
-		addr16(h->prefix + 1, h->prefix[0], a);
+		store__addr16(h->prefix + 1, h->prefix[0], a);
 		h->plen = 17;
 	} else if (f->user != NULL && f->user[0] != '\0') {
 		h->kind = 'u';
@@ -2228,13 +2026,13 @@ hscan_init(struct hscan *h, const struct store_filter *f)
 		h->kind = 'd';
 		h->fam = FAM_IDX_DEST;
 		h->prefix[0] = f->dest_af;
-		addr16(h->prefix + 1, f->dest_af, f->dest_ip);
+		store__addr16(h->prefix + 1, f->dest_af, f->dest_ip);
 		h->plen = 17;
 	} else if (f->source_af != 0) {
 		h->kind = 'c';
 		h->fam = FAM_IDX_CLIENT;
 		h->prefix[0] = f->source_af;
-		addr16(h->prefix + 1, f->source_af, f->source_ip);
+		store__addr16(h->prefix + 1, f->source_af, f->source_ip);
 		h->plen = 17;
 	} else {
 		h->kind = 's';
@@ -2259,7 +2057,7 @@ filter_match(const struct store_filter *f, const struct store_session *s)
 	    strcmp(f->agent, s->agent) != 0)
 		return 0;
 	if (f->user != NULL && f->user[0] != '\0') {
-		(void)eff_user(s, user);
+		(void)store__eff_user(s, user);
 		if (strcmp(f->user, user) != 0)
 			return 0;
 	}

@@ -34,7 +34,7 @@
 
 /* Row key: end_ns BE, key_hash BE, start_ns BE. */
 #define SKEY_LEN		24
-/* Longest encoded session row (see sess_encode), rounded up. */
+/* Longest encoded session row (see store__sess_encode), rounded up. */
 #define SESS_VAL_MAX		1024
 /* Longest index or rollup key: a user, its NUL, a row key. */
 #define KEY_MAX			(STORE_STR_MAX + 1 + SKEY_LEN)
@@ -221,5 +221,14 @@ varint_get(struct cursor *c, uint64_t *out)
 trunc:
 	return -1;
 }
+
+/* row.c */
+size_t	 store__sess_encode(const struct store_session *, uint8_t *);
+int	 store__sess_decode(const uint8_t *, size_t, struct store_session *);
+size_t	 store__eff_user(const struct store_session *, char *);
+size_t	 store__dest_name(const struct sess_rec *, char *);
+void	 store__skey_make(uint8_t *, uint64_t, uint64_t, uint64_t);
+size_t	 store__akey_make(const struct store_session *, uint8_t *);
+void	 store__addr16(uint8_t *, uint8_t, const uint8_t *);
 
 #endif
