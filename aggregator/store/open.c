@@ -79,8 +79,6 @@ static int	 top_select(struct roll_tab *, struct store_top *, size_t *,
 static void	 cursor_make(char, const uint8_t *, char *);
 static int	 cursor_parse(const char *, char *, uint8_t *);
 static void	 hscan_init(struct hscan *, const struct store_filter *);
-static int	 filter_match(const struct store_filter *,
-		    const struct store_session *);
 static int	 hex_get(const char *, size_t, uint8_t *);
 static void	 hex_put(const uint8_t *, size_t, char *);
 
@@ -867,7 +865,7 @@ store_history(struct store *st, const struct store_filter *f,
 			log_warnx("store: skipped an unreadable session row");
 			continue;
 		}
-		if (!filter_match(f, &s))
+		if (!store__filter_match(f, &s))
 			continue;
 		cb(arg, &s);
 		memcpy(last, k, SKEY_LEN);
@@ -2003,7 +2001,7 @@ hscan_init(struct hscan *h, const struct store_filter *f)
 		/*
 		 * A user that is an address: sessions with no user of their
 		 * own carry their client address as user, and are found by
-		 * the client index (filter_match then checks the user).
+		 * the client index (store__filter_match then checks the user).
 		 */
 		uint8_t a[16];
 
@@ -2039,51 +2037,6 @@ hscan_init(struct hscan *h, const struct store_filter *f)
 		h->fam = FAM_SESSIONS;
 		h->plen = 0;
 	}
-}
-
-static int
-addr_eq(uint8_t af, const uint8_t *a, const uint8_t *b)
-{
-	return memcmp(a, b, af == 4 ? 4 : 16) == 0;
-}
-
-static int
-filter_match(const struct store_filter *f, const struct store_session *s)
-{
-	const struct sess_rec *r = &s->rec;
-	char user[STORE_STR_MAX + 1];
-
-	if (f->agent != NULL && f->agent[0] != '\0' &&
-	    strcmp(f->agent, s->agent) != 0)
-		return 0;
-	if (f->user != NULL && f->user[0] != '\0') {
-		(void)store__eff_user(s, user);
-		if (strcmp(f->user, user) != 0)
-			return 0;
-	}
-	if (f->target != NULL && f->target[0] != '\0' &&
-	    strcmp(f->target, s->target) != 0)
-		return 0;
-	if (f->status >= 0 && (int)r->status != f->status)
-		return 0;
-	if (f->protocol != 0 && r->proto != f->protocol)
-		return 0;
-	if (f->dest_af != 0 && (r->af != f->dest_af ||
-	    !addr_eq(r->af, r->srv, f->dest_ip)))
-		return 0;
-	if (f->source_af != 0 && (r->af != f->source_af ||
-	    !addr_eq(r->af, r->cli, f->source_ip)))
-		return 0;
-	if (f->start_after_ns != 0 && r->start_ns <= f->start_after_ns)
-		return 0;
-	if (f->start_before_ns != 0 && r->start_ns >= f->start_before_ns)
-		return 0;
-	if (f->min_duration_ns != 0 && (r->end_ns < r->start_ns ||
-	    r->end_ns - r->start_ns < f->min_duration_ns))
-		return 0;
-	if (f->min_bytes != 0 && r->bytes[0] + r->bytes[1] < f->min_bytes)
-		return 0;
-	return 1;
 }
 
 /* n hex digits (even) to n / 2 bytes; -1 on a non-hex digit. */

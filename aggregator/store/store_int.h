@@ -231,4 +231,8 @@ void	 store__skey_make(uint8_t *, uint64_t, uint64_t, uint64_t);
 size_t	 store__akey_make(const struct store_session *, uint8_t *);
 void	 store__addr16(uint8_t *, uint8_t, const uint8_t *);
 
+/* filter.c */
+int	 store__filter_match(const struct store_filter *,
+		    const struct store_session *);
+
 #endif
