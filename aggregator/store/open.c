@@ -63,12 +63,6 @@ static void	 roll_tab_free(struct roll_tab *);
 static void	 roll_tab_reset(struct roll_tab *);
 static struct roll_ent *roll_tab_get(struct roll_tab *, uint64_t, uint8_t,
 		    const char *, size_t);
-static uint64_t	 sk_of(const void *, size_t);
-static void	 stage_add(struct stage *, uint64_t, const void *, size_t,
-		    const void *, size_t);
-static void	 stage_flush(struct stage *, rocksdb_writebatch_t *,
-		    rocksdb_column_family_handle_t *, int);
-static void	 stage_free(struct stage *);
 static void	 batch_destroy(struct store_batch *);
 static void	 roll_add_rec(struct roll_ent *, const struct sess_rec *);
 static size_t	 roll_val_encode(const uint64_t *, char *);
@@ -472,7 +466,7 @@ store_batch_put_session(struct store_batch *b, const struct store_session *s)
 	vlen = store__sess_encode(s, b->val);
 	rocksdb_writebatch_put_cf(b->wb, st->cf[FAM_SESSIONS],
 	    (const char *)skey, SKEY_LEN, (const char *)b->val, vlen);
-	stage_add(&b->stage[STAGE_BY_ID], r->key_hash, skey + 8, 16, skey, 8);
+	store__stage_add(&b->stage[STAGE_BY_ID], r->key_hash, skey + 8, 16, skey, 8);
 
 	ulen = store__eff_user(s, user);
 	if (s->user[0] != '\0') {
@@ -481,18 +475,18 @@ store_batch_put_session(struct store_batch *b, const struct store_session *s)
 		memcpy(key, user, ulen);
 		key[ulen] = '\0';
 		memcpy(key + ulen + 1, skey, SKEY_LEN);
-		stage_add(&b->stage[STAGE_USER], sk_of(key, ulen + 1), key,
+		store__stage_add(&b->stage[STAGE_USER], store__sk_of(key, ulen + 1), key,
 		    ulen + 1 + SKEY_LEN, NULL, 0);
 	}
 
 	key[0] = r->af;
 	store__addr16(key + 1, r->af, r->srv);
 	memcpy(key + 17, skey, SKEY_LEN);
-	stage_add(&b->stage[STAGE_DEST], sk_of(key, 17), key, 17 + SKEY_LEN,
-	    NULL, 0);
+	store__stage_add(&b->stage[STAGE_DEST], store__sk_of(key, 17), key,
+	    17 + SKEY_LEN, NULL, 0);
 	store__addr16(key + 1, r->af, r->cli);
-	stage_add(&b->stage[STAGE_CLIENT], sk_of(key, 17), key, 17 + SKEY_LEN,
-	    NULL, 0);
+	store__stage_add(&b->stage[STAGE_CLIENT], store__sk_of(key, 17), key,
+	    17 + SKEY_LEN, NULL, 0);
 
 	dlen = store__dest_name(r, dest);
 	roll_add_rec(roll_tab_get(&b->roll, minute, ROLL_TOTAL, "", 0), r);
@@ -628,7 +622,7 @@ store_batch_commit(struct store_batch *b)
 			memcpy(key + 9, b->roll.names + e->name_off,
 			    e->name_len);
 		vlen = roll_val_encode(e->c, val);
-		stage_add(&b->stage[STAGE_ROLLUP], sk_of(key + 8,
+		store__stage_add(&b->stage[STAGE_ROLLUP], store__sk_of(key + 8,
 		    1 + (size_t)e->name_len), key, 9 + (size_t)e->name_len,
 		    val, vlen);
 	}
@@ -636,11 +630,11 @@ store_batch_commit(struct store_batch *b)
 	for (i = 0; i < SKETCH_CACHE; i++)
 		if (st->sketch[i].k != NULL && st->sketch[i].dirty)
 			sketch_write(b, &st->sketch[i]);
-	stage_flush(&b->stage[STAGE_BY_ID], b->wb, st->cf[FAM_BY_ID], 0);
-	stage_flush(&b->stage[STAGE_USER], b->wb, st->cf[FAM_IDX_USER], 0);
-	stage_flush(&b->stage[STAGE_DEST], b->wb, st->cf[FAM_IDX_DEST], 0);
-	stage_flush(&b->stage[STAGE_CLIENT], b->wb, st->cf[FAM_IDX_CLIENT], 0);
-	stage_flush(&b->stage[STAGE_ROLLUP], b->wb, st->cf[FAM_ROLLUPS], 1);
+	store__stage_flush(&b->stage[STAGE_BY_ID], b->wb, st->cf[FAM_BY_ID], 0);
+	store__stage_flush(&b->stage[STAGE_USER], b->wb, st->cf[FAM_IDX_USER], 0);
+	store__stage_flush(&b->stage[STAGE_DEST], b->wb, st->cf[FAM_IDX_DEST], 0);
+	store__stage_flush(&b->stage[STAGE_CLIENT], b->wb, st->cf[FAM_IDX_CLIENT], 0);
+	store__stage_flush(&b->stage[STAGE_ROLLUP], b->wb, st->cf[FAM_ROLLUPS], 1);
 
 	rocksdb_write(st->db, st->wopt, b->wb, &err);
 	if (err != NULL) {
@@ -1711,98 +1705,6 @@ roll_tab_get(struct roll_tab *t, uint64_t minute, uint8_t kind,
 	return e;
 }
 
-/* The first 8 bytes of a key (zero-padded), big-endian: a sort key. */
-static uint64_t
-sk_of(const void *key, size_t len)
-{
-	uint8_t b[8] = { 0 };
-
-	memcpy(b, key, len < 8 ? len : 8);
-	return be64_get(b);
-}
-
-static void
-stage_add(struct stage *sg, uint64_t sk, const void *key, size_t klen,
-    const void *val, size_t vlen)
-{
-	struct stage_ent *e;
-
-	if (sg->n == sg->cap) {
-		sg->cap = sg->cap == 0 ? 1024 : sg->cap * 2;
-		sg->ent = xreallocarray(sg->ent, sg->cap, sizeof(*sg->ent));
-		sg->tmp = xreallocarray(sg->tmp, sg->cap, sizeof(*sg->tmp));
-	}
-	if (sg->bufcap - sg->len < klen + vlen) {
-		while (sg->bufcap - sg->len < klen + vlen)
-			sg->bufcap = sg->bufcap == 0 ? 65536 : sg->bufcap * 2;
-		sg->buf = xreallocarray(sg->buf, sg->bufcap, 1);
-	}
-	e = &sg->ent[sg->n++];
-	e->sk = sk;
-	e->off = (uint32_t)sg->len;
-	e->klen = (uint16_t)klen;
-	e->vlen = (uint16_t)vlen;
-	memcpy(sg->buf + sg->len, key, klen);
-	if (vlen > 0)
-		memcpy(sg->buf + sg->len + klen, val, vlen);
-	sg->len += klen + vlen;
-}
-
-/*
- * Sorts the staged entries by sort key (LSD radix, a byte at a time,
- * skipping bytes all keys share), appends them to wb as puts or merges,
- * and empties the stage.
- */
-static void
-stage_flush(struct stage *sg, rocksdb_writebatch_t *wb,
-    rocksdb_column_family_handle_t *cf, int merge)
-{
-	struct stage_ent *src = sg->ent, *dst = sg->tmp, *t;
-	size_t cnt[256], i, pos, sum;
-	unsigned int shift;
-	const char *k;
-
-	for (shift = 0; shift < 64 && sg->n > 1; shift += 8) {
-		memset(cnt, 0, sizeof(cnt));
-		for (i = 0; i < sg->n; i++)
-			cnt[(src[i].sk >> shift) & 0xff]++;
-		if (cnt[(src[0].sk >> shift) & 0xff] == sg->n)
-			continue;
-		for (i = 0, sum = 0; i < 256; i++) {
-			pos = cnt[i];
-			cnt[i] = sum;
-			sum += pos;
-		}
-		for (i = 0; i < sg->n; i++)
-			dst[cnt[(src[i].sk >> shift) & 0xff]++] = src[i];
-		t = src;
-		src = dst;
-		dst = t;
-	}
-	sg->ent = src;
-	sg->tmp = dst;
-	for (i = 0; i < sg->n; i++) {
-		k = (const char *)sg->buf + src[i].off;
-		if (merge)
-			rocksdb_writebatch_merge_cf(wb, cf, k, src[i].klen,
-			    k + src[i].klen, src[i].vlen);
-		else
-			rocksdb_writebatch_put_cf(wb, cf, k, src[i].klen,
-			    k + src[i].klen, src[i].vlen);
-	}
-	sg->n = 0;
-	sg->len = 0;
-}
-
-static void
-stage_free(struct stage *sg)
-{
-	free(sg->ent);
-	free(sg->tmp);
-	free(sg->buf);
-	memset(sg, 0, sizeof(*sg));
-}
-
 static void
 batch_destroy(struct store_batch *b)
 {
@@ -1811,7 +1713,7 @@ batch_destroy(struct store_batch *b)
 	rocksdb_writebatch_destroy(b->wb);
 	roll_tab_free(&b->roll);
 	for (i = 0; i < STAGE_MAX; i++)
-		stage_free(&b->stage[i]);
+		store__stage_free(&b->stage[i]);
 	free(b);
 }
 

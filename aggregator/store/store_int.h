@@ -235,4 +235,12 @@ void	 store__addr16(uint8_t *, uint8_t, const uint8_t *);
 int	 store__filter_match(const struct store_filter *,
 		    const struct store_session *);
 
+/* stage.c */
+uint64_t	 store__sk_of(const void *, size_t);
+void	 store__stage_add(struct stage *, uint64_t, const void *, size_t,
+		    const void *, size_t);
+void	 store__stage_flush(struct stage *, rocksdb_writebatch_t *,
+		    rocksdb_column_family_handle_t *, int);
+void	 store__stage_free(struct stage *);
+
 #endif
