@@ -59,14 +59,7 @@ static void	 cutoff_load(struct store *);
 static uint64_t	 read_cutoff(struct store *);
 static int	 get_value(struct store *, const rocksdb_readoptions_t *,
 		    enum fam, const void *, size_t, void *, size_t, size_t *);
-static void	 roll_tab_free(struct roll_tab *);
-static void	 roll_tab_reset(struct roll_tab *);
-static struct roll_ent *roll_tab_get(struct roll_tab *, uint64_t, uint8_t,
-		    const char *, size_t);
 static void	 batch_destroy(struct store_batch *);
-static void	 roll_add_rec(struct roll_ent *, const struct sess_rec *);
-static size_t	 roll_val_encode(const uint64_t *, char *);
-static int	 roll_val_decode(const char *, size_t, uint64_t *);
 static void	 counts_add(struct store_counts *, const uint64_t *);
 static int	 top_select(struct roll_tab *, struct store_top *, size_t *,
 		    size_t);
@@ -75,60 +68,6 @@ static int	 cursor_parse(const char *, char *, uint8_t *);
 static void	 hscan_init(struct hscan *, const struct store_filter *);
 static int	 hex_get(const char *, size_t, uint8_t *);
 static void	 hex_put(const uint8_t *, size_t, char *);
-
-/*
- * The rollup merge operator: values and operands are the same record (a
- * version byte and seven varint counters, about 15 bytes), so full and
- * partial merges are both sums. The result goes to a per-thread buffer
- * that RocksDB copies before it calls roll_merge_free, so a merge does not
- * allocate. An unreadable operand (only possible after disk damage) counts
- * as zero: a failed merge would make every read of the key fail.
- */
-static _Thread_local char roll_merge_buf[ROLL_VAL_MAX];
-
-static char *
-roll_merge_full(void *state, const char *key, size_t klen,
-    const char *existing, size_t elen, const char *const *ops,
-    const size_t *oplen, int nops, unsigned char *success, size_t *nvlen)
-{
-	uint64_t acc[ROLL_NCOUNT] = { 0 };
-	int i;
-
-	(void)state;
-	(void)key;
-	(void)klen;
-	if (existing != NULL)
-		(void)roll_val_decode(existing, elen, acc);
-	for (i = 0; i < nops; i++)
-		(void)roll_val_decode(ops[i], oplen[i], acc);
-	*nvlen = roll_val_encode(acc, roll_merge_buf);
-	*success = 1;
-	return roll_merge_buf;
-}
-
-static char *
-roll_merge_partial(void *state, const char *key, size_t klen,
-    const char *const *ops, const size_t *oplen, int nops,
-    unsigned char *success, size_t *nvlen)
-{
-	return roll_merge_full(state, key, klen, NULL, 0, ops, oplen, nops,
-	    success, nvlen);
-}
-
-static void
-roll_merge_free(void *state, const char *value, size_t len)
-{
-	(void)state;
-	(void)value;
-	(void)len;
-}
-
-static const char *
-roll_merge_name(void *state)
-{
-	(void)state;
-	return "sa_rollup_sum_v1";
-}
 
 static void
 noop_destructor(void *state)
@@ -297,7 +236,7 @@ store_batch_free(struct store_batch *b)
 	/* Keep one batch, with its grown buffers, for the next flush. */
 	if (b->st->spare == NULL) {
 		rocksdb_writebatch_clear(b->wb);
-		roll_tab_reset(&b->roll);
+		store__roll_tab_reset(&b->roll);
 		for (i = 0; i < STAGE_MAX; i++)
 			b->stage[i].n = b->stage[i].len = 0;
 		b->nsessions = 0;
@@ -489,7 +428,8 @@ store_batch_put_session(struct store_batch *b, const struct store_session *s)
 	    17 + SKEY_LEN, NULL, 0);
 
 	dlen = store__dest_name(r, dest);
-	roll_add_rec(roll_tab_get(&b->roll, minute, ROLL_TOTAL, "", 0), r);
+	store__roll_add_rec(store__roll_tab_get(&b->roll, minute, ROLL_TOTAL, "",
+	    0), r);
 	topk_add(sketch_get(b, minute / 60, ROLL_USER), user, ulen,
 	    r->bytes[0] + r->bytes[1], 1);
 	topk_add(sketch_get(b, minute / 60, ROLL_DEST), dest, dlen,
@@ -621,12 +561,12 @@ store_batch_commit(struct store_batch *b)
 		if (e->name_len > 0)
 			memcpy(key + 9, b->roll.names + e->name_off,
 			    e->name_len);
-		vlen = roll_val_encode(e->c, val);
+		vlen = store__roll_val_encode(e->c, val);
 		store__stage_add(&b->stage[STAGE_ROLLUP], store__sk_of(key + 8,
 		    1 + (size_t)e->name_len), key, 9 + (size_t)e->name_len,
 		    val, vlen);
 	}
-	roll_tab_reset(&b->roll);
+	store__roll_tab_reset(&b->roll);
 	for (i = 0; i < SKETCH_CACHE; i++)
 		if (st->sketch[i].k != NULL && st->sketch[i].dirty)
 			sketch_write(b, &st->sketch[i]);
@@ -890,7 +830,7 @@ static void
 top_acc_cb(void *arg, const struct topk_item *it)
 {
 	struct top_acc *ta = arg;
-	struct roll_ent *e = roll_tab_get(ta->tab, 0, ta->kind, it->name,
+	struct roll_ent *e = store__roll_tab_get(ta->tab, 0, ta->kind, it->name,
 	    it->len);
 
 	e->c[0] += it->sessions;
@@ -950,7 +890,7 @@ store_rollup_sum(struct store *st, uint64_t from_ns, uint64_t to_ns,
 		if (klen < 9 || klen > 9 + STORE_STR_MAX)
 			continue;
 		memset(c, 0, sizeof(c));
-		if (k[8] != ROLL_HOUR && roll_val_decode(v, vlen, c) != 0)
+		if (k[8] != ROLL_HOUR && store__roll_val_decode(v, vlen, c) != 0)
 			continue;
 		switch (k[8]) {
 		case ROLL_TOTAL:
@@ -990,8 +930,8 @@ store_rollup_sum(struct store *st, uint64_t from_ns, uint64_t to_ns,
 		if (dests != NULL && n_dests != NULL)
 			(void)top_select(&dt, dests, n_dests, top_n);
 	}
-	roll_tab_free(&ut);
-	roll_tab_free(&dt);
+	store__roll_tab_free(&ut);
+	store__roll_tab_free(&dt);
 	return rc;
 }
 
@@ -1055,7 +995,7 @@ store_rollup_series(struct store *st, uint64_t from_ns, uint64_t to_ns,
 		if (k[8] == ROLL_TOTAL && klen == 9) {
 			v = rocksdb_iter_value(it, &vlen);
 			memset(c, 0, sizeof(c));
-			if (roll_val_decode(v, vlen, c) == 0) {
+			if (store__roll_val_decode(v, vlen, c) == 0) {
 				ms = m * NS_PER_MIN;
 				bi = ms <= from_ns ? 0 : (ms - from_ns) / step_ns;
 				if (bi >= nb)
@@ -1373,8 +1313,8 @@ options_init(struct store *st, const struct store_cfg *cfg, int compress)
 	    st->filter[FILT_TAIL]);
 	rocksdb_options_set_merge_operator(st->cfopt[FAM_ROLLUPS],
 	    rocksdb_mergeoperator_create(NULL, noop_destructor,
-	    roll_merge_full, roll_merge_partial, roll_merge_free,
-	    roll_merge_name));
+	    store__roll_merge_full, store__roll_merge_partial, store__roll_merge_free,
+	    store__roll_merge_name));
 	st->extraopt = rocksdb_options_create();
 	rocksdb_block_based_options_destroy(bbt);
 	rocksdb_block_based_options_destroy(bbt_bloom);
@@ -1617,155 +1557,16 @@ get_value(struct store *st, const rocksdb_readoptions_t *ro, enum fam fam,
 	return 0;
 }
 
-static uint64_t
-roll_hash(uint64_t minute, uint8_t kind, const char *name, size_t len)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ (minute * 0x9e3779b97f4a7c15ULL);
-	size_t i;
-
-	h = (h ^ kind) * 0x100000001b3ULL;
-	for (i = 0; i < len; i++)
-		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
-}
-
-static void
-roll_tab_free(struct roll_tab *t)
-{
-	free(t->ent);
-	free(t->slot);
-	free(t->names);
-	memset(t, 0, sizeof(*t));
-}
-
-static void
-roll_tab_reset(struct roll_tab *t)
-{
-	if (t->nent > 0 && t->slot != NULL)
-		memset(t->slot, 0, t->nslot * sizeof(*t->slot));
-	t->nent = 0;
-	t->nnames = 0;
-}
-
-static void
-roll_tab_rehash(struct roll_tab *t, size_t nslot)
-{
-	size_t i, j;
-
-	free(t->slot);
-	t->slot = xcalloc(nslot, sizeof(*t->slot));
-	t->nslot = nslot;
-	for (i = 0; i < t->nent; i++) {
-		j = t->ent[i].hash & (nslot - 1);
-		while (t->slot[j] != 0)
-			j = (j + 1) & (nslot - 1);
-		t->slot[j] = (uint32_t)(i + 1);
-	}
-}
-
-static struct roll_ent *
-roll_tab_get(struct roll_tab *t, uint64_t minute, uint8_t kind,
-    const char *name, size_t len)
-{
-	struct roll_ent *e;
-	uint64_t h = roll_hash(minute, kind, name, len);
-	size_t j;
-
-	if (t->nslot == 0 || (t->nent + 1) * 2 > t->nslot)
-		roll_tab_rehash(t, t->nslot == 0 ? 1024 : t->nslot * 2);
-	for (j = h & (t->nslot - 1); t->slot[j] != 0;
-	    j = (j + 1) & (t->nslot - 1)) {
-		e = &t->ent[t->slot[j] - 1];
-		if (e->hash == h && e->minute == minute && e->kind == kind &&
-		    e->name_len == len && (len == 0 ||
-		    memcmp(t->names + e->name_off, name, len) == 0))
-			return e;
-	}
-	if (t->nent == t->capent) {
-		t->capent = t->capent == 0 ? 512 : t->capent * 2;
-		t->ent = xreallocarray(t->ent, t->capent, sizeof(*t->ent));
-	}
-	if (t->capnames - t->nnames < len) {
-		while (t->capnames - t->nnames < len)
-			t->capnames = t->capnames == 0 ? 8192 :
-			    t->capnames * 2;
-		t->names = xreallocarray(t->names, t->capnames, 1);
-	}
-	e = &t->ent[t->nent];
-	memset(e, 0, sizeof(*e));
-	e->minute = minute;
-	e->hash = h;
-	e->kind = kind;
-	e->name_len = (uint16_t)len;
-	e->name_off = (uint32_t)t->nnames;
-	if (len > 0)
-		memcpy(t->names + t->nnames, name, len);
-	t->nnames += len;
-	t->slot[j] = (uint32_t)(++t->nent);
-	return e;
-}
-
 static void
 batch_destroy(struct store_batch *b)
 {
 	size_t i;
 
 	rocksdb_writebatch_destroy(b->wb);
-	roll_tab_free(&b->roll);
+	store__roll_tab_free(&b->roll);
 	for (i = 0; i < STAGE_MAX; i++)
 		store__stage_free(&b->stage[i]);
 	free(b);
-}
-
-/* Counter order: the fields of struct store_counts. */
-static void
-roll_add_rec(struct roll_ent *e, const struct sess_rec *r)
-{
-	e->c[0]++;
-	e->c[1] += r->status == SESS_FAILED;
-	e->c[2] += r->status == SESS_REJECTED;
-	e->c[3] += r->bytes[0];
-	e->c[4] += r->bytes[1];
-	e->c[5] += r->packets[0];
-	e->c[6] += r->packets[1];
-}
-
-/* Rollup value: version, then the counters as varints. Returns length. */
-static size_t
-roll_val_encode(const uint64_t *c, char *out)
-{
-	uint8_t *p = (uint8_t *)out;
-	int i;
-
-	*p++ = ROLL_VAL_VERSION;
-	for (i = 0; i < ROLL_NCOUNT; i++)
-		p = varint_put(p, c[i]);
-	return (size_t)(p - (uint8_t *)out);
-}
-
-/* Adds a rollup value to acc; -1 (acc untouched) if it is not one. */
-static int
-roll_val_decode(const char *v, size_t len, uint64_t *acc)
-{
-	struct cursor c;
-	uint64_t x[ROLL_NCOUNT];
-	uint8_t ver;
-	int i;
-
-	cursor_init(&c, (const uint8_t *)v, len);
-	PD_U8(&c, ver);
-	if (ver != ROLL_VAL_VERSION)
-		return -1;
-	for (i = 0; i < ROLL_NCOUNT; i++)
-		if (varint_get(&c, &x[i]) != 0)
-			return -1;
-	if (cursor_left(&c) != 0)
-		return -1;
-	for (i = 0; i < ROLL_NCOUNT; i++)
-		acc[i] += x[i];
-	return 0;
-trunc:
-	return -1;
 }
 
 static void

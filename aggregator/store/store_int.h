@@ -243,4 +243,22 @@ void	 store__stage_flush(struct stage *, rocksdb_writebatch_t *,
 		    rocksdb_column_family_handle_t *, int);
 void	 store__stage_free(struct stage *);
 
+/* rollup.c */
+char *store__roll_merge_full(void *state, const char *key, size_t klen,
+		    const char *existing, size_t elen, const char *const *ops,
+		    const size_t *oplen, int nops, unsigned char *success,
+		    size_t *nvlen);
+char *store__roll_merge_partial(void *state, const char *key, size_t klen,
+		    const char *const *ops, const size_t *oplen, int nops,
+		    unsigned char *success, size_t *nvlen);
+void	 store__roll_merge_free(void *state, const char *value, size_t len);
+const char *store__roll_merge_name(void *state);
+void	 store__roll_tab_free(struct roll_tab *);
+void	 store__roll_tab_reset(struct roll_tab *);
+struct roll_ent *store__roll_tab_get(struct roll_tab *, uint64_t, uint8_t,
+		    const char *, size_t);
+void	 store__roll_add_rec(struct roll_ent *, const struct sess_rec *);
+size_t	 store__roll_val_encode(const uint64_t *, char *);
+int	 store__roll_val_decode(const char *, size_t, uint64_t *);
+
 #endif
