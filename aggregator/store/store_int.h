@@ -261,4 +261,12 @@ void	 store__roll_add_rec(struct roll_ent *, const struct sess_rec *);
 size_t	 store__roll_val_encode(const uint64_t *, char *);
 int	 store__roll_val_decode(const char *, size_t, uint64_t *);
 
+/* hourly.c */
+void	 store__sketch_write(struct store_batch *b, const struct sketch *sk);
+int	 store__sketch_decode(const char *v, size_t vlen, void (*cb)(void *,
+		    const struct topk_item *), void *arg);
+void	 store__sketch_touch(struct store *st, uint64_t hour);
+struct topk *store__sketch_get(struct store_batch *b, uint64_t hour,
+		    uint8_t kind);
+
 #endif
