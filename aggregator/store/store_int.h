@@ -269,4 +269,7 @@ void	 store__sketch_touch(struct store *st, uint64_t hour);
 struct topk *store__sketch_get(struct store_batch *b, uint64_t hour,
 		    uint8_t kind);
 
+/* open.c */
+uint64_t	 store__read_cutoff(struct store *);
+
 #endif
