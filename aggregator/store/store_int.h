@@ -271,5 +271,7 @@ struct topk *store__sketch_get(struct store_batch *b, uint64_t hour,
 
 /* open.c */
 uint64_t	 store__read_cutoff(struct store *);
+int	 store__get_value(struct store *, const rocksdb_readoptions_t *,
+		    enum fam, const void *, size_t, void *, size_t, size_t *);
 
 #endif
