@@ -18,7 +18,6 @@
 #include <rocksdb/c.h>
 
 #include "../../common/bytes.h"
-#include "../../common/clock.h"
 #include "../../common/log.h"
 #include "../../common/topk.h"
 #include "../../common/xmalloc.h"
@@ -30,9 +29,6 @@ static const char *const fam_names[FAM_MAX] = {
 	"rollups", "active", "meta"
 };
 
-/* A range delete of the rows is issued at most once per this advance. */
-#define EXPIRE_STEP_NS		NS_PER_MIN
-
 static void	 seterr(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static rocksdb_options_t *cf_options_new(int);
@@ -41,63 +37,12 @@ static void	 options_free(struct store *);
 static int	 db_open(struct store *, char **);
 static int	 quarantine(struct store *, const char *, char *, size_t);
 static int	 schema_check(struct store *, char *, size_t);
-static void	 cutoff_load(struct store *);
 static void	 batch_destroy(struct store_batch *);
 
 static void
 noop_destructor(void *state)
 {
 	(void)state;
-}
-
-/*
- * The retention compaction filter: drops an entry whose end time is
- * before the cutoff of the last store_expire. It only reads an atomic, so
- * it runs on any compaction thread without taking a lock and never makes a
- * writer wait.
- */
-static unsigned char
-expire_filter_fn(void *state, int level, const char *key, size_t klen,
-    const char *val, size_t vlen, char **nv, size_t *nvlen,
-    unsigned char *changed)
-{
-	struct expire_filter *f = state;
-	uint64_t cutoff, end;
-
-	(void)level;
-	(void)nv;
-	(void)nvlen;
-	*changed = 0;
-	cutoff = atomic_load_explicit(&f->st->cutoff, memory_order_relaxed);
-	if (cutoff == 0)
-		return 0;
-	switch (f->kind) {
-	case FILT_HEAD:
-		if (klen < 8)
-			return 0;
-		end = be64_get((const uint8_t *)key);
-		break;
-	case FILT_VALUE:
-		if (vlen != 8)
-			return 0;
-		end = be64_get((const uint8_t *)val);
-		break;
-	case FILT_TAIL:
-		if (klen < SKEY_LEN)
-			return 0;
-		end = be64_get((const uint8_t *)key + klen - SKEY_LEN);
-		break;
-	default:
-		return 0;
-	}
-	return end < cutoff;
-}
-
-static const char *
-expire_filter_name(void *state)
-{
-	(void)state;
-	return "sa_expire_v1";
 }
 
 struct store *
@@ -147,7 +92,7 @@ store_open(const struct store_cfg *cfg, int *quarantined, char *err,
 	}
 	if (schema_check(st, err, errlen) != 0)
 		goto fail;
-	cutoff_load(st);
+	store__cutoff_load(st);
 	log_info("store: opened path=%s retention_days=%" PRIu32
 	    " quarantined=%d", st->path, cfg->retention_days,
 	    (int)st->quarantined);
@@ -503,58 +448,6 @@ store_load_active(struct store *st,
 	return rc;
 }
 
-/*
- * Retention without blocking writers. The cutoff goes to an atomic
- * first: from then on reads skip what ended before it and the compaction
- * filters of by_id and idx_* drop such entries whenever RocksDB compacts
- * them (their keys are not ordered by time, so no range covers them). The
- * time-ordered families, sessions and rollups, get one range delete each,
- * a single tombstone that costs writers nothing; it is issued when the
- * cutoff has moved at least a minute since the last one, so frequent calls
- * do not pile tombstones up. The cutoff is saved in meta so that reads and
- * filters use it again after a restart.
- */
-int
-store_expire(struct store *st, uint64_t now)
-{
-	rocksdb_writebatch_t *wb;
-	uint8_t zero[8] = { 0 }, end[8], val[8];
-	uint64_t cutoff;
-	char *err = NULL;
-
-	if (st->retention_ns == 0 || now <= st->retention_ns)
-		return 0;
-	cutoff = now - st->retention_ns;
-	if (cutoff <= atomic_load_explicit(&st->cutoff, memory_order_relaxed))
-		return 0;
-	atomic_store_explicit(&st->cutoff, cutoff, memory_order_relaxed);
-	if (st->range_deleted != 0 &&
-	    cutoff - st->range_deleted < EXPIRE_STEP_NS)
-		return 0;
-
-	wb = rocksdb_writebatch_create();
-	be64_put(end, cutoff);
-	rocksdb_writebatch_delete_range_cf(wb, st->cf[FAM_SESSIONS],
-	    (const char *)zero, 8, (const char *)end, 8);
-	/* Whole minutes only: minute m holds ends in [m, m + 1) minutes. */
-	be64_put(end, cutoff / NS_PER_MIN);
-	rocksdb_writebatch_delete_range_cf(wb, st->cf[FAM_ROLLUPS],
-	    (const char *)zero, 8, (const char *)end, 8);
-	be64_put(val, cutoff);
-	rocksdb_writebatch_put_cf(wb, st->cf[FAM_META], "expire_cutoff", 13,
-	    (const char *)val, 8);
-	rocksdb_write(st->db, st->wopt, wb, &err);
-	rocksdb_writebatch_destroy(wb);
-	if (err != NULL) {
-		log_warnx("store: retention range delete failed: %s", err);
-		rocksdb_free(err);
-		return -EIO;
-	}
-	st->range_deleted = cutoff;
-	log_debug("store: expired sessions ended before %" PRIu64, cutoff);
-	return 0;
-}
-
 int
 store_compact(struct store *st)
 {
@@ -775,7 +668,7 @@ options_init(struct store *st, const struct store_cfg *cfg, int compress)
 		st->fstate[i].st = st;
 		st->fstate[i].kind = (enum filt_kind)i;
 		st->filter[i] = rocksdb_compactionfilter_create(&st->fstate[i],
-		    noop_destructor, expire_filter_fn, expire_filter_name);
+		    noop_destructor, store__expire_filter_fn, store__expire_filter_name);
 	}
 	rocksdb_options_set_compaction_filter(st->cfopt[FAM_SESSIONS],
 	    st->filter[FILT_HEAD]);
@@ -968,38 +861,6 @@ schema_check(struct store *st, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
-}
-
-static void
-cutoff_load(struct store *st)
-{
-	uint8_t val[8];
-	size_t vlen;
-
-	if (store__get_value(st, st->ropt, FAM_META, "expire_cutoff", 13, val,
-	    sizeof(val), &vlen) == 0 && vlen == 8) {
-		atomic_store(&st->cutoff, be64_get(val));
-		st->range_deleted = be64_get(val);
-	}
-}
-
-/*
- * The oldest end time a read may return: the last store_expire cutoff,
- * or the wall clock minus retention if that is later, so that nothing past
- * retention is returned before the next store_expire either.
- */
-uint64_t
-store__read_cutoff(struct store *st)
-{
-	uint64_t c = atomic_load_explicit(&st->cutoff, memory_order_relaxed);
-	uint64_t now;
-
-	if (st->retention_ns == 0)
-		return c;
-	now = sa_wall_ns();
-	if (now > st->retention_ns && now - st->retention_ns > c)
-		c = now - st->retention_ns;
-	return c;
 }
 
 /*

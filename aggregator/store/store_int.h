@@ -269,8 +269,15 @@ void	 store__sketch_touch(struct store *st, uint64_t hour);
 struct topk *store__sketch_get(struct store_batch *b, uint64_t hour,
 		    uint8_t kind);
 
-/* open.c */
+/* retention.c */
+unsigned char	 store__expire_filter_fn(void *state, int level,
+		    const char *key, size_t klen, const char *val, size_t vlen,
+		    char **nv, size_t *nvlen, unsigned char *changed);
+const char *store__expire_filter_name(void *state);
+void	 store__cutoff_load(struct store *);
 uint64_t	 store__read_cutoff(struct store *);
+
+/* open.c */
 int	 store__get_value(struct store *, const rocksdb_readoptions_t *,
 		    enum fam, const void *, size_t, void *, size_t, size_t *);
 
