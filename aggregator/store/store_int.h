@@ -277,6 +277,9 @@ const char *store__expire_filter_name(void *state);
 void	 store__cutoff_load(struct store *);
 uint64_t	 store__read_cutoff(struct store *);
 
+/* batch.c */
+void	 store__batch_destroy(struct store_batch *);
+
 /* open.c */
 int	 store__get_value(struct store *, const rocksdb_readoptions_t *,
 		    enum fam, const void *, size_t, void *, size_t, size_t *);
