@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../common/bytes.h"
 #include "../common/clock.h"
@@ -25,72 +24,12 @@
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
 #include "agg_core.h"
-
-#define OLD_BOOTS	4
-#define WARN_PEERS	64	/* peers whose last warning is remembered */
-#define WARN_NS		60000000000ULL
-
-struct agent {
-	struct agg_agent_info	 info;
-	uint16_t		 idx;
-	int			 restored;	/* sessions from a checkpoint */
-	int			 ack_pending;
-	uint8_t			 ident[AGG_IDENT_MAX];
-	size_t			 ident_len;
-	uint64_t		 old_boots[OLD_BOOTS];
-	uint64_t		 last_warn_ns;
-	uint64_t		 max_last_ns;	/* latest packet time heard of */
-	uint64_t		 lost_upto_ns;	/* sessions up to it: agent_lost */
-	int			 marked;	/* closed sessions in this batch */
-	uint64_t		 mark_boot;	/* restart marks cover batches */
-	uint64_t		 mark_upto;	/* up to this; 0: none */
-};
-
-/* A session id: key_hash and start_ns (struct sess_rec). */
-struct mark {
-	uint64_t	 h, start;
-};
-
-struct agg_core {
-	struct agg_core_cfg	 cfg;
-	struct store		*store;
-	struct store_batch	*batch;
-	struct sess_table	*table;
-	struct agent		*agents;
-	uint32_t		 nagents;
-	struct proto_event	*events;	/* decode scratch */
-	size_t			 pending_closed;
-	/* Marks: see the comment above agg_core_commit. */
-	uint64_t		 next_ckpt_ns;	/* monotonic */
-	int			 force_ckpt;
-	size_t			 closed_since_ckpt;
-	struct mark		*closed;	/* closed in the pending batch */
-	size_t			 nclosed, closed_cap;
-	uint64_t		 mark_no;	/* number of the next blob */
-	int			 marks_stored;	/* blobs in the store */
-	int			 marks_new;	/* ... written since a checkpoint */
-	struct mark		*rmarks;	/* from a restart: already written */
-	size_t			 nrmarks;
-	uint64_t		 rmask;
-	/* When each peer (ZeroMQ routing id) was last warned about. */
-	struct warn_slot {
-		uint64_t	 peer;	/* hash of the routing id */
-		uint64_t	 last_ns;
-	}			 warned[WARN_PEERS];
-	uint64_t		 last_evict_note_ns, evictions_noted;
-	struct agg_core_stats	 st;
-	/* Per-user counters: open addressing on the name, bounded. */
-	struct agg_user		*users;
-	uint32_t		*user_slots;	/* index + 1, 0 empty */
-	uint32_t		 nusers, user_mask;
-	/* Telemetry ring. */
-	struct agg_telemetry	*tel;
-	size_t			 tel_cap, tel_head, tel_n;
-};
+#include "agg_core_int.h"
 
 const double agg_duration_le[AGG_DURATION_BUCKETS] = {
 	0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 1e300,
 };
+
 const double agg_latency_le[AGG_LATENCY_BUCKETS] = {
 	0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 	1e300,
@@ -172,7 +111,6 @@ agg_core_capacity(const struct agg_core *c)
 {
 	return c->cfg.sess.max_sessions;
 }
-
 
 static void
 to_store(const struct agg_core *c, const struct sess_rec *r,
