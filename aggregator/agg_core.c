@@ -13,7 +13,6 @@
  * replays nothing twice.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,42 +33,6 @@ const double agg_latency_le[AGG_LATENCY_BUCKETS] = {
 	0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
 	1e300,
 };
-
-void
-agg_core_note(struct agg_core *c, enum agg_severity sev, const char *category,
-    const char *fmt, ...)
-{
-	struct agg_telemetry *t;
-	va_list ap;
-
-	if (c->tel_cap == 0)
-		return;
-	t = &c->tel[(c->tel_head + c->tel_n) % c->tel_cap];
-	if (c->tel_n == c->tel_cap)
-		c->tel_head = (c->tel_head + 1) % c->tel_cap;
-	else
-		c->tel_n++;
-	t->time_ns = sa_wall_ns();
-	t->severity = (uint8_t)sev;
-	snprintf(t->category, sizeof(t->category), "%s", category);
-	va_start(ap, fmt);
-	vsnprintf(t->message, sizeof(t->message), fmt, ap);
-	va_end(ap);
-}
-
-size_t
-agg_core_telemetry(const struct agg_core *c, const struct agg_telemetry **first,
-    const struct agg_telemetry **second, size_t *nsecond)
-{
-	size_t n1 = c->tel_n;
-
-	if (c->tel_head + c->tel_n > c->tel_cap)
-		n1 = c->tel_cap - c->tel_head;
-	*first = c->tel + c->tel_head;
-	*second = c->tel;
-	*nsecond = c->tel_n - n1;
-	return n1;
-}
 
 /* The counters of one user; NULL past max_users (counted as other). */
 static struct agg_user *
