@@ -34,41 +34,6 @@ const double agg_latency_le[AGG_LATENCY_BUCKETS] = {
 	1e300,
 };
 
-/* The counters of one user; NULL past max_users (counted as other). */
-static struct agg_user *
-user_get(struct agg_core *c, const char *name)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	uint32_t pos, i;
-	const char *p;
-
-	if (c->users == NULL)
-		return NULL;
-	for (p = name; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	for (pos = (uint32_t)(h >> 32) & c->user_mask;; pos = (pos + 1) &
-	    c->user_mask) {
-		if ((i = c->user_slots[pos]) == 0)
-			break;
-		if (strncmp(c->users[i - 1].name, name,
-		    sizeof(c->users[0].name) - 1) == 0)
-			return &c->users[i - 1];
-	}
-	if (c->nusers >= c->cfg.max_users)
-		return NULL;
-	c->user_slots[pos] = ++c->nusers;
-	snprintf(c->users[c->nusers - 1].name, sizeof(c->users[0].name), "%s",
-	    name);
-	return &c->users[c->nusers - 1];
-}
-
-const struct agg_user *
-agg_core_users(const struct agg_core *c, size_t *n)
-{
-	*n = c->nusers;
-	return c->users;
-}
-
 uint32_t
 agg_core_capacity(const struct agg_core *c)
 {
@@ -119,7 +84,7 @@ on_close(void *arg, const struct sess_rec *rec)
 	c->st.duration_buckets[k]++;
 	c->st.duration_sum_ns += d;
 	sess_json_addr(rec->af, rec->cli, cli);
-	if ((u = user_get(c, ss.user[0] != '\0' ? ss.user : cli)) != NULL)
+	if ((u = agg__user_get(c, ss.user[0] != '\0' ? ss.user : cli)) != NULL)
 		u->sessions++;
 	else
 		c->st.users_other.sessions++;
@@ -550,7 +515,7 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 			c->st.wire_bytes[k] += e->wire_bytes[k];
 		}
 		sess_json_addr(e->af, e->cli, cli);
-		u = user_get(c, cli);
+		u = agg__user_get(c, cli);
 		if (u == NULL)
 			u = &c->st.users_other;
 		u->bytes_sent += e->bytes[0];

@@ -74,4 +74,7 @@ struct agg_core {
 	size_t			 tel_cap, tel_head, tel_n;
 };
 
+/* agg_users.c */
+struct agg_user *agg__user_get(struct agg_core *c, const char *name);
+
 #endif
