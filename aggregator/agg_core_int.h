@@ -77,4 +77,9 @@ struct agg_core {
 /* agg_users.c */
 struct agg_user *agg__user_get(struct agg_core *c, const char *name);
 
+/* agg_agents.c */
+struct agent *agg__find_agent(struct agg_core *c, const char *id, size_t len);
+struct agent *agg__add_agent(struct agg_core *c, const char *id, size_t len);
+void	agg__switch_boot(struct agg_core *c, struct agent *a, uint64_t boot);
+
 #endif
