@@ -82,4 +82,12 @@ struct agent *agg__find_agent(struct agg_core *c, const char *id, size_t len);
 struct agent *agg__add_agent(struct agg_core *c, const char *id, size_t len);
 void	agg__switch_boot(struct agg_core *c, struct agent *a, uint64_t boot);
 
+/* agg_marks.c */
+int	agg__rmark_has(const struct agg_core *c, const struct mark *m);
+void	agg__on_marks(void *arg, uint64_t no, const uint8_t *p, size_t len);
+void	agg__put_marks(struct agg_core *c, const struct mark *m, size_t n,
+	    int restart);
+void	agg__put_restart_marks(struct agg_core *c);
+void	agg__prune_restart_marks(struct agg_core *c);
+
 #endif
