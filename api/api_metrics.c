@@ -15,6 +15,7 @@
 
 #include "../common/xmalloc.h"
 #include "api_metrics.h"
+#include "http_route.h"
 #include "api_time.h"
 
 struct api_metrics_cache {

@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "http_routes.h"
+#include "http_route.h"
 
 #define API_STATS_CODES		10	/* see api_stats_codes[] */
 #define API_STATS_BUCKETS	13	/* see api_stats_le[] */

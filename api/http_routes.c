@@ -25,6 +25,7 @@
 #include "api_params.h"
 #include "api_stats.h"
 #include "api_time.h"
+#include "http_route.h"
 #include "http_routes.h"
 
 #define NS		1000000000ULL
@@ -33,7 +34,6 @@
 #define CSV_CT		"text/csv; charset=utf-8"
 #define MAX_WINDOW_H	876000ULL	/* 100 years; retention is checked
 					 * by the aggregator */
-#define SESSIONS_PREFIX	"/api/sessions/"
 
 /* One request being answered. */
 struct req {
@@ -42,13 +42,6 @@ struct req {
 	struct proto_query		 q;
 	char				 detail[API_DETAIL_MAX];
 	struct http_resp		*resp;
-};
-
-static const char *const route_names[HTTP_ROUTE_MAX] = {
-	"/", "/static/{file}", "/health", "/metrics", "/api/sessions/active",
-	"/api/sessions/history", "/api/sessions/{id}", "/api/sessions/stats",
-	"/api/sessions/timeseries", "/api/agents", "/api/telemetry/events",
-	"unmatched",
 };
 
 static void	r_static(const struct http_routes_cfg *, struct http_resp *,
@@ -72,47 +65,6 @@ static void	resp_json(struct http_resp *, int status, json_t *o);
 static void	resp_error(struct http_resp *, int status, const char *error,
 		    const char *detail);
 static void	bad_param(struct req *);
-
-enum http_route
-http_routes_match(const char *path)
-{
-	static const struct {
-		const char	*path;
-		enum http_route	 route;
-	} exact[] = {
-		{ "/", HTTP_ROUTE_INDEX },
-		{ "/index.html", HTTP_ROUTE_INDEX },
-		{ "/health", HTTP_ROUTE_HEALTH },
-		{ "/metrics", HTTP_ROUTE_METRICS },
-		{ "/api/sessions/active", HTTP_ROUTE_ACTIVE },
-		{ "/api/sessions/history", HTTP_ROUTE_HISTORY },
-		{ "/api/sessions/stats", HTTP_ROUTE_STATS },
-		{ "/api/sessions/timeseries", HTTP_ROUTE_TIMESERIES },
-		{ "/api/agents", HTTP_ROUTE_AGENTS },
-		{ "/api/telemetry/events", HTTP_ROUTE_EVENTS },
-	};
-	size_t i, n;
-
-	if (path == NULL)
-		return HTTP_ROUTE_UNMATCHED;
-	for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
-		if (strcmp(path, exact[i].path) == 0)
-			return exact[i].route;
-	if (strncmp(path, "/static/", 8) == 0 && path[8] != '\0' &&
-	    strchr(path + 8, '/') == NULL)
-		return HTTP_ROUTE_STATIC;
-	n = strlen(SESSIONS_PREFIX);
-	if (strncmp(path, SESSIONS_PREFIX, n) == 0 && path[n] != '\0' &&
-	    strchr(path + n, '/') == NULL)
-		return HTTP_ROUTE_SESSION;
-	return HTTP_ROUTE_UNMATCHED;
-}
-
-const char *
-http_routes_name(enum http_route r)
-{
-	return (unsigned)r < HTTP_ROUTE_MAX ? route_names[r] : "unmatched";
-}
 
 void
 http_routes_handle(const struct http_routes_cfg *cfg, enum http_route route,
@@ -171,7 +123,7 @@ http_routes_handle(const struct http_routes_cfg *cfg, enum http_route route,
 		r_history(rq);
 		break;
 	case HTTP_ROUTE_SESSION:
-		r_session(rq, path + strlen(SESSIONS_PREFIX));
+		r_session(rq, path + strlen(HTTP_ROUTE_SESSIONS_PREFIX));
 		break;
 	case HTTP_ROUTE_STATS:
 		r_stats(rq);

@@ -14,22 +14,7 @@
 #include <stdint.h>
 
 #include "../proto/query.h"
-
-enum http_route {
-	HTTP_ROUTE_INDEX,		/* / and /index.html */
-	HTTP_ROUTE_STATIC,		/* /static/{file} */
-	HTTP_ROUTE_HEALTH,
-	HTTP_ROUTE_METRICS,
-	HTTP_ROUTE_ACTIVE,
-	HTTP_ROUTE_HISTORY,
-	HTTP_ROUTE_SESSION,		/* /api/sessions/{id} */
-	HTTP_ROUTE_STATS,
-	HTTP_ROUTE_TIMESERIES,
-	HTTP_ROUTE_AGENTS,
-	HTTP_ROUTE_EVENTS,
-	HTTP_ROUTE_UNMATCHED,		/* 404 */
-	HTTP_ROUTE_MAX
-};
+#include "http_route.h"
 
 /*
  * Asks the aggregator one query. On success returns 0 with the reply's
@@ -74,11 +59,6 @@ struct http_resp {
 	char		 next_cursor[128];	/* X-Next-Cursor when not "" */
 	char		 file[4352];	/* send this file when not "" */
 };
-
-/* The route of a decoded path (borrowed). */
-enum http_route	 http_routes_match(const char *path);
-/* Its label in metrics, e.g. "/api/sessions/{id}". */
-const char	*http_routes_name(enum http_route);
 
 /*
  * Answers one request: method and path (decoded, borrowed) and the raw
