@@ -5,6 +5,11 @@
  * GRE version 0 (RFC 2784/2890). Lengths come from the IP header, never
  * from the captured length; the cursor is narrowed to what the header
  * claims before the transport header is read.
+ *
+ * This file and decode_link.c call each other on purpose: a GRE tunnel
+ * really re-enters the link layer (decode__ether, decode__ethertype),
+ * which enters IP again, as IP-in-IP does directly; depth bounds the
+ * nesting.
  */
 #include <stddef.h>
 #include <stdint.h>
