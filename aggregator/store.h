@@ -85,7 +85,7 @@ void	store_batch_del_active(struct store_batch *,
 	    const struct store_session *);
 /*
  * Marks: what the aggregator writes between two checkpoints so that a
- * restart does not apply again what it already wrote (agg_core.c, "Marks").
+ * restart does not apply again what it already wrote (agg_marks.c, "Marks").
  * Opaque blobs numbered in meta; clear_marks removes all of them, also
  * those put earlier in the same batch.
  */
