@@ -41,6 +41,7 @@ struct tcp_stream {
 	uint32_t	 budget;	/* bytes kept at most */
 	uint32_t	 len;		/* in-order bytes at buf[0..len) */
 	uint32_t	 fin_off;	/* offset of the FIN, or UINT32_MAX */
+	uint32_t	 cut;		/* snaplen cut >= len, or UINT32_MAX */
 	uint16_t	 patience;	/* segments since a hole opened */
 	uint8_t		 state;		/* enum tcp_stream_state */
 	uint8_t		 nranges;
