@@ -95,5 +95,12 @@ cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
 	c->flush_interval_ns = cfg_u64(cfg, "capture", "flush_interval_ms") *
 	    1000000ULL;
 	c->ack_wait_ns = cfg_u64(cfg, "capture", "ack_wait") * NS;
+	c->enrich_on = cfg_bool(cfg, "capture", "enrich");
+	c->enrich.budget = (uint32_t)cfg_u64(cfg, "capture", "enrich_bytes");
+	c->enrich.reply_budget = (uint32_t)cfg_u64(cfg, "capture",
+	    "enrich_reply_bytes");
+	c->enrich.max_sessions = (uint32_t)cfg_u64(cfg, "capture",
+	    "enrich_max_sessions");
+	c->enrich.timeout_ns = cfg_u64(cfg, "capture", "enrich_timeout") * NS;
 	return 0;
 }

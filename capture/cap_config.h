@@ -12,6 +12,7 @@
 #include "cap_engine.h"
 #include "cap_source.h"
 #include "cap_uplink.h"
+#include "enrich.h"
 
 struct cap_config {
 	struct cap_source_cfg	 src;
@@ -26,6 +27,8 @@ struct cap_config {
 	struct cap_uplink_cfg	 uplink;	/* endpoint/ids set at start */
 	uint64_t		 flush_interval_ns;
 	uint64_t		 ack_wait_ns;
+	int			 enrich_on;
+	struct enrich_cfg	 enrich;
 };
 
 /*

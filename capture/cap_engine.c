@@ -104,8 +104,24 @@ cap_engine_decode(const struct cap_engine *e, uint64_t ts,
     const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
     struct cap_pkt *out, struct cap_engine_stats *st)
 {
+	const uint8_t *l7;
+	uint32_t n;
+
+	return cap_engine_decode_l7(e, ts, frame, caplen, wirelen, out, st,
+	    &l7, &n);
+}
+
+int
+cap_engine_decode_l7(const struct cap_engine *e, uint64_t ts,
+    const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+    struct cap_pkt *out, struct cap_engine_stats *st, const uint8_t **l7,
+    uint32_t *l7_caplen)
+{
 	enum decode_reason why;
 	struct decoded d;
+
+	*l7 = NULL;
+	*l7_caplen = 0;
 
 	st->packets++;
 	st->wire_bytes += wirelen;
@@ -129,6 +145,8 @@ cap_engine_decode(const struct cap_engine *e, uint64_t ts,
 		out->tcp_seq = d.tcp_seq;
 		out->hash = sess_table_flow_hash(e->seed, d.af, d.proto, 0,
 		    d.src, d.sport, d.dst, d.dport);
+		*l7 = d.l7;
+		*l7_caplen = d.l7 != NULL ? d.l7_caplen : 0;
 	} else {
 		out->payload = d.frag == DEC_FRAG_LATER ? d.frag_data :
 		    d.payload;
@@ -237,6 +255,14 @@ cap_engine_packet(struct cap_engine *e, uint64_t ts, const uint8_t *pkt,
 	if (cap_engine_decode(e, ts, pkt, caplen, wirelen, &p,
 	    &e->stats))
 		cap_engine_apply(e, &p, 1);
+}
+
+int
+cap_engine_enrich(struct cap_engine *e, const struct sess_obs *key,
+    struct sess_enr *enr)
+{
+	cap_engine_flush(e);
+	return sess_table_enrich(e->st, key, enr);
 }
 
 void

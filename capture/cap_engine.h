@@ -73,6 +73,22 @@ void	cap_engine_packet(struct cap_engine *, uint64_t ts_ns,
 int	cap_engine_decode(const struct cap_engine *, uint64_t ts_ns,
 	    const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
 	    struct cap_pkt *out, struct cap_engine_stats *st);
+/*
+ * The same, also giving the transport payload captured (*l7, borrowed
+ * from frame, and *l7_caplen bytes of it; NULL and 0 if none) for
+ * enrichment.
+ */
+int	cap_engine_decode_l7(const struct cap_engine *, uint64_t ts_ns,
+	    const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+	    struct cap_pkt *out, struct cap_engine_stats *st,
+	    const uint8_t **l7, uint32_t *l7_caplen);
+/*
+ * Enrichment found for the session of key (see sess_table_enrich): e
+ * taken. Applies what is held back first, so the session exists.
+ * Returns 0, or -ENOENT if the session is not open (e freed).
+ */
+int	cap_engine_enrich(struct cap_engine *, const struct sess_obs *key,
+	    struct sess_enr *e);
 /* Applies n decoded packets in order (borrowed). */
 void	cap_engine_apply(struct cap_engine *, const struct cap_pkt *pkts,
 	    size_t n);

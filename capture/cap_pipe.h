@@ -21,6 +21,13 @@ enum cap_rec_type {
 	CAP_REC_STATS,		/* live: time to log the counters */
 	CAP_REC_END,		/* no more records */
 	CAP_REC_WAKE,		/* nothing: lets the engine do its timers */
+	CAP_REC_ENRICH,		/* enrichment: a struct cap_enr_msg, taken */
+};
+
+/* What a CAP_REC_ENRICH record carries (its pointer, in pkt.src). */
+struct cap_enr_msg {
+	struct sess_obs		 key;
+	struct sess_enr		*enr;
 };
 
 /*

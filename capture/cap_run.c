@@ -20,12 +20,14 @@
 #include "../common/clock.h"
 #include "../common/cli.h"
 #include "../common/log.h"
+#include "../common/sess_enr.h"
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
 #include "cap_pipe.h"
 #include "cap_priv.h"
 #include "cap_run.h"
 #include "cap_uplink.h"
+#include "enrich.h"
 
 #define OUTBUF_SIZE	(1 << 20)
 #define PEEK_MAX	256
@@ -54,6 +56,11 @@ struct cap_ctx {
 	char			 host[65];
 	/* --speed: capture thread pacing. */
 	uint64_t		 pace_wall0, pace_ts0;
+	/* Enrichment: the capture thread's; a copy of its counters for
+	 * reports under snap_mu. */
+	struct enrich		*enr;
+	uint64_t		 enr_next_expire;
+	struct enrich_stats	 enr_snap;
 };
 
 
@@ -69,7 +76,31 @@ on_signal(int sig)
 		cap_source_break(cap_signal_src);
 }
 
-/* A session record as a wire event (agent mode). */
+/* The strings of an enrichment block, as event fields (borrowed). */
+static void
+event_enr(const struct sess_enr *enr, struct proto_event *e)
+{
+	const char *s;
+
+	if ((s = sess_enr_user(enr))[0] != '\0') {
+		e->user = s;
+		e->user_len = (uint32_t)strlen(s);
+	}
+	if ((s = sess_enr_target(enr))[0] != '\0') {
+		e->target = s;
+		e->target_len = (uint32_t)strlen(s);
+	}
+	if ((s = sess_enr_origin(enr))[0] != '\0') {
+		e->origin = s;
+		e->origin_len = (uint32_t)strlen(s);
+	}
+}
+
+/*
+ * A session record as a wire event (agent mode). Enrichment goes with
+ * the first event of a session, every event after it changed, and the
+ * close (so a resend of any of them carries it again).
+ */
 static void
 to_event(const struct sess_rec *r, int kind, const uint8_t seen[2],
     struct proto_event *e)
@@ -95,6 +126,9 @@ to_event(const struct sess_rec *r, int kind, const uint8_t seen[2],
 	memcpy(e->packets, r->packets, sizeof(e->packets));
 	memcpy(e->bytes, r->bytes, sizeof(e->bytes));
 	memcpy(e->wire_bytes, r->wire_bytes, sizeof(e->wire_bytes));
+	if (r->enr != NULL && (kind == PROTO_EV_CLOSE || r->enr_new ||
+	    !r->reported))
+		event_enr(r->enr, e);
 }
 
 static void
@@ -207,6 +241,24 @@ pace(struct cap_ctx *c, uint64_t ts)
 	}
 }
 
+/* Capture thread: an enrichment answer follows its packets down the pipe. */
+static void
+on_enrich(void *arg, const struct sess_obs *key, struct sess_enr *e)
+{
+	struct cap_ctx *c = arg;
+	struct cap_enr_msg *m = xmalloc(sizeof(*m));
+	struct cap_rec *r;
+
+	m->key = *key;
+	m->enr = e;
+	r = cap_pipe_reserve(c->pipe);
+	memset(&r->pkt, 0, sizeof(r->pkt));
+	r->pkt.af = 0;
+	r->pkt.proto = CAP_REC_ENRICH;
+	memcpy(r->pkt.src, &m, sizeof(m));
+	cap_pipe_commit(c->pipe);
+}
+
 /* Capture thread: decode straight into the next pipe slot. */
 static void
 on_frame(void *arg, uint64_t ts, const uint8_t *pkt, uint32_t caplen,
@@ -214,13 +266,39 @@ on_frame(void *arg, uint64_t ts, const uint8_t *pkt, uint32_t caplen,
 {
 	struct cap_ctx *c = arg;
 	struct cap_rec *r;
+	struct cap_pkt p;
+	const uint8_t *l7;
+	uint32_t l7len;
 
 	if (c->opts->speed > 0)
 		pace(c, ts);
 	r = cap_pipe_reserve(c->pipe);
-	if (cap_engine_decode(c->eng, ts, pkt, caplen, wirelen, &r->pkt,
-	    &c->rd))
+	if (!cap_engine_decode_l7(c->eng, ts, pkt, caplen, wirelen, &r->pkt,
+	    &c->rd, &l7, &l7len))
+		return;
+	if (c->enr == NULL || r->pkt.proto != 6) {
 		cap_pipe_commit(c->pipe);
+		return;
+	}
+	/* The slot is the engine's once committed: read a copy. */
+	p = r->pkt;
+	cap_pipe_commit(c->pipe);
+	enrich_packet(c->enr, &p, l7, l7len);
+	if (ts >= c->enr_next_expire) {
+		enrich_expire(c->enr, ts);
+		c->enr_next_expire = ts + 1000000000ULL;
+	}
+}
+
+/* Capture thread: its counters, for the engine's reports. */
+static void
+snap_capture(struct cap_ctx *c)
+{
+	pthread_mutex_lock(&c->snap_mu);
+	c->rd_snap = c->rd;
+	if (c->enr != NULL)
+		enrich_get_stats(c->enr, &c->enr_snap);
+	pthread_mutex_unlock(&c->snap_mu);
 }
 
 static void
@@ -265,6 +343,15 @@ engine_main(void *arg)
 				break;
 			case CAP_REC_WAKE:
 				break;
+			case CAP_REC_ENRICH: {
+				struct cap_enr_msg *m;
+
+				memcpy(&m, recs[i].pkt.src, sizeof(m));
+				(void)cap_engine_enrich(c->eng, &m->key,
+				    m->enr);
+				free(m);
+				break;
+			}
 			}
 		}
 		cap_pipe_release(c->pipe, n);
@@ -351,6 +438,11 @@ cap_ctx_start(struct cap_ctx *c)
 	}
 	c->pipe = cap_pipe_create(c->conf->pipe_slots);
 	pthread_mutex_init(&c->snap_mu, NULL);
+	if (c->conf->enrich_on &&
+	    (c->enr = enrich_create(&c->conf->enrich, on_enrich, c)) == NULL) {
+		log_warnx("enrichment limits out of range");
+		return -1;
+	}
 	if (c->opts->connect != NULL || !c->opts->print) {
 		struct cap_uplink_cfg ucfg = c->conf->uplink;
 
@@ -380,9 +472,36 @@ cap_ctx_start(struct cap_ctx *c)
 	return 0;
 }
 
+/* The enrichment counters as a JSON member "enrichment": {...}. */
+static void
+report_enrich(const struct enrich_stats *e, FILE *fp)
+{
+	int i;
+
+	fprintf(fp, "\"enrichment\":{\"tracked\":%llu,\"enriched\":{",
+	    (unsigned long long)e->tracked);
+	for (i = 1; i < L7_KIND_MAX; i++)
+		fprintf(fp, "%s\"%s\":%llu", i > 1 ? "," : "",
+		    l7_kind_name((enum l7_kind)i),
+		    (unsigned long long)e->enriched[i]);
+	fprintf(fp, "},\"proxy_header\":%llu,\"rejected\":%llu,"
+	    "\"failed\":%llu,\"unrecognised\":%llu,\"given_up\":{",
+	    (unsigned long long)e->proxy_header,
+	    (unsigned long long)e->rejected, (unsigned long long)e->failed,
+	    (unsigned long long)e->unrecognised);
+	for (i = 0; i < ENRICH_GIVEUP_MAX; i++)
+		fprintf(fp, "%s\"%s\":%llu", i > 0 ? "," : "",
+		    enrich_giveup_name((enum enrich_giveup)i),
+		    (unsigned long long)e->giveup[i]);
+	fprintf(fp, "},\"buffering_peak\":%llu,\"buffer_bytes_peak\":%llu}",
+	    (unsigned long long)e->buffering_peak,
+	    (unsigned long long)e->buffer_bytes_peak);
+}
+
 static void
 report(struct cap_ctx *c, FILE *fp, int json)
 {
+	struct enrich_stats enr;
 	struct cap_engine_stats es;
 	struct cap_source_stats ss;
 	struct sess_table_stats st;
@@ -392,6 +511,7 @@ report(struct cap_ctx *c, FILE *fp, int json)
 	cap_engine_get_stats(c->eng, &es);
 	pthread_mutex_lock(&c->snap_mu);
 	cap_engine_stats_add(&es, &c->rd_snap);
+	enr = c->enr_snap;
 	pthread_mutex_unlock(&c->snap_mu);
 	cap_source_get_stats(c->src, &ss);
 	sess_table_get_stats(cap_engine_sessions(c->eng), &st);
@@ -433,7 +553,9 @@ report(struct cap_ctx *c, FILE *fp, int json)
 			    (unsigned long long)st.closed[i]);
 			first = 0;
 		}
-		fputs("}}\n", fp);
+		fputs("},", fp);
+		report_enrich(&enr, fp);
+		fputs("}\n", fp);
 		fflush(fp);
 		return;
 	}
@@ -514,11 +636,8 @@ cap_run(struct cap_ctx *c)
 			break;
 		}
 		cap_pipe_flush(c->pipe);
-		if (c->up != NULL) {
-			pthread_mutex_lock(&c->snap_mu);
-			c->rd_snap = c->rd;
-			pthread_mutex_unlock(&c->snap_mu);
-		}
+		if (c->up != NULL)
+			snap_capture(c);
 		if (!c->live) {
 			if (n == 0)
 				break;
@@ -527,24 +646,29 @@ cap_run(struct cap_ctx *c)
 		/* Live: packet time and wall clock agree, so idle sessions
 		 * expire by the clock when the link is quiet. */
 		now = sa_wall_ns();
+		if (c->enr != NULL)
+			enrich_expire(c->enr, now);
 		send_rec(c, CAP_REC_TICK, now);
 		if (c->conf->stats_interval_ns > 0 && now >= next_report) {
 			if (next_report != 0) {
-				pthread_mutex_lock(&c->snap_mu);
-				c->rd_snap = c->rd;
-				pthread_mutex_unlock(&c->snap_mu);
+				snap_capture(c);
 				send_rec(c, CAP_REC_STATS, now);
 			}
 			next_report = now + c->conf->stats_interval_ns;
 		}
 	}
 	log_debug("capture loop done after %.3f s", (sa_wall_ns() - t0) / 1e9);
+	/* The last answers go before the end, while their sessions live. */
+	if (c->enr != NULL)
+		enrich_finish(c->enr);
 	send_rec(c, CAP_REC_END, 0);
 	pthread_join(c->thread, NULL);
 	c->thread_started = 0;
 	log_debug("engine done after %.3f s", (sa_wall_ns() - t0) / 1e9);
 	/* The engine thread is done: its state is ours now. */
 	c->rd_snap = c->rd;
+	if (c->enr != NULL)
+		enrich_get_stats(c->enr, &c->enr_snap);
 	cap_engine_finish(c->eng, c->live || cap_quit ? SESS_CLOSE_SHUTDOWN :
 	    SESS_CLOSE_CAPTURE_END);
 	log_debug("open sessions closed after %.3f s", (sa_wall_ns() - t0) / 1e9);
@@ -579,6 +703,7 @@ cap_ctx_destroy(struct cap_ctx *c)
 	if (c->pipe != NULL)
 		pthread_mutex_destroy(&c->snap_mu);
 	cap_pipe_destroy(c->pipe);
+	enrich_destroy(c->enr);
 	cap_engine_destroy(c->eng);
 	cap_uplink_destroy(c->up);
 	if (c->stats_fp != NULL)

@@ -42,12 +42,83 @@ l7__host_port(char *dst, size_t dstlen, const char *host, uint16_t port)
 		snprintf(dst, dstlen, "%s:%u", host, (unsigned)port);
 }
 
+/*
+ * The target by precedence: what the client asked a proxy for (SOCKS
+ * request, CONNECT authority, absolute URI), else the TLS server name
+ * with the server port, else the HTTP Host (with the server port when it
+ * names none).
+ */
+static void
+compose_target(struct l7_result *r, uint16_t srv_port)
+{
+	const char *close;
+
+	if (r->req_target[0] != '\0')
+		memcpy(r->target, r->req_target, sizeof(r->target));
+	else if (r->sni[0] != '\0')
+		l7__host_port(r->target, sizeof(r->target), r->sni, srv_port);
+	else if (r->host[0] != '\0') {
+		/* "name:port" and "[v6]:port" name a port; "[v6]" and a
+		 * bare name do not. */
+		close = strrchr(r->host, ']');
+		if (strchr(close != NULL ? close : r->host, ':') != NULL)
+			memcpy(r->target, r->host, sizeof(r->target));
+		else
+			l7__host_port(r->target, sizeof(r->target), r->host,
+			    srv_port);
+	}
+}
+
+/* TLS inside the tunnel a proxy opened: its SNI, never its kind. */
+static enum l7_res
+tunnel_tls(const uint8_t *c, size_t nc, int c_end, struct l7_result *r)
+{
+	uint8_t kind = r->kind;
+	enum l7_res res;
+
+	if (r->c_tunnel > nc)
+		return c_end ? L7_DONE : L7_MORE;
+	res = l7_tls_parse(c + r->c_tunnel, nc - r->c_tunnel, r);
+	r->kind = kind;
+	if (res == L7_MORE && !c_end)
+		return L7_MORE;
+	/* Whatever the tunnel carries, the proxy's answer is complete. */
+	return L7_DONE;
+}
+
 enum l7_res
 l7_parse(const uint8_t *c, size_t nc, int c_end, const uint8_t *s,
     size_t ns, int s_end, uint16_t srv_port, struct l7_result *r)
 {
-	(void)c; (void)nc; (void)c_end; (void)s; (void)ns; (void)s_end;
-	(void)srv_port;
+	size_t hdr = 0;
+	enum l7_res res;
+
 	memset(r, 0, sizeof(*r));
-	return L7_NOMATCH;
+	if (c == NULL)
+		nc = 0;
+	if (s == NULL)
+		ns = 0;
+	if (nc == 0)
+		return c_end ? L7_NOMATCH : L7_MORE;
+	res = l7_proxy_parse(c, nc, r, &hdr);
+	if (res == L7_MORE || res == L7_INVALID)
+		return res;
+	if (res == L7_NOMATCH)
+		hdr = 0;
+	c += hdr;
+	nc -= hdr;
+	if (nc == 0)
+		return c_end ? (r->proxy_hdr ? L7_DONE : L7_NOMATCH) : L7_MORE;
+	(void)s_end;
+
+	if ((res = l7_socks_parse(c, nc, s, ns, r)) == L7_NOMATCH &&
+	    (res = l7_http_parse(c, nc, s, ns, r)) == L7_NOMATCH &&
+	    (res = l7_tls_parse(c, nc, r)) == L7_NOMATCH)
+		return r->proxy_hdr ? L7_DONE : L7_NOMATCH;
+	if (res == L7_DONE && r->verdict == L7_V_OK &&
+	    (r->kind == L7_SOCKS4 || r->kind == L7_SOCKS5 ||
+	    r->kind == L7_HTTP_CONNECT))
+		res = tunnel_tls(c, nc, c_end, r);
+	compose_target(r, srv_port);
+	return res;
 }

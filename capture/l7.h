@@ -81,10 +81,11 @@ struct l7_result {
  * will bring no more bytes (FIN, gap, budget spent), so "needs more"
  * becomes final. srv_port: the session's server port, for SNI and Host
  * targets without one. r is filled from scratch (borrowed for the call).
- * L7_MORE while more bytes could add something; L7_DONE when nothing
- * more can be learnt (r may still be partial); L7_NOMATCH when no parser
- * recognised the client's bytes; L7_INVALID when a recognised protocol
- * broke its rules (r keeps what was learnt before).
+ * L7_MORE while the exchange is incomplete (if both ends are set, it
+ * stays so: the caller decides why it gave up); L7_DONE when nothing more
+ * can be learnt; L7_NOMATCH when no parser recognised the client's bytes
+ * (r->origin may still hold a PROXY header's); L7_INVALID when a
+ * recognised protocol broke its rules (r keeps what was learnt before).
  */
 enum l7_res l7_parse(const uint8_t *c, size_t nc, int c_end,
     const uint8_t *s, size_t ns, int s_end, uint16_t srv_port,

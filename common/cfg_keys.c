@@ -56,6 +56,16 @@ const struct cfg_def cfg_defs[] = {
 	  "an empty batch goes out when nothing did for this long" },
 	{ "capture", "ack_wait", CFG_T_DURATION, "30", 0, 86400,
 	  "at the end of a replay, how long to wait for acknowledgements" },
+	{ "capture", "enrich", CFG_T_BOOL, "yes", 0, 1,
+	  "read proxy handshakes, HTTP and TLS for user, target, verdict" },
+	{ "capture", "enrich_bytes", CFG_T_SIZE, "4k", 64, 64 * KiB,
+	  "client bytes of each TCP connection read for enrichment" },
+	{ "capture", "enrich_reply_bytes", CFG_T_SIZE, "1k", 64, 64 * KiB,
+	  "server bytes of each TCP connection read for enrichment" },
+	{ "capture", "enrich_max_sessions", CFG_T_U64, "4096", 1, 1 << 24,
+	  "TCP connections buffering for enrichment at once" },
+	{ "capture", "enrich_timeout", CFG_T_DURATION, "30", 1, 3600,
+	  "seconds after its SYN a connection may take to show its answer" },
 
 	/* [sessions]: the session engine, shared by agent and aggregator. */
 	{ "sessions", "udp_idle_timeout", CFG_T_DURATION, "60", 1, 7 * 86400,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sess_enr.h"
 #include "sess_json.h"
 
 struct jbuf {
@@ -330,6 +331,10 @@ sess_json_format(const struct sess_rec *r, const char *agent,
 	put(&b, srv, sn);
 	PUTLIT(&b, "\",\"dest_port\":");
 	put_u64(&b, r->srv_port);
+	if (user == NULL && sess_enr_user(r->enr)[0] != '\0')
+		user = sess_enr_user(r->enr);
+	if (target == NULL && sess_enr_target(r->enr)[0] != '\0')
+		target = sess_enr_target(r->enr);
 	PUTLIT(&b, ",\"user\":");
 	if (user != NULL)
 		put_str(&b, user);
@@ -381,6 +386,27 @@ sess_json_format(const struct sess_rec *r, const char *agent,
 		put(&b, reason, strlen(reason));
 		PUTLIT(&b, "\"");
 	}
+	PUTLIT(&b, ",\"origin\":");
+	if (sess_enr_origin(r->enr)[0] != '\0')
+		put_str(&b, sess_enr_origin(r->enr));
+	else
+		PUTLIT(&b, "null");
+	PUTLIT(&b, ",\"leg\":");
+	if (r->enr != NULL && sess_leg_name(r->enr->leg) != NULL) {
+		PUTLIT(&b, "\"");
+		put(&b, sess_leg_name(r->enr->leg),
+		    strlen(sess_leg_name(r->enr->leg)));
+		PUTLIT(&b, "\"");
+	} else
+		PUTLIT(&b, "null");
+	PUTLIT(&b, ",\"peer_session_id\":");
+	if (r->enr != NULL && (r->enr->peer_hash | r->enr->peer_start) != 0) {
+		PUTLIT(&b, "\"");
+		put_hex64(&b, r->enr->peer_hash);
+		put_hex64(&b, r->enr->peer_start);
+		PUTLIT(&b, "\"");
+	} else
+		PUTLIT(&b, "null");
 	PUTLIT(&b, "}");
 	*b.p = '\0';
 	return (size_t)(b.p - buf);

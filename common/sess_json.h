@@ -22,13 +22,15 @@
  * of names, numbers and addresses, plus the three strings each escaped
  * at worst to six bytes per input byte ("\u0001") and quoted.
  */
-#define SESS_JSON_MAX	(1024 + 3 * (2 + 6 * SESS_JSON_STR_MAX))
+#define SESS_JSON_MAX	(1024 + 4 * (2 + 6 * SESS_JSON_STR_MAX))
 
 /*
  * Writes rec as a JSON object (no newline) into buf of size len (at least
  * SESS_JSON_MAX; a smaller buffer gets a cut, NUL-terminated object).
- * agent, user and target borrowed; user NULL means the client IP; target
- * NULL prints null. Strings are escaped per RFC 8259 and bytes that are
+ * agent, user and target borrowed; user NULL means rec's enrichment
+ * user, else the client IP; target NULL means rec's enrichment target,
+ * else null. origin, leg and peer_session_id come from rec->enr (null
+ * without). Strings are escaped per RFC 8259 and bytes that are
  * not valid UTF-8 become U+FFFD. Returns the length written.
  */
 size_t	sess_json_format(const struct sess_rec *rec, const char *agent,

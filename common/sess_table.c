@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "sess_enr.h"
 #include "sess_table.h"
 #include "xmalloc.h"
 
@@ -46,10 +47,12 @@ enum sess_class {
 #define SF_FIN_CLI	0x08
 #define SF_FIN_SRV	0x10
 #define SF_RST		0x20
+#define SF_ENR		0x40	/* has an enrichment block (enr map) */
 
 /* Reporting state (aflags). */
 #define AF_DIRTY	0x01	/* changed since the last drain */
 #define AF_OPENED	0x02	/* reported at least once */
+#define AF_ENR_NEW	0x04	/* enrichment changed since the last drain */
 
 struct sess {
 	uint8_t		cli[16], srv[16];
@@ -79,6 +82,16 @@ struct sess_list {
 	uint32_t	head, tail;
 };
 
+/*
+ * The enrichment blocks of the few sessions that have one, by entry index:
+ * open addressing with linear probing, at most half full, so sessions
+ * without enrichment pay nothing but a flag bit.
+ */
+struct enr_slot {
+	uint32_t	 idx;		/* NIL when empty */
+	struct sess_enr	*e;
+};
+
 struct sess_table {
 	struct sess_table_cfg	 cfg;
 	uint64_t		 timeout[CLS_MAX];
@@ -99,6 +112,8 @@ struct sess_table {
 	uint64_t		 seed;		/* of the index hash */
 	uint64_t		 now;
 	uint64_t		 next_sweep;
+	struct enr_slot		*enr;		/* NULL until the first block */
+	uint32_t		 enr_mask, nenr;
 	struct sess_table_stats	 st;
 };
 
@@ -127,6 +142,11 @@ static void		 grow_index(struct sess_table *);
 static void		 index_insert(struct sess_slot *, uint32_t, uint32_t,
 			    uint32_t);
 static void		 index_remove(struct sess_table *, uint32_t, uint32_t);
+static struct sess_enr	*enr_get(const struct sess_table *, uint32_t);
+static void		 enr_put(struct sess_table *, uint32_t,
+			    struct sess_enr *);
+static void		 enr_drop(struct sess_table *, uint32_t);
+static void		 enr_clear(struct sess_table *);
 
 const char *
 sess_status_name(enum sess_status s)
@@ -183,6 +203,8 @@ sess_table_destroy(struct sess_table *t)
 
 	if (t == NULL)
 		return;
+	enr_clear(t);
+	free(t->enr);
 	for (i = 0; i < t->nchunks; i++)
 		xfree_huge(t->chunks[i], CHUNK_SIZE * sizeof(struct sess));
 	free(t->chunks);
@@ -534,9 +556,10 @@ sess_id_hash(const struct sess_table *t, const uint8_t *cli, uint16_t cport,
 }
 
 static void
-make_rec(const struct sess_table *t, const struct sess *s,
-    enum sess_close reason, struct sess_rec *out)
+make_rec(const struct sess_table *t, uint32_t i, enum sess_close reason,
+    struct sess_rec *out)
 {
+	const struct sess *s = S(t, i);
 	struct sess_rec r;
 
 	r.start_ns = s->first_ns;
@@ -554,6 +577,11 @@ make_rec(const struct sess_table *t, const struct sess *s,
 	r.status = final_status(s);
 	r.reason = reason;
 	r.reported = (s->aflags & AF_OPENED) != 0;
+	r.enr = (s->flags & SF_ENR) ? enr_get(t, i) : NULL;
+	r.enr_new = (s->aflags & AF_ENR_NEW) != 0;
+	/* The proxy's refusal outranks how the connection ended. */
+	if (r.enr != NULL && r.enr->verdict != 0)
+		r.status = (enum sess_status)r.enr->verdict;
 	r.key_hash = sess_id_hash(t, s->cli, s->cli_port, s->srv, s->srv_port,
 	    s->proto, s->agent);
 	*out = r;
@@ -573,7 +601,7 @@ close_sess_status(struct sess_table *t, uint32_t i, enum sess_close reason,
 	struct sess *s = S(t, i);
 	struct sess_rec r;
 
-	make_rec(t, s, reason, &r);
+	make_rec(t, i, reason, &r);
 	if (status != SESS_ACTIVE)
 		r.status = status;
 	/* Unlink before the callback so it sees a consistent table. */
@@ -586,6 +614,10 @@ close_sess_status(struct sess_table *t, uint32_t i, enum sess_close reason,
 	t->st.closed[reason]++;
 	t->st.status[r.status]++;
 	t->on_close(t->arg, &r);
+	/* The block lived through the callback (r.enr); now it goes. */
+	if (s->flags & SF_ENR)
+		enr_drop(t, i);
+	s->flags &= (uint8_t)~SF_ENR;
 }
 
 static void
@@ -661,11 +693,12 @@ sess_table_close_all(struct sess_table *t, enum sess_close reason)
 		 * request only names how the rest ended. */
 		why = s->cls == CLS_TCP_CLOSING || timed_out(t, s) ?
 		    natural_reason(s) : reason;
-		make_rec(t, s, why, &r);
+		make_rec(t, i, why, &r);
 		t->st.closed[why]++;
 		t->st.status[r.status]++;
 		t->on_close(t->arg, &r);
 	}
+	enr_clear(t);
 	t->st.active = 0;
 	t->nalloc = 0;
 	t->free_head = NIL;
@@ -930,6 +963,11 @@ sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 		s->seen[d] |= ev->tcp_flags[k];
 	}
 	s->aflags |= AF_DIRTY;
+	if (ev->enr != NULL && !sess_enr_equal(ev->enr,
+	    (s->flags & SF_ENR) ? enr_get(t, i) : NULL)) {
+		enr_put(t, i, sess_enr_dup(ev->enr));
+		s->aflags |= AF_ENR_NEW;
+	}
 	old_last = s->last_ns;
 	if (ev->last_ns > s->last_ns)
 		s->last_ns = ev->last_ns;
@@ -956,10 +994,11 @@ sess_table_drain(struct sess_table *t, sess_table_drain_cb cb, void *arg,
 
 		if (s->cls == CLS_FREE || !(s->aflags & AF_DIRTY))
 			continue;
-		make_rec(t, s, SESS_CLOSE_NONE, &r);
+		make_rec(t, i, SESS_CLOSE_NONE, &r);
 		r.status = SESS_ACTIVE;
 		cb(arg, &r, !(s->aflags & AF_OPENED), s->seen);
-		s->aflags = (uint8_t)((s->aflags & ~AF_DIRTY) | AF_OPENED);
+		s->aflags = (uint8_t)((s->aflags & ~(AF_DIRTY | AF_ENR_NEW)) |
+		    AF_OPENED);
 		if (reset) {
 			memset(s->pkts, 0, sizeof(s->pkts));
 			memset(s->bytes, 0, sizeof(s->bytes));
@@ -981,7 +1020,7 @@ sess_table_foreach(const struct sess_table *t,
 
 		if (s->cls == CLS_FREE)
 			continue;
-		make_rec(t, s, SESS_CLOSE_NONE, &r);
+		make_rec(t, i, SESS_CLOSE_NONE, &r);
 		r.status = SESS_ACTIVE;
 		cb(arg, &r);
 	}
@@ -1032,7 +1071,145 @@ sess_table_restore(struct sess_table *t, const struct sess_rec *r)
 	memcpy(s->bytes, r->bytes, sizeof(s->bytes));
 	memcpy(s->wire, r->wire_bytes, sizeof(s->wire));
 	s->aflags = AF_OPENED;
+	if (r->enr != NULL)
+		enr_put(t, i, sess_enr_dup(r->enr));
 	if (r->end_ns > t->now)
 		t->now = r->end_ns;
 	return 0;
+}
+
+int
+sess_table_enrich(struct sess_table *t, const struct sess_obs *key,
+    struct sess_enr *e)
+{
+	uint32_t i;
+	int dir;
+
+	i = lookup(t, key, obs_hash(t, key), &dir);
+	if (i == NIL || (key->ts_ns != 0 && S(t, i)->first_ns != key->ts_ns)) {
+		free(e);
+		return -ENOENT;
+	}
+	if (sess_enr_equal(e, (S(t, i)->flags & SF_ENR) ? enr_get(t, i) :
+	    NULL)) {
+		free(e);
+		return 0;
+	}
+	enr_put(t, i, e);
+	S(t, i)->aflags |= AF_DIRTY | AF_ENR_NEW;
+	return 0;
+}
+
+/* The enrichment map (struct enr_slot). */
+static inline uint32_t
+enr_pos(const struct sess_table *t, uint32_t idx)
+{
+	return (uint32_t)((idx * 0x9e3779b97f4a7c15ULL) >> 32) & t->enr_mask;
+}
+
+static struct sess_enr *
+enr_get(const struct sess_table *t, uint32_t idx)
+{
+	uint32_t p;
+
+	if (t->enr == NULL)
+		return NULL;
+	for (p = enr_pos(t, idx); t->enr[p].idx != NIL;
+	    p = (p + 1) & t->enr_mask)
+		if (t->enr[p].idx == idx)
+			return t->enr[p].e;
+	return NULL;
+}
+
+static void
+enr_grow(struct sess_table *t)
+{
+	struct enr_slot *old = t->enr;
+	uint32_t n = old == NULL ? 64 : 2 * (t->enr_mask + 1), i, p;
+	uint32_t oldn = old == NULL ? 0 : t->enr_mask + 1;
+
+	t->enr = xreallocarray(NULL, n, sizeof(*t->enr));
+	for (i = 0; i < n; i++)
+		t->enr[i].idx = NIL;
+	t->enr_mask = n - 1;
+	for (i = 0; i < oldn; i++) {
+		if (old[i].idx == NIL)
+			continue;
+		for (p = enr_pos(t, old[i].idx); t->enr[p].idx != NIL;
+		    p = (p + 1) & t->enr_mask)
+			;
+		t->enr[p] = old[i];
+	}
+	free(old);
+}
+
+/* Sets (takes e) or replaces the block of entry idx. */
+static void
+enr_put(struct sess_table *t, uint32_t idx, struct sess_enr *e)
+{
+	uint32_t p;
+
+	if (e == NULL) {
+		enr_drop(t, idx);
+		S(t, idx)->flags &= (uint8_t)~SF_ENR;
+		return;
+	}
+	if (t->enr == NULL || 2 * (t->nenr + 1) > t->enr_mask + 1)
+		enr_grow(t);
+	for (p = enr_pos(t, idx); t->enr[p].idx != NIL;
+	    p = (p + 1) & t->enr_mask)
+		if (t->enr[p].idx == idx) {
+			free(t->enr[p].e);
+			t->enr[p].e = e;
+			return;
+		}
+	t->enr[p].idx = idx;
+	t->enr[p].e = e;
+	t->nenr++;
+	S(t, idx)->flags |= SF_ENR;
+}
+
+/* Frees the block of entry idx, if any (backward-shift deletion). */
+static void
+enr_drop(struct sess_table *t, uint32_t idx)
+{
+	uint32_t p, q, home;
+
+	if (t->enr == NULL)
+		return;
+	for (p = enr_pos(t, idx); t->enr[p].idx != idx;
+	    p = (p + 1) & t->enr_mask)
+		if (t->enr[p].idx == NIL)
+			return;
+	free(t->enr[p].e);
+	t->nenr--;
+	for (q = (p + 1) & t->enr_mask; t->enr[q].idx != NIL;
+	    q = (q + 1) & t->enr_mask) {
+		home = enr_pos(t, t->enr[q].idx);
+		/* Move q back to p unless its home lies in (p, q]. */
+		if (((q - home) & t->enr_mask) >= ((q - p) & t->enr_mask)) {
+			t->enr[p] = t->enr[q];
+			p = q;
+		}
+	}
+	t->enr[p].idx = NIL;
+	t->enr[p].e = NULL;
+}
+
+static void
+enr_clear(struct sess_table *t)
+{
+	uint32_t i;
+
+	if (t->enr == NULL)
+		return;
+	for (i = 0; i <= t->enr_mask; i++) {
+		if (t->enr[i].idx == NIL)
+			continue;
+		S(t, t->enr[i].idx)->flags &= (uint8_t)~SF_ENR;
+		free(t->enr[i].e);
+		t->enr[i].idx = NIL;
+		t->enr[i].e = NULL;
+	}
+	t->nenr = 0;
 }

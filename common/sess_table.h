@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct sess_enr;
+
 enum sess_status {
 	SESS_ACTIVE = 0,
 	SESS_CLOSED,
@@ -71,6 +73,10 @@ struct sess_rec {
 	enum sess_status status;
 	enum sess_close	 reason;
 	uint8_t		reported;	/* drained (or restored) before */
+	uint8_t		enr_new;	/* drain: enr changed since the last */
+	/* Enrichment (sess_enr.h), NULL if none; borrowed like the record.
+	 * Its verdict, if any, is already in status when closing. */
+	const struct sess_enr *enr;
 };
 
 /* Called for each closed session; rec borrowed for the call. */
@@ -176,6 +182,8 @@ struct sess_event {
 	uint8_t		no_create;	/* only if the session is open here */
 	enum sess_status status;
 	enum sess_close	 reason;
+	/* Enrichment as it now stands (borrowed), or NULL: unchanged. */
+	const struct sess_enr *enr;
 };
 
 /*
@@ -215,6 +223,16 @@ void	sess_table_close_agent(struct sess_table *, uint16_t agent,
  */
 int	sess_table_restore(struct sess_table *, const struct sess_rec *rec)
 	    __attribute__((warn_unused_result));
+
+/*
+ * Attaches enrichment e (taken) to the open session of key's flow (af,
+ * proto, agent, addresses and ports, either direction), replacing what
+ * it had; with key->ts_ns nonzero, only if the session began then (its
+ * SYN). Marks it changed for the next drain. -ENOENT (e freed) if no such
+ * session is open.
+ */
+int	sess_table_enrich(struct sess_table *, const struct sess_obs *key,
+	    struct sess_enr *e);
 
 size_t	sess_table_count(const struct sess_table *);
 void	sess_table_get_stats(const struct sess_table *,

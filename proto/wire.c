@@ -23,7 +23,7 @@
 
 #define BATCH_FIELDS	10
 #define STATS_FIELDS	6
-#define EVENT_FIELDS	21
+#define EVENT_FIELDS	22	/* with origin; 21 without (older agents) */
 #define ACK_FIELDS	6
 
 void
@@ -148,10 +148,13 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 
 	/* One oversized string would get the whole batch rejected. */
 	if ((e->user != NULL && e->user_len > PROTO_MAX_STR) ||
-	    (e->target != NULL && e->target_len > PROTO_MAX_STR))
+	    (e->target != NULL && e->target_len > PROTO_MAX_STR) ||
+	    (e->origin != NULL && e->origin_len > PROTO_MAX_ORIGIN))
 		return -EINVAL;
 	msgpack_packer_init(&pk, out, proto__buf_write);
-	msgpack_pack_array(&pk, EVENT_FIELDS);
+	/* origin is a trailing field: left out when there is none. */
+	msgpack_pack_array(&pk, e->origin != NULL ? EVENT_FIELDS :
+	    EVENT_FIELDS - 1);
 	msgpack_pack_uint8(&pk, e->kind);
 	msgpack_pack_uint8(&pk, e->af);
 	msgpack_pack_uint8(&pk, e->proto);
@@ -181,6 +184,8 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 		proto__pack_str(&pk, e->target, e->target_len);
 	else
 		msgpack_pack_nil(&pk);
+	if (e->origin != NULL)
+		proto__pack_str(&pk, e->origin, e->origin_len);
 	return out->overflow ? -EMSGSIZE : 0;
 }
 
@@ -338,7 +343,8 @@ decode_event(struct cursor *c, struct proto_event *e, const char **why)
 	int i;
 
 	CHECK(mp_read_array(c, EVENT_FIELDS, &n), "event");
-	REQUIRE(n == EVENT_FIELDS, "event: wrong number of fields");
+	REQUIRE(n == EVENT_FIELDS || n == EVENT_FIELDS - 1,
+	    "event: wrong number of fields");
 	CHECK(mp_read_uint(c, PROTO_EV_CLOSE, &v), "event.kind");
 	REQUIRE(v >= PROTO_EV_UPDATE, "event.kind");
 	e->kind = (uint8_t)v;
@@ -393,6 +399,14 @@ decode_event(struct cursor *c, struct proto_event *e, const char **why)
 	    &e->target_len), "event.target");
 	REQUIRE(e->target == NULL || valid_text(e->target, e->target_len),
 	    "event.target");
+	e->origin = NULL;
+	e->origin_len = 0;
+	if (n == EVENT_FIELDS) {
+		CHECK(mp_read_str_or_nil(c, PROTO_MAX_ORIGIN, &e->origin,
+		    &e->origin_len), "event.origin");
+		REQUIRE(e->origin == NULL || valid_text(e->origin,
+		    e->origin_len), "event.origin");
+	}
 	return 0;
 }
 

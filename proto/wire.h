@@ -19,6 +19,7 @@
 #define PROTO_MAX_REASONS	32		/* decode error reasons */
 #define PROTO_MAX_ID		64		/* agent id, host name */
 #define PROTO_MAX_STR		255		/* user, target, reason */
+#define PROTO_MAX_ORIGIN	47		/* "[v6]:port" */
 
 enum proto_msg_type {
 	PROTO_MSG_BATCH = 1,
@@ -64,8 +65,8 @@ struct proto_event {
 	uint64_t	start_ns, last_ns;
 	uint64_t	packets[2], bytes[2], wire_bytes[2];
 	/* Enrichment, NULL if none; borrowed from the decoded message. */
-	const char	*user, *target;
-	uint32_t	user_len, target_len;
+	const char	*user, *target, *origin;
+	uint32_t	user_len, target_len, origin_len;
 };
 
 struct proto_batch {

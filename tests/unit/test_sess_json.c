@@ -79,7 +79,8 @@ test_sess_json_closed_tcp_v4(void **state)
 	    "\"bytes_sent\":74,\"bytes_received\":528,"
 	    "\"packets_sent\":6,\"packets_received\":4,"
 	    "\"wire_bytes_sent\":394,\"wire_bytes_received\":744,"
-	    "\"status\":\"closed\",\"close_reason\":\"fin\"}");
+	    "\"status\":\"closed\",\"close_reason\":\"fin\","
+		  "\"origin\":null,\"leg\":null,\"peer_session_id\":null}");
 	free(s);
 }
 
@@ -115,7 +116,8 @@ test_sess_json_active_udp_v6(void **state)
 	    "\"bytes_sent\":74,\"bytes_received\":528,"
 	    "\"packets_sent\":6,\"packets_received\":4,"
 	    "\"wire_bytes_sent\":394,\"wire_bytes_received\":744,"
-	    "\"status\":\"active\",\"close_reason\":null}");
+	    "\"status\":\"active\",\"close_reason\":null,"
+		  "\"origin\":null,\"leg\":null,\"peer_session_id\":null}");
 	free(s);
 }
 
@@ -129,19 +131,26 @@ test_sess_json_status_reason_names(void **state)
 		const char	*tail;
 	} cases[] = {
 		{ SESS_FAILED, SESS_CLOSE_RST,
-		  "\"status\":\"failed\",\"close_reason\":\"rst\"}" },
+		  "\"status\":\"failed\",\"close_reason\":\"rst\","
+		  "\"origin\":null,\"leg\":null,\"peer_session_id\":null}" },
 		{ SESS_FAILED, SESS_CLOSE_IDLE,
-		  "\"status\":\"failed\",\"close_reason\":\"idle_timeout\"}" },
+		  "\"status\":\"failed\",\"close_reason\":\"idle_timeout\","
+		  "\"origin\":null,\"leg\":null,\"peer_session_id\":null}" },
 		{ SESS_REJECTED, SESS_CLOSE_FIN,
-		  "\"status\":\"rejected_by_acl\",\"close_reason\":\"fin\"}" },
+		  "\"status\":\"rejected_by_acl\",\"close_reason\":\"fin\","
+		  "\"origin\":null,\"leg\":null,\"peer_session_id\":null}" },
 		{ SESS_CLOSED, SESS_CLOSE_EVICTED,
-		  "\"status\":\"closed\",\"close_reason\":\"evicted\"}" },
+		  "\"status\":\"closed\",\"close_reason\":\"evicted\","
+		  "\"origin\":null,\"leg\":null,\"peer_session_id\":null}" },
 		{ SESS_CLOSED, SESS_CLOSE_SHUTDOWN,
-		  "\"status\":\"closed\",\"close_reason\":\"shutdown\"}" },
+		  "\"status\":\"closed\",\"close_reason\":\"shutdown\","
+		  "\"origin\":null,\"leg\":null,\"peer_session_id\":null}" },
 		{ SESS_CLOSED, SESS_CLOSE_AGENT_LOST,
-		  "\"status\":\"closed\",\"close_reason\":\"agent_lost\"}" },
+		  "\"status\":\"closed\",\"close_reason\":\"agent_lost\","
+		  "\"origin\":null,\"leg\":null,\"peer_session_id\":null}" },
 		{ SESS_CLOSED, SESS_CLOSE_CAPTURE_END,
-		  "\"status\":\"closed\",\"close_reason\":\"capture_end\"}" },
+		  "\"status\":\"closed\",\"close_reason\":\"capture_end\","
+		  "\"origin\":null,\"leg\":null,\"peer_session_id\":null}" },
 	};
 	struct sess_rec r;
 	size_t i, n, tl;
@@ -277,7 +286,8 @@ test_sess_json_worst_case_fits(void **state)
 	static const uint8_t v6[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe };
 	const char *tail = "\"wire_bytes_received\":18446744073709551615,"
-	    "\"status\":\"closed\",\"close_reason\":\"capture_end\"}";
+	    "\"status\":\"closed\",\"close_reason\":\"capture_end\","
+		  "\"origin\":null,\"leg\":null,\"peer_session_id\":null}";
 	char in[SESS_JSON_STR_MAX + 2];
 	struct sess_rec r;
 	size_t n;
