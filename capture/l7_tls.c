@@ -23,6 +23,11 @@
 #define TLS_BUF			16384	/* what is kept of it */
 #define TLS_HELLO_MIN		(2 + 32 + 1 + 2 + 2 + 1 + 1)
 
+/* In tls_hello: the cursor's offset in the body, and whether n more
+ * bytes fit in the length the handshake header declared. */
+#define TLS_OFF(cur, b)		((size_t)((cur)->p - (b)))
+#define TLS_FITS(cur, b, len, n) ((size_t)(n) <= (len) - TLS_OFF(cur, b))
+
 static enum l7_res tls_hello(const uint8_t *, size_t, size_t,
     struct l7_result *);
 static enum l7_res tls_sni(const uint8_t *, size_t, struct l7_result *);
@@ -95,9 +100,10 @@ l7_tls_parse(const uint8_t *c, size_t nc, struct l7_result *r)
 			have += n;
 			cur.p += n;
 			take -= n;
+			/* A client's first handshake message is its hello. */
+			if (buf[0] != TLS_HS_CLIENT_HELLO)
+				return L7_INVALID;
 			if (!known && have == TLS_HS_HDR) {
-				if (buf[0] != TLS_HS_CLIENT_HELLO)
-					return L7_INVALID;
 				hs_len = (size_t)buf[1] << 16 |
 				    (size_t)buf[2] << 8 | buf[3];
 				if (hs_len > TLS_HELLO_MAX ||
@@ -150,39 +156,37 @@ tls_hello(const uint8_t *b, size_t have, size_t len, struct l7_result *r)
 	uint8_t n8;
 	int sni_done;
 
-#define TLS_OFF()	((size_t)(cur.p - b))
-#define TLS_FITS(n)	((size_t)(n) <= len - TLS_OFF())
 	cursor_init(&cur, b, have);
 	PD_SKIP(&cur, 2 + 32);
 	PD_U8(&cur, n8);
-	if (n8 > 32 || !TLS_FITS(n8))
+	if (n8 > 32 || !TLS_FITS(&cur, b, len, n8))
 		return L7_INVALID;
 	PD_SKIP(&cur, n8);
-	if (!TLS_FITS(2))
+	if (!TLS_FITS(&cur, b, len, 2))
 		return L7_INVALID;
 	PD_BE16(&cur, n16);
-	if (n16 < 2 || n16 % 2 != 0 || !TLS_FITS(n16))
+	if (n16 < 2 || n16 % 2 != 0 || !TLS_FITS(&cur, b, len, n16))
 		return L7_INVALID;
 	PD_SKIP(&cur, n16);
-	if (!TLS_FITS(1))
+	if (!TLS_FITS(&cur, b, len, 1))
 		return L7_INVALID;
 	PD_U8(&cur, n8);
-	if (n8 < 1 || !TLS_FITS(n8))
+	if (n8 < 1 || !TLS_FITS(&cur, b, len, n8))
 		return L7_INVALID;
 	PD_SKIP(&cur, n8);
-	if (TLS_OFF() == len)
+	if (TLS_OFF(&cur, b) == len)
 		return L7_DONE;
-	if (!TLS_FITS(2))
+	if (!TLS_FITS(&cur, b, len, 2))
 		return L7_INVALID;
 	PD_BE16(&cur, n16);
 	/* The extensions end the message exactly (RFC 8446 section 4.1.2;
 	 * OpenSSL refuses trailing bytes too). */
-	if (n16 != len - TLS_OFF())
+	if (n16 != len - TLS_OFF(&cur, b))
 		return L7_INVALID;
 	ext_end = len;
 	sni_done = 0;
-	while (TLS_OFF() < ext_end) {
-		off = TLS_OFF();
+	while (TLS_OFF(&cur, b) < ext_end) {
+		off = TLS_OFF(&cur, b);
 		if (ext_end - off < 4)
 			return L7_INVALID;
 		PD_BE16(&cur, type);
@@ -200,8 +204,6 @@ tls_hello(const uint8_t *b, size_t have, size_t len, struct l7_result *r)
 		PD_SKIP(&cur, elen);
 	}
 	return L7_DONE;
-#undef TLS_OFF
-#undef TLS_FITS
 trunc:
 	return L7_MORE;
 }

@@ -561,6 +561,13 @@ test_l7_tls_malformed(void **state)
 	assert_int_equal(mutate(w.sni - 2, 12, 1), L7_INVALID);
 	assert_int_equal(mutate(w.sni - 2, 0, 1), L7_INVALID);
 
+	/* A ServerHello (the wrong direction) is refused from its first
+	 * handshake byte. */
+	b[5] = 2;
+	assert_int_equal(parse(b, 6, &r), L7_INVALID);
+	b[5] = 1;
+	assert_int_equal(parse(b, n, &r), L7_DONE);
+
 	/* An alert, or a bad version, between two records of a hello. */
 	o.nrec = 2;
 	n = build_hello(b, &o, NULL);
