@@ -6,7 +6,9 @@
  * (inih only reports keys, so an empty unknown section would pass), and
  * strips leading white space, because inih would take an indented line
  * for the continuation of the previous value: "  user = x" under
- * "agent_id = a" would silently set agent_id to "user = x".
+ * "agent_id = a" would silently set agent_id to "user = x". Free-form
+ * sections ([users]: "10.0.0.0/8 = office") are read by the reader
+ * itself, since inih would split "2001:db8::/32 = lab" at the first ':'.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,19 +19,54 @@
 #include <ini.h>
 
 #include "cfg.h"
+#include "cidr.h"
 #include "parse.h"
 #include "xmalloc.h"
 
 #define CFG_MAX_LINE	1024
+#define CFG_CANON_MAX	128	/* a free-form key's canonical form */
 
 union cfg_val {
 	uint64_t	 u;
 	char		*s;
 };
 
+/*
+ * A free-form section: its keys are not in cfg_defs; check validates an
+ * entry and writes the key's canonical form, which finds duplicates
+ * ("2001:db8::/32" and "2001:0db8::/32" are one prefix).
+ */
+struct cfg_free_def {
+	const char	*section;
+	size_t		 max;		/* entries at most */
+	int		(*check)(const char *, const char *, char *, size_t,
+			    char *, size_t);
+};
+
+/* The entries of one free-form section, in the order first set. */
+struct cfg_free {
+	size_t		 n, cap;
+	char		**keys, **values;	/* as written */
+	char		**canon;
+	int		*line;		/* where set; 0 for --set */
+	unsigned	*gen;		/* by which file or --set */
+	uint32_t	*slots;		/* by canon: entry + 1, or 0 */
+	size_t		 nslots;	/* a power of 2, > 2 * n */
+};
+
+static int	cfg_users_check(const char *, const char *, char *, size_t,
+		    char *, size_t);
+
+static const struct cfg_free_def cfg_free_defs[] = {
+	{ "users", CIDR_TABLE_MAX, cfg_users_check },
+};
+#define CFG_NFREE	(sizeof(cfg_free_defs) / sizeof(cfg_free_defs[0]))
+
 struct cfg {
 	size_t		 n;
 	union cfg_val	*vals;
+	struct cfg_free	 free[CFG_NFREE];
+	unsigned	 gen;		/* one per file read or --set */
 };
 
 struct cfg_parse {
@@ -40,6 +77,8 @@ struct cfg_parse {
 	int		 failed;
 	int		 fail_line;	/* line of the error in err */
 	char		 section[64];	/* last [section] header read */
+	int		 free;		/* its cfg_free_defs index or -1 */
+	unsigned	 gen;
 	char		*err;
 	size_t		 errlen;
 };
@@ -50,6 +89,11 @@ static int	 cfg_handler(void *, const char *, const char *, const char *);
 static char	*cfg_reader(char *, int, void *);
 static size_t	 cfg_lookup(const struct cfg *, const char *, const char *,
 		    enum cfg_type);
+static int	 cfg_free_find(const char *);
+static uint32_t	*cfg_free_slot(const struct cfg_free *, const char *);
+static int	 cfg_free_put(struct cfg *, int, const char *, const char *,
+		    int, unsigned, char *, size_t);
+static int	 cfg_free_line(struct cfg_parse *, char *);
 
 struct cfg *
 cfg_create(void)
@@ -82,6 +126,22 @@ cfg_destroy(struct cfg *c)
 		if (cfg_defs[i].type == CFG_T_STR)
 			free(c->vals[i].s);
 	free(c->vals);
+	for (i = 0; i < CFG_NFREE; i++) {
+		struct cfg_free *f = &c->free[i];
+		size_t j;
+
+		for (j = 0; j < f->n; j++) {
+			free(f->keys[j]);
+			free(f->values[j]);
+			free(f->canon[j]);
+		}
+		free(f->keys);
+		free(f->values);
+		free(f->canon);
+		free(f->line);
+		free(f->gen);
+		free(f->slots);
+	}
 	free(c);
 }
 
@@ -105,7 +165,7 @@ cfg_section_known(const char *section)
 	for (i = 0; cfg_defs[i].section != NULL; i++)
 		if (strcmp(cfg_defs[i].section, section) == 0)
 			return 1;
-	return 0;
+	return cfg_free_find(section) >= 0;
 }
 
 /* Parses value for key i into c. On error fills err with the reason. */
@@ -169,14 +229,18 @@ cfg_assign(struct cfg *c, size_t i, const char *value, char *err,
 	return 0;
 }
 
-/* Copies the leading name-like characters of s (a key) into out. */
+/*
+ * Copies the leading name-like characters of s (a key) into out; in a
+ * free-form section, everything up to white space or '='.
+ */
 static void
-cfg_word(const char *s, char *out, size_t outlen)
+cfg_word(const char *s, char *out, size_t outlen, int freeform)
 {
 	size_t n = 0;
 
 	while (n + 1 < outlen && (isalnum((unsigned char)s[n]) ||
-	    s[n] == '_' || s[n] == '-' || s[n] == '.')) {
+	    s[n] == '_' || s[n] == '-' || s[n] == '.' || (freeform &&
+	    s[n] != '\0' && s[n] != '=' && !isspace((unsigned char)s[n])))) {
 		out[n] = s[n];
 		n++;
 	}
@@ -205,7 +269,7 @@ cfg_reader(char *str, int num, void *stream)
 	if (len == (size_t)num - 1 && str[len - 1] != '\n' &&
 	    (ch = getc(cp->fp)) != EOF && ch != '\n') {
 		/* Neither the end of the file nor of the line: too long. */
-		cfg_word(p, key, sizeof(key));
+		cfg_word(p, key, sizeof(key), cp->free >= 0);
 		if (key[0] != '\0')
 			snprintf(cp->err, cp->errlen, "%s:%d: [%s] %s: line "
 			    "longer than %d bytes", cp->path, cp->line,
@@ -228,11 +292,17 @@ cfg_reader(char *str, int num, void *stream)
 			goto fail;
 		}
 		sa_strlcpy(cp->section, p + 1, sizeof(cp->section));
+		cp->free = cfg_free_find(cp->section);
 		*end = ']';
+	} else if (cp->free >= 0 && *p != '\0' && *p != ';' && *p != '#') {
+		if (cfg_free_line(cp, p) != 0)
+			goto fail;
+		str[0] = '\0';		/* nothing left for inih */
+		return str;
 	} else if (*p != '\0' && *p != ';' && *p != '#' &&
 	    strpbrk(p, "=:") == NULL) {
 		/* inih's rule too, caught here to name the first word. */
-		cfg_word(p, key, sizeof(key));
+		cfg_word(p, key, sizeof(key), 0);
 		snprintf(cp->err, cp->errlen, "%s:%d: [%s] %s: syntax error: "
 		    "expected key = value", cp->path, cp->line, cp->section,
 		    key);
@@ -293,6 +363,8 @@ cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 	cp.path = path;
 	cp.err = err;
 	cp.errlen = errlen;
+	cp.free = -1;
+	cp.gen = ++c->gen;
 	if ((cp.fp = fopen(path, "r")) == NULL) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
@@ -321,7 +393,7 @@ cfg_set(struct cfg *c, const char *assignment, char *err, size_t errlen)
 {
 	char buf[CFG_MAX_LINE], why[256];
 	char *dot, *eq;
-	int i;
+	int i, fi;
 
 	if (strlen(assignment) >= sizeof(buf)) {
 		snprintf(err, errlen, "--set: assignment too long");
@@ -337,6 +409,15 @@ cfg_set(struct cfg *c, const char *assignment, char *err, size_t errlen)
 	}
 	*dot = '\0';
 	*eq = '\0';
+	if ((fi = cfg_free_find(buf)) >= 0) {
+		if (cfg_free_put(c, fi, dot + 1, eq + 1, 0, ++c->gen, why,
+		    sizeof(why)) != 0) {
+			snprintf(err, errlen, "--set: [%s] %s: %s", buf,
+			    dot + 1, why);
+			return -EINVAL;
+		}
+		return 0;
+	}
 	if ((i = cfg_find(buf, dot + 1)) < 0) {
 		snprintf(err, errlen, "--set: [%s] %s: unknown key", buf, dot + 1);
 		return -EINVAL;
@@ -416,4 +497,197 @@ cfg_dump(const struct cfg *c, FILE *fp, const char *const *sections)
 			fprintf(fp, "%s = %llu\n", d->key,
 			    (unsigned long long)c->vals[i].u);
 	}
+	/* Free-form sections, when they hold anything. */
+	for (i = 0; i < CFG_NFREE; i++) {
+		const struct cfg_free *f = &c->free[i];
+
+		want = sections == NULL;
+		for (j = 0; sections != NULL && sections[j] != NULL; j++)
+			if (strcmp(sections[j], cfg_free_defs[i].section) == 0)
+				want = 1;
+		if (!want || f->n == 0)
+			continue;
+		fprintf(fp, "%s[%s]\n", cur == NULL ? "" : "\n",
+		    cfg_free_defs[i].section);
+		cur = cfg_free_defs[i].section;
+		for (j = 0; j < f->n; j++)
+			fprintf(fp, "%s = %s\n", f->keys[j], f->values[j]);
+	}
+}
+
+size_t
+cfg_section_entries(const struct cfg *c, const char *section,
+    const char *const **keys, const char *const **values)
+{
+	const struct cfg_free *f;
+	int fi;
+
+	if ((fi = cfg_free_find(section)) < 0) {
+		fprintf(stderr, "cfg: [%s] is not a free-form section\n",
+		    section);
+		abort();
+	}
+	f = &c->free[fi];
+	if (keys != NULL)
+		*keys = (const char *const *)f->keys;
+	if (values != NULL)
+		*values = (const char *const *)f->values;
+	return f->n;
+}
+
+static int
+cfg_free_find(const char *section)
+{
+	size_t i;
+
+	for (i = 0; i < CFG_NFREE; i++)
+		if (strcmp(cfg_free_defs[i].section, section) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* [users]: PREFIX = LABEL, canonical key "10.0.0.0/8". */
+static int
+cfg_users_check(const char *key, const char *value, char *canon,
+    size_t canonlen, char *why, size_t whylen)
+{
+	struct cidr_prefix p;
+
+	if (cidr_parse(key, &p, why, whylen) != 0 ||
+	    cidr_label_check(value, why, whylen) != 0)
+		return -EINVAL;
+	cidr_format(&p, canon, canonlen);
+	return 0;
+}
+
+/* Where canon is in f's index, or the empty slot it would go in. */
+static uint32_t *
+cfg_free_slot(const struct cfg_free *f, const char *canon)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	size_t i, mask = f->nslots - 1;
+	const char *s;
+
+	for (s = canon; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	for (i = (size_t)h & mask; f->slots[i] != 0; i = (i + 1) & mask)
+		if (strcmp(f->canon[f->slots[i] - 1], canon) == 0)
+			break;
+	return &f->slots[i];
+}
+
+/*
+ * Sets key = value in free-form section fi: a new entry goes last; the
+ * same key (canonically) from an earlier file or --set gets the new
+ * value in place; twice in one file (gen) is an error. line is for that
+ * error. On error fills why, changes nothing and returns -EINVAL.
+ */
+static int
+cfg_free_put(struct cfg *c, int fi, const char *key, const char *value,
+    int line, unsigned gen, char *why, size_t whylen)
+{
+	const struct cfg_free_def *d = &cfg_free_defs[fi];
+	struct cfg_free *f = &c->free[fi];
+	char canon[CFG_CANON_MAX];
+	uint32_t *slot;
+	size_t i;
+
+	if (d->check(key, value, canon, sizeof(canon), why, whylen) != 0)
+		return -EINVAL;
+	if (f->nslots < 2 * (f->n + 1)) {
+		/* Grow and rebuild the index; at most 2 * max slots. */
+		free(f->slots);
+		f->nslots = f->nslots == 0 ? 64 : f->nslots * 2;
+		f->slots = xcalloc(f->nslots, sizeof(*f->slots));
+		for (i = 0; i < f->n; i++)
+			*cfg_free_slot(f, f->canon[i]) = (uint32_t)i + 1;
+	}
+	slot = cfg_free_slot(f, canon);
+	if (*slot != 0) {
+		i = *slot - 1;
+		if (f->gen[i] == gen) {
+			if (f->line[i] > 0)
+				snprintf(why, whylen, "duplicate, first on "
+				    "line %d", f->line[i]);
+			else
+				snprintf(why, whylen, "duplicate");
+			return -EINVAL;
+		}
+		free(f->keys[i]);
+		free(f->values[i]);
+		f->keys[i] = xstrdup(key);
+		f->values[i] = xstrdup(value);
+		f->line[i] = line;
+		f->gen[i] = gen;
+		return 0;
+	}
+	if (f->n >= d->max) {
+		snprintf(why, whylen, "more than %zu entries in [%s]", d->max,
+		    d->section);
+		return -EINVAL;
+	}
+	if (f->n == f->cap) {
+		f->cap = f->cap == 0 ? 16 : f->cap * 2;
+		f->keys = xreallocarray(f->keys, f->cap, sizeof(*f->keys));
+		f->values = xreallocarray(f->values, f->cap,
+		    sizeof(*f->values));
+		f->canon = xreallocarray(f->canon, f->cap, sizeof(*f->canon));
+		f->line = xreallocarray(f->line, f->cap, sizeof(*f->line));
+		f->gen = xreallocarray(f->gen, f->cap, sizeof(*f->gen));
+	}
+	f->keys[f->n] = xstrdup(key);
+	f->values[f->n] = xstrdup(value);
+	f->canon[f->n] = xstrdup(canon);
+	f->line[f->n] = line;
+	f->gen[f->n] = gen;
+	*slot = (uint32_t)++f->n;
+	return 0;
+}
+
+/*
+ * A "KEY = VALUE" line of a free-form section, leading white space
+ * already gone: split at the first '=' (keys may hold ':'), cut an inline
+ * comment (';' after white space, as inih) and surrounding white space.
+ * p is modified. On error fills cp->err and returns -EINVAL.
+ */
+static int
+cfg_free_line(struct cfg_parse *cp, char *p)
+{
+	char why[256], key[64], *eq, *v, *e;
+	int was_space = 0;
+
+	if ((eq = strchr(p, '=')) == NULL) {
+		cfg_word(p, key, sizeof(key), 1);
+		snprintf(cp->err, cp->errlen, "%s:%d: [%s] %s: syntax error: "
+		    "expected KEY = VALUE", cp->path, cp->line, cp->section,
+		    key);
+		return -EINVAL;
+	}
+	for (e = eq; e > p && isspace((unsigned char)e[-1]); e--)
+		;
+	*e = '\0';
+	for (v = eq + 1; *v != '\0'; v++) {
+		if (was_space && *v == ';') {
+			*v = '\0';
+			break;
+		}
+		was_space = isspace((unsigned char)*v);
+	}
+	for (v = eq + 1; isspace((unsigned char)*v); v++)
+		;
+	for (e = v + strlen(v); e > v && isspace((unsigned char)e[-1]); e--)
+		;
+	*e = '\0';
+	if (*p == '\0') {
+		snprintf(cp->err, cp->errlen, "%s:%d: [%s] syntax error: no "
+		    "key before '='", cp->path, cp->line, cp->section);
+		return -EINVAL;
+	}
+	if (cfg_free_put(cp->cfg, cp->free, p, v, cp->line, cp->gen, why,
+	    sizeof(why)) != 0) {
+		snprintf(cp->err, cp->errlen, "%s:%d: [%s] %s: %s", cp->path,
+		    cp->line, cp->section, p, why);
+		return -EINVAL;
+	}
+	return 0;
 }

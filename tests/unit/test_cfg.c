@@ -1,7 +1,8 @@
 /*
  * test_cfg: the INI configuration. Defaults, then a file, then --set;
  * every error names the file, the line and (where there is one) the
- * [section] key, so an operator can go straight to the mistake.
+ * [section] key, so an operator can go straight to the mistake. The
+ * free-form [users] section (PREFIX = LABEL) is checked the same way.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -471,6 +472,210 @@ test_cfg_dump(void **state)
 	free(buf);
 }
 
+/* Expects [users] to hold exactly the n pairs of want, in order. */
+static void
+users_are(const struct fx *f, const char *const want[][2], size_t n)
+{
+	const char *const *keys, *const *values;
+	size_t i, got;
+
+	got = cfg_section_entries(f->c, "users", &keys, &values);
+	assert_int_equal(got, n);
+	for (i = 0; i < n; i++) {
+		assert_string_equal(keys[i], want[i][0]);
+		assert_string_equal(values[i], want[i][1]);
+	}
+}
+
+static void
+test_cfg_users_file(void **state)
+{
+	static const char *const want[][2] = {
+		{ "10.0.0.0/8", "office" },
+		{ "192.168.1.7", "printer" },
+		{ "2001:db8::/32", "lab" },
+		{ "::1", "loopback" },
+		{ "10.1.0.0/16", "Office 2 (HQ) a=b;c" },
+		{ "::ffff:10.0.0.0/104", "mapped" },
+	};
+	struct fx *f = *state;
+
+	assert_int_equal(cfg_section_entries(f->c, "users", NULL, NULL), 0);
+	write_file(f,
+	    "[capture]\n"
+	    "snaplen = 600\n"
+	    "[users]\n"
+	    "; PREFIX = LABEL\n"
+	    "10.0.0.0/8 = office\n"
+	    "  192.168.1.7 = printer   ; the one upstairs\n"
+	    "2001:db8::/32=lab\n"
+	    "# hosts\n"
+	    "\n"
+	    "::1\t=\tloopback\r\n"
+	    "10.1.0.0/16 = Office 2 (HQ) a=b;c\n"
+	    "::ffff:10.0.0.0/104 = mapped\n"
+	    "[sessions]\n"
+	    "max_sessions = 100\n");
+	if (cfg_load_file(f->c, f->path, f->err, sizeof(f->err)) != 0)
+		fail_msg("%s", f->err);
+	users_are(f, want, sizeof(want) / sizeof(want[0]));
+	/* The sections around it are read as before. */
+	assert_int_equal(cfg_u64(f->c, "capture", "snaplen"), 600);
+	assert_int_equal(cfg_u64(f->c, "sessions", "max_sessions"), 100);
+}
+
+static void
+test_cfg_users_errors(void **state)
+{
+	struct fx *f = *state;
+
+	load_fails(f, "[users]\n10.0.0.0/8 = a\n10.0.0.1/8 = b\n", 3,
+	    "[users] 10.0.0.1/8: ", "host bits set past /8");
+	load_fails(f, "[users]\n\n2001:db8::1/32 = b\n", 3,
+	    "[users] 2001:db8::1/32: ", "host bits set past /32");
+	load_fails(f, "[users]\n2001:db8::/129 = x\n", 2,
+	    "[users] 2001:db8::/129", "0..128");
+	load_fails(f, "[users]\n10.0.0.0/33 = x\n", 2,
+	    "[users] 10.0.0.0/33", "0..32");
+	load_fails(f, "[users]\n10.0.0 = x\n", 2, "[users] 10.0.0",
+	    "not an IPv4 or IPv6 address");
+	load_fails(f, "[users]\noffice = 10.0.0.0/8\n", 2, "[users] office",
+	    "not an IPv4 or IPv6 address");
+	load_fails(f, "[users]\n10.0.0.0/8 = a\"b\n", 2,
+	    "[users] 10.0.0.0/8", "quotes");
+	load_fails(f, "[users]\n10.0.0.0/8 =\n", 2, "[users] 10.0.0.0/8",
+	    "empty");
+	load_fails(f, "[users]\n10.0.0.0/8 = ; nothing\n", 2,
+	    "[users] 10.0.0.0/8", "empty");
+	load_fails(f, "[users]\n10.0.0.0/8 = "
+	    "0123456789012345678901234567890123456789012345678901234567890123"
+	    "4\n", 2, "[users] 10.0.0.0/8", "longer than 64");
+	load_fails(f, "[users]\n10.0.0.0/8 office\n", 2,
+	    "[users] 10.0.0.0/8", "syntax error");
+	load_fails(f, "[users]\n= office\n", 2, "[users]", "no key");
+	/* Duplicates, in any spelling, name the first line. */
+	load_fails(f, "[users]\n10.0.0.0/8 = a\n\n10.0.0.0/8 = b\n", 4,
+	    "[users] 10.0.0.0/8", "duplicate, first on line 2");
+	load_fails(f, "[users]\n2001:db8::/32 = a\n2001:0DB8:0::/32 = b\n",
+	    3, "[users] 2001:0DB8:0::/32", "duplicate, first on line 2");
+	load_fails(f, "[users]\n192.0.2.1 = a\n192.0.2.1/32 = b\n", 3,
+	    "[users] 192.0.2.1/32", "duplicate");
+}
+
+static void
+test_cfg_users_set(void **state)
+{
+	static const char *const after_file[][2] = {
+		{ "10.0.0.0/8", "office" },
+		{ "2001:db8::/32", "lab" },
+	};
+	static const char *const after_set[][2] = {
+		{ "10.0.0.0/8", "hq" },
+		{ "2001:0db8::/32", "lab2" },
+		{ "10.2.0.0/16", "a=b" },
+		{ "192.0.2.0/24", "test net" },
+	};
+	struct fx *f = *state;
+
+	write_file(f, "[users]\n10.0.0.0/8 = office\n2001:db8::/32 = lab\n");
+	assert_int_equal(cfg_load_file(f->c, f->path, f->err,
+	    sizeof(f->err)), 0);
+	users_are(f, after_file, 2);
+	/* --set takes the key up to the first '=': labels may hold one. */
+	assert_int_equal(cfg_set(f->c, "users.10.0.0.0/8=hq", f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(cfg_set(f->c, "users.2001:0db8::/32=lab2", f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(cfg_set(f->c, "users.10.2.0.0/16=a=b", f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(cfg_set(f->c, "users.192.0.2.0/24=test net", f->err,
+	    sizeof(f->err)), 0);
+	users_are(f, after_set, 4);
+
+	set_fails(f, "users.10.0.0.1/8=x", "--set: [users] 10.0.0.1/8: ",
+	    "host bits set past /8");
+	set_fails(f, "users.10.0.0.0/8=", "[users] 10.0.0.0/8", "empty");
+	set_fails(f, "users.10.0.0.0/8=a\\b", "[users] 10.0.0.0/8",
+	    "backslash");
+	set_fails(f, "users.=x", "[users]", "no address");
+	set_fails(f, "users.2001:db8::/200=x", "[users] 2001:db8::/200",
+	    "0..128");
+	users_are(f, after_set, 4);
+
+	/* A second file may set a prefix the first did. */
+	write_file(f, "[users]\n10.0.0.0/8 = again\n");
+	assert_int_equal(cfg_load_file(f->c, f->path, f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(cfg_section_entries(f->c, "users", NULL, NULL), 4);
+}
+
+/* Only [users] is free-form: elsewhere a prefix is an unknown key. */
+static void
+test_cfg_users_only_there(void **state)
+{
+	struct fx *f = *state;
+
+	load_fails(f, "[capture]\n10.0.0.0/8 = office\n", 2,
+	    "[capture] 10.0.0.0/8", "unknown key");
+	load_fails(f, "[users]\n10.0.0.0/8 = office\n[capture]\n"
+	    "snaplen = 600\nsnaplenn = 600\n", 5, "[capture] snaplenn",
+	    "unknown key");
+	load_fails(f, "[users]\n10.0.0.0/8 = office\n[user]\n", 3,
+	    "[user]", "unknown section");
+	set_fails(f, "capture.10.0.0.0/8=office", "[capture] 10",
+	    "unknown key");
+	set_fails(f, "user.10.0.0.0/8=office", "[user] 10", "unknown key");
+}
+
+static void
+test_cfg_users_dump(void **state)
+{
+	static const char *const only[] = { "capture", NULL };
+	static const char *const with[] = { "capture", "users", NULL };
+	struct fx *f = *state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	/* Nothing to show: no [users] header. */
+	fp = open_memstream(&buf, &len);
+	assert_non_null(fp);
+	cfg_dump(f->c, fp, NULL);
+	assert_int_equal(fclose(fp), 0);
+	assert_null(strstr(buf, "[users]"));
+	free(buf);
+
+	assert_int_equal(cfg_set(f->c, "users.10.0.0.0/8=office", f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(cfg_set(f->c, "users.::1=me", f->err,
+	    sizeof(f->err)), 0);
+	buf = NULL;
+	fp = open_memstream(&buf, &len);
+	assert_non_null(fp);
+	cfg_dump(f->c, fp, NULL);
+	assert_int_equal(fclose(fp), 0);
+	assert_non_null(strstr(buf,
+	    "\n\n[users]\n10.0.0.0/8 = office\n::1 = me\n"));
+	free(buf);
+
+	buf = NULL;
+	fp = open_memstream(&buf, &len);
+	assert_non_null(fp);
+	cfg_dump(f->c, fp, only);
+	assert_int_equal(fclose(fp), 0);
+	assert_null(strstr(buf, "[users]"));
+	free(buf);
+
+	buf = NULL;
+	fp = open_memstream(&buf, &len);
+	assert_non_null(fp);
+	cfg_dump(f->c, fp, with);
+	assert_int_equal(fclose(fp), 0);
+	assert_non_null(strstr(buf, "[capture]\n"));
+	assert_non_null(strstr(buf, "[users]\n10.0.0.0/8 = office\n"));
+	free(buf);
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -494,6 +699,11 @@ main(void)
 		T(test_cfg_error_missing_file),
 		T(test_cfg_error_then_reload),
 		T(test_cfg_dump),
+		T(test_cfg_users_file),
+		T(test_cfg_users_errors),
+		T(test_cfg_users_set),
+		T(test_cfg_users_only_there),
+		T(test_cfg_users_dump),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
