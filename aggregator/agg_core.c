@@ -19,6 +19,7 @@
 
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "../common/sess_enr.h"
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
 #include "agg_core.h"
@@ -45,9 +46,47 @@ to_store(const struct agg_core *c, const struct sess_rec *r,
 {
 	memset(out, 0, sizeof(*out));
 	out->rec = *r;
+	out->rec.enr = NULL;
 	if (r->agent < c->nagents)
 		memcpy(out->agent, c->agents[r->agent].info.id,
 		    sizeof(c->agents[r->agent].info.id));
+	if (r->enr != NULL) {
+		snprintf(out->user, sizeof(out->user), "%s",
+		    sess_enr_user(r->enr));
+		snprintf(out->target, sizeof(out->target), "%s",
+		    sess_enr_target(r->enr));
+		snprintf(out->origin, sizeof(out->origin), "%s",
+		    sess_enr_origin(r->enr));
+		out->leg = r->enr->leg;
+		out->peer_hash = r->enr->peer_hash;
+		out->peer_start = r->enr->peer_start;
+	}
+}
+
+/* The enrichment block of a stored session or event strings, in buf. */
+static const struct sess_enr *
+enr_of(uint64_t *buf, const char *user, const char *target,
+    const char *origin)
+{
+	struct sess_enr_fields f;
+
+	memset(&f, 0, sizeof(f));
+	f.user = user;
+	f.target = target;
+	f.origin = origin;
+	return sess_enr_make(buf, SESS_ENR_SIZE_MAX, &f);
+}
+
+/* A string of an event (not NUL-terminated) into out, or "". */
+static const char *
+ev_str(const char *s, uint32_t len, char *out, size_t outlen)
+{
+	if (s == NULL || len >= outlen)
+		len = s == NULL ? 0 : (uint32_t)outlen - 1;
+	if (len > 0)
+		memcpy(out, s, len);
+	out[len] = '\0';
+	return out;
 }
 
 /* The session table closed one: history, and out of the checkpoint. */
@@ -97,12 +136,14 @@ on_restore(void *arg, const struct store_session *ss)
 	struct agg_core *c = arg;
 	struct agent *a = agg__find_agent(c, ss->agent, strlen(ss->agent));
 	struct sess_rec r = ss->rec;
+	uint64_t eb[SESS_ENR_SIZE_MAX / 8 + 1];
 
 	if (a == NULL && (a = agg__add_agent(c, ss->agent,
 	    strlen(ss->agent))) == NULL)
 		return;
 	a->restored = 1;
 	r.agent = a->idx;
+	r.enr = enr_of(eb, ss->user, ss->target, ss->origin);
 	if (sess_table_restore(c->table, &r) != 0)
 		log_warnx("checkpoint: session of %s restored twice", ss->agent);
 }
@@ -198,7 +239,9 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 {
 	struct sess_event ev;
 	struct agg_user *u;
-	char cli[46];
+	char cli[46], user[PROTO_MAX_STR + 1], target[PROTO_MAX_STR + 1];
+	char origin[PROTO_MAX_ORIGIN + 1];
+	uint64_t eb[SESS_ENR_SIZE_MAX / 8 + 1];
 	uint32_t i;
 	int k, marks;
 
@@ -231,8 +274,15 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 			c->st.packets[k] += e->packets[k];
 			c->st.wire_bytes[k] += e->wire_bytes[k];
 		}
+		/* Enrichment comes with every event of an enriched session
+		 * (docs/PROTOCOL.md), so its user owns the bytes. */
+		ev_str(e->user, e->user_len, user, sizeof(user));
+		ev_str(e->target, e->target_len, target, sizeof(target));
+		ev_str(e->origin, e->origin_len, origin, sizeof(origin));
+		ev.enr = e->user != NULL || e->target != NULL ||
+		    e->origin != NULL ? enr_of(eb, user, target, origin) : NULL;
 		sess_json_addr(e->af, e->cli, cli);
-		u = agg__user_get(c, cli);
+		u = agg__user_get(c, user[0] != '\0' ? user : cli);
 		if (u == NULL)
 			u = &c->st.users_other;
 		u->bytes_sent += e->bytes[0];

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../common/sess_enr.h"
 #include "../common/sess_json.h"
 #include "agg_json.h"
 
@@ -64,5 +65,17 @@ agg_json_session(const struct store_session *ss)
 	    r->status)));
 	json_object_set_new(o, "close_reason", reason != NULL ?
 	    json_string(reason) : json_null());
+	json_object_set_new(o, "origin", ss->origin[0] != '\0' ?
+	    json_string(ss->origin) : json_null());
+	json_object_set_new(o, "leg", ss->leg != 0 &&
+	    sess_leg_name(ss->leg) != NULL ?
+	    json_string(sess_leg_name(ss->leg)) : json_null());
+	if ((ss->peer_hash | ss->peer_start) != 0) {
+		snprintf(id, sizeof(id), "%016llx%016llx",
+		    (unsigned long long)ss->peer_hash,
+		    (unsigned long long)ss->peer_start);
+		json_object_set_new(o, "peer_session_id", json_string(id));
+	} else
+		json_object_set_new(o, "peer_session_id", json_null());
 	return o;
 }

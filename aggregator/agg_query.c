@@ -140,7 +140,7 @@ get_status(const struct proto_query *q, int *status, char *detail,
 /* ---- active ---------------------------------------------------------- */
 
 struct active_arg {
-	const char	*user, *target, *agent;
+	const char	*user, *target, *origin, *agent;
 	uint8_t		 dest_af, dest_ip[16], protocol;
 	uint64_t	 limit, total;
 	json_t		*arr;
@@ -160,7 +160,9 @@ active_cb(void *arg, const struct store_session *ss)
 	if (a->dest_af != 0 && (r->af != a->dest_af ||
 	    memcmp(r->srv, a->dest_ip, 16) != 0))
 		return;
-	if (a->target != NULL && strcmp(a->target, ss->target) != 0)
+	if (a->target != NULL && !store_target_match(a->target, ss->target))
+		return;
+	if (a->origin != NULL && strcmp(a->origin, ss->origin) != 0)
 		return;
 	if (a->user != NULL) {
 		const char *u = ss->user;
@@ -182,7 +184,7 @@ q_active(const struct agg_query_ctx *x, const struct proto_query *q,
     char **body)
 {
 	static const char *const allowed[] = { "user", "dest_ip", "target",
-	    "agent", "protocol", "limit", NULL };
+	    "origin", "agent", "protocol", "limit", NULL };
 	struct active_arg a;
 	char detail[256];
 	const char *bad;
@@ -199,6 +201,7 @@ q_active(const struct agg_query_ctx *x, const struct proto_query *q,
 		return error_body(body, 400, "bad parameter", detail);
 	a.user = proto_query_get(q, "user");
 	a.target = proto_query_get(q, "target");
+	a.origin = proto_query_get(q, "origin");
 	a.agent = proto_query_get(q, "agent");
 	a.arr = json_array();
 	agg_core_foreach_active(x->core, active_cb, &a);
@@ -221,9 +224,9 @@ q_history(const struct agg_query_ctx *x, const struct proto_query *q,
     char **body)
 {
 	static const char *const allowed[] = { "user", "status",
-	    "start_after", "start_before", "dest_ip", "target", "source_ip",
-	    "protocol", "min_duration_ns", "min_bytes", "limit", "cursor",
-	    "agent", NULL };
+	    "start_after", "start_before", "dest_ip", "target", "origin",
+	    "source_ip", "protocol", "min_duration_ns", "min_bytes", "limit",
+	    "cursor", "agent", NULL };
 	struct store_filter f;
 	char detail[256], next[STORE_CURSOR_MAX];
 	const char *bad;
@@ -255,6 +258,7 @@ q_history(const struct agg_query_ctx *x, const struct proto_query *q,
 	f.limit = (uint32_t)limit;
 	f.user = proto_query_get(q, "user");
 	f.target = proto_query_get(q, "target");
+	f.origin = proto_query_get(q, "origin");
 	f.agent = proto_query_get(q, "agent");
 	f.cursor = proto_query_get(q, "cursor");
 	arr = json_array();

@@ -21,6 +21,7 @@
 
 #define STORE_AGENT_MAX		64
 #define STORE_STR_MAX		255
+#define STORE_ORIGIN_MAX	47	/* "[v6]:port" of a PROXY header */
 #define STORE_CURSOR_MAX	64	/* bytes of an opaque cursor, with NUL */
 #define STORE_TOP_MAX		100
 
@@ -30,6 +31,11 @@ struct store_session {
 	char		agent[STORE_AGENT_MAX + 1];
 	char		user[STORE_STR_MAX + 1];	/* "": none */
 	char		target[STORE_STR_MAX + 1];	/* "": none */
+	char		origin[STORE_ORIGIN_MAX + 1];	/* "": none */
+	/* The proxy leg and its peer session (enum sess_leg); not stored
+	 * yet: 0 (see docs/ENRICHMENT.md). */
+	uint8_t		leg;
+	uint64_t	peer_hash, peer_start;
 };
 
 struct store_cfg {
@@ -131,7 +137,9 @@ int	store_get_session(struct store *, const char *session_id,
 struct store_filter {
 	const char	*agent;
 	const char	*user;
+	/* Exact, or "*.example.com" (suffix) or "example.*" (prefix). */
 	const char	*target;
+	const char	*origin;	/* exact */
 	int		 status;	/* enum sess_status, or -1 */
 	uint8_t		 protocol;	/* 6, 17, or 0 */
 	uint8_t		 dest_af;	/* 0: no dest filter */
@@ -157,6 +165,9 @@ struct store_filter {
  * the cost is the entries scanned, which may be many for a filter that
  * matches little. 0 or -EIO.
  */
+/* Whether target matches a target filter (exact, "*.suffix", "prefix.*"). */
+int	store_target_match(const char *pat, const char *target);
+
 int	store_history(struct store *, const struct store_filter *f,
 	    void (*cb)(void *arg, const struct store_session *), void *arg,
 	    char *next_cursor);

@@ -13,7 +13,8 @@ const char *const api_csv_fields[] = { "session_id", "agent", "protocol",
     "source_ip", "source_port", "dest_ip", "dest_port", "user", "target",
     "start_time", "end_time", "duration_secs", "bytes_sent",
     "bytes_received", "packets_sent", "packets_received", "wire_bytes_sent",
-    "wire_bytes_received", "status", "close_reason", NULL };
+    "wire_bytes_received", "status", "close_reason", "origin", "leg",
+    "peer_session_id", NULL };
 
 static void	cell_text(struct api_buf *, const char *s);
 

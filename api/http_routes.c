@@ -337,9 +337,10 @@ static void
 r_active(struct req *rq)
 {
 	static const char *const allowed[] = { "user", "dest_ip", "target",
-	    "agent", "protocol", "limit", NULL };
+	    "origin", "agent", "protocol", "limit", NULL };
 	static const char *const protos[] = { "tcp", "udp", NULL };
-	const char *const pass[] = { "user", "target", "agent", NULL };
+	const char *const pass[] = { "user", "target", "origin", "agent",
+	    NULL };
 	const char *v;
 	uint64_t limit = rq->cfg->default_limit;
 	json_t *o;
@@ -375,15 +376,15 @@ static void
 r_history(struct req *rq)
 {
 	static const char *const allowed[] = { "user", "status", "start_after",
-	    "start_before", "dest_ip", "source_ip", "target", "protocol",
-	    "min_duration_secs", "min_bytes", "limit", "cursor", "agent",
-	    "format", NULL };
+	    "start_before", "dest_ip", "source_ip", "target", "origin",
+	    "protocol", "min_duration_secs", "min_bytes", "limit", "cursor",
+	    "agent", "format", NULL };
 	static const char *const protos[] = { "tcp", "udp", NULL };
 	static const char *const statuses[] = { "closed", "failed",
 	    "rejected_by_acl", NULL };
 	static const char *const formats[] = { "json", "csv", NULL };
-	const char *const pass[] = { "user", "target", "agent", "cursor",
-	    NULL };
+	const char *const pass[] = { "user", "target", "origin", "agent",
+	    "cursor", NULL };
 	const char *v, *format = "json";
 	uint64_t limit = rq->cfg->default_limit, after = 0, before = 0, n;
 	struct api_buf out;

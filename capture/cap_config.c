@@ -43,6 +43,9 @@ cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
 {
 	const char *ports = cfg_str(cfg, "sessions", "service_ports");
 	const char *agent = cfg_str(cfg, "capture", "agent_id");
+	const char *const *keys, *const *values;
+	size_t i, n;
+	int rc;
 
 	c->src.filter = cfg_str(cfg, "capture", "filter");
 	c->src.interface = cfg_str(cfg, "capture", "interface");
@@ -102,5 +105,22 @@ cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
 	c->enrich.max_sessions = (uint32_t)cfg_u64(cfg, "capture",
 	    "enrich_max_sessions");
 	c->enrich.timeout_ns = cfg_u64(cfg, "capture", "enrich_timeout") * NS;
+	n = cfg_section_entries(cfg, "users", &keys, &values);
+	c->users = n > 0 ? cidr_table_create() : NULL;
+	for (i = 0; i < n; i++)
+		if ((rc = cidr_table_add(c->users, keys[i], values[i])) != 0) {
+			snprintf(err, errlen, "[users] %s: %s", keys[i],
+			    rc == -EEXIST ? "duplicate prefix" :
+			    "not a prefix and label");
+			cap_config_free(c);
+			return -EINVAL;
+		}
 	return 0;
+}
+
+void
+cap_config_free(struct cap_config *c)
+{
+	cidr_table_destroy(c->users);
+	c->users = NULL;
 }

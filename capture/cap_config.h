@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "../common/cfg.h"
+#include "../common/cidr.h"
 #include "cap_engine.h"
 #include "cap_source.h"
 #include "cap_uplink.h"
@@ -29,6 +30,8 @@ struct cap_config {
 	uint64_t		 ack_wait_ns;
 	int			 enrich_on;
 	struct enrich_cfg	 enrich;
+	/* [users]: labels by client prefix; owned, cap_config_free. */
+	struct cidr_table	*users;
 };
 
 /*
@@ -38,6 +41,9 @@ struct cap_config {
  */
 int	cap_config_load(struct cap_config *conf, const struct cfg *cfg,
 	    char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Frees what cap_config_load allocated (the [users] table). */
+void	cap_config_free(struct cap_config *conf);
 
 /* Parses "80,443,1080-1090" into a port bitmap. 0 or -EINVAL. */
 int	cap_config_ports(const char *list, uint8_t *bitmap)

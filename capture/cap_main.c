@@ -120,10 +120,11 @@ main(int argc, char **argv)
 		conf.src.filter = opts.filter;
 	if (cl.check) {
 		static const char *const sections[] = { "capture", "sessions",
-		    NULL };
+		    "users", NULL };
 
 		cfg_dump(cfg, stdout, sections);
 		printf("# configuration OK\n");
+		cap_config_free(&conf);
 		cfg_destroy(cfg);
 		return 0;
 	}
@@ -136,6 +137,7 @@ main(int argc, char **argv)
 		    opts.read_file != NULL && (conf.src.interface == NULL) ?
 		    "--read needs --print or --connect" :
 		    "give exactly one of --read or --interface", usage);
+		cap_config_free(&conf);
 		cfg_destroy(cfg);
 		return 2;
 	}
@@ -143,11 +145,13 @@ main(int argc, char **argv)
 	if ((ctx = cap_ctx_create(&conf, &opts, &rc)) == NULL ||
 	    cap_ctx_start(ctx) != 0) {
 		cap_ctx_destroy(ctx);
+		cap_config_free(&conf);
 		cfg_destroy(cfg);
 		return ctx == NULL ? rc : 1;
 	}
 	rc = cap_run(ctx);
 	cap_ctx_destroy(ctx);
+	cap_config_free(&conf);
 	cfg_destroy(cfg);
 	return rc;
 }

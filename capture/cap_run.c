@@ -98,8 +98,8 @@ event_enr(const struct sess_enr *enr, struct proto_event *e)
 
 /*
  * A session record as a wire event (agent mode). Enrichment goes with
- * the first event of a session, every event after it changed, and the
- * close (so a resend of any of them carries it again).
+ * every event of an enriched session, like its identity: any event, sent
+ * or resent, says whose bytes it carries.
  */
 static void
 to_event(const struct sess_rec *r, int kind, const uint8_t seen[2],
@@ -126,9 +126,30 @@ to_event(const struct sess_rec *r, int kind, const uint8_t seen[2],
 	memcpy(e->packets, r->packets, sizeof(e->packets));
 	memcpy(e->bytes, r->bytes, sizeof(e->bytes));
 	memcpy(e->wire_bytes, r->wire_bytes, sizeof(e->wire_bytes));
-	if (r->enr != NULL && (kind == PROTO_EV_CLOSE || r->enr_new ||
-	    !r->reported))
+	if (r->enr != NULL)
 		event_enr(r->enr, e);
+}
+
+/* The [users] label of a session without a proxy user, or NULL. */
+static const char *
+user_label(const struct cap_ctx *c, const struct sess_rec *r)
+{
+	if (c->conf->users == NULL || sess_enr_user(r->enr)[0] != '\0')
+		return NULL;
+	return cidr_table_lookup(c->conf->users, r->af, r->cli);
+}
+
+/* A wire event with the [users] label standing in for a proxy user. */
+static void
+label_event(const struct cap_ctx *c, const struct sess_rec *r,
+    struct proto_event *e)
+{
+	const char *label = user_label(c, r);
+
+	if (label != NULL) {
+		e->user = label;
+		e->user_len = (uint32_t)strlen(label);
+	}
 }
 
 static void
@@ -140,6 +161,7 @@ on_drain(void *arg, const struct sess_rec *rec, int opened,
 
 	(void)opened;
 	to_event(rec, PROTO_EV_UPDATE, seen, &e);
+	label_event(c, rec, &e);
 	cap_uplink_event(c->up, &e);
 }
 
@@ -192,13 +214,14 @@ on_close(void *arg, const struct sess_rec *rec)
 		struct proto_event e;
 
 		to_event(rec, PROTO_EV_CLOSE, NULL, &e);
+		label_event(c, rec, &e);
 		cap_uplink_event(c->up, &e);
 		return;
 	}
 	if (!c->opts->print)
 		return;
-	n = sess_json_format(rec, c->conf->agent_id, NULL, NULL, line,
-	    sizeof(line) - 1);
+	n = sess_json_format(rec, c->conf->agent_id, user_label(c, rec), NULL,
+	    line, sizeof(line) - 1);
 	line[n++] = '\n';
 	if (fwrite(line, 1, n, stdout) != n)
 		c->write_failed = 1;

@@ -29,6 +29,12 @@ struct up_batch {
 	struct up_batch		*next;
 };
 
+/* Where an event's strings are in the uplink's copy (len 0: none). */
+struct ev_strs {
+	uint32_t	off[3];
+	uint32_t	len[3];
+};
+
 struct cap_uplink {
 	struct cap_uplink_cfg	 cfg;
 	zsock_t			*sock;
@@ -39,6 +45,11 @@ struct cap_uplink {
 	struct proto_buf	 open;
 	struct proto_event	*evs;
 	uint32_t		 nevs;
+	/* The events' strings (user, target, origin), copied: offsets
+	 * into strs, pointed at when the batch is sealed. */
+	struct ev_strs		*evstr;
+	char			*strs;
+	size_t			 strs_len, strs_cap;
 	size_t			 evbytes;
 	struct proto_capstats	 capstats;
 	/* Sealed, unacked, oldest first. */
@@ -52,7 +63,7 @@ struct cap_uplink {
 };
 
 /* An event costs at most this many encoded bytes (strings included). */
-#define EVENT_MAX_BYTES	(2 * PROTO_MAX_STR + 160)
+#define EVENT_MAX_BYTES	(2 * PROTO_MAX_STR + PROTO_MAX_ORIGIN + 170)
 
 struct cap_uplink *
 cap_uplink_create(const struct cap_uplink_cfg *cfg, char *err, size_t errlen)
@@ -87,6 +98,7 @@ cap_uplink_create(const struct cap_uplink_cfg *cfg, char *err, size_t errlen)
 	u->boot_id = sa_random_u64();
 	u->next_seq = 1;
 	u->evs = xcalloc(u->cfg.batch_events, sizeof(*u->evs));
+	u->evstr = xcalloc(u->cfg.batch_events, sizeof(*u->evstr));
 	proto_buf_init(&u->open, PROTO_MAX_MSG_DEFAULT);
 	u->last_progress_ns = u->last_send_ns = sa_wall_ns();
 	return u;
@@ -113,6 +125,8 @@ cap_uplink_destroy(struct cap_uplink *u)
 	zsock_destroy(&u->sock);
 	proto_buf_free(&u->open);
 	free(u->evs);
+	free(u->evstr);
+	free(u->strs);
 	free(u);
 }
 
@@ -199,11 +213,19 @@ seal(struct cap_uplink *u)
 	proto_buf_init(&b->buf, PROTO_MAX_MSG_DEFAULT);
 	if (proto_batch_begin(&b->buf, &hdr) != 0)
 		abort();	/* bounded by construction */
-	for (i = 0; i < u->nevs; i++)
-		if (proto_batch_add_event(&b->buf, &u->evs[i]) != 0)
+	for (i = 0; i < u->nevs; i++) {
+		struct proto_event *e = &u->evs[i];
+		const struct ev_strs *s = &u->evstr[i];
+
+		e->user = s->len[0] ? u->strs + s->off[0] : NULL;
+		e->target = s->len[1] ? u->strs + s->off[1] : NULL;
+		e->origin = s->len[2] ? u->strs + s->off[2] : NULL;
+		if (proto_batch_add_event(&b->buf, e) != 0)
 			abort();
+	}
 	u->st.events += u->nevs;
 	u->nevs = 0;
+	u->strs_len = 0;
 	u->evbytes = 0;
 	b->seq = u->next_seq++;
 	if (u->head != NULL &&
@@ -226,10 +248,25 @@ seal(struct cap_uplink *u)
 void
 cap_uplink_event(struct cap_uplink *u, const struct proto_event *ev)
 {
+	const char *str[3] = { ev->user, ev->target, ev->origin };
+	uint32_t len[3] = { ev->user_len, ev->target_len, ev->origin_len };
+	struct ev_strs *s = &u->evstr[u->nevs];
+	int k;
+
+	/* Strings are borrowed by proto_event: keep copies until sealed. */
+	for (k = 0; k < 3; k++) {
+		s->len[k] = str[k] != NULL ? len[k] : 0;
+		if (s->len[k] == 0)
+			continue;
+		if (u->strs_len + s->len[k] > u->strs_cap) {
+			u->strs_cap = 2 * (u->strs_cap + s->len[k]);
+			u->strs = xreallocarray(u->strs, u->strs_cap, 1);
+		}
+		memcpy(u->strs + u->strs_len, str[k], s->len[k]);
+		s->off[k] = (uint32_t)u->strs_len;
+		u->strs_len += s->len[k];
+	}
 	u->evs[u->nevs++] = *ev;
-	/* Strings are borrowed by proto_event: none are sent yet. */
-	u->evs[u->nevs - 1].user = NULL;
-	u->evs[u->nevs - 1].target = NULL;
 	u->evbytes += EVENT_MAX_BYTES;
 	if (u->nevs >= u->cfg.batch_events ||
 	    u->evbytes + EVENT_MAX_BYTES + 1024 > u->cfg.batch_bytes)

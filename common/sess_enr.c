@@ -15,19 +15,51 @@ cut(const char *s, size_t max)
 	return s == NULL ? 0 : strnlen(s, max);
 }
 
+static int
+empty(const struct sess_enr_fields *f)
+{
+	return cut(f->user, 1) == 0 && cut(f->target, 1) == 0 &&
+	    cut(f->origin, 1) == 0 && f->verdict == 0 && f->leg == 0 &&
+	    f->peer_hash == 0 && f->peer_start == 0;
+}
+
+static void	fill(struct sess_enr *, const struct sess_enr_fields *);
+
 struct sess_enr *
 sess_enr_new(const struct sess_enr_fields *f)
+{
+	struct sess_enr *e;
+
+	if (empty(f))
+		return NULL;
+	e = xcalloc(1, sizeof(*e) + cut(f->user, SESS_ENR_STR_MAX) +
+	    cut(f->target, SESS_ENR_STR_MAX) +
+	    cut(f->origin, SESS_ENR_ORIGIN_MAX) + 3);
+	fill(e, f);
+	return e;
+}
+
+struct sess_enr *
+sess_enr_make(void *buf, size_t cap, const struct sess_enr_fields *f)
+{
+	struct sess_enr *e = buf;
+
+	if (empty(f) || cap < SESS_ENR_SIZE_MAX)
+		return NULL;
+	memset(e, 0, sizeof(*e));
+	fill(e, f);
+	return e;
+}
+
+/* Writes f into e, which has room for its strings. */
+static void
+fill(struct sess_enr *e, const struct sess_enr_fields *f)
 {
 	size_t ul = cut(f->user, SESS_ENR_STR_MAX);
 	size_t tl = cut(f->target, SESS_ENR_STR_MAX);
 	size_t ol = cut(f->origin, SESS_ENR_ORIGIN_MAX);
-	struct sess_enr *e;
 	char *p;
 
-	if (ul == 0 && tl == 0 && ol == 0 && f->verdict == 0 &&
-	    f->leg == 0 && f->peer_hash == 0 && f->peer_start == 0)
-		return NULL;
-	e = xcalloc(1, sizeof(*e) + ul + tl + ol + 3);
 	e->verdict = f->verdict;
 	e->leg = f->leg;
 	e->kind = f->kind;
@@ -48,7 +80,6 @@ sess_enr_new(const struct sess_enr_fields *f)
 	if (ol > 0)
 		memcpy(p, f->origin, ol);
 	p[ol] = '\0';
-	return e;
 }
 
 size_t

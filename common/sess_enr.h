@@ -38,11 +38,22 @@ struct sess_enr_fields {
 	uint64_t	 peer_hash, peer_start;
 };
 
+/* The largest block: fixed fields and three strings at their maxima. */
+#define SESS_ENR_SIZE_MAX	(sizeof(struct sess_enr) + \
+	    2 * SESS_ENR_STR_MAX + SESS_ENR_ORIGIN_MAX + 3)
+
 /*
  * A block with those fields (strings borrowed, cut at their maxima).
  * Returns owned (free()), or NULL when every field is empty.
  */
 struct sess_enr	*sess_enr_new(const struct sess_enr_fields *);
+/*
+ * The same into buf (cap bytes, at least SESS_ENR_SIZE_MAX, aligned for
+ * uint64_t), with no allocation: returns buf as a block, or NULL when
+ * every field is empty.
+ */
+struct sess_enr	*sess_enr_make(void *buf, size_t cap,
+		    const struct sess_enr_fields *);
 /* A copy (owned), or NULL for NULL. */
 struct sess_enr	*sess_enr_dup(const struct sess_enr *);
 /* Bytes of the block. */

@@ -97,7 +97,7 @@ store_batch_put_session(struct store_batch *b, const struct store_session *s)
 	store__stage_add(&b->stage[STAGE_CLIENT], store__sk_of(key, 17), key,
 	    17 + SKEY_LEN, NULL, 0);
 
-	dlen = store__dest_name(r, dest);
+	dlen = store__dest_name(s, dest);
 	store__roll_add_rec(store__roll_tab_get(&b->roll, minute, ROLL_TOTAL, "",
 	    0), r);
 	topk_add(store__sketch_get(b, minute / 60, ROLL_USER), user, ulen,

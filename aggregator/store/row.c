@@ -19,8 +19,9 @@
  *   u8 status, u8 close reason, u16 agent, u16 client port, u16 server
  *   port (BE), client and server address (4 bytes each for IPv4, else 16),
  *   u64 key_hash, u64 start_ns (BE), varint |end - start|, varint packets,
- *   bytes and wire bytes sent and received, then agent, user and target
- *   each as varint length and bytes.
+ *   bytes and wire bytes sent and received, then agent, user, target
+ *   and origin each as varint length and bytes.
+ * Version 1 is the same without origin (read, never written).
  * About 70 bytes for an IPv4 session with short strings.
  */
 size_t
@@ -29,8 +30,9 @@ store__sess_encode(const struct store_session *s, uint8_t *out)
 	const struct sess_rec *r = &s->rec;
 	size_t alen = r->af == 4 ? 4 : 16, n;
 	uint8_t *p = out;
-	const char *str[3] = { s->agent, s->user, s->target };
-	const size_t max[3] = { STORE_AGENT_MAX, STORE_STR_MAX, STORE_STR_MAX };
+	const char *str[4] = { s->agent, s->user, s->target, s->origin };
+	const size_t max[4] = { STORE_AGENT_MAX, STORE_STR_MAX, STORE_STR_MAX,
+	    STORE_ORIGIN_MAX };
 	int i;
 
 	*p++ = SESS_VAL_VERSION;
@@ -60,7 +62,7 @@ store__sess_encode(const struct store_session *s, uint8_t *out)
 		p = varint_put(p, r->bytes[i]);
 	for (i = 0; i < 2; i++)
 		p = varint_put(p, r->wire_bytes[i]);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		n = strnlen(str[i], max[i]);
 		p = varint_put(p, n);
 		memcpy(p, str[i], n);
@@ -69,14 +71,15 @@ store__sess_encode(const struct store_session *s, uint8_t *out)
 	return (size_t)(p - out);
 }
 
-/* 0, or -1 if the bytes are not a version 1 row (damage). */
+/* 0, or -1 if the bytes are not a version 1 or 2 row (damage). */
 int
 store__sess_decode(const uint8_t *buf, size_t len, struct store_session *s)
 {
 	struct sess_rec *r = &s->rec;
 	struct cursor c;
-	char *str[3] = { s->agent, s->user, s->target };
-	const size_t max[3] = { STORE_AGENT_MAX, STORE_STR_MAX, STORE_STR_MAX };
+	char *str[4] = { s->agent, s->user, s->target, s->origin };
+	const size_t max[4] = { STORE_AGENT_MAX, STORE_STR_MAX, STORE_STR_MAX,
+	    STORE_ORIGIN_MAX };
 	uint8_t ver, flags, status, reason;
 	uint16_t agent, cport, sport;
 	uint64_t d, n;
@@ -86,7 +89,7 @@ store__sess_decode(const uint8_t *buf, size_t len, struct store_session *s)
 	memset(s, 0, sizeof(*s));
 	cursor_init(&c, buf, len);
 	PD_U8(&c, ver);
-	if (ver != SESS_VAL_VERSION)
+	if (ver != 1 && ver != SESS_VAL_VERSION)
 		return -1;
 	PD_U8(&c, flags);
 	PD_U8(&c, r->af);
@@ -123,7 +126,7 @@ store__sess_decode(const uint8_t *buf, size_t len, struct store_session *s)
 	for (i = 0; i < 2; i++)
 		if (varint_get(&c, &r->wire_bytes[i]) != 0)
 			return -1;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < (ver == 1 ? 3 : 4); i++) {
 		if (varint_get(&c, &n) != 0 || n > max[i])
 			return -1;
 		PD_BYTES(&c, str[i], (size_t)n);
@@ -151,14 +154,24 @@ store__eff_user(const struct store_session *s, char *out)
 	return sess_json_addr(s->rec.af, s->rec.cli, out);
 }
 
-/* "ip:port", IPv6 as "[ip]:port". */
+/*
+ * The destination the rollups rank: the target the client asked for
+ * (enrichment), else the server as "ip:port", IPv6 as "[ip]:port".
+ */
 size_t
-store__dest_name(const struct sess_rec *r, char *out)
+store__dest_name(const struct store_session *s, char *out)
 {
+	const struct sess_rec *r = &s->rec;
 	char tmp[6];
 	size_t n = 0, t = 0;
 	unsigned int port = r->srv_port;
 
+	if (s->target[0] != '\0') {
+		n = strnlen(s->target, STORE_STR_MAX);
+		memcpy(out, s->target, n);
+		out[n] = '\0';
+		return n;
+	}
 	if (r->af == 6)
 		out[n++] = '[';
 	n += sess_json_addr(r->af, r->srv, out + n);

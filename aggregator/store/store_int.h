@@ -27,7 +27,7 @@
 
 /* On-disk formats; bump STORE_SCHEMA when any of them changes. */
 #define STORE_SCHEMA		1
-#define SESS_VAL_VERSION	1
+#define SESS_VAL_VERSION	2	/* 1: without origin, still read */
 #define ROLL_VAL_VERSION	1
 #define ROLL_NCOUNT		7
 #define ROLL_VAL_MAX		(1 + 10 * ROLL_NCOUNT)
@@ -41,7 +41,7 @@
 /* Longest active key: agent, NUL, key_hash, start_ns. */
 #define AKEY_MAX		(STORE_AGENT_MAX + 1 + 16)
 /* "[v6 address]:65535" */
-#define DEST_NAME_MAX		64
+#define DEST_NAME_MAX		(STORE_STR_MAX + 1)
 /* Cursor: index kind, row key in hex, check in hex. */
 #define CURSOR_LEN		(1 + 2 * SKEY_LEN + 8)
 
@@ -226,7 +226,7 @@ trunc:
 size_t	 store__sess_encode(const struct store_session *, uint8_t *);
 int	 store__sess_decode(const uint8_t *, size_t, struct store_session *);
 size_t	 store__eff_user(const struct store_session *, char *);
-size_t	 store__dest_name(const struct sess_rec *, char *);
+size_t	 store__dest_name(const struct store_session *, char *);
 void	 store__skey_make(uint8_t *, uint64_t, uint64_t, uint64_t);
 size_t	 store__akey_make(const struct store_session *, uint8_t *);
 void	 store__addr16(uint8_t *, uint8_t, const uint8_t *);

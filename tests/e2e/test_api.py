@@ -59,7 +59,8 @@ FIELDS = ["session_id", "agent", "protocol", "source_ip", "source_port",
           "dest_ip", "dest_port", "user", "target", "start_time", "end_time",
           "duration_secs", "bytes_sent", "bytes_received", "packets_sent",
           "packets_received", "wire_bytes_sent", "wire_bytes_received",
-          "status", "close_reason"]
+          "status", "close_reason", "origin", "leg",
+          "peer_session_id"]
 TIME_RE = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{9})Z$")
 NS = 1000000000
 

@@ -19,7 +19,8 @@
 #define HEADER "session_id,agent,protocol,source_ip,source_port,dest_ip," \
 	"dest_port,user,target,start_time,end_time,duration_secs,bytes_sent," \
 	"bytes_received,packets_sent,packets_received,wire_bytes_sent," \
-	"wire_bytes_received,status,close_reason\r\n"
+	"wire_bytes_received,status,close_reason,origin,leg," \
+	"peer_session_id\r\n"
 
 #define SESSION "{\"session_id\":\"00112233445566778899aabbccddeeff\"," \
     "\"agent\":\"a1\",\"protocol\":\"tcp\",\"source_ip\":\"10.0.0.1\"," \
@@ -58,7 +59,7 @@ test_api_csv_row(void **state)
 	assert_int_equal(rc, 0);
 	assert_string_equal(out, HEADER "00112233445566778899aabbccddeeff,a1,tcp,"
 	    "10.0.0.1,40000,::1,1080,alice,,2024-01-02T03:04:05.000000001Z,,"
-	    "1.500000000,10,20,1,2,50,60,active,\r\n");
+	    "1.500000000,10,20,1,2,50,60,active,,,,\r\n");
 	free(out);
 }
 

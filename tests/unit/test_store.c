@@ -133,6 +133,11 @@ dest_text(const struct store_session *s, char *out, size_t len)
 {
 	char a[64];
 
+	/* Top destinations rank the target the client asked for. */
+	if (s->target[0] != '\0') {
+		snprintf(out, len, "%s", s->target);
+		return;
+	}
 	inet_ntop(s->rec.af == 4 ? AF_INET : AF_INET6, s->rec.srv, a,
 	    sizeof(a));
 	if (s->rec.af == 4)
