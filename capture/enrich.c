@@ -322,6 +322,9 @@ evaluate(struct enrich *en, uint32_t i, int final)
 		en->st.giveup[ENRICH_GIVEUP_PARSE]++;
 		break;
 	}
+	/* A proxy login's password is in the client's bytes: wipe them. */
+	if (r->user[0] != '\0' && c->dir[0].buf != NULL)
+		explicit_bzero(c->dir[0].buf, c->dir[0].budget);
 	release(en, i);
 }
 

@@ -53,7 +53,9 @@ compose_target(struct l7_result *r, uint16_t srv_port)
 {
 	const char *close;
 
-	if (r->req_target[0] != '\0')
+	/* A UDP ASSOCIATE or BIND names no destination ("0.0.0.0:0"). */
+	if (r->req_target[0] != '\0' && strcmp(r->req_target, "0.0.0.0:0") &&
+	    strcmp(r->req_target, "[::]:0"))
 		memcpy(r->target, r->req_target, sizeof(r->target));
 	else if (r->sni[0] != '\0')
 		l7__host_port(r->target, sizeof(r->target), r->sni, srv_port);

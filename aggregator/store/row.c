@@ -14,7 +14,7 @@
 #include "store_int.h"
 
 /*
- * Session row, version 1:
+ * Session row, version 2:
  *   u8 version, u8 flags (bit 0: end before start), u8 af, u8 proto,
  *   u8 status, u8 close reason, u16 agent, u16 client port, u16 server
  *   port (BE), client and server address (4 bytes each for IPv4, else 16),
