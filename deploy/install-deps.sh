@@ -11,4 +11,5 @@ $SUDO apt-get install -y --no-install-recommends \
 	libpcap-dev libinih-dev libcmocka-dev \
 	libzmq3-dev libczmq-dev librocksdb-dev libmsgpack-dev libcivetweb-dev \
 	libjansson-dev python3-zmq python3-msgpack \
-	prometheus chromium wrk
+	prometheus chromium wrk \
+	dante-server microsocks tinyproxy haproxy curl openssl passwd
