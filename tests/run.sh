@@ -2,9 +2,10 @@
 # The README's test command: installs dependencies, builds with
 # AddressSanitizer + UndefinedBehaviorSanitizer and -Werror and runs every
 # test layer; then builds with ThreadSanitizer and runs them again (all
-# but two e2e groups bound by time: the crash tests, whose paced replay
+# but three e2e groups bound by time: the crash tests, whose paced replay
 # takes minutes under TSan, and the hostile-input tests, whose megabyte
-# messages stall a TSan-built aggregator for seconds under load).
+# messages stall a TSan-built aggregator for seconds under load; and the
+# real-proxy tests, whose live capture and proxies have deadlines).
 # Usage: tests/run.sh [ctest arguments, e.g. -L unit]
 # SA_SKIP_TSAN=1 skips the second pass; SA_BUILD_DIR and SA_TSAN_BUILD_DIR
 # name the build directories (build-test, build-tsan).
@@ -25,4 +26,5 @@ cmake -S . -B "$TBUILD" -DCMAKE_BUILD_TYPE=Debug \
 cmake --build "$TBUILD" -j"$(nproc)"
 cd "$TBUILD"
 TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp second_deadlock_stack=1" \
-	ctest --output-on-failure -j"$(nproc)" -E '^e2e_pipeline_(crash|hostile)$' "$@"
+	ctest --output-on-failure -j"$(nproc)" \
+	-E '^(e2e_pipeline_(crash|hostile)|e2e_proxies_(print|history))$' "$@"
