@@ -19,6 +19,7 @@
 
 #include "../common/clock.h"
 #include "../common/log.h"
+#include "../common/parse.h"
 #include "../common/sess_enr.h"
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
@@ -51,12 +52,11 @@ to_store(const struct agg_core *c, const struct sess_rec *r,
 		memcpy(out->agent, c->agents[r->agent].info.id,
 		    sizeof(c->agents[r->agent].info.id));
 	if (r->enr != NULL) {
-		snprintf(out->user, sizeof(out->user), "%s",
-		    sess_enr_user(r->enr));
-		snprintf(out->target, sizeof(out->target), "%s",
-		    sess_enr_target(r->enr));
-		snprintf(out->origin, sizeof(out->origin), "%s",
-		    sess_enr_origin(r->enr));
+		sa_strlcpy(out->user, sess_enr_user(r->enr), sizeof(out->user));
+		sa_strlcpy(out->target, sess_enr_target(r->enr),
+		    sizeof(out->target));
+		sa_strlcpy(out->origin, sess_enr_origin(r->enr),
+		    sizeof(out->origin));
 		out->leg = r->enr->leg;
 		out->peer_hash = r->enr->peer_hash;
 		out->peer_start = r->enr->peer_start;
@@ -81,11 +81,10 @@ enr_of(uint64_t *buf, const char *user, const char *target,
 static const char *
 ev_str(const char *s, uint32_t len, char *out, size_t outlen)
 {
-	if (s == NULL || len >= outlen)
-		len = s == NULL ? 0 : (uint32_t)outlen - 1;
-	if (len > 0)
-		memcpy(out, s, len);
-	out[len] = '\0';
+	size_t n = s == NULL ? 0 : len < outlen ? len : outlen - 1;
+
+	memcpy(out, s != NULL ? s : "", n);
+	out[n] = '\0';
 	return out;
 }
 

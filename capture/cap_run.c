@@ -76,35 +76,35 @@ on_signal(int sig)
 		cap_source_break(cap_signal_src);
 }
 
-/* The strings of an enrichment block, as event fields (borrowed). */
-static void
-event_enr(const struct sess_enr *enr, struct proto_event *e)
+/* The [users] label of a session without a proxy user, or NULL. */
+static const char *
+user_label(const struct cap_ctx *c, const struct sess_rec *r)
 {
-	const char *s;
+	if (c->conf->users == NULL || sess_enr_user(r->enr)[0] != '\0')
+		return NULL;
+	return cidr_table_lookup(c->conf->users, r->af, r->cli);
+}
 
-	if ((s = sess_enr_user(enr))[0] != '\0') {
-		e->user = s;
-		e->user_len = (uint32_t)strlen(s);
-	}
-	if ((s = sess_enr_target(enr))[0] != '\0') {
-		e->target = s;
-		e->target_len = (uint32_t)strlen(s);
-	}
-	if ((s = sess_enr_origin(enr))[0] != '\0') {
-		e->origin = s;
-		e->origin_len = (uint32_t)strlen(s);
-	}
+/* s as an event string (borrowed), or NULL if it is empty. */
+static const char *
+event_str(const char *s, uint32_t *len)
+{
+	*len = s != NULL ? (uint32_t)strlen(s) : 0;
+	return *len > 0 ? s : NULL;
 }
 
 /*
  * A session record as a wire event (agent mode). Enrichment goes with
  * every event of an enriched session, like its identity: any event, sent
- * or resent, says whose bytes it carries.
+ * or resent, says whose bytes it carries. Without a proxy user, the
+ * [users] label stands in for one.
  */
 static void
-to_event(const struct sess_rec *r, int kind, const uint8_t seen[2],
-    struct proto_event *e)
+to_event(const struct cap_ctx *c, const struct sess_rec *r, int kind,
+    const uint8_t seen[2], struct proto_event *e)
 {
+	const char *label = user_label(c, r);
+
 	memset(e, 0, sizeof(*e));
 	e->kind = (uint8_t)kind;
 	e->af = r->af;
@@ -126,30 +126,10 @@ to_event(const struct sess_rec *r, int kind, const uint8_t seen[2],
 	memcpy(e->packets, r->packets, sizeof(e->packets));
 	memcpy(e->bytes, r->bytes, sizeof(e->bytes));
 	memcpy(e->wire_bytes, r->wire_bytes, sizeof(e->wire_bytes));
-	if (r->enr != NULL)
-		event_enr(r->enr, e);
-}
-
-/* The [users] label of a session without a proxy user, or NULL. */
-static const char *
-user_label(const struct cap_ctx *c, const struct sess_rec *r)
-{
-	if (c->conf->users == NULL || sess_enr_user(r->enr)[0] != '\0')
-		return NULL;
-	return cidr_table_lookup(c->conf->users, r->af, r->cli);
-}
-
-/* A wire event with the [users] label standing in for a proxy user. */
-static void
-label_event(const struct cap_ctx *c, const struct sess_rec *r,
-    struct proto_event *e)
-{
-	const char *label = user_label(c, r);
-
-	if (label != NULL) {
-		e->user = label;
-		e->user_len = (uint32_t)strlen(label);
-	}
+	e->user = event_str(label != NULL ? label : sess_enr_user(r->enr),
+	    &e->user_len);
+	e->target = event_str(sess_enr_target(r->enr), &e->target_len);
+	e->origin = event_str(sess_enr_origin(r->enr), &e->origin_len);
 }
 
 static void
@@ -160,8 +140,7 @@ on_drain(void *arg, const struct sess_rec *rec, int opened,
 	struct proto_event e;
 
 	(void)opened;
-	to_event(rec, PROTO_EV_UPDATE, seen, &e);
-	label_event(c, rec, &e);
+	to_event(c, rec, PROTO_EV_UPDATE, seen, &e);
 	cap_uplink_event(c->up, &e);
 }
 
@@ -213,8 +192,7 @@ on_close(void *arg, const struct sess_rec *rec)
 	if (c->up != NULL) {
 		struct proto_event e;
 
-		to_event(rec, PROTO_EV_CLOSE, NULL, &e);
-		label_event(c, rec, &e);
+		to_event(c, rec, PROTO_EV_CLOSE, NULL, &e);
 		cap_uplink_event(c->up, &e);
 		return;
 	}
