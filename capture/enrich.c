@@ -45,13 +45,20 @@ struct enrich {
 };
 
 static const char *const giveup_names[ENRICH_GIVEUP_MAX] = {
-	"gap", "budget", "cap_full", "parse_error", "timeout",
+	"gap", "budget", "cap_full", "parse_error", "timeout", "ended",
 };
 
 static uint32_t	 find(const struct enrich *, const struct cap_pkt *, int *);
 static uint32_t	 add(struct enrich *, const struct cap_pkt *);
 static void	 release(struct enrich *, uint32_t);
-static void	 evaluate(struct enrich *, uint32_t, int);
+/* Why evaluate is called: bytes came, or the connection is over. */
+enum end {
+	END_NOT = 0,	/* new bytes; the streams say if they ended */
+	END_CLOSED,	/* RST, ports reused, end of the capture */
+	END_TIMEOUT,	/* enrich_timeout passed since the SYN */
+};
+
+static void	 evaluate(struct enrich *, uint32_t, enum end);
 
 const char *
 enrich_giveup_name(enum enrich_giveup g)
@@ -261,9 +268,13 @@ emit(struct enrich *en, struct conn *c, const struct l7_result *r)
 	en->cb(en->arg, &key, e);
 }
 
-/* Why a connection whose directions both ended has no answer. */
+/*
+ * Why a connection has no complete answer: a hole or the budget stopped
+ * a stream, else the timeout, else it ended first (FIN both ways, RST,
+ * ports reused, end of the capture).
+ */
 static enum enrich_giveup
-why_ended(const struct conn *c)
+why_ended(const struct conn *c, enum end end)
 {
 	if (c->dir[0].state == TCP_STREAM_GAP ||
 	    c->dir[1].state == TCP_STREAM_GAP)
@@ -271,40 +282,43 @@ why_ended(const struct conn *c)
 	if (c->dir[0].state == TCP_STREAM_FULL ||
 	    c->dir[1].state == TCP_STREAM_FULL)
 		return ENRICH_GIVEUP_BUDGET;
-	return ENRICH_GIVEUP_TIMEOUT;
+	return end == END_TIMEOUT ? ENRICH_GIVEUP_TIMEOUT : ENRICH_GIVEUP_ENDED;
 }
 
 /*
  * Parses what entry i holds, hands on any new answer, and frees the
- * entry once nothing more can be learnt. final: the connection is over
- * (RST, timeout, end of capture), whatever the streams say.
+ * entry once nothing more can be learnt: the parsers are done, or both
+ * streams ended, or end says the connection is over whatever the
+ * streams say.
  */
 static void
-evaluate(struct enrich *en, uint32_t i, int final)
+evaluate(struct enrich *en, uint32_t i, enum end end)
 {
 	struct conn *c = &en->conns[i];
 	struct l7_result *r = &en->res;
-	int cend = final || !tcp_stream_open(&c->dir[0]);
-	int send = final || !tcp_stream_open(&c->dir[1]) || !c->srv_base;
+	int cend = end != END_NOT || !tcp_stream_open(&c->dir[0]);
+	/* Without a server anchor no reply byte can have come yet. */
+	int send = end != END_NOT ||
+	    (c->srv_base && !tcp_stream_open(&c->dir[1]));
 	enum l7_res res;
 
-	/* Without a server anchor the server's bytes are unknown: the
-	 * reply cannot come before one, so "ended" only if final. */
-	if (!c->srv_base && !final)
-		send = 0;
 	res = l7_parse(c->dir[0].buf, c->dir[0].len, cend, c->dir[1].buf,
 	    c->dir[1].len, send, c->srv_port, r);
+	/* No client byte in order: nothing to recognise, only to wait for. */
+	if (res == L7_NOMATCH && c->dir[0].len == 0)
+		res = L7_MORE;
 	if (res != L7_NOMATCH)
 		emit(en, c, r);
 	switch (res) {
 	case L7_MORE:
-		if (!final && !(cend && send))
+		if (!(cend && send))
 			return;
-		if (r->kind != L7_NONE && final && c->dir[0].state ==
-		    TCP_STREAM_OPEN && c->dir[1].state == TCP_STREAM_OPEN)
-			en->st.giveup[ENRICH_GIVEUP_TIMEOUT]++;
-		else
-			en->st.giveup[why_ended(c)]++;
+		if (end != END_NOT) {
+			/* Over: a hole still waiting will not be filled. */
+			tcp_stream_close(&c->dir[0]);
+			tcp_stream_close(&c->dir[1]);
+		}
+		en->st.giveup[why_ended(c, end)]++;
 		break;
 	case L7_DONE:
 		en->st.enriched[r->kind < L7_KIND_MAX ? r->kind : 0]++;
@@ -344,7 +358,7 @@ enrich_packet(struct enrich *en, const struct cap_pkt *p, const uint8_t *l7,
 			if (dir == 0 && en->conns[i].isn == p->tcp_seq)
 				return;		/* a retransmitted SYN */
 			/* The ports are reused: the old one is over. */
-			evaluate(en, i, 1);
+			evaluate(en, i, END_CLOSED);
 		}
 		if (add(en, p) == NIL)
 			en->st.giveup[ENRICH_GIVEUP_CAP_FULL]++;
@@ -354,7 +368,7 @@ enrich_packet(struct enrich *en, const struct cap_pkt *p, const uint8_t *l7,
 		return;
 	c = &en->conns[i];
 	if (p->tcp_flags & DEC_TCP_RST) {
-		evaluate(en, i, 1);
+		evaluate(en, i, END_CLOSED);
 		return;
 	}
 	if (p->tcp_flags & DEC_TCP_SYN) {
@@ -385,7 +399,7 @@ enrich_packet(struct enrich *en, const struct cap_pkt *p, const uint8_t *l7,
 			en->st.buffer_bytes_peak = en->st.buffer_bytes;
 	}
 	if (grew > 0 || !tcp_stream_open(&c->dir[dir]))
-		evaluate(en, i, 0);
+		evaluate(en, i, END_NOT);
 }
 
 void
@@ -395,7 +409,7 @@ enrich_expire(struct enrich *en, uint64_t now)
 
 	while ((i = en->head) != NIL &&
 	    en->conns[i].syn_ns + en->cfg.timeout_ns <= now)
-		evaluate(en, i, 1);
+		evaluate(en, i, END_TIMEOUT);
 }
 
 void
@@ -404,5 +418,5 @@ enrich_finish(struct enrich *en)
 	uint32_t i;
 
 	while ((i = en->head) != NIL)
-		evaluate(en, i, 1);
+		evaluate(en, i, END_CLOSED);
 }

@@ -25,6 +25,7 @@ enum enrich_giveup {
 	ENRICH_GIVEUP_CAP_FULL,	/* max_sessions already buffering */
 	ENRICH_GIVEUP_PARSE,	/* a parser found the bytes malformed */
 	ENRICH_GIVEUP_TIMEOUT,	/* no answer within the timeout */
+	ENRICH_GIVEUP_ENDED,	/* the connection (or capture) ended first */
 	ENRICH_GIVEUP_MAX
 };
 
