@@ -398,6 +398,31 @@ class Offline(unittest.TestCase):
                   for x in out.stdout.splitlines()) for out in (a, b)]
         self.assertEqual(pk[0], pk[1])
 
+    def test_users_labels(self):
+        """[users]: the longest prefix names a client without a proxy
+        user; other clients keep their IP; enrichment off leaves the
+        target null."""
+        r = self.capture("--read", self.pcap("http_ipv6.pcap"), "--print",
+                         "--set", "users.2a00:d40::/32=lab",
+                         "--set", "users.2a00:d40:1:3::/64=desk")
+        self.check_ok(r, "users")
+        rows = [json.loads(x) for x in r.stdout.splitlines()]
+        self.assertTrue(rows)
+        for s in rows:
+            src = ipaddress.ip_address(s["source_ip"])
+            if src in ipaddress.ip_network("2a00:d40:1:3::/64"):
+                self.assertEqual(s["user"], "desk", s)
+            elif src in ipaddress.ip_network("2a00:d40::/32"):
+                self.assertEqual(s["user"], "lab", s)
+            else:
+                self.assertEqual(s["user"], s["source_ip"], s)
+        self.assertTrue(any(s["user"] == "desk" for s in rows))
+        off = self.capture("--read", self.pcap("http_ipv6.pcap"), "--print",
+                           "--set", "capture.enrich=no")
+        self.check_ok(off, "enrich=no")
+        self.assertTrue(all(json.loads(x)["target"] is None
+                            for x in off.stdout.splitlines()))
+
 
 def main():
     global ARGS
