@@ -60,6 +60,8 @@ struct cap_ctx {
 	 * reports under snap_mu. */
 	struct enrich		*enr;
 	uint64_t		 enr_next_expire;
+	struct cap_enr_msg	**enr_pend;	/* answers not in the pipe yet */
+	size_t			 enr_npend, enr_cappend;
 	struct enrich_stats	 enr_snap;
 };
 
@@ -242,22 +244,43 @@ pace(struct cap_ctx *c, uint64_t ts)
 	}
 }
 
-/* Capture thread: an enrichment answer follows its packets down the pipe. */
+/*
+ * Capture thread: an enrichment answer. It waits until the packet that
+ * brought it is in the pipe (enrichment reads that packet's slot before
+ * it is committed), then follows it down (enr_flush).
+ */
 static void
 on_enrich(void *arg, const struct sess_obs *key, struct sess_enr *e)
 {
 	struct cap_ctx *c = arg;
 	struct cap_enr_msg *m = xmalloc(sizeof(*m));
-	struct cap_rec *r;
 
 	m->key = *key;
 	m->enr = e;
-	r = cap_pipe_reserve(c->pipe);
-	memset(&r->pkt, 0, sizeof(r->pkt));
-	r->pkt.af = 0;
-	r->pkt.proto = CAP_REC_ENRICH;
-	memcpy(r->pkt.src, &m, sizeof(m));
-	cap_pipe_commit(c->pipe);
+	if (c->enr_npend == c->enr_cappend) {
+		c->enr_cappend = c->enr_cappend ? 2 * c->enr_cappend : 16;
+		c->enr_pend = xreallocarray(c->enr_pend, c->enr_cappend,
+		    sizeof(*c->enr_pend));
+	}
+	c->enr_pend[c->enr_npend++] = m;
+}
+
+/* Capture thread: the answers waiting, into the pipe in their order. */
+static void
+enr_flush(struct cap_ctx *c)
+{
+	struct cap_rec *r;
+	size_t i;
+
+	for (i = 0; i < c->enr_npend; i++) {
+		r = cap_pipe_reserve(c->pipe);
+		memset(&r->pkt, 0, sizeof(r->pkt));
+		r->pkt.af = 0;
+		r->pkt.proto = CAP_REC_ENRICH;
+		memcpy(r->pkt.src, &c->enr_pend[i], sizeof(c->enr_pend[i]));
+		cap_pipe_commit(c->pipe);
+	}
+	c->enr_npend = 0;
 }
 
 /* Capture thread: decode straight into the next pipe slot. */
@@ -267,7 +290,6 @@ on_frame(void *arg, uint64_t ts, const uint8_t *pkt, uint32_t caplen,
 {
 	struct cap_ctx *c = arg;
 	struct cap_rec *r;
-	struct cap_pkt p;
 	const uint8_t *l7;
 	uint32_t l7len;
 
@@ -281,14 +303,15 @@ on_frame(void *arg, uint64_t ts, const uint8_t *pkt, uint32_t caplen,
 		cap_pipe_commit(c->pipe);
 		return;
 	}
-	/* The slot is the engine's once committed: read a copy. */
-	p = r->pkt;
+	/* The slot is the engine's once committed: read it before. */
+	enrich_packet(c->enr, &r->pkt, l7, l7len);
 	cap_pipe_commit(c->pipe);
-	enrich_packet(c->enr, &p, l7, l7len);
 	if (ts >= c->enr_next_expire) {
 		enrich_expire(c->enr, ts);
 		c->enr_next_expire = ts + 1000000000ULL;
 	}
+	if (c->enr_npend > 0)
+		enr_flush(c);
 }
 
 /* Capture thread: its counters, for the engine's reports. */
@@ -647,8 +670,10 @@ cap_run(struct cap_ctx *c)
 		/* Live: packet time and wall clock agree, so idle sessions
 		 * expire by the clock when the link is quiet. */
 		now = sa_wall_ns();
-		if (c->enr != NULL)
+		if (c->enr != NULL) {
 			enrich_expire(c->enr, now);
+			enr_flush(c);
+		}
 		send_rec(c, CAP_REC_TICK, now);
 		if (c->conf->stats_interval_ns > 0 && now >= next_report) {
 			if (next_report != 0) {
@@ -660,8 +685,10 @@ cap_run(struct cap_ctx *c)
 	}
 	log_debug("capture loop done after %.3f s", (sa_wall_ns() - t0) / 1e9);
 	/* The last answers go before the end, while their sessions live. */
-	if (c->enr != NULL)
+	if (c->enr != NULL) {
 		enrich_finish(c->enr);
+		enr_flush(c);
+	}
 	send_rec(c, CAP_REC_END, 0);
 	pthread_join(c->thread, NULL);
 	c->thread_started = 0;
@@ -705,6 +732,7 @@ cap_ctx_destroy(struct cap_ctx *c)
 		pthread_mutex_destroy(&c->snap_mu);
 	cap_pipe_destroy(c->pipe);
 	enrich_destroy(c->enr);
+	free(c->enr_pend);
 	cap_engine_destroy(c->eng);
 	cap_uplink_destroy(c->up);
 	if (c->stats_fp != NULL)

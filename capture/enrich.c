@@ -59,6 +59,8 @@ enum end {
 };
 
 static void	 evaluate(struct enrich *, uint32_t, enum end);
+static void	 conclude(struct enrich *, uint32_t, enum l7_res, enum end,
+		    int);
 
 const char *
 enrich_giveup_name(enum enrich_giveup g)
@@ -295,7 +297,6 @@ static void
 evaluate(struct enrich *en, uint32_t i, enum end end)
 {
 	struct conn *c = &en->conns[i];
-	struct l7_result *r = &en->res;
 	int cend = end != END_NOT || !tcp_stream_open(&c->dir[0]);
 	/* Without a server anchor no reply byte can have come yet. */
 	int send = end != END_NOT ||
@@ -303,15 +304,52 @@ evaluate(struct enrich *en, uint32_t i, enum end end)
 	enum l7_res res;
 
 	res = l7_parse(c->dir[0].buf, c->dir[0].len, cend, c->dir[1].buf,
-	    c->dir[1].len, send, c->srv_port, r);
+	    c->dir[1].len, send, c->srv_port, &en->res);
 	/* No client byte in order: nothing to recognise, only to wait for. */
 	if (res == L7_NOMATCH && c->dir[0].len == 0)
 		res = L7_MORE;
+	conclude(en, i, res, end, cend && send);
+}
+
+/*
+ * The common case, without a copy: the client's first segment, in order,
+ * whole and within the budget, that decides alone (bytes no parser knows,
+ * a request finished without a reply). It is parsed where it lies, with
+ * the arguments evaluate would use once it were buffered, so the outcome
+ * is the same; 0 if more is needed (the caller buffers it then).
+ */
+static int
+decide_in_place(struct enrich *en, uint32_t i, const uint8_t *data,
+    uint32_t n)
+{
+	struct conn *c = &en->conns[i];
+	int send = c->srv_base && !tcp_stream_open(&c->dir[1]);
+	enum l7_res res;
+
+	res = l7_parse(data, n, 0, c->dir[1].buf, c->dir[1].len, send,
+	    c->srv_port, &en->res);
+	if (res == L7_MORE)
+		return 0;
+	conclude(en, i, res, END_NOT, 0);
+	return 1;
+}
+
+/*
+ * What l7_parse said of entry i (en->res): hand on a new answer, count,
+ * and free the entry unless more may come. ended: both streams are over.
+ */
+static void
+conclude(struct enrich *en, uint32_t i, enum l7_res res, enum end end,
+    int ended)
+{
+	struct conn *c = &en->conns[i];
+	struct l7_result *r = &en->res;
+
 	if (res != L7_NOMATCH)
 		emit(en, c, r);
 	switch (res) {
 	case L7_MORE:
-		if (!(cend && send))
+		if (!ended)
 			return;
 		if (end != END_NOT) {
 			/* Over: a hole still waiting will not be filled. */
@@ -390,6 +428,12 @@ enrich_packet(struct enrich *en, const struct cap_pkt *p, const uint8_t *l7,
 	}
 	/* Link-layer padding can follow a short segment: never read it. */
 	cap = l7 == NULL ? 0 : l7_caplen < p->payload ? l7_caplen : p->payload;
+	if (dir == 0 && c->dir[0].buf == NULL && c->dir[0].nranges == 0 &&
+	    c->dir[0].cut == UINT32_MAX &&
+	    tcp_stream_open(&c->dir[0]) && p->tcp_seq == c->dir[0].base &&
+	    !fin && cap == p->payload && cap > 0 && cap < c->dir[0].budget &&
+	    decide_in_place(en, i, l7, cap))
+		return;
 	before = c->dir[dir].buf != NULL;
 	grew = tcp_stream_add(&c->dir[dir], p->tcp_seq, l7, cap, p->payload,
 	    fin);

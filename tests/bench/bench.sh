@@ -16,13 +16,16 @@
 # usage: tests/bench/bench.sh [-n PACKETS] [-c SLOTS] [-s SEED] [-t THINK_MS]
 #            [-w WORKDIR] [-r RUNS] [--perf] [--no-build] [--clean]
 # Environment: SA_BENCH_DIR (work dir, default /tmp/sessacct-bench),
-# SA_BENCH_BUILD_DIR (default <repo>/build-bench), SA_BENCH_NO_BUILD=1.
+# SA_BENCH_BUILD_DIR (default <repo>/build-bench), SA_BENCH_NO_BUILD=1,
+# SA_BENCH_CAPTURE_ARGS (more arguments for every agent run, split on
+# spaces, e.g. "--set capture.enrich=no" to measure without enrichment).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${SA_BENCH_BUILD_DIR:-$SRC/build-bench}
 WORK=${SA_BENCH_DIR:-/tmp/sessacct-bench}
 NO_BUILD=${SA_BENCH_NO_BUILD:-0}
+read -r -a CAP_ARGS <<<"${SA_BENCH_CAPTURE_ARGS:-}"
 PACKETS=5000000
 SLOTS=130000
 SEED=1
@@ -180,7 +183,7 @@ HZ=$(getconf CLK_TCK)
 for i in $(seq "$RUNS"); do
 	rm -f "$WORK/stats.json" "$WORK/run.txt"
 	t0=$(cpu_ticks)
-	if ! "$RUN" -o "$WORK/run.txt" -- "$CAP" --read "$PCAP" --print \
+	if ! "$RUN" -o "$WORK/run.txt" -- "$CAP" ${CAP_ARGS[@]+"${CAP_ARGS[@]}"} --read "$PCAP" --print \
 	    --stats-json="$WORK/stats.json" >/dev/null 2>"$WORK/capture.err"
 	then
 		cat "$WORK/capture.err" >&2
@@ -217,7 +220,7 @@ busy "after the timed runs"
 # resident size of the capture's mappings, to take it out.
 say "== memory: one more run, sampling /proc/PID/status and smaps every 1 ms"
 rm -f "$WORK/stats.json" "$WORK/run.txt"
-"$RUN" -o "$WORK/run.txt" -m 1000 -f "$PCAP" -- "$CAP" --read "$PCAP" \
+"$RUN" -o "$WORK/run.txt" -m 1000 -f "$PCAP" -- "$CAP" ${CAP_ARGS[@]+"${CAP_ARGS[@]}"} --read "$PCAP" \
     --print --stats-json="$WORK/stats.json" >/dev/null \
     2>"$WORK/capture.err" || die "sessacct-capture failed in the memory run"
 res=$(cat "$WORK/run.txt")
@@ -229,7 +232,7 @@ say "   $res sessions_peak=$SESS_PEAK"
 
 # 8. Baseline: the same binary on a tiny capture (ru_maxrss, exact).
 rm -f "$WORK/run.txt"
-"$RUN" -o "$WORK/run.txt" -- "$CAP" --read "$TINY" --print \
+"$RUN" -o "$WORK/run.txt" -- "$CAP" ${CAP_ARGS[@]+"${CAP_ARGS[@]}"} --read "$TINY" --print \
     >/dev/null 2>"$WORK/capture.err" || die "baseline run on $TINY failed"
 res=$(cat "$WORK/run.txt")
 BASE_KB=$(kv maxrss_kb "$res")
@@ -240,7 +243,7 @@ if [ "$PERF" = 1 ]; then
 	if command -v perf >/dev/null 2>&1; then
 		say "== perf record (one run; report in $WORK/perf.txt)"
 		rm -f "$WORK/stats.json"
-		perf record -q -o "$WORK/perf.data" -- "$CAP" --read "$PCAP" \
+		perf record -q -o "$WORK/perf.data" -- "$CAP" ${CAP_ARGS[@]+"${CAP_ARGS[@]}"} --read "$PCAP" \
 		    --print --stats-json="$WORK/stats.json" >/dev/null \
 		    2>"$WORK/perf.err" || say "   perf record failed: $(tail -1 "$WORK/perf.err")"
 		perf report -i "$WORK/perf.data" --stdio --no-children -g none \

@@ -254,6 +254,41 @@ test_enrich_port_reuse(void **state)
 	fx_free(f);
 }
 
+/* A first segment that decides alone is read where it lies: the answer
+ * (or "unrecognised") with no stream buffer ever allocated. */
+static void
+test_enrich_first_segment_in_place(void **state)
+{
+	struct fx *f = fx_new(16, 4096);
+	struct enrich_stats st;
+	const char req[] = "GET /x HTTP/1.1\r\nHost: example.org\r\n\r\n";
+
+	(void)state;
+	open_conn(f, 44000, T0);
+	seg(f, 44000, 0, DEC_TCP_ACK | DEC_TCP_PSH, 0, req, sizeof(req) - 1,
+	    T0 + 2000);
+	open_conn(f, 44001, T0);
+	seg(f, 44001, 0, DEC_TCP_ACK, 0, "\x00\x01binary", 8, T0 + 2000);
+	enrich_get_stats(f->en, &st);
+	assert_int_equal(f->n, 1);
+	assert_string_equal(f->got[0].target, "example.org:1080");
+	assert_int_equal(st.enriched[L7_HTTP], 1);
+	assert_int_equal(st.unrecognised, 1);
+	assert_int_equal(st.buffering, 0);
+	assert_int_equal(st.buffer_bytes_peak, 0);
+	/* The same request in two segments needs the buffer, same answer. */
+	open_conn(f, 44002, T0);
+	seg(f, 44002, 0, DEC_TCP_ACK, 0, req, 10, T0 + 2000);
+	seg(f, 44002, 0, DEC_TCP_ACK, 10, req + 10, sizeof(req) - 11,
+	    T0 + 3000);
+	enrich_get_stats(f->en, &st);
+	assert_int_equal(f->n, 2);
+	assert_string_equal(f->got[1].target, "example.org:1080");
+	assert_int_equal(st.buffer_bytes_peak, 4096);
+	assert_int_equal(st.buffer_bytes, 0);
+	fx_free(f);
+}
+
 int
 main(void)
 {
@@ -263,6 +298,7 @@ main(void)
 		cmocka_unit_test(test_enrich_giveup_reasons),
 		cmocka_unit_test(test_enrich_gap_timeout_finish),
 		cmocka_unit_test(test_enrich_port_reuse),
+		cmocka_unit_test(test_enrich_first_segment_in_place),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
