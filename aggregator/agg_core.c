@@ -249,6 +249,11 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 	for (i = 0; i < n; i++) {
 		const struct proto_event *e = &c->events[i];
 
+		if (e->kind == PROTO_EV_AMEND) {
+			/* Not applied yet: counted, like late news. */
+			c->st.late_events++;
+			continue;
+		}
 		ev.agent = a->idx;
 		ev.af = e->af;
 		ev.proto = e->proto;

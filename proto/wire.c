@@ -23,7 +23,12 @@
 
 #define BATCH_FIELDS	10
 #define STATS_FIELDS	6
-#define EVENT_FIELDS	22	/* with origin; 21 without (older agents) */
+/*
+ * An event has 21 fields, then trailing ones sent only when needed:
+ * origin (22), link (23), end_ns (24, AMEND events, which always have it).
+ */
+#define EVENT_FIELDS_MIN	21
+#define EVENT_FIELDS	24
 #define ACK_FIELDS	6
 
 void
@@ -145,16 +150,26 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 {
 	msgpack_packer pk;
 	size_t alen = e->af == 4 ? 4 : 16;
+	uint32_t nf;
 
 	/* One oversized string would get the whole batch rejected. */
 	if ((e->user != NULL && e->user_len > PROTO_MAX_STR) ||
 	    (e->target != NULL && e->target_len > PROTO_MAX_STR) ||
-	    (e->origin != NULL && e->origin_len > PROTO_MAX_ORIGIN))
+	    (e->origin != NULL && e->origin_len > PROTO_MAX_ORIGIN) ||
+	    e->kind < PROTO_EV_UPDATE || e->kind > PROTO_EV_AMEND ||
+	    e->leg > 2)
 		return -EINVAL;
+	/* Trailing fields are left out from the last one that is absent. */
+	if (e->kind == PROTO_EV_AMEND)
+		nf = EVENT_FIELDS;
+	else if (e->leg != 0)
+		nf = EVENT_FIELDS - 1;
+	else if (e->origin != NULL)
+		nf = EVENT_FIELDS - 2;
+	else
+		nf = EVENT_FIELDS_MIN;
 	msgpack_packer_init(&pk, out, proto__buf_write);
-	/* origin is a trailing field: left out when there is none. */
-	msgpack_pack_array(&pk, e->origin != NULL ? EVENT_FIELDS :
-	    EVENT_FIELDS - 1);
+	msgpack_pack_array(&pk, nf);
 	msgpack_pack_uint8(&pk, e->kind);
 	msgpack_pack_uint8(&pk, e->af);
 	msgpack_pack_uint8(&pk, e->proto);
@@ -184,8 +199,23 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 		proto__pack_str(&pk, e->target, e->target_len);
 	else
 		msgpack_pack_nil(&pk);
-	if (e->origin != NULL)
-		proto__pack_str(&pk, e->origin, e->origin_len);
+	if (nf > EVENT_FIELDS_MIN) {
+		if (e->origin != NULL)
+			proto__pack_str(&pk, e->origin, e->origin_len);
+		else
+			msgpack_pack_nil(&pk);
+	}
+	if (nf > EVENT_FIELDS_MIN + 1) {
+		if (e->leg != 0) {
+			msgpack_pack_array(&pk, 3);
+			msgpack_pack_uint8(&pk, e->leg);
+			msgpack_pack_uint64(&pk, e->peer_hash);
+			msgpack_pack_uint64(&pk, e->peer_start);
+		} else
+			msgpack_pack_nil(&pk);
+	}
+	if (nf == EVENT_FIELDS)
+		msgpack_pack_uint64(&pk, e->end_ns);
 	return out->overflow ? -EMSGSIZE : 0;
 }
 
@@ -343,11 +373,12 @@ decode_event(struct cursor *c, struct proto_event *e, const char **why)
 	int i;
 
 	CHECK(mp_read_array(c, EVENT_FIELDS, &n), "event");
-	REQUIRE(n == EVENT_FIELDS || n == EVENT_FIELDS - 1,
-	    "event: wrong number of fields");
-	CHECK(mp_read_uint(c, PROTO_EV_CLOSE, &v), "event.kind");
+	REQUIRE(n >= EVENT_FIELDS_MIN, "event: wrong number of fields");
+	CHECK(mp_read_uint(c, PROTO_EV_AMEND, &v), "event.kind");
 	REQUIRE(v >= PROTO_EV_UPDATE, "event.kind");
 	e->kind = (uint8_t)v;
+	REQUIRE((e->kind == PROTO_EV_AMEND) == (n == EVENT_FIELDS),
+	    "event: wrong number of fields");
 	CHECK(mp_read_uint(c, 6, &v), "event.af");
 	REQUIRE(v == 4 || v == 6, "event.af");
 	e->af = (uint8_t)v;
@@ -390,7 +421,7 @@ decode_event(struct cursor *c, struct proto_event *e, const char **why)
 		    "close event without status or reason");
 	else
 		REQUIRE(e->status == 0 && e->reason == 0,
-		    "update event with status or reason");
+		    "update or amend event with status or reason");
 	CHECK(mp_read_str_or_nil(c, PROTO_MAX_STR, &e->user, &e->user_len),
 	    "event.user");
 	REQUIRE(e->user == NULL || valid_text(e->user, e->user_len),
@@ -401,11 +432,30 @@ decode_event(struct cursor *c, struct proto_event *e, const char **why)
 	    "event.target");
 	e->origin = NULL;
 	e->origin_len = 0;
-	if (n == EVENT_FIELDS) {
+	e->leg = 0;
+	e->peer_hash = e->peer_start = e->end_ns = 0;
+	if (n > EVENT_FIELDS_MIN) {
 		CHECK(mp_read_str_or_nil(c, PROTO_MAX_ORIGIN, &e->origin,
 		    &e->origin_len), "event.origin");
 		REQUIRE(e->origin == NULL || valid_text(e->origin,
 		    e->origin_len), "event.origin");
+	}
+	if (n > EVENT_FIELDS_MIN + 1 && mp_peek_nil(c)) {
+		c->p++;
+	} else if (n > EVENT_FIELDS_MIN + 1) {
+		CHECK(mp_read_array(c, 3, &alen), "event.link");
+		REQUIRE(alen == 3, "event.link: wrong number of fields");
+		CHECK(mp_read_uint(c, 2, &v), "event.link.leg");
+		REQUIRE(v >= 1, "event.link.leg");
+		e->leg = (uint8_t)v;
+		CHECK(mp_read_uint(c, UINT64_MAX, &e->peer_hash),
+		    "event.link.peer_hash");
+		CHECK(mp_read_uint(c, UINT64_MAX, &e->peer_start),
+		    "event.link.peer_start");
+	}
+	if (n == EVENT_FIELDS) {
+		CHECK(mp_read_uint(c, UINT64_MAX, &e->end_ns), "event.end_ns");
+		REQUIRE(e->end_ns >= e->start_ns, "event.end_ns before start_ns");
 	}
 	return 0;
 }

@@ -29,6 +29,9 @@ enum proto_msg_type {
 enum proto_event_kind {
 	PROTO_EV_UPDATE = 1,	/* counters since the last event; opens */
 	PROTO_EV_CLOSE = 2,	/* last counters, then the session ends */
+	/* Late packets of a session already closed (TCP TIME_WAIT): counters
+	 * to add to the reported session, which end_ns names with start_ns. */
+	PROTO_EV_AMEND = 3,
 };
 
 enum proto_ack_status {
@@ -67,6 +70,11 @@ struct proto_event {
 	/* Enrichment, NULL if none; borrowed from the decoded message. */
 	const char	*user, *target, *origin;
 	uint32_t	user_len, target_len, origin_len;
+	/* The proxy leg (enum sess_leg, 0 none) and the other leg's id. */
+	uint8_t		leg;
+	uint64_t	peer_hash, peer_start;
+	/* AMEND only: the end time the session was reported closed with. */
+	uint64_t	end_ns;
 };
 
 struct proto_batch {

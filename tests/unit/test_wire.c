@@ -233,6 +233,12 @@ assert_event_eq(const struct proto_event *want, const struct proto_event *got)
 	assert_same_str(want->user, want->user_len, got->user, got->user_len);
 	assert_same_str(want->target, want->target_len, got->target,
 	    got->target_len);
+	assert_same_str(want->origin, want->origin_len, got->origin,
+	    got->origin_len);
+	assert_int_equal(want->leg, got->leg);
+	assert_int_equal(want->peer_hash, got->peer_hash);
+	assert_int_equal(want->peer_start, got->peer_start);
+	assert_int_equal(want->end_ns, got->end_ns);
 }
 
 /* A decoded string must point into the message it came from. */
@@ -872,6 +878,47 @@ test_wire_batch_roundtrip_one(void **state)
 	roundtrip(&b, ev);
 }
 
+/*
+ * The trailing fields (origin, link, end_ns) each alone and together: the
+ * encoder writes only as many as the last one present needs, and every
+ * combination reads back the same.
+ */
+static void
+test_wire_batch_trailing_fields(void **state)
+{
+	struct proto_batch b;
+	struct proto_event ev[1];
+	struct proto_buf out;
+	int origin, leg, amend;
+
+	(void)state;
+	make_batch(&b, 1, 0);
+	for (origin = 0; origin < 2; origin++)
+	for (leg = 0; leg < 3; leg++)
+	for (amend = 0; amend < 2; amend++) {
+		make_event(&ev[0], 2);
+		ev[0].origin = origin ? "[2001:db8::1]:65535" : NULL;
+		ev[0].origin_len = origin ? 19 : 0;
+		ev[0].leg = (uint8_t)leg;
+		ev[0].peer_hash = leg ? 0xfedcba9876543210ULL : 0;
+		ev[0].peer_start = leg ? 1700000000123456789ULL : 0;
+		if (amend) {
+			ev[0].kind = PROTO_EV_AMEND;
+			ev[0].end_ns = ev[0].start_ns + 5;
+		}
+		roundtrip(&b, ev);
+	}
+	/* What the encoder refuses to write. */
+	proto_buf_init(&out, PROTO_MAX_MSG_DEFAULT);
+	make_event(&ev[0], 2);
+	ev[0].leg = 3;
+	assert_int_equal(encode_batch(&out, &b, ev), -EINVAL);
+	ev[0].leg = 0;
+	ev[0].kind = 4;
+	assert_int_equal(encode_batch(&out, &b, ev), -EINVAL);
+	proto_buf_free(&out);
+}
+
 static void
 test_wire_batch_roundtrip_many(void **state)
 {
@@ -1498,16 +1545,18 @@ test_wire_batch_out_of_range(void **state)
 		BAD(F_EV_SRV_PORT, 65536, 2, "event.srv_port"),
 		BAD(F_EV_SRV_PORT, UINT64_MAX, 2, "event.srv_port"),
 		BAD(F_EV_KIND, 0, 0, "event.kind"),
-		BAD(F_EV_KIND, 3, 1, "event.kind"),
+		BAD(F_EV_KIND, 4, 1, "event.kind"),
+		/* An AMEND needs its end_ns (24 fields). */
+		BAD(F_EV_KIND, PROTO_EV_AMEND, 1, "wrong number of fields"),
 		BAD(F_EV_KIND, 257, 1, "event.kind"),
 		BAD(F_EV_STATUS, 4, 2, "event.status"),
 		BAD(F_EV_REASON, 8, 2, "event.reason"),
 		BAD(F_EV_FLAGS0, 256, 0, "event.tcp_flags"),
 		BAD(F_EV_FLAGS1, 0x10000, 0, "event.tcp_flags"),
 		/* UPDATE carries neither status nor reason. */
-		BAD(F_EV_STATUS, 1, 0, "update event with status or reason"),
-		BAD(F_EV_REASON, 1, 1, "update event with status or reason"),
-		BAD(F_EV_STATUS, 3, 1, "update event with status or reason"),
+		BAD(F_EV_STATUS, 1, 0, "update or amend event with status or reason"),
+		BAD(F_EV_REASON, 1, 1, "update or amend event with status or reason"),
+		BAD(F_EV_STATUS, 3, 1, "update or amend event with status or reason"),
 		/* CLOSE carries both. */
 		BAD(F_EV_STATUS, 0, 2, "close event without status or reason"),
 		BAD(F_EV_REASON, 0, 2, "close event without status or reason"),
@@ -1515,7 +1564,7 @@ test_wire_batch_out_of_range(void **state)
 		BAD(F_EV_KIND, PROTO_EV_CLOSE, 0,
 		    "close event without status or reason"),
 		BAD(F_EV_KIND, PROTO_EV_UPDATE, 2,
-		    "update event with status or reason"),
+		    "update or amend event with status or reason"),
 		/* start_ns of event 0 is 1700000000000000000. */
 		BAD(F_EV_LAST, 1700000000000000000ULL - 1, 0,
 		    "event.last_ns before start_ns"),
@@ -2550,6 +2599,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wire_batch_roundtrip_empty),
 		cmocka_unit_test(test_wire_batch_roundtrip_one),
+		cmocka_unit_test(test_wire_batch_trailing_fields),
 		cmocka_unit_test(test_wire_batch_roundtrip_many),
 		cmocka_unit_test(test_wire_batch_roundtrip_max_events),
 		cmocka_unit_test(test_wire_batch_boundaries),
