@@ -422,6 +422,41 @@ q_stats(const struct agg_query_ctx *x, const struct proto_query *q,
 
 /* ---- agents, metrics, backup --------------------------------------------- */
 
+/*
+ * The agent's enrichment counters as it last sent them, null if it sends
+ * none: "group.key" names ("enriched.socks5") nest as {"enriched":
+ * {"socks5": n}}, like the agent's --stats-json.
+ */
+static json_t *
+enrichment_json(const struct proto_capstats *st)
+{
+	json_t *o, *g;
+	const char *name, *dot;
+	char group[sizeof(st->enrich[0].name)];
+	uint32_t k;
+
+	if (st->nenrich == 0)
+		return json_null();
+	o = json_object();
+	for (k = 0; k < st->nenrich; k++) {
+		name = st->enrich[k].name;
+		if ((dot = strchr(name, '.')) == NULL) {
+			json_object_set_new(o, name, json_integer((json_int_t)
+			    st->enrich[k].count));
+			continue;
+		}
+		snprintf(group, sizeof(group), "%.*s", (int)(dot - name),
+		    name);
+		if (!json_is_object(g = json_object_get(o, group))) {
+			g = json_object();
+			json_object_set_new(o, group, g);
+		}
+		json_object_set_new(g, dot + 1, json_integer((json_int_t)
+		    st->enrich[k].count));
+	}
+	return o;
+}
+
 static int
 q_agents(const struct agg_query_ctx *x, char **body)
 {
@@ -456,6 +491,8 @@ q_agents(const struct agg_query_ctx *x, char **body)
 			    json_integer((json_int_t)
 			    ag[i].stats.reasons[k].count));
 		json_object_set_new(a, "decode_reasons", reasons);
+		json_object_set_new(a, "enrichment",
+		    enrichment_json(&ag[i].stats));
 		json_object_set_new(a, "batches_applied", json_integer(
 		    (json_int_t)ag[i].batches));
 		json_object_set_new(a, "batches_duplicate", json_integer(

@@ -43,6 +43,7 @@ static void	sessions_part(struct api_buf *, const json_t *m);
 static void	users_part(struct api_buf *, const json_t *m, uint64_t top_n);
 static void	aggregator_part(struct api_buf *, const json_t *m);
 static void	agents_part(struct api_buf *, const json_t *a);
+static void	enrich_part(struct api_buf *, const json_t *a);
 static void	api_part(struct api_buf *, const struct api_metrics_in *);
 static int	cmp_user(const void *, const void *);
 
@@ -75,8 +76,10 @@ api_metrics_render(const struct api_metrics_in *in, struct api_buf *out)
 		users_part(out, m, in->top_users);
 		aggregator_part(out, m);
 	}
-	if (a != NULL && (in->parts & API_METRICS_AGG))
+	if (a != NULL && (in->parts & API_METRICS_AGG)) {
 		agents_part(out, json_object_get(a, "agents"));
+		enrich_part(out, json_object_get(a, "agents"));
+	}
 	json_decref(m);
 	json_decref(a);
 	if (out->overflow)
@@ -260,7 +263,8 @@ sessions_part(struct api_buf *b, const json_t *m)
 			    json_integer_value(v));
 		}
 		simple(b, o, "failed", "sessacct_sessions_failed_total",
-		    "counter", "Sessions whose TCP handshake never completed.");
+		    "counter", "Sessions that failed: the TCP handshake never "
+		    "completed, or the proxy could not reach the target.");
 		simple(b, o, "rejected_by_acl",
 		    "sessacct_sessions_rejected_total", "counter",
 		    "Sessions the proxy refused (status rejected_by_acl).");
@@ -555,6 +559,98 @@ agents_part(struct api_buf *b, const json_t *agents)
 			    "agent")));
 			api_buf_printf(b, ",reason=\"unspecified\"} %llu\n",
 			    (unsigned long long)(total - sum));
+		}
+	}
+}
+
+/*
+ * The agents' enrichment counters ("enrichment" of /api/agents, null for
+ * an agent without enrichment): one family per counter, agent-labelled,
+ * the by-kind and by-reason groups as a label.
+ */
+static void
+enrich_part(struct api_buf *b, const json_t *agents)
+{
+	static const struct {
+		const char	*key, *label, *name, *type, *help;
+	} t[] = {
+		{ "tracked", NULL, "sessacct_agent_enrich_tracked_total",
+		  "counter", "TCP connections the agent's enrichment followed "
+		  "from their SYN." },
+		{ "enriched", "kind", "sessacct_agent_enrich_sessions_total",
+		  "counter", "Connections enriched, by the protocol that "
+		  "answered (socks4, socks5, http_connect, http_proxy, http, "
+		  "tls)." },
+		{ "proxy_header", NULL,
+		  "sessacct_agent_enrich_proxy_header_total", "counter",
+		  "Connections that began with a PROXY protocol v1/v2 "
+		  "header." },
+		{ "rejected", NULL, "sessacct_agent_enrich_rejected_total",
+		  "counter", "Connections the proxy refused, as the agent "
+		  "read it (become rejected_by_acl sessions)." },
+		{ "failed", NULL, "sessacct_agent_enrich_failed_total",
+		  "counter", "Connections the proxy failed to set up, as the "
+		  "agent read it (become failed sessions)." },
+		{ "unrecognised", NULL,
+		  "sessacct_agent_enrich_unrecognised_total", "counter",
+		  "Connections whose first bytes no parser knew." },
+		{ "given_up", "reason", "sessacct_agent_enrich_given_up_total",
+		  "counter", "Connections whose enrichment ended without a "
+		  "complete answer, by reason (gap, budget, cap_full, "
+		  "parse_error, timeout, ended)." },
+		{ "buffering", NULL, "sessacct_agent_enrich_buffering",
+		  "gauge", "Connections holding stream buffers now." },
+		{ "buffering_peak", NULL,
+		  "sessacct_agent_enrich_buffering_peak", "gauge",
+		  "Most connections holding stream buffers at once." },
+		{ "buffer_bytes", NULL, "sessacct_agent_enrich_buffer_bytes",
+		  "gauge", "Bytes of stream buffers held now." },
+		{ "buffer_bytes_peak", NULL,
+		  "sessacct_agent_enrich_buffer_bytes_peak", "gauge",
+		  "Most bytes of stream buffers held at once." },
+	};
+	const json_t *a, *e;
+	json_t *v, *g;
+	const char *k;
+	size_t i, j;
+	int any;
+
+	if (!json_is_array(agents))
+		return;
+	for (j = 0; j < sizeof(t) / sizeof(t[0]); j++) {
+		any = 0;
+		json_array_foreach(agents, i, a) {
+			e = json_object_get(a, "enrichment");
+			if (!json_is_string(json_object_get(a, "agent")) ||
+			    !json_is_object(e) ||
+			    (v = json_object_get(e, t[j].key)) == NULL)
+				continue;
+			if (!any)
+				family(b, t[j].name, t[j].type, t[j].help);
+			any = 1;
+			if (t[j].label == NULL) {
+				if (!json_is_integer(v))
+					continue;
+				api_buf_printf(b, "%s{agent=", t[j].name);
+				label_value(b, json_string_value(
+				    json_object_get(a, "agent")));
+				api_buf_printf(b, "} %llu\n", (unsigned long long)
+				    json_integer_value(v));
+				continue;
+			}
+			if (!json_is_object(v))
+				continue;
+			json_object_foreach(v, k, g) {
+				if (!json_is_integer(g))
+					continue;
+				api_buf_printf(b, "%s{agent=", t[j].name);
+				label_value(b, json_string_value(
+				    json_object_get(a, "agent")));
+				api_buf_printf(b, ",%s=", t[j].label);
+				label_value(b, k);
+				api_buf_printf(b, "} %llu\n", (unsigned long long)
+				    json_integer_value(g));
+			}
 		}
 	}
 }

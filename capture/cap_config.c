@@ -64,6 +64,10 @@ cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
 	    "tcp_syn_timeout") * NS;
 	c->eng.sess.tcp_linger_ns = cfg_u64(cfg, "sessions",
 	    "tcp_close_linger") * NS;
+	c->eng.sess.tcp_time_wait_ns = cfg_u64(cfg, "sessions",
+	    "tcp_time_wait") * NS;
+	c->eng.sess.time_wait_max = (uint32_t)cfg_u64(cfg, "sessions",
+	    "time_wait_max");
 	c->eng.sess.max_sessions = (uint32_t)cfg_u64(cfg, "sessions",
 	    "max_sessions");
 	c->eng.frag_max = (uint32_t)cfg_u64(cfg, "capture", "frag_max");

@@ -146,6 +146,50 @@ on_drain(void *arg, const struct sess_rec *rec, int opened,
 	cap_uplink_event(c->up, &e);
 }
 
+/* One enrichment counter into the BATCH stats (docs/PROTOCOL.md). */
+static void
+enr_count(struct proto_capstats *ps, const char *group, const char *name,
+    uint64_t v)
+{
+	struct proto_reason_count *rc;
+
+	if (ps->nenrich >= PROTO_MAX_ENRICH)
+		return;
+	rc = &ps->enrich[ps->nenrich++];
+	if (group != NULL)
+		snprintf(rc->name, sizeof(rc->name), "%s.%s", group, name);
+	else
+		snprintf(rc->name, sizeof(rc->name), "%s", name);
+	rc->count = v;
+}
+
+/*
+ * The enrichment counters as the stats' 7th element, every one even at
+ * zero, so the aggregator can tell enrichment on from an agent without
+ * it: the names of --stats-json, a group and its key joined by a dot.
+ */
+static void
+enr_capstats(const struct enrich_stats *e, struct proto_capstats *ps)
+{
+	int i;
+
+	enr_count(ps, NULL, "tracked", e->tracked);
+	for (i = 1; i < L7_KIND_MAX; i++)
+		enr_count(ps, "enriched", l7_kind_name((enum l7_kind)i),
+		    e->enriched[i]);
+	enr_count(ps, NULL, "proxy_header", e->proxy_header);
+	enr_count(ps, NULL, "rejected", e->rejected);
+	enr_count(ps, NULL, "failed", e->failed);
+	enr_count(ps, NULL, "unrecognised", e->unrecognised);
+	for (i = 0; i < ENRICH_GIVEUP_MAX; i++)
+		enr_count(ps, "given_up",
+		    enrich_giveup_name((enum enrich_giveup)i), e->giveup[i]);
+	enr_count(ps, NULL, "buffering", e->buffering);
+	enr_count(ps, NULL, "buffering_peak", e->buffering_peak);
+	enr_count(ps, NULL, "buffer_bytes", e->buffer_bytes);
+	enr_count(ps, NULL, "buffer_bytes_peak", e->buffer_bytes_peak);
+}
+
 /* Agent mode: send what changed, with fresh capture counters. */
 static void
 uplink_flush(struct cap_ctx *c, uint64_t now)
@@ -153,6 +197,7 @@ uplink_flush(struct cap_ctx *c, uint64_t now)
 	struct cap_engine_stats es, rd;
 	struct cap_source_stats ss;
 	struct proto_capstats ps;
+	struct enrich_stats enr;
 	int i;
 
 	cap_engine_flush(c->eng);
@@ -161,6 +206,7 @@ uplink_flush(struct cap_ctx *c, uint64_t now)
 	cap_engine_get_stats(c->eng, &es);
 	pthread_mutex_lock(&c->snap_mu);
 	rd = c->rd_snap;
+	enr = c->enr_snap;
 	pthread_mutex_unlock(&c->snap_mu);
 	cap_engine_stats_add(&es, &rd);
 	cap_source_get_stats(c->src, &ss);
@@ -179,6 +225,8 @@ uplink_flush(struct cap_ctx *c, uint64_t now)
 		    decode_reason_name((enum decode_reason)i));
 		ps.reasons[ps.nreasons++].count = es.reasons[i];
 	}
+	if (c->enr != NULL)
+		enr_capstats(&enr, &ps);
 	cap_uplink_set_stats(c->up, &ps);
 	cap_uplink_flush(c->up, now, 1);
 	c->next_flush = now + c->conf->flush_interval_ns;

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "sess_enr.h"
 #include "sess_table.h"
+#include "sess_tw.h"
 #include "xmalloc.h"
 
 #define NIL		UINT32_MAX
@@ -114,6 +115,10 @@ struct sess_table {
 	uint64_t		 next_sweep;
 	struct enr_slot		*enr;		/* NULL until the first block */
 	uint32_t		 enr_mask, nenr;
+	struct sess_tw		*tw;		/* TIME_WAIT, or NULL */
+	sess_table_amend_cb	 on_amend;
+	void			*amend_arg;
+	int			 quiet;		/* destroying: report nothing */
 	struct sess_table_stats	 st;
 };
 
@@ -147,6 +152,8 @@ static void		 enr_put(struct sess_table *, uint32_t,
 			    struct sess_enr *);
 static void		 enr_drop(struct sess_table *, uint32_t);
 static void		 enr_clear(struct sess_table *);
+static void		 tw_leave(void *, struct sess_tw_ent *);
+static int		 tw_late(struct sess_table *, const struct sess_obs *);
 
 const char *
 sess_status_name(enum sess_status s)
@@ -193,7 +200,21 @@ sess_table_create(const struct sess_table_cfg *cfg,
 	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
 	for (i = 0; i < CLS_MAX; i++)
 		t->lists[i].head = t->lists[i].tail = NIL;
+	if (cfg->tcp_time_wait_ns > 0 && cfg->time_wait_max > 0 &&
+	    (t->tw = sess_tw_create(cfg->time_wait_max, cfg->tcp_time_wait_ns,
+	    tw_leave, t)) == NULL) {
+		sess_table_destroy(t);
+		return NULL;
+	}
 	return t;
+}
+
+void
+sess_table_set_amend_cb(struct sess_table *t, sess_table_amend_cb cb,
+    void *arg)
+{
+	t->on_amend = cb;
+	t->amend_arg = arg;
 }
 
 void
@@ -203,6 +224,8 @@ sess_table_destroy(struct sess_table *t)
 
 	if (t == NULL)
 		return;
+	t->quiet = 1;
+	sess_tw_destroy(t->tw);
 	enr_clear(t);
 	free(t->enr);
 	for (i = 0; i < t->nchunks; i++)
@@ -223,6 +246,10 @@ void
 sess_table_get_stats(const struct sess_table *t, struct sess_table_stats *out)
 {
 	*out = t->st;
+	if (t->tw != NULL) {
+		out->time_wait = sess_tw_count(t->tw);
+		out->time_wait_evicted = sess_tw_evicted(t->tw);
+	}
 }
 
 static inline struct sess *
@@ -577,6 +604,7 @@ make_rec(const struct sess_table *t, uint32_t i, enum sess_close reason,
 	r.status = final_status(s);
 	r.reason = reason;
 	r.reported = (s->aflags & AF_OPENED) != 0;
+	r.amend_ns = 0;
 	r.enr = (s->flags & SF_ENR) ? enr_get(t, i) : NULL;
 	r.enr_new = (s->aflags & AF_ENR_NEW) != 0;
 	/* The proxy's refusal outranks how the connection ended. */
@@ -613,7 +641,22 @@ close_sess_status(struct sess_table *t, uint32_t i, enum sess_close reason,
 	t->st.active--;
 	t->st.closed[reason]++;
 	t->st.status[r.status]++;
-	t->on_close(t->arg, &r);
+	if (t->tw != NULL && s->proto == 6 && (reason == SESS_CLOSE_FIN ||
+	    reason == SESS_CLOSE_RST)) {
+		struct sess_rec *held = NULL;
+
+		/* Offline: reported when it leaves TIME_WAIT, late packets
+		 * and all (tw_leave). */
+		if (t->cfg.time_wait_hold) {
+			held = xmalloc(sizeof(*held));
+			*held = r;
+			held->enr = sess_enr_dup(r.enr);
+		} else
+			t->on_close(t->arg, &r);
+		sess_tw_add(t->tw, r.key_hash, r.start_ns, r.end_ns, t->now,
+		    held);
+	} else
+		t->on_close(t->arg, &r);
 	/* The block lived through the callback (r.enr); now it goes. */
 	if (s->flags & SF_ENR)
 		enr_drop(t, i);
@@ -665,6 +708,8 @@ sess_table_expire(struct sess_table *t, uint64_t now)
 			close_sess(t, i, natural_reason(s));
 		}
 	}
+	if (t->tw != NULL)
+		sess_tw_expire(t->tw, t->now);
 	t->next_sweep = t->now + SWEEP_NS;
 }
 
@@ -682,6 +727,9 @@ sess_table_close_all(struct sess_table *t, enum sess_close reason)
 	uint32_t i;
 	int c;
 
+	/* Those in TIME_WAIT closed first. */
+	if (t->tw != NULL)
+		sess_tw_flush(t->tw);
 	for (i = 0; i < t->nalloc; i++) {
 		struct sess *s = S(t, i);
 		enum sess_close why;
@@ -788,6 +836,11 @@ observe_hashed(struct sess_table *t, const struct sess_obs *o, uint32_t h)
 			i = NIL;
 		}
 	}
+	/* A packet of a connection already over belongs to it, unless it is
+	 * a client SYN: that opens a new one (the ports reused). */
+	if (i == NIL && t->tw != NULL && o->proto == 6 && (o->tcp_flags &
+	    (SESS_TCP_SYN | SESS_TCP_ACK)) != SESS_TCP_SYN && tw_late(t, o))
+		return;
 	if (i == NIL)
 		i = create(t, o, h, -1, &dir);
 	s = S(t, i);
@@ -1212,4 +1265,70 @@ enr_clear(struct sess_table *t)
 		t->enr[i].e = NULL;
 	}
 	t->nenr = 0;
+}
+
+/*
+ * TIME_WAIT. A TCP session closed by FIN or RST is remembered by its id
+ * hash (oriented, so the packet's direction is known by which orientation
+ * matches) for tcp_time_wait_ns after its close.
+ */
+static void
+tw_leave(void *arg, struct sess_tw_ent *e)
+{
+	struct sess_table *t = arg;
+	struct sess_rec *r = e->held;
+
+	if (r == NULL)
+		return;
+	if (!t->quiet)
+		t->on_close(t->arg, r);
+	free((void *)(uintptr_t)r->enr);
+	free(r);
+}
+
+/* Counts o in the closed session it belongs to; 0 if there is none. */
+static int
+tw_late(struct sess_table *t, const struct sess_obs *o)
+{
+	struct sess_tw_ent *e;
+	struct sess_rec r, *d;
+	int dir = 0;
+
+	e = sess_tw_find(t->tw, sess_id_hash(t, o->src, o->sport, o->dst,
+	    o->dport, o->proto, o->agent));
+	if (e == NULL) {
+		dir = 1;
+		e = sess_tw_find(t->tw, sess_id_hash(t, o->dst, o->dport,
+		    o->src, o->sport, o->proto, o->agent));
+		if (e == NULL)
+			return 0;
+	}
+	t->st.late_packets++;
+	/* Amendments are told apart by time: never twice the same. */
+	e->amend_ns = o->ts_ns > e->amend_ns ? o->ts_ns : e->amend_ns + 1;
+	if ((d = e->held) == NULL) {
+		if (t->on_amend == NULL)
+			return 1;
+		memset(&r, 0, sizeof(r));
+		d = &r;
+		r.key_hash = e->key;
+		r.start_ns = e->start_ns;
+		r.end_ns = e->end_ns;
+		r.amend_ns = e->amend_ns;
+		r.agent = o->agent;
+		r.af = o->af;
+		r.proto = o->proto;
+		memcpy(r.cli, dir == 0 ? o->src : o->dst, 16);
+		memcpy(r.srv, dir == 0 ? o->dst : o->src, 16);
+		r.cli_port = dir == 0 ? o->sport : o->dport;
+		r.srv_port = dir == 0 ? o->dport : o->sport;
+		r.status = SESS_CLOSED;
+		r.reported = 1;
+	}
+	d->packets[dir] += o->packets;
+	d->bytes[dir] += o->bytes;
+	d->wire_bytes[dir] += o->wire_bytes;
+	if (d == &r)
+		t->on_amend(t->amend_arg, &r);
+	return 1;
 }

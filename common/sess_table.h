@@ -73,6 +73,9 @@ struct sess_rec {
 	enum sess_status status;
 	enum sess_close	 reason;
 	uint8_t		reported;	/* drained (or restored) before */
+	/* An amendment (sess_table_set_amend_cb): the late packet's time,
+	 * unique per session; counters are the late packet's. Else 0. */
+	uint64_t	amend_ns;
 	uint8_t		enr_new;	/* drain: enr changed since the last */
 	/* Enrichment (sess_enr.h), NULL if none; borrowed like the record.
 	 * Its verdict, if any, is already in status when closing. */
@@ -88,6 +91,16 @@ struct sess_table_cfg {
 	uint64_t	tcp_syn_ns;	/* handshake unanswered */
 	uint64_t	tcp_linger_ns;	/* after both FINs or a RST */
 	uint32_t	max_sessions;
+	/*
+	 * TIME_WAIT (sess_tw.h): how long a TCP session closed by FIN or RST
+	 * is remembered (0: not at all), in at most time_wait_max entries. A
+	 * later packet on it without a client SYN is counted in it: reported
+	 * by the amend callback, or with time_wait_hold, added to the session,
+	 * which is then reported (on_close) only when it leaves TIME_WAIT.
+	 */
+	uint64_t	tcp_time_wait_ns;
+	uint32_t	time_wait_max;
+	uint8_t		time_wait_hold;
 	/* 65536-bit bitmap of service ports, borrowed for the table's
 	 * lifetime; NULL for none. */
 	const uint8_t	*service_ports;
@@ -100,6 +113,9 @@ struct sess_table_stats {
 	uint64_t	closed[SESS_CLOSE_MAX];
 	uint64_t	status[SESS_STATUS_MAX];	/* of closed sessions */
 	uint64_t	port_reuse;	/* new SYN on a finished session */
+	uint64_t	late_packets;	/* counted in a closed session */
+	uint64_t	time_wait;	/* closed sessions remembered now */
+	uint64_t	time_wait_evicted;	/* forgotten early: record full */
 };
 
 struct sess_table;
@@ -155,6 +171,17 @@ void	sess_table_expire(struct sess_table *, uint64_t now_ns);
  * callback must not use the table meanwhile.
  */
 void	sess_table_close_all(struct sess_table *, enum sess_close reason);
+
+/*
+ * Amendments: each packet that TIME_WAIT counts in an already reported
+ * session is passed to cb (rec borrowed: the session's identity, start
+ * and end as reported, the packet's counters, amend_ns). Without a
+ * callback (and without time_wait_hold) such packets are dropped from
+ * the counts, still counted in late_packets.
+ */
+typedef void (*sess_table_amend_cb)(void *arg, const struct sess_rec *rec);
+void	sess_table_set_amend_cb(struct sess_table *, sess_table_amend_cb cb,
+	    void *arg);
 
 /*
  * Session ids mix in a hash of the agent's name (not its index, which can

@@ -4,7 +4,7 @@
  *   BATCH [1, 1, agent_id, host, boot_id, seq, floor_seq, sent_ns,
  *          stats, events]
  *   stats [packets, kernel_drops, if_drops, decode_errors,
- *          batches_dropped, {reason: count}]
+ *          batches_dropped, {reason: count}, {enrichment: count}?]
  *   event [kind, af, proto, cli, cli_port, srv, srv_port, start_ns,
  *          last_ns, pkts_c2s, pkts_s2c, bytes_c2s, bytes_s2c, wire_c2s,
  *          wire_s2c, flags_c2s, flags_s2c, status, reason, user, target]
@@ -22,7 +22,8 @@
 #include "wire.h"
 
 #define BATCH_FIELDS	10
-#define STATS_FIELDS	6
+#define STATS_FIELDS	7		/* the 7th, enrichment, optional */
+#define STATS_FIELDS_MIN 6
 /*
  * An event has 21 fields, then trailing ones sent only when needed:
  * origin (22), link (23), end_ns (24, AMEND events, which always have it).
@@ -110,11 +111,16 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 	/* Refuse, before writing anything, what the decoder would refuse
 	 * as a whole batch, and never read past reasons[] or a name. */
 	if (b->nevents > PROTO_MAX_EVENTS ||
-	    b->stats.nreasons > PROTO_MAX_REASONS)
+	    b->stats.nreasons > PROTO_MAX_REASONS ||
+	    b->stats.nenrich > PROTO_MAX_ENRICH)
 		return -EINVAL;
 	for (i = 0; i < b->stats.nreasons; i++)
 		if (memchr(b->stats.reasons[i].name, '\0',
 		    sizeof(b->stats.reasons[i].name)) == NULL)
+			return -EINVAL;
+	for (i = 0; i < b->stats.nenrich; i++)
+		if (memchr(b->stats.enrich[i].name, '\0',
+		    sizeof(b->stats.enrich[i].name)) == NULL)
 			return -EINVAL;
 	msgpack_packer_init(&pk, out, proto__buf_write);
 	msgpack_pack_array(&pk, BATCH_FIELDS);
@@ -128,7 +134,9 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 	out->floor_off = out->len;
 	put_u64_fixed(out, b->floor_seq);
 	msgpack_pack_uint64(&pk, b->sent_ns);
-	msgpack_pack_array(&pk, STATS_FIELDS);
+	/* Agents without enrichment send the 6 elements of old. */
+	msgpack_pack_array(&pk, b->stats.nenrich > 0 ? STATS_FIELDS :
+	    STATS_FIELDS_MIN);
 	msgpack_pack_uint64(&pk, b->stats.packets);
 	msgpack_pack_uint64(&pk, b->stats.kernel_drops);
 	msgpack_pack_uint64(&pk, b->stats.if_drops);
@@ -140,6 +148,14 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 		proto__pack_str(&pk, b->stats.reasons[i].name,
 		    strlen(b->stats.reasons[i].name));
 		msgpack_pack_uint64(&pk, b->stats.reasons[i].count);
+	}
+	if (b->stats.nenrich > 0) {
+		msgpack_pack_map(&pk, b->stats.nenrich);
+		for (i = 0; i < b->stats.nenrich; i++) {
+			proto__pack_str(&pk, b->stats.enrich[i].name,
+			    strlen(b->stats.enrich[i].name));
+			msgpack_pack_uint64(&pk, b->stats.enrich[i].count);
+		}
 	}
 	msgpack_pack_array(&pk, b->nevents);
 	return out->overflow ? -EMSGSIZE : 0;
@@ -334,14 +350,46 @@ proto__header(struct cursor *c, uint32_t nfields, uint64_t type,
 	return 0;
 }
 
+/*
+ * A {name: count} map of the stats into rc[0..*n), at most max entries,
+ * names like ids and unique. w names the map, then the fault: its name,
+ * a repeated name, its count.
+ */
+static int
+decode_counts(struct cursor *c, uint32_t max, struct proto_reason_count *rc,
+    uint32_t *n, const char *const w[4], const char **why)
+{
+	uint32_t i, j, len;
+	const char *name;
+
+	CHECK(mp_read_map(c, max, n), w[0]);
+	for (i = 0; i < *n; i++) {
+		CHECK(mp_read_str(c, sizeof(rc[i].name) - 1, &name, &len),
+		    w[1]);
+		REQUIRE(valid_id(name, len), w[1]);
+		memcpy(rc[i].name, name, len);
+		rc[i].name[len] = '\0';
+		for (j = 0; j < i; j++)
+			REQUIRE(strcmp(rc[j].name, rc[i].name) != 0, w[2]);
+		CHECK(mp_read_uint(c, UINT64_MAX, &rc[i].count), w[3]);
+	}
+	return 0;
+}
+
 static int
 decode_stats(struct cursor *c, struct proto_capstats *s, const char **why)
 {
-	uint32_t n, i, len;
-	const char *name;
+	static const char *const wr[4] = { "stats.reasons",
+	    "stats.reasons name", "stats.reasons duplicate name",
+	    "stats.reasons count" };
+	static const char *const we[4] = { "stats.enrichment",
+	    "stats.enrichment name", "stats.enrichment duplicate name",
+	    "stats.enrichment count" };
+	uint32_t n;
+	int rc;
 
 	CHECK(mp_read_array(c, STATS_FIELDS, &n), "stats");
-	REQUIRE(n == STATS_FIELDS, "stats: wrong number of fields");
+	REQUIRE(n >= STATS_FIELDS_MIN, "stats: wrong number of fields");
 	CHECK(mp_read_uint(c, UINT64_MAX, &s->packets), "stats.packets");
 	CHECK(mp_read_uint(c, UINT64_MAX, &s->kernel_drops),
 	    "stats.kernel_drops");
@@ -350,17 +398,13 @@ decode_stats(struct cursor *c, struct proto_capstats *s, const char **why)
 	    "stats.decode_errors");
 	CHECK(mp_read_uint(c, UINT64_MAX, &s->batches_dropped),
 	    "stats.batches_dropped");
-	CHECK(mp_read_map(c, PROTO_MAX_REASONS, &s->nreasons),
-	    "stats.reasons");
-	for (i = 0; i < s->nreasons; i++) {
-		CHECK(mp_read_str(c, sizeof(s->reasons[i].name) - 1, &name,
-		    &len), "stats.reasons name");
-		REQUIRE(valid_id(name, len), "stats.reasons name");
-		memcpy(s->reasons[i].name, name, len);
-		s->reasons[i].name[len] = '\0';
-		CHECK(mp_read_uint(c, UINT64_MAX, &s->reasons[i].count),
-		    "stats.reasons count");
-	}
+	if ((rc = decode_counts(c, PROTO_MAX_REASONS, s->reasons,
+	    &s->nreasons, wr, why)) != 0)
+		return rc;
+	s->nenrich = 0;
+	if (n == STATS_FIELDS && (rc = decode_counts(c, PROTO_MAX_ENRICH,
+	    s->enrich, &s->nenrich, we, why)) != 0)
+		return rc;
 	return 0;
 }
 

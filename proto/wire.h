@@ -17,6 +17,7 @@
 #define PROTO_MAX_MSG_LIMIT	(64u << 20)
 #define PROTO_MAX_EVENTS	16384		/* per batch */
 #define PROTO_MAX_REASONS	32		/* decode error reasons */
+#define PROTO_MAX_ENRICH	32		/* enrichment counters */
 #define PROTO_MAX_ID		64		/* agent id, host name */
 #define PROTO_MAX_STR		255		/* user, target, reason */
 #define PROTO_MAX_ORIGIN	47		/* "[v6]:port" */
@@ -53,6 +54,11 @@ struct proto_capstats {
 	uint64_t	batches_dropped;/* agent buffer overflow, cumulative */
 	uint32_t	nreasons;
 	struct proto_reason_count reasons[PROTO_MAX_REASONS];
+	/* The agent's enrichment counters ("tracked", "enriched.socks5",
+	 * "given_up.gap", ...); 0 when it has none (enrichment off or an
+	 * older agent), and the stats then go out with 6 elements. */
+	uint32_t	nenrich;
+	struct proto_reason_count enrich[PROTO_MAX_ENRICH];
 };
 
 /* One session event. Index 0 is client to server. */
@@ -115,10 +121,10 @@ void	proto_buf_free(struct proto_buf *);
  * events that will follow), then exactly nevents proto_batch_add_event.
  * Returns 0, -EMSGSIZE once the buffer's max is exceeded (and for every
  * later call until proto_buf_reset), or -EINVAL, with nothing written, for
- * what the decoder would refuse: more than PROTO_MAX_EVENTS events or
- * PROTO_MAX_REASONS reasons, a reason name without its NUL, a user or
- * target longer than PROTO_MAX_STR. proto_ack_encode: -EINVAL if reason
- * has no NUL.
+ * what the decoder would refuse: more than PROTO_MAX_EVENTS events,
+ * PROTO_MAX_REASONS reasons or PROTO_MAX_ENRICH enrichment counters, a
+ * reason or counter name without its NUL, a user or target longer than
+ * PROTO_MAX_STR. proto_ack_encode: -EINVAL if reason has no NUL.
  */
 int	proto_batch_begin(struct proto_buf *, const struct proto_batch *b);
 int	proto_batch_add_event(struct proto_buf *, const struct proto_event *);

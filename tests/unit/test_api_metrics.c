@@ -45,12 +45,17 @@ static const char agents[] =
 "\"decode_errors\":6,\"decode_reasons\":{\"truncated\":5},"
 "\"batches_applied\":9,\"batches_duplicate\":0,\"batches_lost\":1,"
 "\"batches_dropped_by_agent\":2,\"batches_rejected\":0,\"events\":40,"
-"\"watermark\":9},{\"agent\":\"a2\",\"host\":\"h2\",\"last_heard\":null,"
+"\"watermark\":9,\"enrichment\":{\"tracked\":30,\"enriched\":"
+"{\"socks5\":7,\"tls\":11},\"proxy_header\":1,\"rejected\":2,"
+"\"failed\":0,\"unrecognised\":4,\"given_up\":{\"gap\":3,"
+"\"cap_full\":0},\"buffering\":5,\"buffering_peak\":9,"
+"\"buffer_bytes\":1024,\"buffer_bytes_peak\":8192}},"
+"{\"agent\":\"a2\",\"host\":\"h2\",\"last_heard\":null,"
 "\"lost\":true,\"sessions_active\":0,\"packets_seen\":0,\"kernel_drops\":0,"
 "\"interface_drops\":0,\"decode_errors\":0,\"decode_reasons\":{},"
 "\"batches_applied\":0,\"batches_duplicate\":0,\"batches_lost\":0,"
 "\"batches_dropped_by_agent\":0,\"batches_rejected\":0,\"events\":0,"
-"\"watermark\":0}]}";
+"\"watermark\":0,\"enrichment\":null}]}";
 
 static char *
 render(const char *m, const char *a, uint64_t top, struct api_stats *st,
@@ -162,6 +167,49 @@ test_api_metrics_agents(void **state)
 	free(t);
 }
 
+/* The enrichment counters: a1 has them, a2 (enrichment off) none. */
+static void
+test_api_metrics_enrichment(void **state)
+{
+	char *t;
+	int rc;
+
+	(void)state;
+	t = render(metrics, agents, 2, NULL, &rc);
+	assert_int_equal(rc, 0);
+	has(t, "# TYPE sessacct_agent_enrich_tracked_total counter\n"
+	    "sessacct_agent_enrich_tracked_total{agent=\"a1\"} 30\n");
+	has(t, "# TYPE sessacct_agent_enrich_sessions_total counter\n"
+	    "sessacct_agent_enrich_sessions_total{agent=\"a1\","
+	    "kind=\"socks5\"} 7\n"
+	    "sessacct_agent_enrich_sessions_total{agent=\"a1\",kind=\"tls\"} "
+	    "11\n");
+	has(t, "sessacct_agent_enrich_proxy_header_total{agent=\"a1\"} 1\n");
+	has(t, "sessacct_agent_enrich_rejected_total{agent=\"a1\"} 2\n");
+	has(t, "sessacct_agent_enrich_failed_total{agent=\"a1\"} 0\n");
+	has(t, "sessacct_agent_enrich_unrecognised_total{agent=\"a1\"} 4\n");
+	has(t, "sessacct_agent_enrich_given_up_total{agent=\"a1\","
+	    "reason=\"gap\"} 3\n");
+	has(t, "sessacct_agent_enrich_given_up_total{agent=\"a1\","
+	    "reason=\"cap_full\"} 0\n");
+	has(t, "# TYPE sessacct_agent_enrich_buffering gauge\n"
+	    "sessacct_agent_enrich_buffering{agent=\"a1\"} 5\n");
+	has(t, "sessacct_agent_enrich_buffering_peak{agent=\"a1\"} 9\n");
+	has(t, "sessacct_agent_enrich_buffer_bytes{agent=\"a1\"} 1024\n");
+	has(t, "sessacct_agent_enrich_buffer_bytes_peak{agent=\"a1\"} 8192\n");
+	assert_null(strstr(t, "enrich_tracked_total{agent=\"a2\"}"));
+	assert_null(strstr(t, "enrich_sessions_total{agent=\"a2\""));
+	/* The proxy's refusals, as the aggregator closed them. */
+	has(t, "sessacct_sessions_ended_total{status=\"rejected_by_acl\"} 1\n");
+	free(t);
+	/* No agent with enrichment: no family at all. */
+	t = render(metrics, "{\"agents\":[{\"agent\":\"a2\","
+	    "\"enrichment\":null}]}", 2, NULL, &rc);
+	assert_int_equal(rc, 0);
+	assert_null(strstr(t, "sessacct_agent_enrich_"));
+	free(t);
+}
+
 /* Each family's TYPE line appears exactly once. */
 static void
 test_api_metrics_families_once(void **state)
@@ -260,6 +308,7 @@ main(void)
 		cmocka_unit_test(test_api_metrics_sessions),
 		cmocka_unit_test(test_api_metrics_top_users),
 		cmocka_unit_test(test_api_metrics_agents),
+		cmocka_unit_test(test_api_metrics_enrichment),
 		cmocka_unit_test(test_api_metrics_families_once),
 		cmocka_unit_test(test_api_metrics_aggregator_down),
 		cmocka_unit_test(test_api_metrics_cache),

@@ -1111,6 +1111,246 @@ test_sess_table_apply_events(void **state)
 	assert_int_equal(f->recs[0].reported, 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* TIME_WAIT: one connection, one session                               */
+/* ------------------------------------------------------------------ */
+
+struct amends {
+	struct sess_rec	r[16];
+	size_t		n;
+};
+
+static void
+collect_amend(void *arg, const struct sess_rec *r)
+{
+	struct amends *a = arg;
+
+	assert_true(a->n < 16);
+	a->r[a->n++] = *r;
+}
+
+/* The fixture's table again with TIME_WAIT: ttl seconds, max entries. */
+static void
+fx_time_wait(struct fx *f, uint64_t ttl, uint32_t max, int hold,
+    struct amends *a)
+{
+	f->cfg.tcp_time_wait_ns = ttl * SEC;
+	f->cfg.time_wait_max = max;
+	f->cfg.time_wait_hold = (uint8_t)hold;
+	fx_rebuild(f);
+	if (a != NULL) {
+		memset(a, 0, sizeof(*a));
+		sess_table_set_amend_cb(f->t, collect_amend, a);
+	}
+}
+
+/*
+ * Agent: the session is reported at its close as before; a packet after
+ * the linger (the server's retransmitted FIN-ACK, then a lone RST) is an
+ * amendment of that session, with its identity, its reported end and the
+ * packet's direction and counters, not a new session.
+ */
+static void
+test_sess_table_time_wait_amends(void **state)
+{
+	struct fx *f = *state;
+	struct sess_table_stats st;
+	struct amends a;
+
+	fx_time_wait(f, 120, 64, 0, &a);
+	handshake(f, T0, 40000, 80, 1);
+	tcp(f, T0 + 3 * MS, IP_C, 40000, IP_S, 80, ACK, 100);
+	fin_close(f, T0 + 4 * MS, 40000, 80);
+	sess_table_expire(f->t, T0 + 6 * MS + 5 * SEC);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->recs[0].reason, SESS_CLOSE_FIN);
+	assert_int_equal(f->recs[0].amend_ns, 0);
+
+	tcp(f, T0 + 7 * SEC, IP_S, 80, IP_C, 40000, FIN | ACK, 0);
+	tcp(f, T0 + 8 * SEC, IP_C, 40000, IP_S, 80, RST, 0);
+	tcp(f, T0 + 8 * SEC, IP_C, 40000, IP_S, 80, RST, 0);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(sess_table_count(f->t), 0);
+	assert_int_equal(a.n, 3);
+	assert_int_equal(a.r[0].key_hash, f->recs[0].key_hash);
+	assert_int_equal(a.r[0].start_ns, f->recs[0].start_ns);
+	assert_int_equal(a.r[0].end_ns, f->recs[0].end_ns);
+	assert_int_equal(a.r[0].amend_ns, T0 + 7 * SEC);
+	assert_ends(&a.r[0], IP_C, 40000, IP_S, 80);
+	assert_int_equal(a.r[0].packets[0], 0);
+	assert_int_equal(a.r[0].packets[1], 1);
+	assert_int_equal(a.r[0].wire_bytes[1], 40);
+	assert_int_equal(a.r[1].packets[0], 1);
+	assert_int_equal(a.r[1].packets[1], 0);
+	assert_int_equal(a.r[1].amend_ns, T0 + 8 * SEC);
+	/* Two packets at one time are still two amendments. */
+	assert_int_equal(a.r[2].amend_ns, T0 + 8 * SEC + 1);
+	sess_table_get_stats(f->t, &st);
+	assert_int_equal(st.late_packets, 3);
+	assert_int_equal(st.created, 1);
+	assert_int_equal(st.time_wait, 1);
+}
+
+/* A client SYN on a tuple in TIME_WAIT is a new connection. */
+static void
+test_sess_table_time_wait_new_syn(void **state)
+{
+	struct fx *f = *state;
+	struct amends a;
+
+	fx_time_wait(f, 120, 64, 0, &a);
+	handshake(f, T0, 40000, 80, 1);
+	fin_close(f, T0 + 3 * MS, 40000, 80);
+	sess_table_expire(f->t, T0 + 10 * SEC);
+	assert_int_equal(f->n, 1);
+	handshake(f, T0 + 20 * SEC, 40000, 80, 777);
+	assert_int_equal(a.n, 0);
+	assert_int_equal(sess_table_count(f->t), 1);
+	/* Its packets go to the new session, not to the old one. */
+	tcp(f, T0 + 21 * SEC, IP_S, 80, IP_C, 40000, ACK, 10);
+	assert_int_equal(a.n, 0);
+	fin_close(f, T0 + 22 * SEC, 40000, 80);
+	sess_table_expire(f->t, T0 + 30 * SEC);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->recs[1].start_ns, T0 + 20 * SEC);
+	assert_int_equal(f->recs[1].bytes[1], 10);
+	/* A late packet now amends the newer of the two. */
+	tcp(f, T0 + 31 * SEC, IP_C, 40000, IP_S, 80, ACK, 0);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(a.r[0].start_ns, T0 + 20 * SEC);
+}
+
+/* Past the TIME_WAIT period a packet opens a session, as before. */
+static void
+test_sess_table_time_wait_expires(void **state)
+{
+	struct fx *f = *state;
+	struct amends a;
+
+	fx_time_wait(f, 60, 64, 0, &a);
+	handshake(f, T0, 40000, 80, 1);
+	fin_close(f, T0 + 3 * MS, 40000, 80);
+	sess_table_expire(f->t, T0 + 10 * SEC);
+	tcp(f, T0 + 10 * SEC + 59 * SEC, IP_S, 80, IP_C, 40000, ACK, 0);
+	assert_int_equal(a.n, 1);
+	sess_table_expire(f->t, T0 + 10 * SEC + 61 * SEC);
+	tcp(f, T0 + 10 * SEC + 62 * SEC, IP_S, 80, IP_C, 40000, ACK, 0);
+	assert_int_equal(a.n, 1);
+	assert_int_equal(sess_table_count(f->t), 1);
+}
+
+/* Idle, evicted and capture-end closes are not remembered: only a FIN or
+ * RST ends a connection for sure. */
+static void
+test_sess_table_time_wait_only_fin_rst(void **state)
+{
+	struct fx *f = *state;
+	struct amends a;
+
+	fx_time_wait(f, 120, 64, 0, &a);
+	handshake(f, T0, 40000, 80, 1);
+	sess_table_expire(f->t, T0 + 400 * SEC);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->recs[0].reason, SESS_CLOSE_IDLE);
+	tcp(f, T0 + 401 * SEC, IP_C, 40000, IP_S, 80, ACK, 5);
+	assert_int_equal(a.n, 0);
+	assert_int_equal(sess_table_count(f->t), 1);
+}
+
+/*
+ * Offline (hold): a closed session is reported once, when it leaves
+ * TIME_WAIT, with its late packets; the record's limit reports the
+ * oldest early, and close_all reports every one still held.
+ */
+static void
+test_sess_table_time_wait_hold(void **state)
+{
+	struct fx *f = *state;
+	struct sess_table_stats st;
+
+	fx_time_wait(f, 120, 2, 1, NULL);
+	handshake(f, T0, 40000, 80, 1);
+	fin_close(f, T0 + 3 * MS, 40000, 80);
+	sess_table_expire(f->t, T0 + 10 * SEC);
+	assert_int_equal(f->n, 0);
+	tcp(f, T0 + 11 * SEC, IP_S, 80, IP_C, 40000, RST, 0);
+	sess_table_expire(f->t, T0 + 10 * SEC + 119 * SEC);
+	assert_int_equal(f->n, 0);
+	sess_table_expire(f->t, T0 + 10 * SEC + 121 * SEC);
+	assert_int_equal(f->n, 1);
+	assert_int_equal(f->recs[0].reason, SESS_CLOSE_FIN);
+	assert_int_equal(f->recs[0].packets[0], 4);
+	assert_int_equal(f->recs[0].packets[1], 3);
+	assert_int_equal(f->recs[0].end_ns, T0 + 5 * MS);
+
+	/* Three closes in a record of two: the first is reported early. */
+	handshake(f, T0 + 200 * SEC, 40001, 80, 1);
+	fin_close(f, T0 + 200 * SEC + 3 * MS, 40001, 80);
+	handshake(f, T0 + 210 * SEC, 40002, 80, 1);
+	fin_close(f, T0 + 210 * SEC + 3 * MS, 40002, 80);
+	handshake(f, T0 + 220 * SEC, 40003, 80, 1);
+	fin_close(f, T0 + 220 * SEC + 3 * MS, 40003, 80);
+	sess_table_expire(f->t, T0 + 230 * SEC);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->recs[1].cli_port, 40001);
+	sess_table_get_stats(f->t, &st);
+	assert_int_equal(st.time_wait_evicted, 1);
+	assert_int_equal(st.time_wait, 2);
+	sess_table_close_all(f->t, SESS_CLOSE_CAPTURE_END);
+	assert_int_equal(f->n, 4);
+	assert_int_equal(f->recs[2].cli_port, 40002);
+	assert_int_equal(f->recs[3].cli_port, 40003);
+	assert_int_equal(f->recs[3].reason, SESS_CLOSE_FIN);
+}
+
+/* IPv6 and many connections: every late packet finds its own session. */
+static void
+test_sess_table_time_wait_many(void **state)
+{
+	struct fx *f = *state;
+	struct amends a;
+	struct sess_obs o;
+	uint16_t p;
+
+	f->cfg.max_sessions = 4096;
+	fx_time_wait(f, 120, 4096, 1, &a);
+	for (p = 1000; p < 3000; p++) {
+		o = mk(T0 + p * MS, 6, 0, p, 0, 443, SYN, 0);
+		o.af = 6;
+		memset(o.src, 0x20, 16);
+		memset(o.dst, 0x30, 16);
+		sess_table_observe(f->t, &o);
+		o.tcp_flags = RST;
+		o.ts_ns += 1;
+		sess_table_observe(f->t, &o);
+	}
+	sess_table_expire(f->t, T0 + 10 * SEC);
+	{
+		struct sess_table_stats st;
+
+		sess_table_get_stats(f->t, &st);
+		assert_int_equal(st.time_wait, 2000);
+		assert_int_equal(st.active, 0);
+	}
+	for (p = 1000; p < 3000; p++) {
+		o = mk(T0 + 10 * SEC + p * MS, 6, 0, 443, 0, p, ACK, 1);
+		o.af = 6;
+		memset(o.src, 0x30, 16);
+		memset(o.dst, 0x20, 16);
+		sess_table_observe(f->t, &o);
+	}
+	assert_int_equal(sess_table_count(f->t), 0);
+	assert_int_equal(a.n, 0);
+	sess_table_close_all(f->t, SESS_CLOSE_CAPTURE_END);
+	assert_int_equal(f->n, 2000);
+	for (p = 0; p < 2000; p++) {
+		assert_int_equal(f->recs[p].cli_port, 1000 + p);
+		assert_int_equal(f->recs[p].packets[0], 2);
+		assert_int_equal(f->recs[p].packets[1], 1);
+		assert_int_equal(f->recs[p].bytes[1], 1);
+	}
+}
+
 #define T(name)	cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -1150,6 +1390,12 @@ main(void)
 		T(test_sess_table_close_all_idle_before_end),
 		T(test_sess_table_time_backwards),
 		T(test_sess_table_epoch_zero),
+		T(test_sess_table_time_wait_amends),
+		T(test_sess_table_time_wait_new_syn),
+		T(test_sess_table_time_wait_expires),
+		T(test_sess_table_time_wait_only_fin_rst),
+		T(test_sess_table_time_wait_hold),
+		T(test_sess_table_time_wait_many),
 		cmocka_unit_test(test_sess_table_stress_random),
 	};
 

@@ -196,6 +196,13 @@ assert_batch_eq(const struct proto_batch *want, const struct proto_batch *got)
 		assert_int_equal(want->stats.reasons[i].count,
 		    got->stats.reasons[i].count);
 	}
+	assert_int_equal(want->stats.nenrich, got->stats.nenrich);
+	for (i = 0; i < want->stats.nenrich; i++) {
+		assert_string_equal(want->stats.enrich[i].name,
+		    got->stats.enrich[i].name);
+		assert_int_equal(want->stats.enrich[i].count,
+		    got->stats.enrich[i].count);
+	}
 	assert_int_equal(want->nevents, got->nevents);
 }
 
@@ -2593,6 +2600,177 @@ test_wire_mp_str_nil_bool(void **state)
 	assert_int_equal(mp_read_bool(&c, &v), -EBADMSG);
 }
 
+/* ------------------------------------------------------------------ */
+/* The stats' optional 7th element: the agent's enrichment counters     */
+/* ------------------------------------------------------------------ */
+
+/* What a bad 7th element holds. */
+enum enr_bad {
+	ENR_OK = 0,
+	ENR_TOO_MANY,	/* PROTO_MAX_ENRICH + 1 entries */
+	ENR_BAD_NAME,	/* a space in a name */
+	ENR_LONG_NAME,	/* 32 bytes: no room for the NUL */
+	ENR_EMPTY_NAME,
+	ENR_DUP_NAME,
+	ENR_NEG_COUNT,
+	ENR_STR_COUNT,
+	ENR_NOT_MAP,
+	ENR_EIGHTH,	/* a well-formed 7th, then an 8th element */
+};
+
+/*
+ * A batch of no events written by msgpack-c (not by wire.c): stats of
+ * 6 elements when n7 is 0, else 7 (or 8), the 7th a map of n7 counters
+ * "c00" ... spoilt as bad says. Decoded into *b.
+ */
+static int
+decode_enrich_variant(uint32_t n7, enum enr_bad bad, struct proto_batch *b,
+    const char **why)
+{
+	static struct proto_event ev[1];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	char name[40];
+	uint8_t *buf;
+	uint32_t i, nent = bad == ENR_TOO_MANY ? PROTO_MAX_ENRICH + 1 : n7;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 10);
+	msgpack_pack_uint8(&pk, PROTO_VERSION);
+	msgpack_pack_uint8(&pk, PROTO_MSG_BATCH);
+	msgpack_pack_str_with_body(&pk, "a1", 2);
+	msgpack_pack_str_with_body(&pk, "h", 1);
+	msgpack_pack_uint64(&pk, 7);		/* boot_id */
+	msgpack_pack_uint64(&pk, 1);		/* seq */
+	msgpack_pack_uint64(&pk, 1);		/* floor_seq */
+	msgpack_pack_uint64(&pk, 1000);		/* sent_ns */
+	msgpack_pack_array(&pk, n7 == 0 && bad == ENR_OK ? 6 :
+	    bad == ENR_EIGHTH ? 8 : 7);
+	for (i = 0; i < 5; i++)
+		msgpack_pack_uint64(&pk, 10 + i);
+	msgpack_pack_map(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "truncated", 9);
+	msgpack_pack_uint64(&pk, 2);
+	if (bad == ENR_NOT_MAP)
+		msgpack_pack_array(&pk, 0);
+	else if (n7 > 0 || bad != ENR_OK)
+		msgpack_pack_map(&pk, nent);
+	for (i = 0; i < nent && bad != ENR_NOT_MAP; i++) {
+		snprintf(name, sizeof(name), "c%02u", i);
+		if (i == 1 && bad == ENR_BAD_NAME)
+			snprintf(name, sizeof(name), "c 1");
+		if (i == 1 && bad == ENR_LONG_NAME)
+			snprintf(name, sizeof(name), "%s", A16 A16);
+		if (i == 1 && bad == ENR_EMPTY_NAME)
+			name[0] = '\0';
+		if (i == 1 && bad == ENR_DUP_NAME)
+			snprintf(name, sizeof(name), "c00");
+		msgpack_pack_str_with_body(&pk, name, strlen(name));
+		if (i == 1 && bad == ENR_NEG_COUNT)
+			msgpack_pack_int64(&pk, -1);
+		else if (i == 1 && bad == ENR_STR_COUNT)
+			msgpack_pack_str_with_body(&pk, "1", 1);
+		else
+			msgpack_pack_uint64(&pk, edges[i % NELEM(edges)]);
+	}
+	if (bad == ENR_EIGHTH)
+		msgpack_pack_uint64(&pk, 0);
+	msgpack_pack_array(&pk, 0);		/* events */
+	buf = dup_exact(sb.data, sb.size);
+	*why = NULL;
+	memset(b, 0xa5, sizeof(*b));
+	rc = proto_batch_decode(buf, sb.size, PROTO_MAX_MSG_DEFAULT, b, ev,
+	    why);
+	free(buf);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+static void
+test_wire_stats_enrichment(void **state)
+{
+	static const struct {
+		enum enr_bad	 bad;
+		const char	*why;
+	} bads[] = {
+		{ ENR_TOO_MANY, "stats.enrichment" },
+		{ ENR_BAD_NAME, "stats.enrichment name" },
+		{ ENR_LONG_NAME, "stats.enrichment name" },
+		{ ENR_EMPTY_NAME, "stats.enrichment name" },
+		{ ENR_DUP_NAME, "stats.enrichment duplicate name" },
+		{ ENR_NEG_COUNT, "stats.enrichment count" },
+		{ ENR_STR_COUNT, "stats.enrichment count" },
+		{ ENR_NOT_MAP, "stats.enrichment" },
+		{ ENR_EIGHTH, "stats" },
+	};
+	struct proto_batch b, got;
+	struct proto_buf out;
+	struct bld bl;
+	const char *why;
+	uint32_t i;
+
+	(void)state;
+	/* An older agent's 6 elements: no counters, the rest intact. */
+	assert_int_equal(decode_enrich_variant(0, ENR_OK, &got, &why), 0);
+	assert_int_equal(got.stats.nenrich, 0);
+	assert_int_equal(got.stats.nreasons, 1);
+	assert_string_equal(got.stats.reasons[0].name, "truncated");
+	assert_int_equal(got.stats.batches_dropped, 14);
+	/* 7 elements, from one counter to the most allowed. */
+	for (i = 1; i <= PROTO_MAX_ENRICH; i += PROTO_MAX_ENRICH - 1) {
+		assert_int_equal(decode_enrich_variant(i, ENR_OK, &got, &why),
+		    0);
+		assert_int_equal(got.stats.nenrich, i);
+		assert_string_equal(got.stats.enrich[0].name, "c00");
+		assert_int_equal(got.stats.enrich[i - 1].count,
+		    edges[(i - 1) % NELEM(edges)]);
+		assert_int_equal(got.stats.nreasons, 1);
+	}
+	/* Every spoilt 7th element is refused, naming it. */
+	for (i = 0; i < NELEM(bads); i++) {
+		assert_int_equal(decode_enrich_variant(3, bads[i].bad, &got,
+		    &why), -EBADMSG);
+		assert_non_null(why);
+		if (strcmp(why, bads[i].why) != 0)
+			fail_msg("case %u: why '%s', want '%s'", i, why,
+			    bads[i].why);
+	}
+
+	/* wire.c round trip: the agent's names, every width of count. */
+	make_batch(&b, 0, 2);
+	b.stats.nenrich = PROTO_MAX_ENRICH;
+	for (i = 0; i < PROTO_MAX_ENRICH; i++) {
+		snprintf(b.stats.enrich[i].name, sizeof(b.stats.enrich[i].name),
+		    i % 2 ? "given_up.cap_full_%02u" : "enriched.socks5_%02u",
+		    i);
+		b.stats.enrich[i].count = edges[i % NELEM(edges)];
+	}
+	roundtrip(&b, NULL);
+	/* Without counters, wire.c writes the 6 elements of old: the same
+	 * bytes as the independent builder's batch. */
+	b.stats.nenrich = 0;
+	proto_buf_init(&out, PROTO_MAX_MSG_DEFAULT);
+	assert_int_equal(proto_batch_begin(&out, &b), 0);
+	bld_init(&bl, W_MIN, NULL);
+	build_batch(&bl, &b, NULL);
+	assert_int_equal(bl.sb.size, out.len);
+	assert_memory_equal(bl.sb.data, out.data, out.len);
+	bld_free(&bl);
+	proto_buf_free(&out);
+	roundtrip(&b, NULL);
+	/* The encoder refuses what the decoder would. */
+	proto_buf_init(&out, PROTO_MAX_MSG_DEFAULT);
+	b.stats.nenrich = PROTO_MAX_ENRICH + 1;
+	assert_int_equal(proto_batch_begin(&out, &b), -EINVAL);
+	b.stats.nenrich = 1;
+	memset(b.stats.enrich[0].name, 'n', sizeof(b.stats.enrich[0].name));
+	assert_int_equal(proto_batch_begin(&out, &b), -EINVAL);
+	assert_int_equal(out.len, 0);
+	proto_buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -2628,6 +2806,7 @@ main(void)
 		cmocka_unit_test(test_wire_mp_uint),
 		cmocka_unit_test(test_wire_mp_lengths),
 		cmocka_unit_test(test_wire_mp_str_nil_bool),
+		cmocka_unit_test(test_wire_stats_enrichment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
