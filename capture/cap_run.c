@@ -258,6 +258,25 @@ on_close(void *arg, const struct sess_rec *rec)
 	c->sessions_printed++;
 }
 
+/*
+ * A late packet of a session already reported closed (TIME_WAIT): the
+ * aggregator adds it to the stored session. Offline output holds closed
+ * sessions until their TIME_WAIT ends instead (sess_table's hold mode).
+ */
+static void
+on_amend(void *arg, const struct sess_rec *rec)
+{
+	struct cap_ctx *c = arg;
+	struct proto_event e;
+
+	if (c->up == NULL)
+		return;
+	to_event(c, rec, PROTO_EV_AMEND, NULL, &e);
+	e.end_ns = rec->end_ns;
+	e.last_ns = rec->amend_ns;
+	cap_uplink_event(c->up, &e);
+}
+
 static void send_rec(struct cap_ctx *, enum cap_rec_type, uint64_t);
 
 /* --speed N: hold each frame until N times its capture time has passed. */
@@ -504,10 +523,15 @@ cap_ctx_start(struct cap_ctx *c)
 	}
 	ecfg.dlt = c->dlt = cap_source_dlt(c->src);
 	ecfg.agent_id = c->conf->agent_id;
+	/* Printing: each session once, its late packets included. */
+	ecfg.sess.time_wait_hold = c->opts->connect == NULL &&
+	    c->opts->print;
 	if ((c->eng = cap_engine_create(&ecfg, on_close, c)) == NULL) {
 		log_warnx("link type %d is not supported", ecfg.dlt);
 		return -1;
 	}
+	sess_table_set_amend_cb((struct sess_table *)(uintptr_t)
+	    cap_engine_sessions(c->eng), on_amend, c);
 	c->pipe = cap_pipe_create(c->conf->pipe_slots);
 	pthread_mutex_init(&c->snap_mu, NULL);
 	if (c->conf->enrich_on &&
@@ -625,7 +649,11 @@ report(struct cap_ctx *c, FILE *fp, int json)
 			    (unsigned long long)st.closed[i]);
 			first = 0;
 		}
-		fputs("},", fp);
+		fprintf(fp, "},\"late_packets\":%llu,\"time_wait\":%llu,"
+		    "\"time_wait_evicted\":%llu,",
+		    (unsigned long long)st.late_packets,
+		    (unsigned long long)st.time_wait,
+		    (unsigned long long)st.time_wait_evicted);
 		report_enrich(&enr, fp);
 		fputs("}\n", fp);
 		fflush(fp);
