@@ -892,6 +892,120 @@ class History(unittest.TestCase, Paths):
         self.check_backend(1, "haproxy_v1_http")
 
 
+def get_json(path):
+    with urllib.request.urlopen(W.http + path, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def get_metrics():
+    """{(name, frozenset(labels)): value} of the API's /metrics."""
+    with urllib.request.urlopen(W.http + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, value = line.rsplit(" ", 1)
+        name, _, labels = series.partition("{")
+        lab = frozenset(tuple(kv.split("=", 1)) for kv in
+                        labels.rstrip("}").split(",") if kv)
+        out[(name, lab)] = float(value)
+    return out
+
+
+def enrichment_test(self):
+    """The agent's enrichment counters reach /api/agents and /metrics
+    through the aggregator, and agree with what the clients did: every
+    curl through a SOCKS5, SOCKS4 or HTTP proxy was enriched as that
+    protocol, and the proxy refusals the agent counted are exactly the
+    connections the proxies were set up to refuse, as many as the
+    rejected_by_acl sessions the aggregator closed."""
+    def uses(c, *flags):
+        a = c.argv(W)
+        return any(f in a for f in flags)
+    socks5 = [c for c in CASES if uses(c, "--socks5", "--socks5-hostname")]
+    socks4 = [c for c in CASES if uses(c, "--socks4", "--socks4a")]
+    http_px = [c for c in CASES if uses(c, "-x")]
+    connect = [c for c in http_px if c.argv(W)[-1].startswith("https:")]
+    refused = [c for c in CASES if c.status == "rejected_by_acl"]
+    failed = [c for c in CASES if c.status == "failed"]
+    self.assertTrue(socks5 and socks4 and connect and refused and failed)
+    # The counters come with the agent's next batches: wait for them.
+    deadline = time.monotonic() + HISTORY_TIMEOUT
+    while True:
+        agents = get_json("/api/agents")["agents"]
+        me = [a for a in agents if a["agent"] == AGENT]
+        self.assertEqual(len(me), 1, agents)
+        enr = me[0].get("enrichment")
+        if (enr and enr["rejected"] >= len(refused)) or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    self.assertIsInstance(enr, dict, me[0])
+    self.assertEqual(enr["rejected"], len(refused), enr)
+    self.assertEqual(enr["failed"], len(failed), enr)
+    self.assertGreaterEqual(enr["enriched"]["socks5"], len(socks5), enr)
+    self.assertGreaterEqual(enr["enriched"]["socks4"], len(socks4), enr)
+    self.assertGreaterEqual(enr["enriched"]["http_connect"], len(connect),
+                            enr)
+    self.assertGreaterEqual(enr["enriched"]["http_proxy"],
+                            len(http_px) - len(connect), enr)
+    # haproxy's backend legs begin with a PROXY header (v1 and v2).
+    self.assertGreaterEqual(enr["proxy_header"], 1, enr)
+    self.assertGreaterEqual(enr["tracked"], len(CASES), enr)
+    self.assertEqual(sorted(enr["given_up"]), sorted(
+        ["gap", "budget", "cap_full", "parse_error", "timeout", "ended"]))
+    self.assertEqual(enr["given_up"]["cap_full"], 0, enr)
+    self.assertGreater(enr["buffering_peak"], 0, enr)
+    # Each connection followed ends one way: enriched, unrecognised,
+    # given up, or still buffering.
+    self.assertEqual(enr["tracked"], sum(enr["enriched"].values()) +
+                     enr["unrecognised"] + sum(enr["given_up"].values()) +
+                     enr["buffering"], enr)
+    # /metrics says the same, labelled with the agent.
+    m = get_metrics()
+    ag = ("agent", '"%s"' % AGENT)
+
+    def metric(name, **labels):
+        key = (name, frozenset([ag] + [(k, '"%s"' % v)
+                                       for k, v in labels.items()]))
+        self.assertIn(key, m, name)
+        return m[key]
+    for kind, n in enr["enriched"].items():
+        self.assertEqual(metric("sessacct_agent_enrich_sessions_total",
+                                kind=kind), n)
+    for reason, n in enr["given_up"].items():
+        self.assertEqual(metric("sessacct_agent_enrich_given_up_total",
+                                reason=reason), n)
+    self.assertEqual(metric("sessacct_agent_enrich_rejected_total"),
+                     len(refused))
+    self.assertEqual(metric("sessacct_agent_enrich_tracked_total"),
+                     enr["tracked"])
+    # The aggregator's own count of sessions closed as refused.
+    self.assertEqual(m[("sessacct_sessions_rejected_total", frozenset())],
+                     len(refused))
+    self.assertEqual(m[("sessacct_sessions_ended_total", frozenset(
+        [("status", '"rejected_by_acl"')]))], len(refused))
+
+
+def enrichment_tls_test(self):
+    """Both haproxy backend legs are counted as PROXY-header connections
+    and haproxy_v2_tls's ClientHello (SNI sni.test, outside any proxy
+    tunnel) as a tls enrichment. Known to fail when added: the v2 leg
+    and the TLS ClientHellos end as given_up (gap/ended), not enriched,
+    although the sessions carry the SNI target and origin (an answer is
+    emitted on L7_MORE, but only L7_DONE counts; capture/enrich.c
+    conclude)."""
+    enr = next(a for a in get_json("/api/agents")["agents"]
+               if a["agent"] == AGENT)["enrichment"]
+    self.assertEqual(enr["proxy_header"], 2, enr)
+    self.assertGreaterEqual(enr["enriched"]["tls"], 1, enr)
+
+
+History.test_enrichment_counters = enrichment_test
+History.test_enrichment_counts_tls_legs = unittest.expectedFailure(
+    enrichment_tls_test)
+
 for _c in CASES:
     setattr(Print, "test_" + _c.name, make_case_test(_c))
     setattr(History, "test_" + _c.name, make_case_test(_c))
