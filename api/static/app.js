@@ -88,26 +88,92 @@
 		});
 	}
 
+	function addr(ip, port) {
+		return (ip.indexOf(":") >= 0 ? "[" + ip + "]" : ip) + ":" + port;
+	}
+	/*
+	 * The cells a session row starts with, active or closed: its id
+	 * (short; the whole one in the row's data-session-id), user,
+	 * target, status as a badge, the client (and under it the original
+	 * client a PROXY header named), the server. Refused and failed rows
+	 * get a class that colours them.
+	 */
+	function sessionCells(tr, s) {
+		var st = s.status || "active", td, b;
+
+		tr.dataset.sessionId = s.session_id;
+		if (st === "rejected_by_acl" || st === "failed")
+			tr.className = "st-" + st;
+		cell(tr, s.session_id.slice(0, 8), "id").title = s.session_id;
+		cell(tr, s.user, "user");
+		cell(tr, s.target, "target");
+		td = cell(tr, "", "status");
+		td.dataset.value = st;
+		b = document.createElement("span");
+		b.className = "badge st-" + st;
+		b.textContent = st;
+		td.appendChild(b);
+		td = cell(tr, addr(s.source_ip, s.source_port), "client");
+		if (s.origin) {
+			b = document.createElement("span");
+			b.className = "origin";
+			b.textContent = "origin " + s.origin;
+			td.appendChild(b);
+		}
+		cell(tr, addr(s.dest_ip, s.dest_port), "server");
+		cell(tr, s.agent);
+		cell(tr, s.protocol);
+		tr.title = (s.user || "") + " \u2192 " + (s.target || addr(s.dest_ip, s.dest_port)) +
+		    " (" + st + (s.origin ? ", origin " + s.origin : "") + ")";
+	}
+
 	function loadActive() {
 		return get("/api/sessions/active?limit=100").then(function (a) {
 			setNum("active-sessions", a.total);
 			document.getElementById("active-count").textContent =
 			    a.sessions.length < a.total ? "(first " + a.sessions.length + " of " + a.total + ")" : "";
-			fill("active", a.sessions, 10, "no open sessions", function (tr, s) {
-				tr.dataset.sessionId = s.session_id;
-				cell(tr, s.session_id, "id");
-				cell(tr, s.user, "user");
-				cell(tr, s.agent);
-				cell(tr, s.protocol);
-				cell(tr, s.source_ip + " " + s.source_port);
-				cell(tr, s.dest_ip + " " + s.dest_port);
-				cell(tr, s.target);
+			fill("active", a.sessions, 11, "no open sessions", function (tr, s) {
+				sessionCells(tr, s);
 				cell(tr, fmtTime(s.start_time));
 				cell(tr, fmtBytes(s.bytes_sent), "num bytes-sent", s.bytes_sent);
 				cell(tr, fmtBytes(s.bytes_received), "num bytes-received", s.bytes_received);
 			});
 		}).catch(function (e) {
-			fill("active", [], 10, "unavailable: " + e.message);
+			fill("active", [], 11, "unavailable: " + e.message);
+		});
+	}
+
+	/* A badge with a count, hidden at zero. */
+	function setBadge(id, n, text) {
+		var el = document.getElementById(id);
+		el.dataset.value = String(n);
+		el.textContent = n + " " + text;
+		el.hidden = n === 0;
+	}
+
+	function loadHistory() {
+		var st = document.getElementById("history-status").value;
+		var url = "/api/sessions/history?limit=50" + (st ? "&status=" + st : "");
+		return get(url).then(function (h) {
+			var rej = 0, fail = 0;
+			h.sessions.forEach(function (s) {
+				if (s.status === "rejected_by_acl") rej++;
+				else if (s.status === "failed") fail++;
+			});
+			document.getElementById("history-count").textContent =
+			    "(" + h.sessions.length + " newest" + (st ? " " + st : "") + ")";
+			setBadge("history-rejected", rej, "rejected in view");
+			setBadge("history-failed", fail, "failed in view");
+			fill("history", h.sessions, 12, "no closed sessions", function (tr, s) {
+				sessionCells(tr, s);
+				cell(tr, fmtTime(s.end_time));
+				cell(tr, s.duration_secs == null ? "" : Number(s.duration_secs).toFixed(1) + " s",
+				    "num", s.duration_secs);
+				cell(tr, fmtBytes(s.bytes_sent), "num bytes-sent", s.bytes_sent);
+				cell(tr, fmtBytes(s.bytes_received), "num bytes-received", s.bytes_received);
+			});
+		}).catch(function (e) {
+			fill("history", [], 12, "unavailable: " + e.message);
 		});
 	}
 
@@ -222,10 +288,12 @@
 		return Promise.all([loadStats(), loadChart(), loadAgents(), loadEvents()]);
 	}
 	function fast() {
-		return Promise.all([loadHealth(), loadActive()]);
+		return Promise.all([loadHealth(), loadActive(), loadHistory()]);
 	}
 
 	windowSel.addEventListener("change", function () { slow().then(stamp); });
+	document.getElementById("history-status").addEventListener("change",
+	    function () { loadHistory().then(stamp); });
 	Promise.all([fast(), slow()]).then(stamp);
 	setInterval(function () { fast().then(stamp); }, refreshSecs * 1000);
 	setInterval(function () { slow().then(stamp); }, Math.max(30, refreshSecs) * 1000);

@@ -31,6 +31,7 @@ tail of every log. Bounded waits only, no fixed sleeps for readiness.
 """
 import argparse
 import csv
+import html
 import io
 import ipaddress
 import json
@@ -950,9 +951,14 @@ class Dashboard(unittest.TestCase):
             self.assertEqual(value("failed-sessions"), stats["failed_sessions"])
             self.assertEqual(value("rejected-sessions"),
                              stats["rejected_sessions"])
+            def table(elem_id):
+                m = re.search(r'<table id="%s"[^>]*>(.*?)</table>' % elem_id,
+                              dom, re.S)
+                self.assertIsNotNone(m, elem_id)
+                return m.group(1)
             # Each open session is a row, with its user and bytes.
-            rows = re.findall(r'<tr data-session-id="([0-9a-f]{32})">(.*?)'
-                              r'</tr>', dom, re.S)
+            rows = re.findall(r'<tr data-session-id="([0-9a-f]{32})"[^>]*>'
+                              r'(.*?)</tr>', table("active"), re.S)
             self.assertEqual(sorted(r[0] for r in rows),
                              sorted(s["session_id"] for s in
                                     active["sessions"]))
@@ -964,6 +970,32 @@ class Dashboard(unittest.TestCase):
                 self.assertIn('data-value="%d"' % s["bytes_received"], row)
             self.assertTrue(all(s["user"].startswith("10.9.0.")
                                 for s in active["sessions"]))
+            # The newest closed sessions: user, target and status each,
+            # refused and failed ones marked, and counted in view.
+            recent = http.json("/api/sessions/history?limit=50")["sessions"]
+            rows = dict(re.findall(r'<tr data-session-id="([0-9a-f]{32})"'
+                                   r'[^>]*>(.*?)</tr>', table("history"),
+                                   re.S))
+            self.assertEqual(sorted(rows),
+                             sorted(s["session_id"] for s in recent))
+            self.assertTrue(any(s["target"] for s in recent))
+            for s in recent:
+                row = rows[s["session_id"]]
+                self.assertIn('<td class="user">%s</td>' %
+                              html.escape(s["user"], quote=False), row)
+                self.assertIn('<td class="target">%s</td>' %
+                              html.escape(s["target"] or "", quote=False),
+                              row)
+                self.assertIn('<span class="badge st-%s">%s</span>' %
+                              (s["status"], s["status"]), row)
+            for st, elem_id in (("rejected_by_acl", "history-rejected"),
+                                ("failed", "history-failed")):
+                n = sum(1 for s in recent if s["status"] == st)
+                self.assertIn('id="%s" class="badge st-%s" data-value="%d"'
+                              % (elem_id, st, n), dom)
+                marked = re.findall(r'<tr data-session-id="[0-9a-f]{32}" '
+                                    r'class="st-%s"' % st, table("history"))
+                self.assertEqual(len(marked), n)
             # Top users and destinations, with their numbers.
             for u in stats["top_users"]:
                 m = re.search(r'<tr data-user="%s">(.*?)</tr>' %
