@@ -88,6 +88,19 @@ ev_str(const char *s, uint32_t len, char *out, size_t outlen)
 	return out;
 }
 
+/* A mark for the pending batch's blob (agg_marks.c). */
+static void
+closed_add(struct agg_core *c, uint64_t h, uint64_t start)
+{
+	if (c->nclosed == c->closed_cap) {
+		c->closed_cap = c->closed_cap ? 2 * c->closed_cap : 1024;
+		c->closed = xreallocarray(c->closed, c->closed_cap,
+		    sizeof(*c->closed));
+	}
+	c->closed[c->nclosed].h = h;
+	c->closed[c->nclosed++].start = start;
+}
+
 /* The session table closed one: history, and out of the checkpoint. */
 static void
 on_close(void *arg, const struct sess_rec *rec)
@@ -106,13 +119,7 @@ on_close(void *arg, const struct sess_rec *rec)
 	if (rec->reported)
 		store_batch_del_active(c->batch, &ss);
 	c->pending_closed++;
-	if (c->nclosed == c->closed_cap) {
-		c->closed_cap = c->closed_cap ? 2 * c->closed_cap : 1024;
-		c->closed = xreallocarray(c->closed, c->closed_cap,
-		    sizeof(*c->closed));
-	}
-	c->closed[c->nclosed].h = rec->key_hash;
-	c->closed[c->nclosed++].start = rec->start_ns;
+	closed_add(c, rec->key_hash, rec->start_ns);
 	if (rec->agent < c->nagents)
 		c->agents[rec->agent].marked = 1;
 	for (k = 0; k < AGG_DURATION_BUCKETS - 1; k++)
@@ -233,6 +240,136 @@ reply_set(struct agg_reply *r, const uint8_t *ident, size_t ident_len,
 		snprintf(r->ack.reason, sizeof(r->ack.reason), "%s", why);
 }
 
+/*
+ * After a successful store commit: a fresh batch, and the pending marks
+ * and counts start again.
+ */
+static void
+batch_done(struct agg_core *c)
+{
+	uint32_t i;
+
+	store_batch_free(c->batch);
+	c->batch = store_batch_new(c->store);
+	c->pending_closed = 0;
+	c->closed_since_ckpt += c->nclosed;
+	c->nclosed = 0;
+	if (c->closed_cap > 65536) {	/* after an agent's mass close */
+		free(c->closed);
+		c->closed = NULL;
+		c->closed_cap = 0;
+	}
+	for (i = 0; i < c->nagents; i++)
+		c->agents[i].marked = 0;
+	c->st.commits++;
+}
+
+/*
+ * Writes what is pending in the middle of agent a's batch seq, so that a
+ * session it closed can be read back. The marks name seq as applied: if
+ * the aggregator stops before the batch is checkpointed, its resend skips
+ * the sessions written here and applies the rest. 0 or -EIO.
+ */
+static int
+commit_mid_batch(struct agg_core *c, struct agent *a, uint64_t seq)
+{
+	uint64_t wm = a->info.watermark;
+
+	a->info.watermark = seq;
+	agg__put_marks(c, c->closed, c->nclosed, 0);
+	a->info.watermark = wm;
+	if (store_batch_commit(c->batch) != 0) {
+		c->st.commit_errors++;
+		return -EIO;
+	}
+	batch_done(c);
+	return 0;
+}
+
+/* Whether the pending batch holds the session (h, start). */
+static int
+closed_pending(const struct agg_core *c, uint64_t h, uint64_t start)
+{
+	size_t i;
+
+	for (i = 0; i < c->nclosed; i++)
+		if (c->closed[i].h == h && c->closed[i].start == start)
+			return 1;
+	return 0;
+}
+
+/* Marks of amendments: the session's hash salted, the amendment's time. */
+#define AMEND_MARK_SALT	0x616d656e645f6d6bULL
+
+/*
+ * An AMEND event: late packets of a session the agent closed and
+ * reported before (TIME_WAIT, docs/PROTOCOL.md). They go to the stored
+ * row, its minute's totals and its user's and destination's hourly bytes
+ * (store_batch_amend_session), and to the aggregator's counters. Each
+ * amendment has its own mark (the session's hash salted, the late
+ * packet's time, unique per session), so that a resend after a restart
+ * applies it exactly once like any event. A session not in the store is
+ * counted (amend_orphans) and left alone.
+ */
+static void
+apply_amend(struct agg_core *c, struct agent *a, const struct proto_event *e,
+    int marks)
+{
+	struct sess_event ev;
+	struct store_session row;
+	struct sess_rec d;
+	struct agg_user *u;
+	struct mark m;
+	char id[33], cli[46];
+	int k, rc;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.agent = a->idx;
+	ev.af = e->af;
+	ev.proto = e->proto;
+	memcpy(ev.cli, e->cli, 16);
+	memcpy(ev.srv, e->srv, 16);
+	ev.cli_port = e->cli_port;
+	ev.srv_port = e->srv_port;
+	m.h = sess_table_event_id(c->table, &ev);
+	m.start = e->start_ns;
+	snprintf(id, sizeof(id), "%016llx%016llx", (unsigned long long)m.h,
+	    (unsigned long long)m.start);
+	m.h ^= AMEND_MARK_SALT;
+	m.start = e->last_ns;
+	if (marks && agg__rmark_has(c, &m)) {
+		c->st.late_events++;
+		return;
+	}
+	rc = store_get_session(c->store, id, &row);
+	if (rc == -ENOENT && closed_pending(c, m.h ^ AMEND_MARK_SALT,
+	    e->start_ns) && commit_mid_batch(c, a, a->info.watermark + 1) == 0)
+		rc = store_get_session(c->store, id, &row);
+	if (rc != 0) {
+		c->st.amend_orphans++;
+		return;
+	}
+	memset(&d, 0, sizeof(d));
+	for (k = 0; k < 2; k++) {
+		d.packets[k] = e->packets[k];
+		d.bytes[k] = e->bytes[k];
+		d.wire_bytes[k] = e->wire_bytes[k];
+		c->st.bytes[k] += e->bytes[k];
+		c->st.packets[k] += e->packets[k];
+		c->st.wire_bytes[k] += e->wire_bytes[k];
+	}
+	store_batch_amend_session(c->batch, &row, &d);
+	sess_json_addr(row.rec.af, row.rec.cli, cli);
+	u = agg__user_get(c, row.user[0] != '\0' ? row.user : cli);
+	if (u == NULL)
+		u = &c->st.users_other;
+	u->bytes_sent += e->bytes[0];
+	u->bytes_received += e->bytes[1];
+	closed_add(c, m.h, m.start);
+	a->marked = 1;
+	c->st.amends++;
+}
+
 static void
 apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 {
@@ -250,8 +387,7 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 		const struct proto_event *e = &c->events[i];
 
 		if (e->kind == PROTO_EV_AMEND) {
-			/* Not applied yet: counted, like late news. */
-			c->st.late_events++;
+			apply_amend(c, a, e, marks);
 			continue;
 		}
 		ev.agent = a->idx;
@@ -541,19 +677,7 @@ agg_core_commit(struct agg_core *c,
 		    (unsigned long long)c->st.commit_errors);
 		return -EIO;
 	}
-	store_batch_free(c->batch);
-	c->batch = store_batch_new(c->store);
-	c->pending_closed = 0;
-	c->closed_since_ckpt += c->nclosed;
-	c->nclosed = 0;
-	if (c->closed_cap > 65536) {	/* after an agent's mass close */
-		free(c->closed);
-		c->closed = NULL;
-		c->closed_cap = 0;
-	}
-	for (i = 0; i < c->nagents; i++)
-		c->agents[i].marked = 0;
-	c->st.commits++;
+	batch_done(c);
 	c->st.commit_latency_sum_ns += dt;
 	for (k = 0; k < AGG_LATENCY_BUCKETS; k++)
 		if ((double)dt / 1e9 <= agg_latency_le[k]) {

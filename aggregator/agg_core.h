@@ -89,6 +89,8 @@ struct agg_core_stats {
 	uint64_t	commit_errors;
 	uint64_t	agents_lost;
 	uint64_t	late_events;	/* for sessions closed and written */
+	uint64_t	amends;		/* late packets added to written ones */
+	uint64_t	amend_orphans;	/* ... whose session is not stored */
 	uint64_t	commit_latency_sum_ns;
 	uint64_t	commit_latency_buckets[AGG_LATENCY_BUCKETS];
 	uint64_t	duration_buckets[AGG_DURATION_BUCKETS];	/* not cumulative */

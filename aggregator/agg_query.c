@@ -578,6 +578,8 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	SET_U(o, "commit_errors", cs.commit_errors);
 	SET_U(o, "agents_lost", cs.agents_lost);
 	SET_U(o, "late_events", cs.late_events);
+	SET_U(o, "amends", cs.amends);
+	SET_U(o, "amend_orphans", cs.amend_orphans);
 	json_object_set_new(o, "store_write_latency", histogram(agg_latency_le,
 	    cs.commit_latency_buckets, AGG_LATENCY_BUCKETS,
 	    (double)cs.commit_latency_sum_ns / 1e9));

@@ -78,6 +78,15 @@ void	store_batch_free(struct store_batch *);
  */
 void	store_batch_put_session(struct store_batch *,
 	    const struct store_session *);
+/*
+ * Late packets of a session already written (s, as read back): d's
+ * packets, bytes and wire bytes are added to its row (a merge, no read),
+ * to the totals of its end minute and to its user's and destination's
+ * hourly bytes, with no second session counted. The row keeps its end
+ * time and index entries. Like put_session, not idempotent.
+ */
+void	store_batch_amend_session(struct store_batch *,
+	    const struct store_session *s, const struct sess_rec *d);
 /* The highest sequence applied for (agent, boot). */
 void	store_batch_set_watermark(struct store_batch *, const char *agent,
 	    uint64_t boot_id, uint64_t seq);

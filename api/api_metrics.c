@@ -396,6 +396,12 @@ aggregator_part(struct api_buf *b, const json_t *m)
 		  "counter", "Events not applied because their session was "
 		  "already closed and written (after agent_lost, or resent "
 		  "after a restart)." },
+		{ "amends", "sessacct_aggregator_amends_total", "counter",
+		  "Late packets (TIME_WAIT) added to a session already "
+		  "written." },
+		{ "amend_orphans", "sessacct_aggregator_amend_orphans_total",
+		  "counter", "Late packets whose session is not in the store "
+		  "(past retention, or never written)." },
 		{ "agents_lost", "sessacct_aggregator_agents_lost_total",
 		  "counter", "Times an agent went silent past aggregator."
 		  "agent_timeout." },

@@ -360,6 +360,10 @@ options_init(struct store *st, const struct store_cfg *cfg, int compress)
 	    st->filter[FILT_TAIL]);
 	rocksdb_options_set_compaction_filter(st->cfopt[FAM_IDX_CLIENT],
 	    st->filter[FILT_TAIL]);
+	rocksdb_options_set_merge_operator(st->cfopt[FAM_SESSIONS],
+	    rocksdb_mergeoperator_create(NULL, noop_destructor,
+	    store__amend_merge_full, store__amend_merge_partial,
+	    store__amend_merge_free, store__amend_merge_name));
 	rocksdb_options_set_merge_operator(st->cfopt[FAM_ROLLUPS],
 	    rocksdb_mergeoperator_create(NULL, noop_destructor,
 	    store__roll_merge_full, store__roll_merge_partial, store__roll_merge_free,

@@ -261,6 +261,17 @@ void	 store__roll_add_rec(struct roll_ent *, const struct sess_rec *);
 size_t	 store__roll_val_encode(const uint64_t *, char *);
 int	 store__roll_val_decode(const char *, size_t, uint64_t *);
 
+/* amend.c */
+char *store__amend_merge_full(void *state, const char *key, size_t klen,
+		    const char *existing, size_t elen, const char *const *ops,
+		    const size_t *oplen, int nops, unsigned char *success,
+		    size_t *nvlen);
+char *store__amend_merge_partial(void *state, const char *key, size_t klen,
+		    const char *const *ops, const size_t *oplen, int nops,
+		    unsigned char *success, size_t *nvlen);
+void	 store__amend_merge_free(void *state, const char *value, size_t len);
+const char *store__amend_merge_name(void *state);
+
 /* hourly.c */
 void	 store__sketch_write(struct store_batch *b, const struct sketch *sk);
 int	 store__sketch_decode(const char *v, size_t vlen, void (*cb)(void *,

@@ -5,8 +5,11 @@ Runs `sessacct-capture --read PCAP --print`, sums the sessions per
 conversation (protocol plus the two endpoints, in either order) and checks,
 for each direction, packets against frames_*, wire bytes against
 ip_bytes_* and payload bytes against payload_* of the oracle TSV (columns
-in tests/pcap/README.md). Also checks the TCP rules: a SYN sender is the
-session's source, and no session lacks required fields.
+in tests/pcap/README.md). Also checks that each TCP conversation has as
+many sessions as tshark has TCP streams (one connection, one session: late
+packets after a close belong to it, a new SYN opens the next; the SYN
+timeout is raised to tshark's view, which never splits a connection whose
+SYN goes unanswered for long), and that no session lacks required fields.
 
 usage: check_oracle.py CAPTURE_BINARY PCAP ORACLE_TSV
 """
@@ -34,13 +37,15 @@ def key(proto, a, pa, b, pb):
 
 def main():
     binary, pcap, tsv = sys.argv[1:4]
-    out = subprocess.run([binary, "--read", pcap, "--print"],
+    out = subprocess.run([binary, "--read", pcap, "--print", "--set",
+                          "sessions.tcp_syn_timeout=3600"],
                          capture_output=True, text=True)
     if out.returncode != 0:
         print(out.stderr)
         sys.exit("capture exited %d" % out.returncode)
 
     got = {}
+    nconn, streams = {}, {}
     ids = set()
     nsess = 0
     for line in out.stdout.splitlines():
@@ -55,6 +60,8 @@ def main():
             sys.exit("closed session without close_reason/end_time")
         k = key(s["protocol"], s["source_ip"], s["source_port"],
                 s["dest_ip"], s["dest_port"])
+        if s["protocol"] == "tcp":
+            nconn[k] = nconn.get(k, 0) + 1
         src = (norm(s["source_ip"]), s["source_port"])
         g = got.setdefault(k, {})
         # Per endpoint: what the endpoint sent.
@@ -73,6 +80,8 @@ def main():
             k = key(r["proto"], r["addr_a"], r["port_a"], r["addr_b"],
                     r["port_b"])
             w = want.setdefault(k, {})
+            if r["proto"] == "tcp":
+                streams[k] = streams.get(k, 0) + 1
             a = (norm(r["addr_a"]), int(r["port_a"]))
             b = (norm(r["addr_b"]), int(r["port_b"]))
             for ep, d in ((a, "a2b"), (b, "b2a")):
@@ -94,6 +103,11 @@ def main():
                 print("%s from %s: got pkts/wire/payload %s want %s" %
                       (k, ep, ge, we))
                 bad += 1
+    for k in sorted(set(nconn) | set(streams)):
+        if nconn.get(k, 0) != streams.get(k, 0):
+            print("%s: %d sessions, tshark has %d TCP streams" %
+                  (k, nconn.get(k, 0), streams.get(k, 0)))
+            bad += 1
     print("%s: %d sessions, %d conversations, %d mismatches" %
           (pcap, nsess, len(want), bad))
     sys.exit(1 if bad else 0)
