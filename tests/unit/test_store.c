@@ -405,6 +405,88 @@ test_store_put_get(void **state)
 	    "000000000000000000000000000000000", &got), -EINVAL);
 }
 
+/*
+ * Amendments (late packets of a written session): the row gets the
+ * counters, also when the row and its amendments share a batch and after
+ * a reopen (merges compacted or not); the totals get the bytes and
+ * packets but no second session; an amendment of a row never written is
+ * no row in history.
+ */
+static void
+test_store_amend(void **state)
+{
+	struct fx *f = *state;
+	struct store_session got, *a = &f->s[10], *b = &f->s[11];
+	struct store_counts before, after;
+	struct store_batch *bt;
+	struct sess_rec d;
+	struct list l;
+	struct store_filter flt = nofilter();
+	char id[33];
+	size_t i;
+
+	put_all(f->st, f->s, 10);
+	assert_int_equal(store_rollup_sum(f->st, f->base, f->base + 3600 * NS,
+	    &before, NULL, NULL, NULL, NULL, 0), 0);
+	memset(&d, 0, sizeof(d));
+	d.packets[0] = 1;
+	d.packets[1] = 2;
+	d.bytes[1] = 1000;
+	d.wire_bytes[0] = 40;
+	d.wire_bytes[1] = 1080;
+	bt = store_batch_new(f->st);
+	/* b is put and amended twice in one batch; a was written before. */
+	store_batch_put_session(bt, a);
+	assert_int_equal(store_batch_commit(bt), 0);
+	store_batch_put_session(bt, b);
+	store_batch_amend_session(bt, b, &d);
+	store_batch_amend_session(bt, b, &d);
+	store_batch_amend_session(bt, a, &d);
+	assert_int_equal(store_batch_sessions(bt), 1);
+	assert_int_equal(store_batch_commit(bt), 0);
+	store_batch_free(bt);
+	for (i = 0; i < 2; i++) {
+		session_id(a, id);
+		assert_int_equal(store_get_session(f->st, id, &got), 0);
+		assert_int_equal(got.rec.packets[0], a->rec.packets[0] + 1);
+		assert_int_equal(got.rec.packets[1], a->rec.packets[1] + 2);
+		assert_int_equal(got.rec.bytes[0], a->rec.bytes[0]);
+		assert_int_equal(got.rec.bytes[1], a->rec.bytes[1] + 1000);
+		assert_int_equal(got.rec.wire_bytes[1],
+		    a->rec.wire_bytes[1] + 1080);
+		assert_int_equal(got.rec.end_ns, a->rec.end_ns);
+		assert_string_equal(got.user, a->user);
+		session_id(b, id);
+		assert_int_equal(store_get_session(f->st, id, &got), 0);
+		assert_int_equal(got.rec.packets[1], b->rec.packets[1] + 4);
+		assert_int_equal(got.rec.bytes[1], b->rec.bytes[1] + 2000);
+		/* Again from the files, the merges maybe compacted. */
+		store_close(f->st);
+		f->st = open_store(f->path, 90, NULL);
+		assert_non_null(f->st);
+	}
+	assert_int_equal(store_rollup_sum(f->st, f->base, f->base + 3600 * NS,
+	    &after, NULL, NULL, NULL, NULL, 0), 0);
+	assert_int_equal(after.sessions, before.sessions + 2);
+	assert_int_equal(after.bytes_received, before.bytes_received +
+	    a->rec.bytes[1] + b->rec.bytes[1] + 3000);
+	assert_int_equal(after.packets_sent, before.packets_sent +
+	    a->rec.packets[0] + b->rec.packets[0] + 3);
+
+	/* An orphan amendment: no row appears. */
+	bt = store_batch_new(f->st);
+	store_batch_amend_session(bt, &f->s[20], &d);
+	assert_int_equal(store_batch_commit(bt), 0);
+	store_batch_free(bt);
+	session_id(&f->s[20], id);
+	assert_int_equal(store_get_session(f->st, id, &got), -ENOENT);
+	memset(&l, 0, sizeof(l));
+	flt.limit = 1000;
+	assert_int_equal(store_history(f->st, &flt, list_cb, &l, NULL), 0);
+	assert_int_equal(l.n, 12);
+	free(l.v);
+}
+
 static void
 test_store_history_filters(void **state)
 {
@@ -1200,6 +1282,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_store_amend, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_put_get, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_history_filters,
