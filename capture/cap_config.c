@@ -109,6 +109,11 @@ cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
 	c->enrich.max_sessions = (uint32_t)cfg_u64(cfg, "capture",
 	    "enrich_max_sessions");
 	c->enrich.timeout_ns = cfg_u64(cfg, "capture", "enrich_timeout") * NS;
+	c->enrich.link_syns = (uint32_t)cfg_u64(cfg, "capture", "link_syns");
+	c->enrich.link_pending = (uint32_t)cfg_u64(cfg, "capture",
+	    "link_pending");
+	c->enrich.link_window_ns = cfg_u64(cfg, "capture", "link_window") *
+	    NS;
 	n = cfg_section_entries(cfg, "users", &keys, &values);
 	c->users = n > 0 ? cidr_table_create() : NULL;
 	for (i = 0; i < n; i++)
@@ -119,6 +124,7 @@ cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
 			cap_config_free(c);
 			return -EINVAL;
 		}
+	c->enrich.users = c->users;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/sess_enr.h"
 #include "../common/xmalloc.h"
 #include "cap_engine.h"
 #include "frag.h"
@@ -259,9 +260,25 @@ cap_engine_packet(struct cap_engine *e, uint64_t ts, const uint8_t *pkt,
 
 int
 cap_engine_enrich(struct cap_engine *e, const struct sess_obs *key,
-    struct sess_enr *enr)
+    const struct sess_obs *peer, struct sess_enr *enr)
 {
+	struct sess_event ev;
+
 	cap_engine_flush(e);
+	if (peer != NULL) {
+		/* The id the table gives the peer's session: its key hash
+		 * mixes in the agent's name (sess_table_set_agent_name). */
+		memset(&ev, 0, sizeof(ev));
+		ev.agent = 0;
+		ev.af = peer->af;
+		ev.proto = peer->proto;
+		memcpy(ev.cli, peer->src, 16);
+		memcpy(ev.srv, peer->dst, 16);
+		ev.cli_port = peer->sport;
+		ev.srv_port = peer->dport;
+		enr->peer_hash = sess_table_event_id(e->st, &ev);
+		enr->peer_start = peer->ts_ns;
+	}
 	return sess_table_enrich(e->st, key, enr);
 }
 

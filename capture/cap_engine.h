@@ -84,11 +84,13 @@ int	cap_engine_decode_l7(const struct cap_engine *, uint64_t ts_ns,
 	    const uint8_t **l7, uint32_t *l7_caplen);
 /*
  * Enrichment found for the session of key (see sess_table_enrich): e
- * taken. Applies what is held back first, so the session exists.
+ * taken. Applies what is held back first, so the session exists. peer:
+ * the other leg of a linked proxy leg (oriented, ts_ns its start), or
+ * NULL; its session id goes into e->peer_hash and e->peer_start.
  * Returns 0, or -ENOENT if the session is not open (e freed).
  */
 int	cap_engine_enrich(struct cap_engine *, const struct sess_obs *key,
-	    struct sess_enr *e);
+	    const struct sess_obs *peer, struct sess_enr *e);
 /* Applies n decoded packets in order (borrowed). */
 void	cap_engine_apply(struct cap_engine *, const struct cap_pkt *pkts,
 	    size_t n);

@@ -28,6 +28,10 @@ enum cap_rec_type {
 struct cap_enr_msg {
 	struct sess_obs		 key;
 	struct sess_enr		*enr;
+	/* A linked leg: the other leg (oriented, ts_ns its start), whose id
+	 * the engine computes into enr->peer_hash. */
+	uint8_t			 has_peer;
+	struct sess_obs		 peer;
 };
 
 /*

@@ -132,6 +132,12 @@ to_event(const struct cap_ctx *c, const struct sess_rec *r, int kind,
 	    &e->user_len);
 	e->target = event_str(sess_enr_target(r->enr), &e->target_len);
 	e->origin = event_str(sess_enr_origin(r->enr), &e->origin_len);
+	if (r->enr != NULL && r->enr->leg != SESS_LEG_NONE &&
+	    r->enr->leg < SESS_LEG_MAX) {
+		e->leg = r->enr->leg;
+		e->peer_hash = r->enr->peer_hash;
+		e->peer_start = r->enr->peer_start;
+	}
 }
 
 static void
@@ -188,6 +194,12 @@ enr_capstats(const struct enrich_stats *e, struct proto_capstats *ps)
 	enr_count(ps, NULL, "buffering_peak", e->buffering_peak);
 	enr_count(ps, NULL, "buffer_bytes", e->buffer_bytes);
 	enr_count(ps, NULL, "buffer_bytes_peak", e->buffer_bytes_peak);
+	for (i = 0; i < LEGS_RULE_MAX; i++)
+		enr_count(ps, "legs", legs_rule_name((enum legs_rule)i),
+		    e->legs.linked[i]);
+	enr_count(ps, "legs", "ambiguous", e->legs.ambiguous);
+	enr_count(ps, "legs", "unmatched", e->legs.unmatched);
+	enr_count(ps, "legs", "dropped", e->legs.dropped);
 }
 
 /* Agent mode: send what changed, with fresh capture counters. */
@@ -324,12 +336,25 @@ on_enrich(void *arg, const struct sess_obs *key, struct sess_enr *e)
 
 	m->key = *key;
 	m->enr = e;
+	m->has_peer = 0;
 	if (c->enr_npend == c->enr_cappend) {
 		c->enr_cappend = c->enr_cappend ? 2 * c->enr_cappend : 16;
 		c->enr_pend = xreallocarray(c->enr_pend, c->enr_cappend,
 		    sizeof(*c->enr_pend));
 	}
 	c->enr_pend[c->enr_npend++] = m;
+}
+
+/* Capture thread: a linked proxy leg's block, with the other leg. */
+static void
+on_enrich_link(void *arg, const struct sess_obs *key,
+    const struct sess_obs *peer, struct sess_enr *e)
+{
+	struct cap_ctx *c = arg;
+
+	on_enrich(arg, key, e);
+	c->enr_pend[c->enr_npend - 1]->has_peer = 1;
+	c->enr_pend[c->enr_npend - 1]->peer = *peer;
 }
 
 /* Capture thread: the answers waiting, into the pipe in their order. */
@@ -439,7 +464,7 @@ engine_main(void *arg)
 
 				memcpy(&m, recs[i].pkt.src, sizeof(m));
 				(void)cap_engine_enrich(c->eng, &m->key,
-				    m->enr);
+				    m->has_peer ? &m->peer : NULL, m->enr);
 				free(m);
 				break;
 			}
@@ -535,7 +560,8 @@ cap_ctx_start(struct cap_ctx *c)
 	c->pipe = cap_pipe_create(c->conf->pipe_slots);
 	pthread_mutex_init(&c->snap_mu, NULL);
 	if (c->conf->enrich_on &&
-	    (c->enr = enrich_create(&c->conf->enrich, on_enrich, c)) == NULL) {
+	    ((c->enr = enrich_create(&c->conf->enrich, on_enrich, c)) ==
+	    NULL || enrich_set_link(c->enr, on_enrich_link) != 0)) {
 		log_warnx("enrichment limits out of range");
 		return -1;
 	}
@@ -589,9 +615,17 @@ report_enrich(const struct enrich_stats *e, FILE *fp)
 		fprintf(fp, "%s\"%s\":%llu", i > 0 ? "," : "",
 		    enrich_giveup_name((enum enrich_giveup)i),
 		    (unsigned long long)e->giveup[i]);
-	fprintf(fp, "},\"buffering_peak\":%llu,\"buffer_bytes_peak\":%llu}",
+	fprintf(fp, "},\"buffering_peak\":%llu,\"buffer_bytes_peak\":%llu,"
+	    "\"legs\":{",
 	    (unsigned long long)e->buffering_peak,
 	    (unsigned long long)e->buffer_bytes_peak);
+	for (i = 0; i < LEGS_RULE_MAX; i++)
+		fprintf(fp, "\"%s\":%llu,", legs_rule_name((enum legs_rule)i),
+		    (unsigned long long)e->legs.linked[i]);
+	fprintf(fp, "\"ambiguous\":%llu,\"unmatched\":%llu,\"dropped\":%llu}}",
+	    (unsigned long long)e->legs.ambiguous,
+	    (unsigned long long)e->legs.unmatched,
+	    (unsigned long long)e->legs.dropped);
 }
 
 static void

@@ -14,6 +14,7 @@
 
 #include "../common/xmalloc.h"
 #include "enrich.h"
+#include "legs.h"
 #include "tcp_stream.h"
 
 #define NIL	UINT32_MAX
@@ -42,6 +43,9 @@ struct enrich {
 	uint32_t		 mask;
 	struct enrich_stats	 st;
 	struct l7_result	 res;		/* scratch */
+	struct legs		*legs;		/* the leg linker, or NULL */
+	legs_cb			 link_cb;
+	uint64_t		 now;		/* the packet's time */
 };
 
 static const char *const giveup_names[ENRICH_GIVEUP_MAX] = {
@@ -106,6 +110,7 @@ enrich_destroy(struct enrich *en)
 		tcp_stream_free(&en->conns[i].dir[0]);
 		tcp_stream_free(&en->conns[i].dir[1]);
 	}
+	legs_destroy(en->legs);
 	free(en->conns);
 	free(en->slots);
 	free(en);
@@ -115,6 +120,25 @@ void
 enrich_get_stats(const struct enrich *en, struct enrich_stats *out)
 {
 	*out = en->st;
+	if (en->legs != NULL)
+		legs_get_stats(en->legs, &out->legs);
+}
+
+int
+enrich_set_link(struct enrich *en, legs_cb cb)
+{
+	struct legs_cfg lc;
+
+	if (en->cfg.link_syns == 0 || en->legs != NULL)
+		return 0;
+	lc.syns = en->cfg.link_syns;
+	lc.pending = en->cfg.link_pending;
+	lc.window_ns = en->cfg.link_window_ns;
+	lc.users = en->cfg.users;
+	if ((en->legs = legs_create(&lc, cb, en->arg)) == NULL)
+		return -EINVAL;
+	en->link_cb = cb;
+	return 0;
 }
 
 static int
@@ -240,8 +264,9 @@ emit(struct enrich *en, struct conn *c, const struct l7_result *r)
 {
 	struct sess_enr_fields f;
 	struct sess_enr *e;
-	struct sess_obs key;
+	struct sess_obs key, peer;
 	uint64_t h;
+	int lk = 0;
 
 	memset(&f, 0, sizeof(f));
 	f.user = r->user;
@@ -252,13 +277,6 @@ emit(struct enrich *en, struct conn *c, const struct l7_result *r)
 		f.verdict = SESS_REJECTED;
 	else if (r->verdict == L7_V_FAILED)
 		f.verdict = SESS_FAILED;
-	h = str_hash(str_hash(str_hash(0xcbf29ce484222325ULL, f.user),
-	    f.target), f.origin) ^ ((uint64_t)f.verdict << 56);
-	if (h == c->sent)
-		return;
-	if ((e = sess_enr_new(&f)) == NULL)
-		return;
-	c->sent = h;
 	memset(&key, 0, sizeof(key));
 	key.ts_ns = c->syn_ns;
 	key.af = c->af;
@@ -267,7 +285,22 @@ emit(struct enrich *en, struct conn *c, const struct l7_result *r)
 	memcpy(key.dst, c->srv, 16);
 	key.sport = c->cli_port;
 	key.dport = c->srv_port;
-	en->cb(en->arg, &key, e);
+	/* A proxy's leg: linked here, or named by its link (legs.c). */
+	if (en->legs != NULL &&
+	    (lk = legs_answer(en->legs, &key, r, &f, &peer, en->now)) < 0)
+		return;
+	h = str_hash(str_hash(str_hash(0xcbf29ce484222325ULL, f.user),
+	    f.target), f.origin) ^ ((uint64_t)f.verdict << 56) ^
+	    ((uint64_t)f.leg << 48) ^ f.peer_start;
+	if (h == c->sent)
+		return;
+	if ((e = sess_enr_new(&f)) == NULL)
+		return;
+	c->sent = h;
+	if (lk > 0)
+		en->link_cb(en->arg, &key, &peer, e);
+	else
+		en->cb(en->arg, &key, e);
 }
 
 /*
@@ -377,6 +410,9 @@ conclude(struct enrich *en, uint32_t i, enum l7_res res, enum end end,
 	/* A proxy login's password is in the client's bytes: wipe them. */
 	if (r->user[0] != '\0' && c->dir[0].buf != NULL)
 		explicit_bzero(c->dir[0].buf, c->dir[0].budget);
+	if (en->legs != NULL)
+		legs_end(en->legs, c->af, c->cli, c->cli_port, c->srv,
+		    c->srv_port, en->now);
 	release(en, i);
 }
 
@@ -390,6 +426,7 @@ enrich_packet(struct enrich *en, const struct cap_pkt *p, const uint8_t *l7,
 
 	if (p->proto != 6 || p->frag != 0)
 		return;
+	en->now = p->ts_ns;
 	i = find(en, p, &dir);
 	if ((p->tcp_flags & (DEC_TCP_SYN | DEC_TCP_ACK)) == DEC_TCP_SYN) {
 		if (i != NIL) {
@@ -398,6 +435,8 @@ enrich_packet(struct enrich *en, const struct cap_pkt *p, const uint8_t *l7,
 			/* The ports are reused: the old one is over. */
 			evaluate(en, i, END_CLOSED);
 		}
+		if (en->legs != NULL)
+			legs_syn(en->legs, p);
 		if (add(en, p) == NIL)
 			en->st.giveup[ENRICH_GIVEUP_CAP_FULL]++;
 		return;
@@ -451,9 +490,12 @@ enrich_expire(struct enrich *en, uint64_t now)
 {
 	uint32_t i;
 
+	en->now = now;
 	while ((i = en->head) != NIL &&
 	    en->conns[i].syn_ns + en->cfg.timeout_ns <= now)
 		evaluate(en, i, END_TIMEOUT);
+	if (en->legs != NULL)
+		legs_expire(en->legs, now);
 }
 
 void
@@ -463,4 +505,7 @@ enrich_finish(struct enrich *en)
 
 	while ((i = en->head) != NIL)
 		evaluate(en, i, END_CLOSED);
+	/* Links still waiting for names are decided with what is known. */
+	if (en->legs != NULL)
+		legs_expire(en->legs, UINT64_MAX);
 }

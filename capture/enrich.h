@@ -17,6 +17,7 @@
 #include "../common/sess_table.h"
 #include "cap_engine.h"
 #include "l7.h"
+#include "legs.h"
 
 /* Why a connection's enrichment ended without a complete answer. */
 enum enrich_giveup {
@@ -34,6 +35,12 @@ struct enrich_cfg {
 	uint32_t	reply_budget;	/* server bytes kept */
 	uint32_t	max_sessions;	/* connections buffering at once */
 	uint64_t	timeout_ns;	/* give up on a connection after this */
+	/* Leg linking (legs.h, enrich_set_link): SYNs remembered (0: no
+	 * linking), client legs waiting, the window; [users] labels. */
+	uint32_t	link_syns;
+	uint32_t	link_pending;
+	uint64_t	link_window_ns;
+	const struct cidr_table *users;
 };
 
 struct enrich_stats {
@@ -47,6 +54,7 @@ struct enrich_stats {
 	uint64_t	buffering_peak;
 	uint64_t	buffer_bytes;		/* stream buffers now */
 	uint64_t	buffer_bytes_peak;
+	struct legs_stats legs;			/* leg links (zero if off) */
 };
 
 /*
@@ -63,6 +71,12 @@ struct enrich;
 struct enrich	*enrich_create(const struct enrich_cfg *cfg, enrich_cb cb,
 		    void *arg);
 void		 enrich_destroy(struct enrich *);
+/*
+ * Links a proxy's legs (legs.h) when cfg.link_syns is nonzero: the blocks
+ * of linked legs go to cb (with the create's arg) instead of the answer
+ * callback, with the other leg's key. 0, or -EINVAL for a bad link cfg.
+ */
+int		 enrich_set_link(struct enrich *, legs_cb cb);
 
 /*
  * One decoded packet (p borrowed; TCP, not a fragment: others are

@@ -66,6 +66,12 @@ const struct cfg_def cfg_defs[] = {
 	  "TCP connections buffering for enrichment at once" },
 	{ "capture", "enrich_timeout", CFG_T_DURATION, "30", 1, 3600,
 	  "seconds after its SYN a connection may take to show its answer" },
+	{ "capture", "link_syns", CFG_T_U64, "4096", 0, 1 << 24,
+	  "recent client SYNs kept to link a proxy's legs (0: no linking)" },
+	{ "capture", "link_pending", CFG_T_U64, "1024", 1, 1 << 20,
+	  "proxy client legs waiting at once for their link" },
+	{ "capture", "link_window", CFG_T_DURATION, "10", 1, 3600,
+	  "seconds after the proxy's reply a link may wait for names" },
 
 	/* [sessions]: the session engine, shared by agent and aggregator. */
 	{ "sessions", "udp_idle_timeout", CFG_T_DURATION, "60", 1, 7 * 86400,

@@ -10,8 +10,14 @@ checks:
   target  the TSV target, or null when the TSV has none;
   status  rejected_by_acl / failed for those verdicts, else closed (or
           active): no proxy refusal.
+A proxy's upstream leg linked to its client leg (leg "upstream", its
+peer_session_id naming a session of the output that is the "client" leg
+naming it back) takes the client leg's user and target: for it, user and
+target are checked against the client leg's row (and the client IP), and
+its status against its own row.
 Then checks that every session with a non-null target has a row in the
-TSV: sessacct invents no target tshark did not see. Connections the
+TSV, or is an upstream leg whose target is its client leg's: sessacct
+invents no target tshark did not see. Connections the
 generator skipped on purpose are listed in the TSV's comment lines; they
 are not rows, so a target on one of them is reported too.
 
@@ -53,10 +59,12 @@ def main():
         sys.exit("capture exited %d" % out.returncode)
 
     sessions = {}
+    by_id = {}
     nsess = 0
     for line in out.stdout.splitlines():
         s = json.loads(line)
         nsess += 1
+        by_id[s["session_id"]] = s
         if s["protocol"] != "tcp":
             continue
         k = tuple4(s["source_ip"], s["source_port"], s["dest_ip"],
@@ -75,8 +83,27 @@ def main():
                 continue
             rows.append(dict(zip(hdr, cols)))
 
+    by_tuple = {tuple4(r["client_ip"], r["client_port"], r["server_ip"],
+                       r["server_port"]): r for r in rows}
+
+    def client_leg(s):
+        """The client leg an upstream leg names, checked both ways."""
+        if s.get("leg") != "upstream":
+            return None
+        p = by_id.get(s.get("peer_session_id"))
+        if p is None or p.get("leg") != "client" or \
+                p.get("peer_session_id") != s["session_id"]:
+            return None
+        return p
+
     bad = 0
     known = set()
+    for s in by_id.values():
+        if s.get("leg") is not None and \
+                by_id.get(s.get("peer_session_id")) is None:
+            print("%s: leg %s names no session of the output (%s)" %
+                  (s["session_id"], s["leg"], s.get("peer_session_id")))
+            bad += 1
     for r in rows:
         k = tuple4(r["client_ip"], r["client_port"], r["server_ip"],
                    r["server_port"])
@@ -94,6 +121,21 @@ def main():
             "user": r["user"] or s["source_ip"],
             "target": r["target"] or None,
         }
+        p = client_leg(s)
+        if s.get("leg") == "upstream" and p is None:
+            print("%s: upstream leg without its client leg" % fmt(k))
+            bad += 1
+        if p is not None:
+            pk = tuple4(p["source_ip"], p["source_port"], p["dest_ip"],
+                        p["dest_port"])
+            pr = by_tuple.get(pk)
+            if pr is None:
+                print("%s: linked to %s, which tshark has no row for" %
+                      (fmt(k), fmt(pk)))
+                bad += 1
+            else:
+                want = {"user": pr["user"] or p["source_ip"],
+                        "target": pr["target"] or None}
         for f in ("user", "target"):
             if s[f] != want[f]:
                 print("%s: %s: got %s, tshark %s" % (fmt(k), f,
@@ -111,7 +153,9 @@ def main():
         if k in known:
             continue
         for s in ss:
-            if s["target"] is not None:
+            p = client_leg(s)
+            if s["target"] is not None and (p is None or
+                                            p["target"] != s["target"]):
                 print("%s: target %s that tshark did not see "
                       "(no row in the TSV)" % (fmt(k), json.dumps(s["target"])))
                 invented += 1

@@ -55,7 +55,8 @@ static struct fx *
 fx_new(uint32_t max, uint32_t budget)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct enrich_cfg cfg = { budget, 1024, max, 30 * SEC };
+	struct enrich_cfg cfg = { .budget = budget, .reply_budget = 1024,
+	    .max_sessions = max, .timeout_ns = 30 * SEC };
 
 	assert_non_null(f);
 	f->en = enrich_create(&cfg, on_answer, f);
