@@ -18,6 +18,8 @@
 #include "tcp_stream.h"
 
 #define NIL	UINT32_MAX
+/* Idle stream buffers kept for reuse, a direction (tcp_stream_pool). */
+#define ENRICH_POOL_IDLE	64
 
 struct conn {
 	uint8_t			cli[16], srv[16];
@@ -43,6 +45,8 @@ struct enrich {
 	uint32_t		 mask;
 	struct enrich_stats	 st;
 	struct l7_result	 res;		/* scratch */
+	/* Idle stream buffers by direction, reused without malloc. */
+	struct tcp_stream_pool	 pool[2];
 	struct legs		*legs;		/* the leg linker, or NULL */
 	legs_cb			 link_cb;
 	uint64_t		 now;		/* the packet's time */
@@ -87,6 +91,12 @@ enrich_create(const struct enrich_cfg *cfg, enrich_cb cb, void *arg)
 	en->cb = cb;
 	en->arg = arg;
 	en->conns = xcalloc(cfg->max_sessions, sizeof(*en->conns));
+	tcp_stream_pool_init(&en->pool[0], cfg->budget,
+	    cfg->max_sessions < ENRICH_POOL_IDLE ? cfg->max_sessions :
+	    ENRICH_POOL_IDLE);
+	tcp_stream_pool_init(&en->pool[1], cfg->reply_budget,
+	    cfg->max_sessions < ENRICH_POOL_IDLE ? cfg->max_sessions :
+	    ENRICH_POOL_IDLE);
 	for (i = 0; i < cfg->max_sessions; i++)
 		en->conns[i].next = i + 1 < cfg->max_sessions ? i + 1 : NIL;
 	en->free_head = 0;
@@ -110,6 +120,8 @@ enrich_destroy(struct enrich *en)
 		tcp_stream_free(&en->conns[i].dir[0]);
 		tcp_stream_free(&en->conns[i].dir[1]);
 	}
+	tcp_stream_pool_clear(&en->pool[0]);
+	tcp_stream_pool_clear(&en->pool[1]);
 	legs_destroy(en->legs);
 	free(en->conns);
 	free(en->slots);
@@ -193,8 +205,10 @@ add(struct enrich *en, const struct cap_pkt *p)
 	c->hash = p->hash;
 	c->isn = p->tcp_seq;
 	c->syn_ns = p->ts_ns;
-	tcp_stream_init(&c->dir[0], p->tcp_seq + 1, en->cfg.budget);
-	tcp_stream_init(&c->dir[1], 0, en->cfg.reply_budget);
+	tcp_stream_init_pool(&c->dir[0], p->tcp_seq + 1, en->cfg.budget,
+	    &en->pool[0]);
+	tcp_stream_init_pool(&c->dir[1], 0, en->cfg.reply_budget,
+	    &en->pool[1]);
 	c->prev = en->tail;
 	c->next = NIL;
 	if (en->tail != NIL)
@@ -407,9 +421,10 @@ conclude(struct enrich *en, uint32_t i, enum l7_res res, enum end end,
 		en->st.giveup[ENRICH_GIVEUP_PARSE]++;
 		break;
 	}
-	/* A proxy login's password is in the client's bytes: wipe them. */
+	/* A proxy login's password is in the client's bytes: wipe them
+	 * (those written: a buffer goes back to the pool as it is). */
 	if (r->user[0] != '\0' && c->dir[0].buf != NULL)
-		explicit_bzero(c->dir[0].buf, c->dir[0].budget);
+		explicit_bzero(c->dir[0].buf, tcp_stream_written(&c->dir[0]));
 	if (en->legs != NULL)
 		legs_end(en->legs, c->af, c->cli, c->cli_port, c->srv,
 		    c->srv_port, en->now);
@@ -451,8 +466,8 @@ enrich_packet(struct enrich *en, const struct cap_pkt *p, const uint8_t *l7,
 	if (p->tcp_flags & DEC_TCP_SYN) {
 		/* SYN-ACK: the server's stream starts after it. */
 		if (dir == 1 && !c->srv_base) {
-			tcp_stream_init(&c->dir[1], p->tcp_seq + 1,
-			    en->cfg.reply_budget);
+			tcp_stream_init_pool(&c->dir[1], p->tcp_seq + 1,
+			    en->cfg.reply_budget, &en->pool[1]);
 			c->srv_base = 1;
 		}
 		return;
@@ -462,7 +477,8 @@ enrich_packet(struct enrich *en, const struct cap_pkt *p, const uint8_t *l7,
 		return;
 	if (dir == 1 && !c->srv_base) {
 		/* The SYN-ACK was missed: anchor on the first reply. */
-		tcp_stream_init(&c->dir[1], p->tcp_seq, en->cfg.reply_budget);
+		tcp_stream_init_pool(&c->dir[1], p->tcp_seq,
+		    en->cfg.reply_budget, &en->pool[1]);
 		c->srv_base = 1;
 	}
 	/* Link-layer padding can follow a short segment: never read it. */

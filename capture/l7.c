@@ -5,7 +5,6 @@
  * and the target precedence of DESIGN.md over what they found. Also the
  * small text helpers every parser shares.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "l7.h"
@@ -33,13 +32,34 @@ l7__copy_text(char *dst, const uint8_t *src, size_t n)
 	dst[n] = '\0';
 }
 
+/*
+ * What snprintf(dst, dstlen, "%s:%u") (or "[%s]:%u") writes, cut the same
+ * way, without its cost: it runs for most connections' targets.
+ */
 void
 l7__host_port(char *dst, size_t dstlen, const char *host, uint16_t port)
 {
-	if (strchr(host, ':') != NULL && host[0] != '[')
-		snprintf(dst, dstlen, "[%s]:%u", host, (unsigned)port);
-	else
-		snprintf(dst, dstlen, "%s:%u", host, (unsigned)port);
+	char num[5];
+	size_t n = 0, k = 0;
+	int br = strchr(host, ':') != NULL && host[0] != '[';
+
+	if (dstlen == 0)
+		return;
+	do {
+		num[k++] = (char)('0' + port % 10);
+		port /= 10;
+	} while (port != 0);
+	if (br && n + 1 < dstlen)
+		dst[n++] = '[';
+	for (; *host != '\0' && n + 1 < dstlen; host++)
+		dst[n++] = *host;
+	if (br && n + 1 < dstlen)
+		dst[n++] = ']';
+	if (n + 1 < dstlen)
+		dst[n++] = ':';
+	while (k > 0 && n + 1 < dstlen)
+		dst[n++] = num[--k];
+	dst[n] = '\0';
 }
 
 /*

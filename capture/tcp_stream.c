@@ -19,12 +19,59 @@ static void	place(struct tcp_stream *, uint32_t, const uint8_t *,
 static void	settle(struct tcp_stream *, uint32_t);
 
 void
+tcp_stream_pool_init(struct tcp_stream_pool *p, uint32_t size,
+    uint32_t max_free)
+{
+	p->head = NULL;
+	p->size = size;
+	p->nfree = 0;
+	p->max_free = max_free;
+}
+
+void
+tcp_stream_pool_clear(struct tcp_stream_pool *p)
+{
+	void *b;
+
+	while ((b = p->head) != NULL) {
+		memcpy(&p->head, b, sizeof(p->head));
+		free(b);
+	}
+	p->nfree = 0;
+}
+
+/* A buffer of the stream's budget: from its pool when it has one. */
+static uint8_t *
+buf_get(struct tcp_stream *s)
+{
+	struct tcp_stream_pool *p = s->pool;
+	void *b;
+
+	if (p == NULL || (b = p->head) == NULL)
+		return xmalloc(s->budget);
+	memcpy(&p->head, b, sizeof(p->head));
+	p->nfree--;
+	return b;
+}
+
+void
 tcp_stream_init(struct tcp_stream *s, uint32_t base, uint32_t budget)
+{
+	tcp_stream_init_pool(s, base, budget, NULL);
+}
+
+void
+tcp_stream_init_pool(struct tcp_stream *s, uint32_t base, uint32_t budget,
+    struct tcp_stream_pool *pool)
 {
 	/* A budget above the maximum is a caller bug; keep the bound anyway. */
 	if (budget > TCP_STREAM_BUDGET_MAX)
 		budget = TCP_STREAM_BUDGET_MAX;
 	s->buf = NULL;
+	/* A pool of another size (or of buffers too small to link) is not
+	 * used. */
+	s->pool = pool != NULL && pool->size == budget &&
+	    budget >= sizeof(void *) ? pool : NULL;
 	s->base = base;
 	s->budget = budget;
 	s->len = 0;
@@ -39,10 +86,30 @@ tcp_stream_init(struct tcp_stream *s, uint32_t base, uint32_t budget)
 void
 tcp_stream_free(struct tcp_stream *s)
 {
-	if (s == NULL)
+	struct tcp_stream_pool *p;
+
+	if (s == NULL || s->buf == NULL)
 		return;
-	free(s->buf);
+	p = s->pool;
+	if (p != NULL && p->nfree < p->max_free) {
+		memcpy(s->buf, &p->head, sizeof(p->head));
+		p->head = s->buf;
+		p->nfree++;
+	} else
+		free(s->buf);
 	s->buf = NULL;
+}
+
+uint32_t
+tcp_stream_written(const struct tcp_stream *s)
+{
+	uint32_t n;
+
+	if (s->buf == NULL)
+		return 0;
+	/* Ranges are sorted and lie past len: the last ends highest. */
+	n = s->nranges > 0 ? s->ranges[s->nranges - 1].hi : s->len;
+	return n > s->len ? n : s->len;
 }
 
 uint32_t
@@ -167,7 +234,7 @@ place(struct tcp_stream *s, uint32_t off, const uint8_t *data, uint32_t n)
 	}
 
 	if (s->buf == NULL)
-		s->buf = xmalloc(s->budget);
+		s->buf = buf_get(s);
 	/* Copy the stretches of [lo, hi) that no range holds. */
 	cur = lo;
 	for (k = i; k < j && cur < hi; k++) {

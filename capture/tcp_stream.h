@@ -31,12 +31,30 @@ struct tcp_stream_range {
 };
 
 /*
+ * Idle buffers of one size kept for reuse, so that a stream's buffer
+ * costs no malloc and free (a 4 KiB request also makes glibc consolidate
+ * its fast bins). Buffers are linked through their first bytes. At most
+ * max_free are kept; the rest go back to free().
+ */
+struct tcp_stream_pool {
+	void		*head;
+	uint32_t	 size;		/* bytes of every buffer */
+	uint32_t	 nfree, max_free;
+};
+
+void	tcp_stream_pool_init(struct tcp_stream_pool *, uint32_t size,
+	    uint32_t max_free);
+/* Frees the idle buffers (buffers still in streams are theirs). */
+void	tcp_stream_pool_clear(struct tcp_stream_pool *);
+
+/*
  * Caller-allocated (STYLE.md 4): zero it or tcp_stream_init it, then feed
  * it segments; tcp_stream_free releases the buffer. The fields are
  * read-only for callers except through these functions.
  */
 struct tcp_stream {
 	uint8_t		*buf;		/* budget bytes; NULL until data */
+	struct tcp_stream_pool *pool;	/* where buf comes from, or NULL */
 	uint32_t	 base;		/* sequence number of offset 0 */
 	uint32_t	 budget;	/* bytes kept at most */
 	uint32_t	 len;		/* in-order bytes at buf[0..len) */
@@ -53,8 +71,18 @@ struct tcp_stream {
  * (ISN + 1). budget: 1..TCP_STREAM_BUDGET_MAX. No allocation yet.
  */
 void	tcp_stream_init(struct tcp_stream *, uint32_t base, uint32_t budget);
-/* Frees the buffer (the struct stays usable as "ended"). NULL-safe. */
+/* The same, its buffer taken from pool (NULL: malloc) when pool's size
+ * is the budget. */
+void	tcp_stream_init_pool(struct tcp_stream *, uint32_t base,
+	    uint32_t budget, struct tcp_stream_pool *pool);
+/* Frees the buffer, back to its pool if it has one (the struct stays
+ * usable as "ended"). NULL-safe. */
 void	tcp_stream_free(struct tcp_stream *);
+/*
+ * Bytes at the start of buf that segments may have written (the in-order
+ * prefix and every run past it): what must be wiped to forget them.
+ */
+uint32_t tcp_stream_written(const struct tcp_stream *);
 
 /*
  * One segment: seq is its sequence number; data/caplen the payload bytes

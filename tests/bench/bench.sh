@@ -8,13 +8,18 @@
 #     time of the process on CLOCK_MONOTONIC, packets from --stats-json),
 #   - their ratio, the agent's peak RSS, its peak of concurrent sessions,
 #     its RSS on a tiny capture, and RSS bytes per concurrent session
-#     (without the pages of the capture itself if the agent maps it).
+#     (without the pages of the capture itself if the agent maps it),
+#   - the CPU seconds of both readers, and the enrichment counters of the
+#     agent (handshakes read, stream buffers' peak: --stats-json).
+# The capture's TCP flows carry real TLS, HTTP, CONNECT and SOCKS
+# handshakes (gen_pcap.c), so enrichment (on by default) does its work.
 # Targets: pipeline >= 80% of the bare read rate; <= 200 bytes of RSS per
-# concurrent session. A benchmark, not a test: exits 0 whatever the
+# concurrent session; each printed PASS or FAIL. A benchmark, not a test: exits 0 whatever the
 # figures, non-zero only if something could not run.
 #
 # usage: tests/bench/bench.sh [-n PACKETS] [-c SLOTS] [-s SEED] [-t THINK_MS]
-#            [-w WORKDIR] [-r RUNS] [--perf] [--no-build] [--clean]
+#            [-l SNAPLEN] [-w WORKDIR] [-r RUNS] [--perf] [--no-build]
+#            [--clean]
 # Environment: SA_BENCH_DIR (work dir, default /tmp/sessacct-bench),
 # SA_BENCH_BUILD_DIR (default <repo>/build-bench), SA_BENCH_NO_BUILD=1,
 # SA_BENCH_CAPTURE_ARGS (more arguments for every agent run, split on
@@ -30,6 +35,7 @@ PACKETS=5000000
 SLOTS=130000
 SEED=1
 THINK_MS=60000
+SNAPLEN=512
 RUNS=3
 PERF=0
 CLEAN=0
@@ -47,6 +53,7 @@ while [ $# -gt 0 ]; do
 	-c) SLOTS=$2; shift 2 ;;
 	-s) SEED=$2; shift 2 ;;
 	-t) THINK_MS=$2; shift 2 ;;
+	-l) SNAPLEN=$2; shift 2 ;;
 	-w) WORK=$2; shift 2 ;;
 	-r) RUNS=$2; shift 2 ;;
 	--perf) PERF=1; shift ;;
@@ -125,10 +132,11 @@ busy() {
 
 # 3. The capture.
 say "== generate: $PCAP"
-say "   sa_gen_pcap -n $PACKETS -c $SLOTS -s $SEED -t $THINK_MS"
+say "   sa_gen_pcap -n $PACKETS -c $SLOTS -s $SEED -t $THINK_MS -l $SNAPLEN"
 rm -f "$PCAP"
 t0=$(date +%s.%N)
 "$GEN" -o "$PCAP" -n "$PACKETS" -c "$SLOTS" -s "$SEED" -t "$THINK_MS" \
+    -l "$SNAPLEN" \
     2>"$WORK/gen.txt" || { cat "$WORK/gen.txt" >&2; die "generator failed"; }
 t1=$(date +%s.%N)
 sed 's/^/   /' "$WORK/gen.txt"
@@ -149,16 +157,20 @@ busy "before the timed runs"
 # 5. Bare libpcap read rate.
 say "== bare libpcap read (sa_bare_read), best of $RUNS"
 BARE_PPS=0
+BARE_CPU=0
 : >"$WORK/bare.pps"
+: >"$WORK/bare.cpu"
 for i in $(seq "$RUNS"); do
 	line=$("$BARE" "$PCAP") || die "sa_bare_read failed"
 	pps=$(kv pps "$line")
 	say "   run $i: $line"
 	printf '%s\n' "$pps" >>"$WORK/bare.pps"
+	kv cpu_ms "$line" >>"$WORK/bare.cpu"
 	[ "$(kv packets "$line")" = "$PACKETS" ] ||
 	    die "sa_bare_read saw $(kv packets "$line") packets, not $PACKETS"
 	if awk -v a="$pps" -v b="$BARE_PPS" 'BEGIN { exit !(a > b) }'; then
 		BARE_PPS=$pps
+		BARE_CPU=$(kv cpu_ms "$line")
 	fi
 done
 
@@ -177,8 +189,10 @@ say "   (info) with a 1 MiB stdio buffer (sa_bare_read -b 1m): best pps=$BIG_PPS
 # 6. The agent, whole process, output thrown away.
 say "== sessacct-capture --read FILE --print >/dev/null, best of $RUNS"
 PIPE_PPS=0
+PIPE_CPU=0
 SESS_PEAK=0
 : >"$WORK/pipe.pps"
+: >"$WORK/pipe.cpu"
 HZ=$(getconf CLK_TCK)
 for i in $(seq "$RUNS"); do
 	rm -f "$WORK/stats.json" "$WORK/run.txt"
@@ -201,9 +215,11 @@ for i in $(seq "$RUNS"); do
 	[ "$pk" = "$PACKETS" ] || die "the agent counted $pk packets, not $PACKETS"
 	pps=$(awk -v p="$pk" -v n="$ns" 'BEGIN { printf "%.0f", p * 1e9 / n }')
 	printf '%s\n' "$pps" >>"$WORK/pipe.pps"
+	kv cpu_ms "$res" >>"$WORK/pipe.cpu"
 	say "   run $i: packets=$pk seconds=$(awk -v n="$ns" 'BEGIN { printf "%.6f", n / 1e9 }') pps=$pps cpu_ms=$(kv cpu_ms "$res") others_cpu_s=$others maxrss_kb=$kb sessions_peak=$sp"
 	if awk -v a="$pps" -v b="$PIPE_PPS" 'BEGIN { exit !(a > b) }'; then
 		PIPE_PPS=$pps
+		PIPE_CPU=$(kv cpu_ms "$res")
 		PIPE_OTHERS=$others
 	fi
 	SESS_PEAK=$sp
@@ -229,6 +245,16 @@ ANON_KB=$(kv anon_kb "$res")
 MAP_KB=$(kv mapped_kb "$res")
 SESS_PEAK=$(jnum sessions_peak "$WORK/stats.json")
 say "   $res sessions_peak=$SESS_PEAK"
+# Enrichment's own figures (all 0 with capture.enrich=no).
+ENR_TRACKED=$(jnum tracked "$WORK/stats.json")
+ENR_BUF_PEAK=$(jnum buffer_bytes_peak "$WORK/stats.json")
+ENR_CONN_PEAK=$(jnum buffering_peak "$WORK/stats.json")
+ENR_REJECTED=$(jnum rejected "$WORK/stats.json")
+ENR_KINDS=$(sed -n 's/.*"enriched":{\([^}]*\)}.*/\1/p' "$WORK/stats.json" |
+    tr -d '"')
+ENR_GIVEUP=$(sed -n 's/.*"given_up":{\([^}]*\)}.*/\1/p' "$WORK/stats.json" |
+    tr -d '"')
+ENR_UNREC=$(jnum unrecognised "$WORK/stats.json")
 
 # 8. Baseline: the same binary on a tiny capture (ru_maxrss, exact).
 rm -f "$WORK/run.txt"
@@ -267,11 +293,18 @@ per_sess() {
 PER_SESS_RSS=$(per_sess "$MEM_KB" "$BASE_KB")
 PER_SESS=$(per_sess "$((MEM_KB - MAP_KB))" "$BASE_KB")
 verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {
-	ok = op == ">=" ? v + 0 >= t : v + 0 <= t; print ok ? "PASS" : "MISS" }'; }
+	ok = op == ">=" ? v + 0 >= t : v + 0 <= t; print ok ? "PASS" : "FAIL" }'; }
+BARE_CPU_MED=$(median <"$WORK/bare.cpu")
+PIPE_CPU_MED=$(median <"$WORK/pipe.cpu")
+secs() { awk -v m="$1" 'BEGIN { printf "%.3f", m / 1000 }'; }
+case " ${CAP_ARGS[*]:-} " in
+*enrich=no*|*enrich=false*|*enrich=off*) ENRICH=off ;;
+*) ENRICH=on ;;
+esac
 V_RATIO=$(verdict "$RATIO" "$TARGET_RATIO" ">=")
 V_BYTES=$(verdict "$PER_SESS" "$TARGET_BYTES" "<=")
 
-say "== results"
+say "== results (enrichment $ENRICH${CAP_ARGS[*]:+, agent arguments: ${CAP_ARGS[*]}})"
 printf '   %-34s %14s   (median %s)\n' "bare libpcap read (pkt/s)" "$BARE_PPS" \
     "$BARE_MED"
 printf '   %-34s %14s   (info, not the yardstick)\n' \
@@ -281,6 +314,10 @@ printf '   %-34s %14s   (median %s)\n' "sessacct-capture --print (pkt/s)" \
 printf '   %-34s %13s%%   target >= %s%%   %s\n' "pipeline / bare read, best" \
     "$RATIO" "$TARGET_RATIO" "$V_RATIO"
 printf '   %-34s %13s%%\n' "pipeline / bare read, medians" "$RATIO_MED"
+printf '   %-34s %14s   (median %s)\n' "CPU s, bare read (best run)" \
+    "$(secs "$BARE_CPU")" "$(secs "$BARE_CPU_MED")"
+printf '   %-34s %14s   (median %s; two threads)\n' \
+    "CPU s, pipeline (best run)" "$(secs "$PIPE_CPU")" "$(secs "$PIPE_CPU_MED")"
 say "     (during the best pipeline run, other processes used $PIPE_OTHERS s of CPU)"
 printf '   %-34s %14s   (ru_maxrss, memory run)\n' "peak RSS (KiB)" "$MEM_KB"
 printf '   %-34s %14s\n' "  of it, the mapped capture (KiB)" "$MAP_KB"
@@ -291,11 +328,24 @@ printf '   %-34s %14s   target <= %s   %s\n' "RSS bytes per concurrent session" 
     "$PER_SESS" "$TARGET_BYTES" "$V_BYTES"
 say "     (peak RSS - mapped capture - baseline) / peak concurrent sessions;"
 say "     counting the mapped capture too: $PER_SESS_RSS"
+printf '   %-34s %14s   (SYNs followed)\n' "enrichment: connections tracked" \
+    "$ENR_TRACKED"
+say "     answers: ${ENR_KINDS:-none}; rejected $ENR_REJECTED;"
+say "     unrecognised $ENR_UNREC; given up: ${ENR_GIVEUP:-none}"
+printf '   %-34s %14s   (buffer_bytes_peak, memory run)\n' \
+    "stream buffers, peak bytes" "$ENR_BUF_PEAK"
+printf '   %-34s %14s   (buffering_peak)\n' \
+    "  connections buffering, peak" "$ENR_CONN_PEAK"
 say "   reference (issue): YAF ~40% of bare read, softflowd ~18%, argus 8%, pmacct 5%"
 RESULT="bare_pps=$BARE_PPS bare_1m_pps=$BIG_PPS pipeline_pps=$PIPE_PPS"
 RESULT="$RESULT ratio_pct=$RATIO bare_median_pps=$BARE_MED"
 RESULT="$RESULT pipeline_median_pps=$PIPE_MED ratio_median_pct=$RATIO_MED"
 RESULT="$RESULT best_run_others_cpu_s=$PIPE_OTHERS"
+RESULT="$RESULT bare_cpu_ms=$BARE_CPU bare_cpu_median_ms=$BARE_CPU_MED"
+RESULT="$RESULT pipeline_cpu_ms=$PIPE_CPU pipeline_cpu_median_ms=$PIPE_CPU_MED"
+RESULT="$RESULT enrich=$ENRICH enrich_tracked=$ENR_TRACKED"
+RESULT="$RESULT enrich_buffer_bytes_peak=$ENR_BUF_PEAK"
+RESULT="$RESULT enrich_buffering_peak=$ENR_CONN_PEAK snaplen=$SNAPLEN"
 RESULT="$RESULT peak_rss_kb=$MEM_KB mapped_capture_kb=$MAP_KB"
 RESULT="$RESULT peak_anon_kb=$ANON_KB baseline_rss_kb=$BASE_KB"
 RESULT="$RESULT sessions_peak=$SESS_PEAK bytes_per_session=$PER_SESS"

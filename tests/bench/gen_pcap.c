@@ -10,10 +10,14 @@
  * TCP flows shake hands, exchange requests and responses and end by FIN
  * both ways, by RST, by a refused SYN or not at all; UDP flows look like
  * DNS, QUIC or game traffic. A tenth of the flows are 802.1Q-tagged, a
- * quarter IPv6. Only headers are captured (snaplen); the original length
- * says how long the frame was, and checksums are right for an all-zero
- * payload. The output depends on the arguments only: same arguments, same
- * bytes, on any host.
+ * quarter IPv6. TCP flows open with the real handshake of their protocol
+ * (TLS ClientHello with SNI, HTTP with Host, HTTP CONNECT and forward
+ * proxy requests, SOCKS4/4a and SOCKS5 with username authentication,
+ * refusals among them), byte-exact per their RFCs, so that enrichment has
+ * its real work to do; other payload is zeros. Frames are cut at the
+ * snaplen; the original length says how long each was, and checksums
+ * cover the payload. The output depends on the arguments only: same
+ * arguments, same bytes, on any host.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,8 +44,23 @@
 enum flow_kind { FK_NONE = 0, FK_TCP, FK_DNS, FK_QUIC, FK_GAME, FK_MAX };
 enum tcp_end { TE_FIN_CLI = 0, TE_FIN_SRV, TE_RST, TE_REFUSED, TE_OPEN,
     TE_MAX };
-enum tcp_state { TS_SYN = 0, TS_SYNACK, TS_ACK, TS_REQ, TS_RESP,
+enum tcp_state { TS_SYN = 0, TS_SYNACK, TS_ACK, TS_HS, TS_REQ, TS_RESP,
     TS_CLI_ACK, TS_FIN1, TS_FIN2, TS_LASTACK };
+
+/*
+ * What a TCP flow's first bytes are: the handshake its port suggests.
+ * HS_CONNECT and the SOCKS kinds run a proxy handshake (TS_HS) before
+ * the requests, which then go through the tunnel.
+ */
+enum hs_kind { HS_NONE = 0, HS_TLS, HS_HTTP, HS_HTTP_PROXY, HS_CONNECT,
+    HS_SOCKS5, HS_SOCKS4, HS_SOCKS4A, HS_MAX };
+
+/* How the proxy answers (SOCKS and CONNECT). */
+enum hs_answer { HA_OK = 0, HA_AUTH_FAIL, HA_RULESET, HA_MAX };
+
+#define HS_MSG_MAX	1024	/* longest handshake message */
+#define NUSERS		40	/* proxy user names user00..user39 */
+#define NNAMES		500	/* target names host0..host499 */
 
 #define TH_FIN	0x01
 #define TH_SYN	0x02
@@ -74,6 +93,15 @@ struct flow {
 	uint16_t	rst_after;	/* TE_RST: data packets before it */
 	uint8_t		unacked;	/* segments since client ACK */
 	uint8_t		quick_close;	/* FIN after the answer */
+	uint8_t		hs;		/* enum hs_kind */
+	uint8_t		hs_step;	/* next proxy handshake message */
+	uint8_t		answer;		/* enum hs_answer */
+	uint8_t		auth;		/* SOCKS5/CONNECT with a login */
+	uint8_t		atyp;		/* SOCKS5 target: 1, 3 or 4 */
+	uint8_t		tun_tls;	/* tunnel to port 443 (else 80) */
+	uint8_t		first_req;	/* the first request is to come */
+	uint8_t		first_resp;	/* the first answer is to come */
+	uint16_t	resp_last;	/* length of the answer's last segment */
 };
 
 /* A slot's next packet time; the heap orders by (due, slot). */
@@ -101,6 +129,9 @@ struct gen_stats {
 	uint64_t	udp_done;
 	uint64_t	in_progress, in_progress_peak;
 	uint64_t	first_ns, last_ns;
+	uint64_t	hs[HS_MAX];		/* TCP flows planned, by handshake */
+	uint64_t	hs_done[HS_MAX];	/* ... whose answer went out */
+	uint64_t	hs_auth, hs_refused;	/* logins; refusals sent */
 };
 
 struct gen {
@@ -109,6 +140,7 @@ struct gen {
 	uint64_t	 now_ns;
 	uint64_t	 next_due;	/* set by schedule() */
 	uint32_t	 next_serial;
+	uint64_t	 hs_seed;	/* per-run salt of the handshakes */
 	struct flow	*slots;
 	struct event	*heap;
 	uint8_t		*out;
@@ -127,7 +159,7 @@ static const char usage[] =
 "  -s SEED      random seed (default 1)\n"
 "  -t THINK_MS  mean think time between requests in ms (default 60000)\n"
 "  -T START     time of the first packet, epoch seconds (default 1700000000)\n"
-"  -l SNAPLEN   bytes captured per frame (default 128)\n";
+"  -l SNAPLEN   bytes captured per frame (default 512, the agent's)\n";
 
 /* splitmix64: small, fast, and the same on every platform. */
 static uint64_t
@@ -172,7 +204,8 @@ put_le32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
-/* Ones' complement sum of n bytes (n even), RFC 1071. */
+/* Ones' complement sum of n bytes, RFC 1071 (an odd last byte is the
+ * high half of a word padded with zero). */
 static uint32_t
 csum_add(uint32_t sum, const uint8_t *p, size_t n)
 {
@@ -180,6 +213,10 @@ csum_add(uint32_t sum, const uint8_t *p, size_t n)
 
 	for (i = 0; i + 1 < n; i += 2)
 		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
 	return sum;
 }
 
@@ -254,10 +291,12 @@ srv_addr(const struct flow *f, uint8_t *a)
 /*
  * Appends one frame of flow f as a pcap record to the output buffer,
  * which is written out when full: Ethernet [802.1Q] IPv4|IPv6 TCP|UDP,
- * then len payload bytes, all zero. dir 0 is client to server.
+ * then len payload bytes: the pl_len bytes at pl first (pl_len <= len),
+ * zeros after. dir 0 is client to server.
  */
 static void
-emit(struct gen *g, struct flow *f, int dir, uint8_t flags, uint32_t len)
+emit_pl(struct gen *g, struct flow *f, int dir, uint8_t flags, uint32_t len,
+    const uint8_t *pl, uint32_t pl_len)
 {
 	uint8_t frame[FRAME_MAX], src[16], dst[16];
 	uint8_t *rec, *ip, *l4;
@@ -337,14 +376,20 @@ emit(struct gen *g, struct flow *f, int dir, uint8_t flags, uint32_t len)
 	}
 	iplen = iphl + l4hl + len;
 
-	/* Transport checksum over pseudo-header and header; the payload
-	 * is all zeros and adds nothing. */
+	/* Transport checksum over pseudo-header, header and payload; the
+	 * zeros after pl add nothing. */
 	sum = csum_add(0, src, f->af == 4 ? 4 : 16);
 	sum = csum_add(sum, dst, f->af == 4 ? 4 : 16);
 	sum += f->kind == FK_TCP ? 6 : 17;
 	sum += (l4hl + len) & 0xffff;
 	sum += (l4hl + len) >> 16;
 	sum = csum_add(sum, l4, l4hl);
+	if (pl_len > 0) {
+		/* The payload starts at an even offset of the segment
+		 * (l4hl is a multiple of 4). */
+		sum = csum_add(sum, pl, pl_len);
+		memcpy(l4 + l4hl, pl, pl_len);
+	}
 	put_be16(l4 + (f->kind == FK_TCP ? 16 : 6), csum_fold(sum) == 0 &&
 	    f->kind != FK_TCP ? 0xffff : csum_fold(sum));
 
@@ -396,6 +441,13 @@ emit(struct gen *g, struct flow *f, int dir, uint8_t flags, uint32_t len)
 	g->st.last_ns = ts;
 }
 
+/* A frame whose payload is all zeros. */
+static void
+emit(struct gen *g, struct flow *f, int dir, uint8_t flags, uint32_t len)
+{
+	emit_pl(g, f, dir, flags, len, NULL, 0);
+}
+
 /* Uniform in [lo, hi] nanoseconds. */
 static uint64_t
 rnd_ns(struct gen *g, uint64_t lo, uint64_t hi)
@@ -424,6 +476,68 @@ static uint64_t
 rtt(struct gen *g, const struct flow *f)
 {
 	return f->rtt_us * US + rnd_ns(g, 0, f->rtt_us * US / 8);
+}
+
+/*
+ * The handshake of a new TCP flow, by its port: TLS on 443, HTTP on 80,
+ * a forward proxy or CONNECT on 8080, CONNECT on 3128, SOCKS on 1080.
+ * Proxies refuse some: a failed login (407, RFC 1929 status 1) or a rule
+ * (403, SOCKS5 REP 2, SOCKS4 91).
+ */
+static void
+hs_plan(struct gen *g, struct flow *f)
+{
+	uint32_t r = rnd_below(g, 100);
+
+	switch (f->srv_port) {
+	case 443:
+		f->hs = HS_TLS;
+		break;
+	case 80:
+		f->hs = HS_HTTP;
+		break;
+	case 8080:
+		f->hs = r < 50 ? HS_HTTP_PROXY : HS_CONNECT;
+		break;
+	case 3128:
+		f->hs = HS_CONNECT;
+		break;
+	default:
+		f->hs = r < 60 ? HS_SOCKS5 : r < 85 ? HS_SOCKS4A : HS_SOCKS4;
+		break;
+	}
+	f->auth = rnd_below(g, 2);
+	f->tun_tls = rnd_below(g, 5) != 0;
+	r = rnd_below(g, 100);
+	f->atyp = r < 80 ? 3 : r < 92 ? 1 : 4;
+	r = rnd_below(g, 100);
+	switch (f->hs) {
+	case HS_CONNECT:
+		f->answer = r < 85 ? HA_OK : r < 93 ? HA_AUTH_FAIL :
+		    HA_RULESET;
+		break;
+	case HS_SOCKS5:
+		f->answer = f->auth && r < 10 ? HA_AUTH_FAIL : r >= 95 ?
+		    HA_RULESET : HA_OK;
+		break;
+	case HS_SOCKS4:
+	case HS_SOCKS4A:
+	case HS_HTTP_PROXY:
+		f->answer = r < 95 ? HA_OK : HA_RULESET;
+		break;
+	default:
+		f->answer = HA_OK;
+		break;
+	}
+	f->first_req = 1;
+	f->first_resp = f->hs == HS_HTTP || f->hs == HS_HTTP_PROXY ||
+	    (f->hs >= HS_CONNECT && !f->tun_tls);
+	if (f->end != TE_REFUSED) {
+		g->st.hs[f->hs]++;
+		if (f->auth && (f->hs == HS_CONNECT || f->hs == HS_SOCKS5 ||
+		    f->hs == HS_HTTP_PROXY))
+			g->st.hs_auth++;
+	}
 }
 
 /* Starts a new flow in slot f. */
@@ -471,6 +585,7 @@ flow_start(struct gen *g, struct flow *f)
 		f->rst_after = (uint16_t)(1 + rnd_below(g, 8));
 		f->state = TS_SYN;
 		g->st.tcp_end[f->end]++;
+		hs_plan(g, f);
 	} else if (r < 850) {
 		f->kind = FK_DNS;
 		f->srv_port = 53;
@@ -500,6 +615,480 @@ flow_done(struct gen *g, struct flow *f)
 	f->kind = FK_NONE;
 	g->st.in_progress--;
 	schedule(g, rnd_ns(g, 1 * MS, 500 * MS));
+}
+
+/*
+ * Handshakes. The bytes of a flow's messages follow from its serial and
+ * the run's salt alone (fh), so nothing is stored per flow but a few
+ * choices made when it starts.
+ */
+static uint64_t
+fh(const struct gen *g, const struct flow *f, uint32_t k)
+{
+	uint64_t z = g->hs_seed ^ ((uint64_t)f->serial << 8 | k);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* A message under construction; add() never runs past HS_MSG_MAX. */
+struct msg {
+	uint8_t		b[HS_MSG_MAX];
+	uint32_t	n;
+};
+
+static void
+add(struct msg *m, const void *p, uint32_t n)
+{
+	if (n > HS_MSG_MAX - m->n)
+		n = HS_MSG_MAX - m->n;
+	memcpy(m->b + m->n, p, n);
+	m->n += n;
+}
+
+static void
+add8(struct msg *m, uint32_t v)
+{
+	uint8_t b = (uint8_t)v;
+
+	add(m, &b, 1);
+}
+
+static void
+add16(struct msg *m, uint32_t v)
+{
+	add8(m, v >> 8);
+	add8(m, v);
+}
+
+static void
+adds(struct msg *m, const char *s)
+{
+	add(m, s, (uint32_t)strlen(s));
+}
+
+/* Random bytes from the flow's hash k. */
+static void
+addrand(struct msg *m, const struct gen *g, const struct flow *f, uint32_t k,
+    uint32_t n)
+{
+	uint64_t h = 0;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((i & 7) == 0)
+			h = fh(g, f, k + i / 8);
+		add8(m, (uint32_t)(h >> (8 * (i & 7))));
+	}
+}
+
+/* Back-patches a 16- or 24-bit length at off: bytes after off + w. */
+static void
+patch_len(struct msg *m, uint32_t off, int w)
+{
+	uint32_t v = m->n - off - (uint32_t)w;
+
+	if (w == 3)
+		m->b[off++] = (uint8_t)(v >> 16);
+	m->b[off] = (uint8_t)(v >> 8);
+	m->b[off + 1] = (uint8_t)v;
+}
+
+/* Names: the server's own (TLS, HTTP), or the target a proxy is asked
+ * for; users and their passwords. */
+static void
+srv_name(const struct flow *f, char *buf, size_t len)
+{
+	snprintf(buf, len, "www%u.example.com", (unsigned)(f->srv % NNAMES));
+}
+
+static void
+target_name(const struct gen *g, const struct flow *f, char *buf,
+    size_t len)
+{
+	snprintf(buf, len, "host%u.example.net",
+	    (unsigned)(fh(g, f, 1) % NNAMES));
+}
+
+static void
+user_name(const struct gen *g, const struct flow *f, char *buf, size_t len)
+{
+	snprintf(buf, len, "user%02u", (unsigned)(fh(g, f, 2) % NUSERS));
+}
+
+static void
+user_pass(const struct gen *g, const struct flow *f, char *buf, size_t len)
+{
+	snprintf(buf, len, "pw%08x", (unsigned)fh(g, f, 3));
+}
+
+static uint16_t
+tun_port(const struct flow *f)
+{
+	return f->tun_tls ? 443 : 80;
+}
+
+/*
+ * A TLS 1.3 ClientHello in one record (RFC 8446 4.1.2) naming host in
+ * server_name (RFC 6066 3), with what curl/OpenSSL sends beside it:
+ * groups, point formats, signature algorithms, ALPN, supported_versions,
+ * psk modes and an X25519 key share.
+ */
+static void
+tls_hello(struct msg *m, const struct gen *g, const struct flow *f,
+    const char *host)
+{
+	static const uint16_t suites[] = { 0x1302, 0x1303, 0x1301, 0xc02c,
+	    0xc030, 0xc02b, 0xc02f, 0xcca9, 0xcca8, 0x009f, 0x009e, 0x00ff };
+	static const uint16_t sigs[] = { 0x0403, 0x0503, 0x0603, 0x0807,
+	    0x0808, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601 };
+	uint32_t rec, hs, ext, e, l, hl = (uint32_t)strlen(host);
+	size_t i;
+
+	add8(m, 22);			/* handshake record */
+	add16(m, 0x0301);
+	rec = m->n;
+	add16(m, 0);
+	add8(m, 1);			/* client_hello */
+	hs = m->n;
+	add8(m, 0);
+	add16(m, 0);
+	add16(m, 0x0303);		/* legacy_version */
+	addrand(m, g, f, 16, 32);	/* random */
+	add8(m, 32);			/* legacy_session_id */
+	addrand(m, g, f, 24, 32);
+	add16(m, 2 * (uint32_t)(sizeof(suites) / sizeof(suites[0])));
+	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+		add16(m, suites[i]);
+	add8(m, 1);			/* compression: null */
+	add8(m, 0);
+	ext = m->n;
+	add16(m, 0);
+	add16(m, 0);			/* server_name */
+	add16(m, hl + 5);
+	add16(m, hl + 3);
+	add8(m, 0);			/* host_name */
+	add16(m, hl);
+	add(m, host, hl);
+	add16(m, 11);			/* ec_point_formats */
+	add16(m, 4);
+	add8(m, 3);
+	add8(m, 0);
+	add8(m, 1);
+	add8(m, 2);
+	add16(m, 10);			/* supported_groups */
+	add16(m, 8);
+	add16(m, 6);
+	add16(m, 0x001d);
+	add16(m, 0x0017);
+	add16(m, 0x0018);
+	add16(m, 16);			/* ALPN: h2, http/1.1 */
+	e = m->n;
+	add16(m, 0);
+	l = m->n;
+	add16(m, 0);
+	add8(m, 2);
+	adds(m, "h2");
+	add8(m, 8);
+	adds(m, "http/1.1");
+	patch_len(m, l, 2);
+	patch_len(m, e, 2);
+	add16(m, 22);			/* encrypt_then_mac */
+	add16(m, 0);
+	add16(m, 23);			/* extended_master_secret */
+	add16(m, 0);
+	add16(m, 13);			/* signature_algorithms */
+	add16(m, 2 + 2 * (uint32_t)(sizeof(sigs) / sizeof(sigs[0])));
+	add16(m, 2 * (uint32_t)(sizeof(sigs) / sizeof(sigs[0])));
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		add16(m, sigs[i]);
+	add16(m, 43);			/* supported_versions: 1.3, 1.2 */
+	add16(m, 5);
+	add8(m, 4);
+	add16(m, 0x0304);
+	add16(m, 0x0303);
+	add16(m, 45);			/* psk_key_exchange_modes: psk_dhe_ke */
+	add16(m, 2);
+	add8(m, 1);
+	add8(m, 1);
+	add16(m, 51);			/* key_share: x25519 */
+	add16(m, 38);
+	add16(m, 36);
+	add16(m, 0x001d);
+	add16(m, 32);
+	addrand(m, g, f, 40, 32);
+	patch_len(m, ext, 2);
+	patch_len(m, hs, 3);
+	patch_len(m, rec, 2);
+}
+
+/* "Basic " credentials of RFC 7617: base64 (RFC 4648 4) of user:pass. */
+static void
+basic_auth(struct msg *m, const char *user, const char *pass)
+{
+	static const char b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char in[128];
+	uint32_t n, i, v;
+
+	n = (uint32_t)snprintf(in, sizeof(in), "%s:%s", user, pass);
+	adds(m, "Proxy-Authorization: Basic ");
+	for (i = 0; i < n; i += 3) {
+		v = (uint32_t)(uint8_t)in[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)(uint8_t)in[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (uint8_t)in[i + 2];
+		add8(m, (uint8_t)b64[v >> 18 & 63]);
+		add8(m, (uint8_t)b64[v >> 12 & 63]);
+		add8(m, i + 1 < n ? (uint8_t)b64[v >> 6 & 63] : '=');
+		add8(m, i + 2 < n ? (uint8_t)b64[v & 63] : '=');
+	}
+	adds(m, "\r\n");
+}
+
+/* An HTTP/1.1 request (RFC 9112 3): origin form with Host, or the
+ * absolute form a forward proxy is sent. */
+static void
+http_get(struct msg *m, const struct gen *g, const struct flow *f,
+    const char *host, int absolute)
+{
+	char line[320], user[32], pass[32];
+
+	snprintf(line, sizeof(line), "GET %s%s/item/%u HTTP/1.1\r\n",
+	    absolute ? "http://" : "", absolute ? host : "",
+	    (unsigned)(fh(g, f, 4) % 100000));
+	adds(m, line);
+	adds(m, "Host: ");
+	adds(m, host);
+	adds(m, "\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n");
+	if (absolute && f->auth) {
+		user_name(g, f, user, sizeof(user));
+		user_pass(g, f, pass, sizeof(pass));
+		basic_auth(m, user, pass);
+		adds(m, "Proxy-Connection: Keep-Alive\r\n");
+	}
+	adds(m, "\r\n");
+}
+
+/*
+ * The first request of a flow, into m: the TLS ClientHello or HTTP
+ * request of a direct flow, or the first bytes through a proxy's tunnel.
+ */
+static void
+first_request(struct msg *m, const struct gen *g, const struct flow *f)
+{
+	char name[64], hp[80];
+
+	switch (f->hs) {
+	case HS_TLS:
+		srv_name(f, name, sizeof(name));
+		tls_hello(m, g, f, name);
+		return;
+	case HS_HTTP:
+		srv_name(f, name, sizeof(name));
+		http_get(m, g, f, name, 0);
+		return;
+	case HS_HTTP_PROXY:
+		target_name(g, f, name, sizeof(name));
+		http_get(m, g, f, name, 1);
+		return;
+	default:
+		break;
+	}
+	/* Through a tunnel: its target, named as the client named it. */
+	target_name(g, f, name, sizeof(name));
+	if (f->tun_tls)
+		tls_hello(m, g, f, name);
+	else {
+		snprintf(hp, sizeof(hp), "%s", name);
+		http_get(m, g, f, hp, 0);
+	}
+}
+
+/* Status line and headers of the first answer to an HTTP request whose
+ * answer is total bytes long (RFC 9112 4, 6.3: Content-Length). */
+static void
+http_answer(struct msg *m, const struct flow *f, uint32_t total)
+{
+	char hdr[200];
+	uint32_t hl = 0, body = total;
+	int i;
+
+	/* The header's length depends on the body's digits: settle it. */
+	for (i = 0; i < 3; i++) {
+		hl = (uint32_t)snprintf(hdr, sizeof(hdr), "HTTP/1.1 %s\r\n"
+		    "Content-Type: application/octet-stream\r\n"
+		    "Content-Length: %u\r\n\r\n", f->answer == HA_OK ?
+		    "200 OK" : "403 Forbidden", (unsigned)body);
+		body = total > hl ? total - hl : 0;
+	}
+	add(m, hdr, hl);
+}
+
+/* The SOCKS5 request's DST.ADDR (RFC 1928 4/5): name, IPv4 or IPv6. */
+static void
+socks5_addr(struct msg *m, const struct gen *g, const struct flow *f)
+{
+	char name[64];
+	uint64_t h = fh(g, f, 5);
+
+	add8(m, f->atyp);
+	if (f->atyp == 3) {
+		target_name(g, f, name, sizeof(name));
+		add8(m, (uint32_t)strlen(name));
+		adds(m, name);
+	} else if (f->atyp == 1) {
+		add8(m, 198);		/* 198.51.100.0/24, TEST-NET-2 */
+		add8(m, 51);
+		add8(m, 100);
+		add8(m, 1 + (uint32_t)(h % 254));
+	} else {
+		add16(m, 0x2001);	/* 2001:db8::/32, documentation */
+		add16(m, 0x0db8);
+		add16(m, 0);
+		add16(m, 0);
+		add16(m, 0);
+		add16(m, 0);
+		add16(m, 0);
+		add16(m, 1 + (uint32_t)(h % 65534));
+	}
+	add16(m, tun_port(f));
+}
+
+/*
+ * Message step of the proxy handshake of f (state TS_HS), into m; *dir
+ * gets its direction. Returns 0 when the handshake has no such message.
+ */
+static int
+hs_msg(const struct gen *g, const struct flow *f, unsigned step,
+    struct msg *m, int *dir)
+{
+	char name[64], user[32], pass[32], line[256];
+	uint8_t srv[16];
+	unsigned i;
+
+	m->n = 0;
+	*dir = step & 1;
+	user_name(g, f, user, sizeof(user));
+	user_pass(g, f, pass, sizeof(pass));
+	switch (f->hs) {
+	case HS_CONNECT:	/* RFC 9110 9.3.6 */
+		if (step == 0) {
+			target_name(g, f, name, sizeof(name));
+			snprintf(line, sizeof(line), "CONNECT %s:%u HTTP/1.1\r\n"
+			    "Host: %s:%u\r\nUser-Agent: curl/7.88.1\r\n", name,
+			    tun_port(f), name, tun_port(f));
+			adds(m, line);
+			if (f->auth)
+				basic_auth(m, user, pass);
+			adds(m, "Proxy-Connection: Keep-Alive\r\n\r\n");
+		} else if (step == 1) {
+			adds(m, f->answer == HA_OK ?
+			    "HTTP/1.1 200 Connection established\r\n\r\n" :
+			    f->answer == HA_AUTH_FAIL ?
+			    "HTTP/1.1 407 Proxy Authentication Required\r\n"
+			    "Proxy-Authenticate: Basic realm=\"proxy\"\r\n"
+			    "Content-Length: 0\r\n\r\n" :
+			    "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
+			    "\r\n");
+		}
+		break;
+	case HS_SOCKS5:		/* RFC 1928, RFC 1929 */
+		if (!f->auth && step >= 2)
+			step += 2;	/* no method subnegotiation */
+		switch (step) {
+		case 0:		/* greeting: methods */
+			add8(m, 5);
+			if (f->auth) {
+				add8(m, 2);
+				add8(m, 0);
+				add8(m, 2);
+			} else {
+				add8(m, 1);
+				add8(m, 0);
+			}
+			break;
+		case 1:		/* method choice */
+			add8(m, 5);
+			add8(m, f->auth ? 2 : 0);
+			break;
+		case 2:		/* RFC 1929 username/password */
+			add8(m, 1);
+			add8(m, (uint32_t)strlen(user));
+			adds(m, user);
+			add8(m, (uint32_t)strlen(pass));
+			adds(m, pass);
+			break;
+		case 3:
+			add8(m, 1);
+			add8(m, f->answer == HA_AUTH_FAIL ? 1 : 0);
+			break;
+		case 4:		/* request: CONNECT */
+			if (f->answer == HA_AUTH_FAIL)
+				break;
+			add8(m, 5);
+			add8(m, 1);
+			add8(m, 0);
+			socks5_addr(m, g, f);
+			break;
+		case 5:		/* reply: BND the proxy's own address */
+			if (f->answer == HA_AUTH_FAIL)
+				break;
+			add8(m, 5);
+			add8(m, f->answer == HA_OK ? 0 : 2);
+			add8(m, 0);
+			if (f->answer != HA_OK) {
+				add8(m, 1);
+				add16(m, 0);
+				add16(m, 0);
+				add16(m, 0);
+				break;
+			}
+			srv_addr(f, srv);
+			add8(m, f->af == 4 ? 1 : 4);
+			for (i = 0; i < (f->af == 4 ? 4u : 16u); i++)
+				add8(m, srv[i]);
+			add16(m, 1024 + (uint32_t)(fh(g, f, 6) % 60000));
+			break;
+		}
+		break;
+	case HS_SOCKS4:		/* SOCKS4; 4a: a name after USERID */
+	case HS_SOCKS4A:
+		if (step == 0) {
+			add8(m, 4);
+			add8(m, 1);
+			add16(m, tun_port(f));
+			if (f->hs == HS_SOCKS4A) {
+				add16(m, 0);	/* 0.0.0.x, x != 0 */
+				add8(m, 0);
+				add8(m, 1 + (uint32_t)(fh(g, f, 5) % 255));
+			} else {
+				add8(m, 198);
+				add8(m, 51);
+				add8(m, 100);
+				add8(m, 1 + (uint32_t)(fh(g, f, 5) % 254));
+			}
+			adds(m, user);
+			add8(m, 0);
+			if (f->hs == HS_SOCKS4A) {
+				target_name(g, f, name, sizeof(name));
+				adds(m, name);
+				add8(m, 0);
+			}
+		} else if (step == 1) {
+			add8(m, 0);
+			add8(m, f->answer == HA_OK ? 90 : 91);
+			add16(m, 0);
+			add16(m, 0);
+			add16(m, 0);
+		}
+		break;
+	default:
+		break;
+	}
+	return m->n > 0;
 }
 
 static void
@@ -541,6 +1130,45 @@ udp_next(struct gen *g, struct flow *f)
 }
 
 /*
+ * The next message of a proxy handshake (TS_HS): the server answers
+ * within 50 us to 2 ms, the client a round trip later. After the last,
+ * a refused flow is closed by the proxy and an accepted one goes on to
+ * its requests, through the tunnel.
+ */
+static void
+tcp_hs(struct gen *g, struct flow *f)
+{
+	struct msg m;
+	int dir, next;
+
+	if (!hs_msg(g, f, f->hs_step, &m, &dir)) {
+		f->state = TS_REQ;	/* not reached: no empty handshake */
+		schedule(g, rtt(g, f));
+		return;
+	}
+	emit_pl(g, f, dir, TH_PSH | TH_ACK, m.n, m.b, m.n);
+	f->seq[dir] += m.n;
+	f->hs_step++;
+	if (hs_msg(g, f, f->hs_step, &m, &next)) {
+		schedule(g, next == 0 ? rtt(g, f) :
+		    rnd_ns(g, 50 * US, 2 * MS));
+		return;
+	}
+	if (f->answer != HA_OK) {
+		g->st.hs_done[f->hs]++;
+		g->st.hs_refused++;
+		g->st.tcp_end[f->end]--;
+		g->st.tcp_end[TE_FIN_SRV]++;
+		f->end = TE_FIN_SRV;
+		f->state = TS_FIN1;
+		schedule(g, rnd_ns(g, 20 * US, 2 * MS));
+		return;
+	}
+	f->state = TS_REQ;
+	schedule(g, rtt(g, f));
+}
+
+/*
  * One TCP packet of flow f, following its plan, and when the next one is
  * due. The capture point is near the server: the server answers within
  * microseconds to milliseconds, the client a round trip later, and the
@@ -550,6 +1178,7 @@ static void
 tcp_next(struct gen *g, struct flow *f)
 {
 	uint32_t mss = f->af == 4 ? TCP_MSS4 - 12 : TCP_MSS6 - 12, len;
+	struct msg m;
 	int closer;
 
 	if (f->state >= TS_REQ && f->state <= TS_CLI_ACK &&
@@ -580,24 +1209,54 @@ tcp_next(struct gen *g, struct flow *f)
 		return;
 	case TS_ACK:
 		emit(g, f, 0, TH_ACK, 0);
-		f->state = TS_REQ;
+		f->state = f->hs >= HS_CONNECT ? TS_HS : TS_REQ;
 		schedule(g, rnd_ns(g, 5 * US, 100 * US));
 		return;
+	case TS_HS:
+		tcp_hs(g, f);
+		return;
 	case TS_REQ:
-		len = 80 + rnd_below(g, 820);
-		emit(g, f, 0, TH_PSH | TH_ACK, len);
+		if (f->first_req) {
+			/* The handshake, or the first bytes in the tunnel. */
+			m.n = 0;
+			first_request(&m, g, f);
+			len = m.n;
+			emit_pl(g, f, 0, TH_PSH | TH_ACK, len, m.b, m.n);
+			f->first_req = 0;
+			if (f->hs != HS_HTTP_PROXY && (f->hs < HS_CONNECT ||
+			    f->tun_tls))
+				g->st.hs_done[f->hs]++;
+		} else {
+			len = 80 + rnd_below(g, 820);
+			emit(g, f, 0, TH_PSH | TH_ACK, len);
+		}
 		f->seq[0] += len;
 		/* Most answers fit in a few segments, one in twenty is a
 		 * download. */
 		f->left = (uint16_t)(rnd_below(g, 20) == 0 ?
 		    5 + rnd_below(g, 60) : 1 + rnd_below(g, 4));
+		f->resp_last = (uint16_t)(100 + rnd_below(g, mss - 100));
 		f->unacked = 0;
 		f->state = TS_RESP;
 		schedule(g, rnd_ns(g, 50 * US, 20 * MS));
 		break;
 	case TS_RESP:
-		len = f->left > 1 ? mss : 100 + rnd_below(g, mss - 100);
-		emit(g, f, 1, f->left > 1 ? TH_ACK : TH_PSH | TH_ACK, len);
+		len = f->left > 1 ? mss : f->resp_last;
+		if (f->first_resp) {
+			/* An HTTP answer: status line and headers first. */
+			m.n = 0;
+			http_answer(&m, f, (f->left - 1u) * mss +
+			    f->resp_last);
+			emit_pl(g, f, 1, f->left > 1 ? TH_ACK :
+			    TH_PSH | TH_ACK, len, m.b, m.n < len ? m.n : len);
+			f->first_resp = 0;
+			if (f->hs == HS_HTTP_PROXY || f->hs >= HS_CONNECT)
+				g->st.hs_done[f->hs]++;
+			if (f->hs == HS_HTTP_PROXY && f->answer != HA_OK)
+				g->st.hs_refused++;
+		} else
+			emit(g, f, 1, f->left > 1 ? TH_ACK : TH_PSH | TH_ACK,
+			    len);
 		f->seq[1] += len;
 		f->unacked++;
 		if (--f->left == 0 || f->unacked == 2) {
@@ -680,7 +1339,7 @@ parse_opts(int argc, char **argv, struct gen_opts *o)
 	o->slots = 130000;
 	o->seed = 1;
 	o->think_ms = 60000;
-	o->snaplen = 128;
+	o->snaplen = 512;
 	o->start_sec = START_SEC;
 	while ((ch = getopt(argc, argv, "o:n:c:s:t:l:T:h")) != -1) {
 		switch (ch) {
@@ -753,7 +1412,12 @@ report(const struct gen *g)
 	    "tcp_planned fin_cli=%llu fin_srv=%llu rst=%llu refused=%llu "
 	    "open=%llu\n"
 	    "tcp_ended fin_cli=%llu fin_srv=%llu rst=%llu refused=%llu "
-	    "udp_ended=%llu\n",
+	    "udp_ended=%llu\n"
+	    "handshakes_planned tls=%llu http=%llu http_proxy=%llu "
+	    "connect=%llu socks5=%llu socks4=%llu socks4a=%llu logins=%llu\n"
+	    "handshakes_answered tls=%llu http=%llu http_proxy=%llu "
+	    "connect=%llu socks5=%llu socks4=%llu socks4a=%llu "
+	    "refused=%llu\n",
 	    (unsigned long long)s->packets, (unsigned long long)s->bytes_file,
 	    (unsigned long long)s->wire_bytes,
 	    (unsigned long long)s->payload_bytes,
@@ -780,7 +1444,23 @@ report(const struct gen *g)
 	    (unsigned long long)s->tcp_done[TE_FIN_SRV],
 	    (unsigned long long)s->tcp_done[TE_RST],
 	    (unsigned long long)s->tcp_done[TE_REFUSED],
-	    (unsigned long long)s->udp_done);
+	    (unsigned long long)s->udp_done,
+	    (unsigned long long)s->hs[HS_TLS],
+	    (unsigned long long)s->hs[HS_HTTP],
+	    (unsigned long long)s->hs[HS_HTTP_PROXY],
+	    (unsigned long long)s->hs[HS_CONNECT],
+	    (unsigned long long)s->hs[HS_SOCKS5],
+	    (unsigned long long)s->hs[HS_SOCKS4],
+	    (unsigned long long)s->hs[HS_SOCKS4A],
+	    (unsigned long long)s->hs_auth,
+	    (unsigned long long)s->hs_done[HS_TLS],
+	    (unsigned long long)s->hs_done[HS_HTTP],
+	    (unsigned long long)s->hs_done[HS_HTTP_PROXY],
+	    (unsigned long long)s->hs_done[HS_CONNECT],
+	    (unsigned long long)s->hs_done[HS_SOCKS5],
+	    (unsigned long long)s->hs_done[HS_SOCKS4],
+	    (unsigned long long)s->hs_done[HS_SOCKS4A],
+	    (unsigned long long)s->hs_refused);
 }
 
 static void
@@ -813,6 +1493,7 @@ main(int argc, char **argv)
 	memset(&g, 0, sizeof(g));
 	parse_opts(argc, argv, &g.o);
 	g.rng = g.o.seed;
+	g.hs_seed = g.o.seed * 0x9e3779b97f4a7c15ULL ^ 0x5a11ab1eULL;
 	g.slots = xcalloc(g.o.slots, sizeof(*g.slots));
 	g.heap = xcalloc(g.o.slots, sizeof(*g.heap));
 	g.out = xmalloc(OUTBUF_SIZE);

@@ -113,6 +113,53 @@ test_tcp_stream_init(void **state)
 	tcp_stream_free(&s);
 }
 
+/*
+ * A pool hands a freed buffer to the next stream of its size, keeps at
+ * most max_free, and is not used by a stream of another budget; written
+ * covers the in-order bytes and the runs past a hole.
+ */
+static void
+test_tcp_stream_pool(void **state)
+{
+	struct tcp_stream_pool pool;
+	struct tcp_stream a, b, c;
+	uint8_t *first;
+
+	(void)state;
+	tcp_stream_pool_init(&pool, 1000, 1);
+	tcp_stream_init_pool(&a, BASE, 1000, &pool);
+	tcp_stream_init_pool(&b, BASE, 1000, &pool);
+	tcp_stream_init_pool(&c, BASE, 500, &pool);
+	assert_ptr_equal(a.pool, &pool);
+	assert_null(c.pool);
+	assert_int_equal(tcp_stream_written(&a), 0);
+	assert_int_equal(seg(&a, 0, 100, 0), 100);
+	assert_int_equal(tcp_stream_written(&a), 100);
+	assert_int_equal(seg(&a, 300, 50, 0), 0);
+	assert_int_equal(tcp_stream_written(&a), 350);
+	assert_int_equal(seg(&b, 0, 10, 0), 10);
+	assert_int_equal(seg(&c, 0, 10, 0), 10);
+	first = a.buf;
+	tcp_stream_free(&a);
+	assert_null(a.buf);
+	assert_int_equal(pool.nfree, 1);
+	tcp_stream_free(&b);		/* beyond max_free: freed */
+	assert_int_equal(pool.nfree, 1);
+	tcp_stream_free(&c);
+	assert_int_equal(pool.nfree, 1);
+
+	/* The next stream reads into the pooled buffer, as if new. */
+	tcp_stream_init_pool(&a, BASE + 7, 1000, &pool);
+	assert_int_equal(seg(&a, 0, 200, 0), 200);
+	assert_ptr_equal(a.buf, first);
+	assert_int_equal(pool.nfree, 0);
+	check_bytes(&a, 200);
+	tcp_stream_free(&a);
+	tcp_stream_pool_clear(&pool);
+	assert_int_equal(pool.nfree, 0);
+	assert_null(pool.head);
+}
+
 static void
 test_tcp_stream_in_order(void **state)
 {
@@ -1005,6 +1052,7 @@ main(void)
 		cmocka_unit_test(test_tcp_stream_huge_lengths),
 		cmocka_unit_test(test_tcp_stream_random_segments),
 		cmocka_unit_test(test_tcp_stream_free),
+		cmocka_unit_test(test_tcp_stream_pool),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, NULL);
