@@ -63,10 +63,13 @@ to_store(const struct agg_core *c, const struct sess_rec *r,
 	}
 }
 
-/* The enrichment block of a stored session or event strings, in buf. */
+/*
+ * The enrichment block of a stored session or an event, in buf: the
+ * strings, and the proxy leg with the other leg's id (leg 0: none).
+ */
 static const struct sess_enr *
 enr_of(uint64_t *buf, const char *user, const char *target,
-    const char *origin)
+    const char *origin, uint8_t leg, uint64_t peer_hash, uint64_t peer_start)
 {
 	struct sess_enr_fields f;
 
@@ -74,6 +77,11 @@ enr_of(uint64_t *buf, const char *user, const char *target,
 	f.user = user;
 	f.target = target;
 	f.origin = origin;
+	if (leg != SESS_LEG_NONE && leg < SESS_LEG_MAX) {
+		f.leg = leg;
+		f.peer_hash = peer_hash;
+		f.peer_start = peer_start;
+	}
 	return sess_enr_make(buf, SESS_ENR_SIZE_MAX, &f);
 }
 
@@ -149,7 +157,8 @@ on_restore(void *arg, const struct store_session *ss)
 		return;
 	a->restored = 1;
 	r.agent = a->idx;
-	r.enr = enr_of(eb, ss->user, ss->target, ss->origin);
+	r.enr = enr_of(eb, ss->user, ss->target, ss->origin, ss->leg,
+	    ss->peer_hash, ss->peer_start);
 	if (sess_table_restore(c->table, &r) != 0)
 		log_warnx("checkpoint: session of %s restored twice", ss->agent);
 }
@@ -420,7 +429,8 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 		ev_str(e->target, e->target_len, target, sizeof(target));
 		ev_str(e->origin, e->origin_len, origin, sizeof(origin));
 		ev.enr = e->user != NULL || e->target != NULL ||
-		    e->origin != NULL ? enr_of(eb, user, target, origin) : NULL;
+		    e->origin != NULL || e->leg != 0 ? enr_of(eb, user, target,
+		    origin, e->leg, e->peer_hash, e->peer_start) : NULL;
 		sess_json_addr(e->af, e->cli, cli);
 		u = agg__user_get(c, user[0] != '\0' ? user : cli);
 		if (u == NULL)

@@ -32,8 +32,8 @@ struct store_session {
 	char		user[STORE_STR_MAX + 1];	/* "": none */
 	char		target[STORE_STR_MAX + 1];	/* "": none */
 	char		origin[STORE_ORIGIN_MAX + 1];	/* "": none */
-	/* The proxy leg and its peer session (enum sess_leg); not stored
-	 * yet: 0 (see docs/ENRICHMENT.md). */
+	/* The proxy leg (enum sess_leg, 0 none) and the other leg's session
+	 * id (docs/ENRICHMENT.md "Two legs"). */
 	uint8_t		leg;
 	uint64_t	peer_hash, peer_start;
 };

@@ -9,20 +9,24 @@
 
 #include "../../common/bytes.h"
 #include "../../common/cursor.h"
+#include "../../common/sess_enr.h"
 #include "../../common/sess_json.h"
 #include "../store.h"
 #include "store_int.h"
 
 /*
- * Session row, version 2:
+ * Session row, version 3:
  *   u8 version, u8 flags (bit 0: end before start), u8 af, u8 proto,
  *   u8 status, u8 close reason, u16 agent, u16 client port, u16 server
  *   port (BE), client and server address (4 bytes each for IPv4, else 16),
  *   u64 key_hash, u64 start_ns (BE), varint |end - start|, varint packets,
  *   bytes and wire bytes sent and received, then agent, user, target
- *   and origin each as varint length and bytes.
- * Version 1 is the same without origin (read, never written).
- * About 70 bytes for an IPv4 session with short strings.
+ *   and origin each as varint length and bytes, then u8 leg (enum
+ *   sess_leg) and, when it is not 0, the other leg's session id: u64
+ *   key_hash and u64 start_ns (BE).
+ * Version 2 is the same without leg; version 1 also without origin (both
+ * read, never written). About 70 bytes for an IPv4 session with short
+ * strings, 16 more for a linked proxy leg.
  */
 size_t
 store__sess_encode(const struct store_session *s, uint8_t *out)
@@ -68,10 +72,16 @@ store__sess_encode(const struct store_session *s, uint8_t *out)
 		memcpy(p, str[i], n);
 		p += n;
 	}
+	*p++ = s->leg < SESS_LEG_MAX ? s->leg : 0;
+	if (p[-1] != SESS_LEG_NONE) {
+		be64_put(p, s->peer_hash);
+		be64_put(p + 8, s->peer_start);
+		p += 16;
+	}
 	return (size_t)(p - out);
 }
 
-/* 0, or -1 if the bytes are not a version 1 or 2 row (damage). */
+/* 0, or -1 if the bytes are not a version 1, 2 or 3 row (damage). */
 int
 store__sess_decode(const uint8_t *buf, size_t len, struct store_session *s)
 {
@@ -89,7 +99,7 @@ store__sess_decode(const uint8_t *buf, size_t len, struct store_session *s)
 	memset(s, 0, sizeof(*s));
 	cursor_init(&c, buf, len);
 	PD_U8(&c, ver);
-	if (ver != 1 && ver != SESS_VAL_VERSION)
+	if (ver < 1 || ver > SESS_VAL_VERSION)
 		return -1;
 	PD_U8(&c, flags);
 	PD_U8(&c, r->af);
@@ -131,6 +141,17 @@ store__sess_decode(const uint8_t *buf, size_t len, struct store_session *s)
 			return -1;
 		PD_BYTES(&c, str[i], (size_t)n);
 		str[i][n] = '\0';
+	}
+	if (ver >= 3) {
+		PD_U8(&c, s->leg);
+		if (s->leg >= SESS_LEG_MAX)
+			return -1;
+		if (s->leg != SESS_LEG_NONE) {
+			PD_NEED(&c, 16);
+			s->peer_hash = be64_get(c.p);
+			s->peer_start = be64_get(c.p + 8);
+			c.p += 16;
+		}
 	}
 	if (cursor_left(&c) != 0)
 		return -1;

@@ -27,7 +27,7 @@
 
 /* On-disk formats; bump STORE_SCHEMA when any of them changes. */
 #define STORE_SCHEMA		1
-#define SESS_VAL_VERSION	2	/* 1: without origin, still read */
+#define SESS_VAL_VERSION	3	/* 2: without leg, 1: nor origin; read */
 #define ROLL_VAL_VERSION	1
 #define ROLL_NCOUNT		7
 #define ROLL_VAL_MAX		(1 + 10 * ROLL_NCOUNT)
@@ -46,9 +46,11 @@
 #define CURSOR_LEN		(1 + 2 * SKEY_LEN + 8)
 
 _Static_assert(CURSOR_LEN < STORE_CURSOR_MAX, "cursor does not fit");
-/* 12 fixed bytes, 2 addresses, 2 u64, 7 varints, 3 strings with lengths. */
-_Static_assert(12 + 32 + 16 + 7 * 10 + 3 * 2 + STORE_AGENT_MAX +
-    2 * STORE_STR_MAX <= SESS_VAL_MAX, "session row buffer too small");
+/* 12 fixed bytes, 2 addresses, 2 u64, 7 varints, 4 strings with lengths,
+ * the leg and its peer's id. */
+_Static_assert(12 + 32 + 16 + 7 * 10 + 4 * 2 + STORE_AGENT_MAX +
+    2 * STORE_STR_MAX + STORE_ORIGIN_MAX + 1 + 16 <= SESS_VAL_MAX,
+    "session row buffer too small");
 
 enum fam {
 	FAM_DEFAULT = 0,

@@ -24,6 +24,7 @@
 #include <rocksdb/c.h>
 
 #include "log.h"
+#include "sess_enr.h"
 #include "store.h"
 
 #define NS		1000000000ULL
@@ -115,6 +116,12 @@ make_sess(struct store_session *s, size_t i, uint64_t base)
 	if (i % 3 != 0)
 		snprintf(s->target, sizeof(s->target), "t%zu.example:443",
 		    i % 4);
+	/* Some are a proxy's legs naming the other (row version 3). */
+	if (i % 6 == 1 || i % 6 == 2) {
+		s->leg = i % 6 == 1 ? SESS_LEG_CLIENT : SESS_LEG_UPSTREAM;
+		s->peer_hash = mix64(i + 1000);
+		s->peer_start = r->start_ns + (i % 6 == 1 ? 1000 : 0);
+	}
 }
 
 static void
@@ -321,6 +328,10 @@ assert_same(const struct store_session *a, const struct store_session *b)
 	assert_string_equal(a->agent, b->agent);
 	assert_string_equal(a->user, b->user);
 	assert_string_equal(a->target, b->target);
+	assert_string_equal(a->origin, b->origin);
+	assert_int_equal(a->leg, b->leg);
+	assert_int_equal(a->peer_hash, b->peer_hash);
+	assert_int_equal(a->peer_start, b->peer_start);
 }
 
 /* One query, whole and page by page, against the model. */
