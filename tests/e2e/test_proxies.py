@@ -816,6 +816,39 @@ class Paths:
         self.assertEqual(session_view(s), expected(c), json.dumps(s))
         if c.status != "failed":
             self.assertIn(s["close_reason"], ("fin", "rst"))
+        # Two legs, one story: a proxied connection the proxy granted
+        # names its upstream leg (proxy -> the requested server), which
+        # names it back with its user and target; nothing else is a leg.
+        proxied = c.name.split("_")[0] in ("dante", "microsocks",
+                                           "tinyproxy")
+        if not (proxied and c.code == "200"):
+            self.assertIsNone(s.get("leg"), json.dumps(s))
+            self.assertIsNone(s.get("peer_session_id"), json.dumps(s))
+            return
+        self.assertEqual(s.get("leg"), "client", json.dumps(s))
+        pid = s.get("peer_session_id")
+        peers = [p for p in self.sessions() if p["session_id"] == pid]
+        self.assertEqual(len(peers), 1, "peer %s of %s" % (pid, c.name))
+        up = peers[0]
+        if self.sessions() is W.history:
+            # The same through /api/sessions/{id}.
+            with urllib.request.urlopen(W.http + "/api/sessions/" + pid,
+                                        timeout=10) as r:
+                one = json.loads(r.read())
+            one = one.get("session", one)
+            self.assertEqual(one["session_id"], pid, json.dumps(one))
+            self.assertEqual(one.get("leg"), "upstream", json.dumps(one))
+            self.assertEqual(one.get("peer_session_id"), s["session_id"])
+        self.assertEqual(up.get("leg"), "upstream", json.dumps(up))
+        self.assertEqual(up.get("peer_session_id"), s["session_id"],
+                         json.dumps(up))
+        self.assertEqual((up["user"], up["target"]),
+                         (s["user"], s["target"]), json.dumps(up))
+        # The upstream leg really goes to the requested server.
+        self.assertEqual(up["dest_port"],
+                         int(expected(c)["target"].rsplit(":", 1)[1]),
+                         json.dumps(up))
+        self.assertNotEqual(up["source_port"], c.port)
 
     def check_backend(self, version, client_case):
         legs = W.backend_legs(self.sessions())[version]
