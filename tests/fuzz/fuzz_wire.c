@@ -77,7 +77,7 @@ check_event(const struct proto_event *e, const uint8_t *buf, size_t n)
 {
 	static const uint8_t zero[12];
 
-	CHECK(e->kind == PROTO_EV_UPDATE || e->kind == PROTO_EV_CLOSE);
+	CHECK(e->kind >= PROTO_EV_UPDATE && e->kind <= PROTO_EV_AMEND);
 	CHECK(e->af == 4 || e->af == 6);
 	CHECK(e->proto == 6 || e->proto == 17);
 	if (e->kind == PROTO_EV_CLOSE)
@@ -89,6 +89,13 @@ check_event(const struct proto_event *e, const uint8_t *buf, size_t n)
 		CHECK(memcmp(e->cli + 4, zero, 12) == 0 &&
 		    memcmp(e->srv + 4, zero, 12) == 0);
 	CHECK(e->last_ns >= e->start_ns);
+	CHECK(e->kind == PROTO_EV_AMEND ? e->end_ns >= e->start_ns :
+	    e->end_ns == 0);
+	CHECK(e->leg <= 2 && (e->leg != 0 || (e->peer_hash == 0 &&
+	    e->peer_start == 0)));
+	CHECK(e->origin == NULL || (e->origin_len <= PROTO_MAX_ORIGIN &&
+	    inside(e->origin, e->origin_len, buf, n) &&
+	    text_ok(e->origin, e->origin_len)));
 	CHECK(e->user == NULL || (e->user_len <= PROTO_MAX_STR &&
 	    inside(e->user, e->user_len, buf, n) &&
 	    text_ok(e->user, e->user_len)));
@@ -112,7 +119,10 @@ same_event(const struct proto_event *a, const struct proto_event *b)
 	    memcmp(a->bytes, b->bytes, sizeof(a->bytes)) == 0 &&
 	    memcmp(a->wire_bytes, b->wire_bytes, sizeof(a->wire_bytes)) == 0 &&
 	    same_str(a->user, a->user_len, b->user, b->user_len) &&
-	    same_str(a->target, a->target_len, b->target, b->target_len);
+	    same_str(a->target, a->target_len, b->target, b->target_len) &&
+	    same_str(a->origin, a->origin_len, b->origin, b->origin_len) &&
+	    a->leg == b->leg && a->peer_hash == b->peer_hash &&
+	    a->peer_start == b->peer_start && a->end_ns == b->end_ns;
 }
 
 static int
@@ -136,6 +146,13 @@ same_batch(const struct proto_batch *a, const struct proto_batch *b)
 		if (strcmp(a->stats.reasons[i].name,
 		    b->stats.reasons[i].name) != 0 ||
 		    a->stats.reasons[i].count != b->stats.reasons[i].count)
+			return 0;
+	if (a->stats.nenrich != b->stats.nenrich)
+		return 0;
+	for (i = 0; i < a->stats.nenrich; i++)
+		if (strcmp(a->stats.enrich[i].name,
+		    b->stats.enrich[i].name) != 0 ||
+		    a->stats.enrich[i].count != b->stats.enrich[i].count)
 			return 0;
 	return 1;
 }
@@ -191,11 +208,12 @@ fuzz_batch(const uint8_t *data, size_t size)
 	for (i = 0; i < b.nevents; i++)
 		check_event(&ev_a[i], data, size);
 
-	/* Re-encode: it fits (shortest forms; floor_seq is always 9 bytes,
-	 * at most 8 more than the shortest), and decodes the same. */
+	/* Re-encode: it fits (shortest forms, but floor_seq and
+	 * batches_dropped are always 9 bytes, to be patched in place: at
+	 * most 8 more each than the shortest), and decodes the same. */
 	proto_buf_init(&out, PROTO_MAX_MSG_LIMIT);
 	CHECK(encode_batch(&out, &b, ev_a) == 0);
-	CHECK(out.len <= size + 8);
+	CHECK(out.len <= size + 16);
 	rc = proto_batch_decode(out.data, out.len, PROTO_MAX_MSG_LIMIT, &b2,
 	    ev_b, &why);
 	CHECK(rc == 0);
@@ -422,7 +440,8 @@ static void
 seed_event(struct proto_event *e, uint32_t i)
 {
 	memset(e, 0, sizeof(*e));
-	e->kind = i % 3 == 2 ? PROTO_EV_CLOSE : PROTO_EV_UPDATE;
+	e->kind = i % 7 == 6 ? PROTO_EV_AMEND : i % 3 == 2 ? PROTO_EV_CLOSE :
+	    PROTO_EV_UPDATE;
 	e->af = i % 2 ? 6 : 4;
 	e->proto = i % 4 == 1 ? 17 : 6;
 	if (e->kind == PROTO_EV_CLOSE) {
@@ -456,6 +475,17 @@ seed_event(struct proto_event *e, uint32_t i)
 		e->target = "db.example:5432";
 		e->target_len = 15;
 	}
+	if (i % 4 == 0) {
+		e->origin = "[2001:db8::1]:443";
+		e->origin_len = 17;
+	}
+	if (i % 5 == 2) {
+		e->leg = 1 + i % 2;
+		e->peer_hash = 0x8000000000000000ULL | i;
+		e->peer_start = e->start_ns + 5;
+	}
+	if (e->kind == PROTO_EV_AMEND)
+		e->end_ns = e->start_ns + 1;
 }
 
 static int
@@ -485,6 +515,12 @@ seed_batch(fuzz_wire_seed_fn fn, void *arg, const char *name,
 		snprintf(b.stats.reasons[i].name,
 		    sizeof(b.stats.reasons[i].name), "ip.bad_%u", i);
 		b.stats.reasons[i].count = (uint64_t)1 << (i * 7 % 64);
+	}
+	b.stats.nenrich = nreasons < 3 ? nreasons : 3;
+	for (i = 0; i < b.stats.nenrich; i++) {
+		snprintf(b.stats.enrich[i].name,
+		    sizeof(b.stats.enrich[i].name), "given_up.r%u", i);
+		b.stats.enrich[i].count = (uint64_t)i << 40;
 	}
 	b.nevents = nevents;
 	for (i = 0; i < nevents; i++)
