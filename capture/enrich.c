@@ -442,6 +442,11 @@ enrich_packet(struct enrich *en, const struct cap_pkt *p, const uint8_t *l7,
 	if (p->proto != 6 || p->frag != 0)
 		return;
 	en->now = p->ts_ns;
+	/* Without payload, SYN, FIN or RST (a pure ACK, a third of TCP)
+	 * a packet changes nothing: not even the table is probed. */
+	if (p->payload == 0 &&
+	    !(p->tcp_flags & (DEC_TCP_SYN | DEC_TCP_FIN | DEC_TCP_RST)))
+		return;
 	i = find(en, p, &dir);
 	if ((p->tcp_flags & (DEC_TCP_SYN | DEC_TCP_ACK)) == DEC_TCP_SYN) {
 		if (i != NIL) {

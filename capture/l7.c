@@ -5,6 +5,7 @@
  * and the target precedence of DESIGN.md over what they found. Also the
  * small text helpers every parser shares.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "l7.h"
@@ -76,7 +77,7 @@ compose_target(struct l7_result *r, uint16_t srv_port)
 	/* A UDP ASSOCIATE or BIND names no destination ("0.0.0.0:0"). */
 	if (r->req_target[0] != '\0' && strcmp(r->req_target, "0.0.0.0:0") &&
 	    strcmp(r->req_target, "[::]:0"))
-		memcpy(r->target, r->req_target, sizeof(r->target));
+		memcpy(r->target, r->req_target, strlen(r->req_target) + 1);
 	else if (r->sni[0] != '\0')
 		l7__host_port(r->target, sizeof(r->target), r->sni, srv_port);
 	else if (r->host[0] != '\0') {
@@ -84,7 +85,7 @@ compose_target(struct l7_result *r, uint16_t srv_port)
 		 * bare name do not. */
 		close = strrchr(r->host, ']');
 		if (strchr(close != NULL ? close : r->host, ':') != NULL)
-			memcpy(r->target, r->host, sizeof(r->target));
+			memcpy(r->target, r->host, strlen(r->host) + 1);
 		else
 			l7__host_port(r->target, sizeof(r->target), r->host,
 			    srv_port);
@@ -115,7 +116,16 @@ l7_parse(const uint8_t *c, size_t nc, int c_end, const uint8_t *s,
 	size_t hdr = 0;
 	enum l7_res res;
 
-	memset(r, 0, sizeof(*r));
+	/*
+	 * From scratch, without clearing the 1.3 KB of string space: every
+	 * string is read up to its NUL only, so an empty one is a NUL.
+	 */
+	r->kind = L7_NONE;
+	r->verdict = L7_V_UNKNOWN;
+	r->proxy_hdr = 0;
+	r->user[0] = r->target[0] = r->req_target[0] = '\0';
+	r->sni[0] = r->host[0] = r->origin[0] = '\0';
+	memset(&r->req_af, 0, sizeof(*r) - offsetof(struct l7_result, req_af));
 	if (c == NULL)
 		nc = 0;
 	if (s == NULL)
