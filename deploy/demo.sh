@@ -5,16 +5,29 @@
 #     local folder), the HTTP API and dashboard, and an agent that replays
 #     the bundled captures into it, then synthetic traffic stamped with
 #     the current time, again and again, at capture speed;
-#  3. prints where to look, and runs until Ctrl-C.
+#  3. as root: real proxies on loopback, microsocks (SOCKS5 with a
+#     username) and tinyproxy (HTTP CONNECT and forward proxy with
+#     BasicAuth and a domain filter), a few curl clients through them, one
+#     refused by each, captured live on lo by an agent (demo-proxies), so
+#     the dashboard shows proxy users, targets and refused sessions (live
+#     capture needs root: without it, this step is skipped, saying so);
+#  4. prints where to look, and runs until Ctrl-C.
 # Usage: deploy/demo.sh [--once]   (--once: replay once, show, stop)
+# SESSACCT_DEMO_BUILD=DIR uses an existing build (the tests' own) and
+# installs and builds nothing; SESSACCT_DEMO_DIR=DIR is the work folder.
 set -eu
 cd "$(dirname "$0")/.."
 ONCE=0
 [ "${1:-}" = "--once" ] && ONCE=1
-deploy/install-deps.sh >/dev/null
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSA_BUILD_TESTS=ON >/dev/null
-cmake --build build -j"$(nproc)" >/dev/null
-B=build
+if [ -n "${SESSACCT_DEMO_BUILD:-}" ]; then
+	B=$SESSACCT_DEMO_BUILD
+else
+	deploy/install-deps.sh >/dev/null
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSA_BUILD_TESTS=ON \
+		>/dev/null
+	cmake --build build -j"$(nproc)" >/dev/null
+	B=build
+fi
 W=${SESSACCT_DEMO_DIR:-$(mktemp -d /tmp/sessacct-demo.XXXXXX)}
 mkdir -p "$W"
 chmod 1777 "$W"
@@ -27,15 +40,16 @@ echo
 echo "== 2. pipeline on loopback (work dir $W)"
 PIDS=""
 CAP=""
+LIVE=""
 cleanup() {
-	# The agent first, while the aggregator can still take its last
-	# batches; then the aggregator and the API.
-	if [ -n "$CAP" ]; then
-		kill "$CAP" 2>/dev/null
-		wait "$CAP" 2>/dev/null || true
-	fi
+	# The agents first, while the aggregator can still take their last
+	# batches; then the proxies, the aggregator and the API.
+	for p in $CAP $LIVE; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	# shellcheck disable=SC2086
-	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null
+	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null || true
 	wait 2>/dev/null || true
 }
 # A signal ends the script (and the EXIT trap stops everything); the
@@ -80,8 +94,135 @@ $Q history limit=3
 echo
 echo "== stats (all time):"
 $Q stats window_hours=876000
+
+# A free TCP port on 127.0.0.1.
+freeport() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# One curl client: prints what it asked and the HTTP status it got (000:
+# no HTTP answer, e.g. a SOCKS refusal). The caller's proxy variables
+# must not redirect it.
+client() {	# $1: description, then curl's arguments
+	d=$1
+	shift
+	code=$(env -u http_proxy -u https_proxy -u all_proxy -u no_proxy \
+		-u HTTP_PROXY -u HTTPS_PROXY -u ALL_PROXY -u NO_PROXY \
+		curl -sS -o /dev/null -m 10 -w '%{http_code}' "$@" \
+		2>>"$W/curl.log") || true
+	echo "  $d -> $code"
+}
+# Waits until something accepts on 127.0.0.1:$1 (5 s at most).
+waitport() {
+	n=0
+	until python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null; do
+		n=$((n + 1))
+		[ "$n" -gt 50 ] && return 1
+		sleep 0.1
+	done
+}
+PROXIES=0
+proxies() {
+	echo
+	if [ "$(id -u)" != 0 ]; then
+		echo "== 3. real proxies on loopback: skipped, live capture on lo"
+		echo "   needs root (CAP_NET_RAW); run the demo as root to see"
+		echo "   proxy users, targets and refused sessions"
+		return 0
+	fi
+	PATH=$PATH:/usr/sbin:/sbin
+	for b in microsocks tinyproxy curl python3; do
+		if ! command -v "$b" >/dev/null; then
+			echo "== 3. real proxies on loopback: skipped, $b is not"
+			echo "   installed (deploy/install-deps.sh installs it)"
+			return 0
+		fi
+	done
+	WEB=$(freeport)
+	SOCKS=$(freeport)
+	HTTPP=$(freeport)
+	echo "== 3. real proxies on loopback, captured live on lo by agent" \
+		"demo-proxies:"
+	echo "   web server 127.0.0.1:$WEB; microsocks (SOCKS5, user demo)" \
+		"127.0.0.1:$SOCKS;"
+	echo "   tinyproxy (CONNECT and forward proxy, user alice," \
+		"blocked.test filtered) 127.0.0.1:$HTTPP"
+	# The agent first, so that it sees every connection from its SYN.
+	$B/capture/sessacct-capture --interface lo --connect "$ING" \
+		--filter "tcp and (port $WEB or port $SOCKS or port $HTTPP)" \
+		--set capture.agent_id=demo-proxies \
+		--set sessions.service_ports="$WEB,$SOCKS,$HTTPP" \
+		--set sessions.tcp_close_linger=1 \
+		--ready-file "$W/live-agent.json" 2>>"$W/agent-live.log" &
+	LIVE=$!
+	n=0
+	while [ ! -s "$W/live-agent.json" ]; do
+		n=$((n + 1))
+		if [ "$n" -gt 100 ] || ! kill -0 "$LIVE" 2>/dev/null; then
+			echo "   the live agent did not start: see" \
+				"$W/agent-live.log"
+			return 0
+		fi
+		sleep 0.1
+	done
+	mkdir -p "$W/www"
+	echo "hello from the demo's web server" >"$W/www/index.html"
+	python3 -m http.server --bind 127.0.0.1 --directory "$W/www" \
+		"$WEB" >"$W/web.log" 2>&1 &
+	PIDS="$PIDS $!"
+	microsocks -i 127.0.0.1 -p "$SOCKS" -b 127.0.0.1 -u demo \
+		-P demopass >"$W/microsocks.log" 2>&1 &
+	PIDS="$PIDS $!"
+	echo '^blocked\.test$' >"$W/tinyproxy.filter"
+	{
+		echo "Port $HTTPP"
+		echo "Listen 127.0.0.1"
+		echo "Bind 127.0.0.1"
+		echo "Timeout 30"
+		echo "Allow 127.0.0.1"
+		echo "BasicAuth alice wonder"
+		echo "Filter \"$W/tinyproxy.filter\""
+		echo "FilterExtended On"
+		echo "ConnectPort $WEB"
+		echo "PidFile \"$W/tinyproxy.pid\""
+		echo "User nobody"
+		echo "Group nogroup"
+	} >"$W/tinyproxy.conf"
+	chmod 644 "$W/tinyproxy.conf" "$W/tinyproxy.filter"
+	tinyproxy -d -c "$W/tinyproxy.conf" >"$W/tinyproxy.log" 2>&1 &
+	PIDS="$PIDS $!"
+	for p in "$WEB" "$SOCKS" "$HTTPP"; do
+		if ! waitport "$p"; then
+			echo "   nothing listens on 127.0.0.1:$p: see $W/*.log"
+			return 0
+		fi
+	done
+	U=http://localhost:$WEB/
+	client "SOCKS5 as demo:         curl --socks5-hostname -U demo:demopass $U" \
+		--socks5-hostname "127.0.0.1:$SOCKS" -U demo:demopass "$U"
+	client "SOCKS5, wrong password: curl --socks5-hostname -U demo:guess $U" \
+		--socks5-hostname "127.0.0.1:$SOCKS" -U demo:guess "$U"
+	client "HTTP proxy as alice:    curl -x ... -U alice:wonder $U" \
+		-x "http://127.0.0.1:$HTTPP" -U alice:wonder "$U"
+	client "CONNECT as alice:       curl -x ... -U alice:wonder -p $U" \
+		-x "http://127.0.0.1:$HTTPP" -U alice:wonder -p "$U"
+	client "filtered domain:        curl -x ... -U alice:wonder http://blocked.test:$WEB/" \
+		-x "http://127.0.0.1:$HTTPP" -U alice:wonder \
+		"http://blocked.test:$WEB/"
+	# The ring hands packets over within capture.timeout_ms; FIN and
+	# the linger (1 s) close the sessions; the next flush sends them.
+	sleep 3
+	PROXIES=1
+	echo
+	echo "== the proxy sessions (agent demo-proxies), newest first:"
+	$Q history agent=demo-proxies limit=8
+}
+proxies
+
 echo
 echo "Look:"
+if [ "$PROXIES" = 1 ]; then
+	echo "  $Q history agent=demo-proxies status=rejected_by_acl"
+fi
 echo "  $Q history limit=10 user=192.168.1.146"
 echo "  $Q active"
 echo "  $Q agents"

@@ -49,7 +49,8 @@ static const char agents[] =
 "{\"socks5\":7,\"tls\":11},\"proxy_header\":1,\"rejected\":2,"
 "\"failed\":0,\"unrecognised\":4,\"given_up\":{\"gap\":3,"
 "\"cap_full\":0},\"buffering\":5,\"buffering_peak\":9,"
-"\"buffer_bytes\":1024,\"buffer_bytes_peak\":8192}},"
+"\"buffer_bytes\":1024,\"buffer_bytes_peak\":8192,\"legs\":{\"bnd\":6,"
+"\"ambiguous\":1}}},"
 "{\"agent\":\"a2\",\"host\":\"h2\",\"last_heard\":null,"
 "\"lost\":true,\"sessions_active\":0,\"packets_seen\":0,\"kernel_drops\":0,"
 "\"interface_drops\":0,\"decode_errors\":0,\"decode_reasons\":{},"
@@ -197,6 +198,10 @@ test_api_metrics_enrichment(void **state)
 	has(t, "sessacct_agent_enrich_buffering_peak{agent=\"a1\"} 9\n");
 	has(t, "sessacct_agent_enrich_buffer_bytes{agent=\"a1\"} 1024\n");
 	has(t, "sessacct_agent_enrich_buffer_bytes_peak{agent=\"a1\"} 8192\n");
+	has(t, "sessacct_agent_enrich_legs_total{agent=\"a1\",outcome=\"bnd\"} "
+	    "6\n");
+	has(t, "sessacct_agent_enrich_legs_total{agent=\"a1\","
+	    "outcome=\"ambiguous\"} 1\n");
 	assert_null(strstr(t, "enrich_tracked_total{agent=\"a2\"}"));
 	assert_null(strstr(t, "enrich_sessions_total{agent=\"a2\""));
 	/* The proxy's refusals, as the aggregator closed them. */

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""The README's run command, deploy/demo.sh (label e2e).
+
+Runs the demo on the tests' own build (SESSACCT_DEMO_BUILD: nothing
+installed or built) until it prints where to look, then asks its REST API
+what it produced and stops it with SIGINT, as a user's Ctrl-C would. As
+root the demo runs microsocks and tinyproxy on loopback with curl clients
+through them, captured live on lo: the API must then hold a session with
+a proxy user, one with a target, and refused ones (a wrong SOCKS5
+password, a filtered domain) as rejected_by_acl. Not root: the demo must
+say that it skipped the proxies. Either way every process the demo
+started must be gone after the Ctrl-C.
+
+usage: test_demo.py --build DIR [unittest args]
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+ARGS = None
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+READY_TIMEOUT = 150     # an ASan build replays every bundled capture
+AGENT = "demo-proxies"
+
+
+def get_json(base, path):
+    with urllib.request.urlopen(base + path, timeout=10) as r:
+        return json.loads(r.read())
+
+
+class Demo(unittest.TestCase):
+
+    def test_demo_shows_proxy_users_targets_and_refusals(self):
+        td = tempfile.mkdtemp(prefix="sessacct-demo-test.")
+        out_path = os.path.join(td, "demo.out")
+        env = dict(os.environ, SESSACCT_DEMO_BUILD=ARGS.build,
+                   SESSACCT_DEMO_DIR=os.path.join(td, "w"))
+        with open(out_path, "wb") as out:
+            p = subprocess.Popen(["sh", os.path.join(ROOT, "deploy",
+                                                     "demo.sh")],
+                                 cwd=ROOT, env=env, stdout=out,
+                                 stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL,
+                                 start_new_session=True)
+
+        def text():
+            with open(out_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        try:
+            deadline = time.monotonic() + READY_TIMEOUT
+            while "dashboard:" not in text():
+                self.assertIsNone(p.poll(), "demo ended early:\n" + text())
+                self.assertLess(time.monotonic(), deadline,
+                                "demo not ready:\n" + text())
+                time.sleep(0.5)
+            out = text()
+            m = re.search(r"dashboard:\s+(http://[0-9.:]+)/", out)
+            self.assertIsNotNone(m, out)
+            base = m.group(1)
+            if os.geteuid() != 0:
+                self.assertIn("skipped, live capture on lo", out)
+                return
+            self.assertIn("== 3. real proxies on loopback", out)
+            hist = get_json(base, "/api/sessions/history?limit=100&agent=" +
+                            AGENT)["sessions"]
+            got = json.dumps(hist, indent=1)
+            # What the demo's clients did: demo through microsocks (once
+            # with the right password, once not), alice through tinyproxy
+            # (forward, CONNECT, and a filtered domain).
+            ok_socks = [s for s in hist if s["user"] == "demo" and
+                        s["status"] == "closed"]
+            self.assertTrue(ok_socks, got)
+            self.assertTrue(all(s["target"] and s["target"].startswith(
+                "localhost:") for s in ok_socks), got)
+            self.assertTrue([s for s in hist if s["user"] == "demo" and
+                             s["status"] == "rejected_by_acl"], got)
+            self.assertGreaterEqual(len([
+                s for s in hist if s["user"] == "alice" and
+                s["status"] == "closed" and s["target"] and
+                s["target"].startswith("localhost:")]), 2, got)
+            self.assertTrue([s for s in hist if s["user"] == "alice" and
+                             s["status"] == "rejected_by_acl" and
+                             (s["target"] or "").startswith(
+                                 "blocked.test:")], got)
+            # The same, filtered by the API.
+            rej = get_json(base, "/api/sessions/history?status="
+                           "rejected_by_acl&agent=" + AGENT)["sessions"]
+            self.assertEqual(sorted(s["user"] for s in rej),
+                             ["alice", "demo"], got)
+            with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+                metrics = r.read().decode()
+            m = re.search(r"^sessacct_sessions_rejected_total (\d+)$",
+                          metrics, re.M)
+            self.assertIsNotNone(m)
+            self.assertEqual(int(m.group(1)), 2)
+            m = re.search(r'^sessacct_agent_enrich_sessions_total\{agent='
+                          r'"%s",kind="socks5"\} (\d+)$' % AGENT,
+                          metrics, re.M)
+            self.assertIsNotNone(m, metrics[-3000:])
+            self.assertGreaterEqual(int(m.group(1)), 2)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGINT)
+                try:
+                    p.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    pass
+            # Nothing the demo started may outlive it.
+            left = subprocess.run(["pgrep", "-g", str(p.pid), "-a"],
+                                  stdout=subprocess.PIPE).stdout.decode()
+            if p.poll() is None or left:
+                try:
+                    os.killpg(p.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            if os.environ.get("SA_E2E_KEEP") != "1":
+                subprocess.run(["rm", "-rf", td])
+        self.assertIsNotNone(p.returncode, "demo ignored Ctrl-C")
+        self.assertEqual(left, "", "left running after Ctrl-C")
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ARGS, rest = ap.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
