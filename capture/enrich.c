@@ -18,8 +18,9 @@
 #include "tcp_stream.h"
 
 #define NIL	UINT32_MAX
+#define USED(en, pos)	((en)->used[(pos) / 64] >> ((pos) % 64) & 1)
 /* Idle stream buffers kept for reuse, a direction (tcp_stream_pool). */
-#define ENRICH_POOL_IDLE	64
+#define ENRICH_POOL_IDLE	1024
 
 struct conn {
 	uint8_t			cli[16], srv[16];
@@ -42,6 +43,9 @@ struct enrich {
 	uint32_t		 free_head;
 	uint32_t		 head, tail;	/* SYN order */
 	uint32_t		*slots;		/* entry index, NIL empty */
+	/* One bit a slot, set when it holds an entry: every TCP packet
+	 * asks, and this stays in cache where slots would not. */
+	uint64_t		*used;
 	uint32_t		 mask;
 	struct enrich_stats	 st;
 	struct l7_result	 res;		/* scratch */
@@ -80,7 +84,7 @@ struct enrich *
 enrich_create(const struct enrich_cfg *cfg, enrich_cb cb, void *arg)
 {
 	struct enrich *en;
-	uint32_t n = 16, i;
+	uint32_t n = 64, i;	/* at least one word of used bits */
 
 	if (cfg->max_sessions == 0 || cfg->max_sessions > (1u << 24) ||
 	    cfg->budget == 0 || cfg->budget > TCP_STREAM_BUDGET_MAX ||
@@ -105,6 +109,7 @@ enrich_create(const struct enrich_cfg *cfg, enrich_cb cb, void *arg)
 		n <<= 1;
 	en->slots = xreallocarray(NULL, n, sizeof(*en->slots));
 	memset(en->slots, 0xff, (size_t)n * sizeof(*en->slots));
+	en->used = xcalloc(n / 64, sizeof(*en->used));
 	en->mask = n - 1;
 	return en;
 }
@@ -125,6 +130,7 @@ enrich_destroy(struct enrich *en)
 	legs_destroy(en->legs);
 	free(en->conns);
 	free(en->slots);
+	free(en->used);
 	free(en);
 }
 
@@ -165,8 +171,10 @@ find(const struct enrich *en, const struct cap_pkt *p, int *dir)
 {
 	uint32_t pos, i;
 
-	for (pos = p->hash & en->mask; (i = en->slots[pos]) != NIL;
-	    pos = (pos + 1) & en->mask) {
+	pos = p->hash & en->mask;
+	if (!USED(en, pos))
+		return NIL;	/* most packets: a connection not followed */
+	for (; (i = en->slots[pos]) != NIL; pos = (pos + 1) & en->mask) {
 		const struct conn *c = &en->conns[i];
 
 		if (c->hash != p->hash || c->af != p->af)
@@ -220,6 +228,7 @@ add(struct enrich *en, const struct cap_pkt *p)
 	    pos = (pos + 1) & en->mask)
 		;
 	en->slots[pos] = i;
+	en->used[pos / 64] |= 1ULL << (pos % 64);
 	en->st.tracked++;
 	if (++en->st.buffering > en->st.buffering_peak)
 		en->st.buffering_peak = en->st.buffering;
@@ -251,6 +260,7 @@ release(struct enrich *en, uint32_t i)
 		}
 	}
 	en->slots[pos] = NIL;
+	en->used[pos / 64] &= ~(1ULL << (pos % 64));
 	if (c->prev != NIL)
 		en->conns[c->prev].next = c->next;
 	else

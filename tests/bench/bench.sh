@@ -255,6 +255,10 @@ ENR_KINDS=$(sed -n 's/.*"enriched":{\([^}]*\)}.*/\1/p' "$WORK/stats.json" |
 ENR_GIVEUP=$(sed -n 's/.*"given_up":{\([^}]*\)}.*/\1/p' "$WORK/stats.json" |
     tr -d '"')
 ENR_UNREC=$(jnum unrecognised "$WORK/stats.json")
+ENR_GAP=$(jnum gap "$WORK/stats.json")
+ENR_BUDGET=$(jnum budget "$WORK/stats.json")
+ENR_ANSWERS=$(printf '%s\n' "$ENR_KINDS" | tr ',' '\n' |
+    awk -F: '{ s += $2 } END { print s + 0 }')
 
 # 8. Baseline: the same binary on a tiny capture (ru_maxrss, exact).
 rm -f "$WORK/run.txt"
@@ -346,6 +350,8 @@ RESULT="$RESULT pipeline_cpu_ms=$PIPE_CPU pipeline_cpu_median_ms=$PIPE_CPU_MED"
 RESULT="$RESULT enrich=$ENRICH enrich_tracked=$ENR_TRACKED"
 RESULT="$RESULT enrich_buffer_bytes_peak=$ENR_BUF_PEAK"
 RESULT="$RESULT enrich_buffering_peak=$ENR_CONN_PEAK snaplen=$SNAPLEN"
+RESULT="$RESULT enrich_answers=$ENR_ANSWERS enrich_gap=$ENR_GAP"
+RESULT="$RESULT enrich_budget=$ENR_BUDGET"
 RESULT="$RESULT peak_rss_kb=$MEM_KB mapped_capture_kb=$MAP_KB"
 RESULT="$RESULT peak_anon_kb=$ANON_KB baseline_rss_kb=$BASE_KB"
 RESULT="$RESULT sessions_peak=$SESS_PEAK bytes_per_session=$PER_SESS"
