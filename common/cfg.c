@@ -168,6 +168,26 @@ cfg_section_known(const char *section)
 	return cfg_free_find(section) >= 0;
 }
 
+/*
+ * Whether a value reads back as itself from "key = value": not if it
+ * begins with ';' or has a ';' after white space, which the INI reader
+ * takes for a comment (a value set by --set, or "key =;x" in a file).
+ * cfg_dump must print a file that loads to the same configuration.
+ */
+#define CFG_UNWRITABLE	"value must not begin with ';' or have ' ;' " \
+	    "(it would read back as a comment)"
+
+static int
+cfg_value_writable(const char *v)
+{
+	if (v[0] == ';')
+		return 0;
+	for (; *v != '\0'; v++)
+		if (isspace((unsigned char)v[0]) && v[1] == ';')
+			return 0;
+	return 1;
+}
+
 /* Parses value for key i into c. On error fills err with the reason. */
 static int
 cfg_assign(struct cfg *c, size_t i, const char *value, char *err,
@@ -192,6 +212,10 @@ cfg_assign(struct cfg *c, size_t i, const char *value, char *err,
 		u = (uint64_t)b;
 		break;
 	case CFG_T_STR:
+		if (!cfg_value_writable(value)) {
+			snprintf(err, errlen, CFG_UNWRITABLE);
+			return -EINVAL;
+		}
 		if (strlen(value) < d->min) {
 			if (d->min == 1)
 				snprintf(err, errlen, "value must not be "
@@ -592,6 +616,10 @@ cfg_free_put(struct cfg *c, int fi, const char *key, const char *value,
 	uint32_t *slot;
 	size_t i;
 
+	if (!cfg_value_writable(value)) {
+		snprintf(why, whylen, CFG_UNWRITABLE);
+		return -EINVAL;
+	}
 	if (d->check(key, value, canon, sizeof(canon), why, whylen) != 0)
 		return -EINVAL;
 	if (f->nslots < 2 * (f->n + 1)) {
@@ -654,7 +682,9 @@ static int
 cfg_free_line(struct cfg_parse *cp, char *p)
 {
 	char why[256], key[64], *eq, *v, *e;
-	int was_space = 0;
+	/* '=' counts as white space: "KEY =; x" has no value, as the
+	 * printed form "KEY = ; x" would not (found by fuzz_cfg). */
+	int was_space = 1;
 
 	if ((eq = strchr(p, '=')) == NULL) {
 		cfg_word(p, key, sizeof(key), 1);

@@ -362,6 +362,15 @@ test_cfg_error_bad_string(void **state)
 	load_fails(f, "[capture]\nagent_id = "
 	    "0123456789012345678901234567890123456789012345678901234567890123"
 	    "4\n", 2, "[capture] agent_id", "longer than 64 bytes");
+	/* Values that would print as a comment (found by fuzz_cfg): the
+	 * printed configuration must load to the same. */
+	load_fails(f, "[capture]\ninterface =; eth0\n", 2,
+	    "[capture] interface", "comment");
+	load_fails(f, "[users]\n10.0.0.0/8 =; office\n", 2,
+	    "10.0.0.0/8", "empty");
+	set_fails(f, "capture.filter=port 80 ;x", "[capture] filter",
+	    "comment");
+	set_fails(f, "users.10.0.0.0/8=;x", "10.0.0.0/8", "comment");
 }
 
 static void
