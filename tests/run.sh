@@ -19,6 +19,13 @@ cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug \
 cmake --build "$BUILD" -j"$(nproc)"
 (cd "$BUILD" && ctest --output-on-failure -j"$(nproc)" "$@")
 
+# The libFuzzer targets, briefly, when clang is there (SA_SKIP_FUZZ=1 not).
+if [ "${SA_SKIP_FUZZ:-0}" != 1 ] && command -v clang >/dev/null 2>&1; then
+	tests/fuzz/run_fuzz.sh "${SA_FUZZ_RUNS:-20000}"
+else
+	echo "libFuzzer runs skipped (clang not installed, or SA_SKIP_FUZZ=1)"
+fi
+
 [ "${SA_SKIP_TSAN:-0}" = 1 ] && exit 0
 TBUILD=${SA_TSAN_BUILD_DIR:-build-tsan}
 cmake -S . -B "$TBUILD" -DCMAKE_BUILD_TYPE=Debug \
