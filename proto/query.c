@@ -63,8 +63,10 @@ proto_query_decode(const uint8_t *buf, size_t len, struct proto_query *q)
 	cursor_init(&c, buf, len);
 	if ((rc = proto__header(&c, 5, PROTO_MSG_QUERY, NULL)) != 0)
 		return rc;
+	/* A query names its kind (found by fuzz_query: "" was taken). */
 	if (mp_read_uint(&c, UINT64_MAX, &q->id) != 0 ||
 	    copy_str(&c, q->kind, PROTO_QUERY_MAX_KIND) != 0 ||
+	    q->kind[0] == '\0' ||
 	    mp_read_map(&c, PROTO_QUERY_MAX_PARAMS, &q->nparams) != 0)
 		return -EBADMSG;
 	for (i = 0; i < q->nparams; i++)
