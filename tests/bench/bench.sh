@@ -154,47 +154,35 @@ cat "$PCAP" >/dev/null
 
 busy "before the timed runs"
 
-# 5. Bare libpcap read rate.
-say "== bare libpcap read (sa_bare_read), best of $RUNS"
+# 5 and 6. The bare libpcap read and the agent (whole process, output
+# thrown away), one of each in turn, so that both see the same load on a
+# noisy machine; each pair also gives a ratio of its own.
+say "== bare libpcap read (sa_bare_read) and sessacct-capture --read FILE --print >/dev/null, $RUNS of each, in turn"
 BARE_PPS=0
 BARE_CPU=0
-: >"$WORK/bare.pps"
-: >"$WORK/bare.cpu"
-for i in $(seq "$RUNS"); do
-	line=$("$BARE" "$PCAP") || die "sa_bare_read failed"
-	pps=$(kv pps "$line")
-	say "   run $i: $line"
-	printf '%s\n' "$pps" >>"$WORK/bare.pps"
-	kv cpu_ms "$line" >>"$WORK/bare.cpu"
-	[ "$(kv packets "$line")" = "$PACKETS" ] ||
-	    die "sa_bare_read saw $(kv packets "$line") packets, not $PACKETS"
-	if awk -v a="$pps" -v b="$BARE_PPS" 'BEGIN { exit !(a > b) }'; then
-		BARE_PPS=$pps
-		BARE_CPU=$(kv cpu_ms "$line")
-	fi
-done
-
-# Not the yardstick: the same read through a 1 MiB stdio buffer, to show
-# what larger read(2) calls are worth.
-BIG_PPS=0
-for i in $(seq "$RUNS"); do
-	line=$("$BARE" -b 1m "$PCAP") || die "sa_bare_read -b 1m failed"
-	pps=$(kv pps "$line")
-	if awk -v a="$pps" -v b="$BIG_PPS" 'BEGIN { exit !(a > b) }'; then
-		BIG_PPS=$pps
-	fi
-done
-say "   (info) with a 1 MiB stdio buffer (sa_bare_read -b 1m): best pps=$BIG_PPS"
-
-# 6. The agent, whole process, output thrown away.
-say "== sessacct-capture --read FILE --print >/dev/null, best of $RUNS"
 PIPE_PPS=0
 PIPE_CPU=0
 SESS_PEAK=0
+: >"$WORK/bare.pps"
+: >"$WORK/bare.cpu"
 : >"$WORK/pipe.pps"
 : >"$WORK/pipe.cpu"
+: >"$WORK/pair.ratio"
 HZ=$(getconf CLK_TCK)
-for i in $(seq "$RUNS"); do
+bare_run() {
+	line=$("$BARE" "$PCAP") || die "sa_bare_read failed"
+	bpps=$(kv pps "$line")
+	say "   bare $1: $line"
+	printf '%s\n' "$bpps" >>"$WORK/bare.pps"
+	kv cpu_ms "$line" >>"$WORK/bare.cpu"
+	[ "$(kv packets "$line")" = "$PACKETS" ] ||
+	    die "sa_bare_read saw $(kv packets "$line") packets, not $PACKETS"
+	if awk -v a="$bpps" -v b="$BARE_PPS" 'BEGIN { exit !(a > b) }'; then
+		BARE_PPS=$bpps
+		BARE_CPU=$(kv cpu_ms "$line")
+	fi
+}
+pipe_run() {
 	rm -f "$WORK/stats.json" "$WORK/run.txt"
 	t0=$(cpu_ticks)
 	if ! "$RUN" -o "$WORK/run.txt" -- "$CAP" ${CAP_ARGS[@]+"${CAP_ARGS[@]}"} --read "$PCAP" --print \
@@ -216,14 +204,32 @@ for i in $(seq "$RUNS"); do
 	pps=$(awk -v p="$pk" -v n="$ns" 'BEGIN { printf "%.0f", p * 1e9 / n }')
 	printf '%s\n' "$pps" >>"$WORK/pipe.pps"
 	kv cpu_ms "$res" >>"$WORK/pipe.cpu"
-	say "   run $i: packets=$pk seconds=$(awk -v n="$ns" 'BEGIN { printf "%.6f", n / 1e9 }') pps=$pps cpu_ms=$(kv cpu_ms "$res") others_cpu_s=$others maxrss_kb=$kb sessions_peak=$sp"
+	awk -v a="$pps" -v b="$bpps" 'BEGIN { printf "%.1f\n", 100 * a / b }' \
+	    >>"$WORK/pair.ratio"
+	say "   pipe $1: packets=$pk seconds=$(awk -v n="$ns" 'BEGIN { printf "%.6f", n / 1e9 }') pps=$pps cpu_ms=$(kv cpu_ms "$res") others_cpu_s=$others maxrss_kb=$kb sessions_peak=$sp ratio_to_bare_$1=$(tail -1 "$WORK/pair.ratio")%"
 	if awk -v a="$pps" -v b="$PIPE_PPS" 'BEGIN { exit !(a > b) }'; then
 		PIPE_PPS=$pps
 		PIPE_CPU=$(kv cpu_ms "$res")
 		PIPE_OTHERS=$others
 	fi
 	SESS_PEAK=$sp
+}
+for i in $(seq "$RUNS"); do
+	bare_run "$i"
+	pipe_run "$i"
 done
+
+# Not the yardstick: the same read through a 1 MiB stdio buffer, to show
+# what larger read(2) calls are worth.
+BIG_PPS=0
+for i in $(seq "$RUNS"); do
+	line=$("$BARE" -b 1m "$PCAP") || die "sa_bare_read -b 1m failed"
+	pps=$(kv pps "$line")
+	if awk -v a="$pps" -v b="$BIG_PPS" 'BEGIN { exit !(a > b) }'; then
+		BIG_PPS=$pps
+	fi
+done
+say "   (info) with a 1 MiB stdio buffer (sa_bare_read -b 1m): best pps=$BIG_PPS"
 cp "$WORK/stats.json" "$WORK/stats-last.json"
 say "   counters: $(sed 's/"reasons":{[^}]*},//' "$WORK/stats.json")"
 
@@ -290,6 +296,8 @@ RATIO=$(awk -v a="$PIPE_PPS" -v b="$BARE_PPS" 'BEGIN { printf "%.1f", 100 * a / 
 BARE_MED=$(median <"$WORK/bare.pps")
 PIPE_MED=$(median <"$WORK/pipe.pps")
 RATIO_MED=$(awk -v a="$PIPE_MED" -v b="$BARE_MED" 'BEGIN { printf "%.1f", 100 * a / b }')
+RATIO_PAIR_MED=$(awk '{ print $1 * 10 }' "$WORK/pair.ratio" | median |
+    awk '{ printf "%.1f", $1 / 10 }')
 per_sess() {
 	awk -v p="$1" -v b="$2" -v s="$SESS_PEAK" \
 	    'BEGIN { if (s > 0) printf "%.1f", (p - b) * 1024 / s; else print "nan" }'
@@ -318,6 +326,8 @@ printf '   %-34s %14s   (median %s)\n' "sessacct-capture --print (pkt/s)" \
 printf '   %-34s %13s%%   target >= %s%%   %s\n' "pipeline / bare read, best" \
     "$RATIO" "$TARGET_RATIO" "$V_RATIO"
 printf '   %-34s %13s%%\n' "pipeline / bare read, medians" "$RATIO_MED"
+printf '   %-34s %13s%%   (each run against the bare read just before it)\n' \
+    "  median of the runs' own ratios" "$RATIO_PAIR_MED"
 printf '   %-34s %14s   (median %s)\n' "CPU s, bare read (best run)" \
     "$(secs "$BARE_CPU")" "$(secs "$BARE_CPU_MED")"
 printf '   %-34s %14s   (median %s; two threads)\n' \
@@ -344,6 +354,7 @@ say "   reference (issue): YAF ~40% of bare read, softflowd ~18%, argus 8%, pmac
 RESULT="bare_pps=$BARE_PPS bare_1m_pps=$BIG_PPS pipeline_pps=$PIPE_PPS"
 RESULT="$RESULT ratio_pct=$RATIO bare_median_pps=$BARE_MED"
 RESULT="$RESULT pipeline_median_pps=$PIPE_MED ratio_median_pct=$RATIO_MED"
+RESULT="$RESULT ratio_pair_median_pct=$RATIO_PAIR_MED"
 RESULT="$RESULT best_run_others_cpu_s=$PIPE_OTHERS"
 RESULT="$RESULT bare_cpu_ms=$BARE_CPU bare_cpu_median_ms=$BARE_CPU_MED"
 RESULT="$RESULT pipeline_cpu_ms=$PIPE_CPU pipeline_cpu_median_ms=$PIPE_CPU_MED"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the enrichment byte budget and the snaplen cost (docs/PERFORMANCE.md):
 # runs tests/bench/bench.sh --no-build once per setting and prints one line
-# each from its RESULT: rate against the bare read (best and medians), RSS
+# each from its RESULT: rate against the bare read (best, medians, median
+# of each run against the bare read just before it), RSS
 # bytes per concurrent session, the stream buffers' peak, handshakes
 # answered, and connections given up for a gap (snaplen) or the budget.
 # A benchmark, not a test. Build first (tests/bench/bench.sh does).
@@ -27,16 +28,17 @@ row() {	# label, then bench.sh arguments; SA_BENCH_CAPTURE_ARGS from env
 	out=$("$SRC/tests/bench/bench.sh" --no-build -r "$RUNS" "$@") ||
 	    { echo "bench.sh failed for $label" >&2; exit 1; }
 	res=$(printf '%s\n' "$out" | sed -n 's/^RESULT //p')
-	printf '%-28s %6s%% %6s%% %7s %9s %7s %6s %6s %8s\n' "$label" \
+	printf '%-28s %6s%% %6s%% %6s%% %7s %9s %7s %6s %6s %8s\n' "$label" \
 	    "$(kv ratio_pct "$res")" "$(kv ratio_median_pct "$res")" \
+	    "$(kv ratio_pair_median_pct "$res")" \
 	    "$(kv bytes_per_session "$res")" \
 	    "$(kv enrich_buffer_bytes_peak "$res")" \
 	    "$(kv enrich_answers "$res")" "$(kv enrich_gap "$res")" \
 	    "$(kv enrich_budget "$res")" "$(kv bare_pps "$res")"
 }
 
-printf '%-28s %7s %7s %7s %9s %7s %6s %6s %8s\n' setting best median \
-    B/sess buf_peak answers gap budget bare_pps
+printf '%-28s %7s %7s %7s %7s %9s %7s %6s %6s %8s\n' setting best median \
+    pairs B/sess buf_peak answers gap budget bare_pps
 if [ "$WHAT" != snaplens ]; then
 	for b in 1k 2k 4k 16k; do
 		SA_BENCH_CAPTURE_ARGS="--set capture.enrich_bytes=$b" \
