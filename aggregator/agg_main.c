@@ -11,18 +11,23 @@
 #include "../common/cli.h"
 #include "../common/log.h"
 #include "agg_run.h"
+#include "agg_verify.h"
 
-enum { OPT_QUERY = CLI_OPT_LOCAL, OPT_BACKUP };
+enum { OPT_QUERY = CLI_OPT_LOCAL, OPT_BACKUP, OPT_VERIFY };
 
 static const char usage[] =
 "usage: sessacct-aggregator [options]\n"
 "       sessacct-aggregator --query KIND [KEY=VALUE ...] [options]\n"
 "       sessacct-aggregator --backup DIR [options]\n"
+"       sessacct-aggregator --verify [options]\n"
 "  --query KIND           ask the running aggregator ([aggregator]\n"
 "                         query_listen): active, history, session, stats,\n"
 "                         agents, metrics; prints the JSON answer\n"
 "  --backup DIR           make the running aggregator write a consistent\n"
 "                         copy of its database to DIR (absolute, new)\n"
+"  --verify               read every block of the stopped store ([store]\n"
+"                         path), print what is damaged; exit 0 clean, 1 not\n"
+"                         clean\n"
 CLI_COMMON_HELP;
 
 int
@@ -31,6 +36,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "query", required_argument, NULL, OPT_QUERY },
 		{ "backup", required_argument, NULL, OPT_BACKUP },
+		{ "verify", no_argument, NULL, OPT_VERIFY },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -41,7 +47,7 @@ main(int argc, char **argv)
 	struct agg_ctx *ctx;
 	struct cfg *cfg;
 	char param[4200];
-	int ch, rc;
+	int ch, rc, verify = 0;
 
 	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
 		if (cli_common_opt(&cl, ch, optarg, usage))
@@ -50,6 +56,8 @@ main(int argc, char **argv)
 			query = optarg;
 		else if (ch == OPT_BACKUP)
 			backup = optarg;
+		else if (ch == OPT_VERIFY)
+			verify = 1;
 		else {
 			fputs(usage, stderr);
 			return 2;
@@ -66,6 +74,12 @@ main(int argc, char **argv)
 		printf("# configuration OK\n");
 		cfg_destroy(cfg);
 		return 0;
+	}
+	if (verify) {
+		log_init("sessacct-aggregator", 1, cl.verbosity + LOG_LVL_INFO);
+		rc = agg_verify(cfg);
+		cfg_destroy(cfg);
+		return rc;
 	}
 	if (query != NULL || backup != NULL) {
 		char *bp[1];

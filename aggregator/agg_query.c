@@ -228,6 +228,7 @@ q_history(const struct agg_query_ctx *x, const struct proto_query *q,
 	    "source_ip", "protocol", "min_duration_ns", "min_bytes", "limit",
 	    "cursor", "agent", NULL };
 	struct store_filter f;
+	uint32_t damaged = 0;
 	char detail[256], next[STORE_CURSOR_MAX];
 	const char *bad;
 	uint64_t limit = 100;
@@ -263,6 +264,7 @@ q_history(const struct agg_query_ctx *x, const struct proto_query *q,
 	f.cursor = proto_query_get(q, "cursor");
 	arr = json_array();
 	next[0] = '\0';
+	f.damaged = &damaged;
 	rc = store_history(x->store, &f, history_cb, arr, next);
 	if (rc == -EINVAL) {
 		json_decref(arr);
@@ -277,6 +279,9 @@ q_history(const struct agg_query_ctx *x, const struct proto_query *q,
 	json_object_set_new(o, "sessions", arr);
 	json_object_set_new(o, "next_cursor", next[0] != '\0' ?
 	    json_string(next) : json_null());
+	/* Only when it happened: the page lacks what damaged blocks held. */
+	if (damaged != 0)
+		json_object_set_new(o, "damaged", json_integer(damaged));
 	return ok_body(body, o);
 }
 
@@ -562,6 +567,7 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	struct store_stats ss;
 	const struct agg_user *users;
 	json_t *o = json_object(), *closed = json_object(), *st, *ua, *other;
+	json_t *cr, *fr;
 	size_t nu, i;
 
 	agg_core_get_stats(x->core, &cs, &ts);
@@ -614,6 +620,14 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	SET_U(o, "table_capacity", agg_core_capacity(x->core));
 	SET_U(o, "store_sessions_written", ss.sessions_written);
 	SET_U(o, "store_quarantined", ss.quarantined);
+	cr = json_object();
+	fr = json_object();
+	for (i = 0; i < STORE_FAMILIES; i++) {
+		SET_U(cr, store_family_name(i), ss.corrupt_reads[i]);
+		SET_U(fr, store_family_name(i), ss.families_reset[i]);
+	}
+	json_object_set_new(o, "store_corrupt_reads", cr);
+	json_object_set_new(o, "store_families_reset", fr);
 	SET_U(o, "store_memtable_bytes", ss.mem_memtables);
 	SET_U(o, "store_block_cache_bytes", ss.mem_block_cache);
 	SET_U(o, "store_table_reader_bytes", ss.mem_table_readers);
@@ -678,6 +692,41 @@ q_timeseries(const struct agg_query_ctx *x, const struct proto_query *q,
 
 static const char *const sev_names[] = { "info", "warning", "error" };
 
+/*
+ * Why the aggregator is degraded, one string per reason: store damage
+ * met (corrupt reads, families set aside at start). An empty array when
+ * all is well.
+ */
+static json_t *
+degraded_reasons(const struct agg_query_ctx *x)
+{
+	struct store_stats ss;
+	json_t *a = json_array();
+	char buf[512];
+	size_t i, off = 0;
+	uint64_t n = 0;
+
+	store_get_stats(x->store, &ss);
+	buf[0] = '\0';
+	for (i = 0; i < STORE_FAMILIES && off < sizeof(buf); i++) {
+		if (ss.corrupt_reads[i] == 0 && ss.families_reset[i] == 0)
+			continue;
+		n += ss.corrupt_reads[i] + ss.families_reset[i];
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s: %llu "
+		    "corrupt reads%s", off ? "; " : "", store_family_name(i),
+		    (unsigned long long)ss.corrupt_reads[i],
+		    ss.families_reset[i] ? ", set aside at start" : "");
+	}
+	if (n != 0) {
+		char r[700];
+
+		snprintf(r, sizeof(r), "store damage (%s); run "
+		    "sessacct-aggregator --verify on the stopped store", buf);
+		json_array_append_new(a, json_string(r));
+	}
+	return a;
+}
+
 static int
 q_events(const struct agg_query_ctx *x, const struct proto_query *q,
     uint64_t now, char **body)
@@ -728,6 +777,8 @@ q_events(const struct agg_query_ctx *x, const struct proto_query *q,
 	}
 	o = json_object();
 	json_object_set_new(o, "events", arr);
+	/* /health asks this question: what makes the aggregator degraded. */
+	json_object_set_new(o, "degraded", degraded_reasons(x));
 	return ok_body(body, o);
 }
 

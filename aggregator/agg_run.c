@@ -489,6 +489,16 @@ commit(struct agg_ctx *c, uint64_t now)
 	c->next_commit = now + c->commit_ns;
 }
 
+/* Store damage counted since the last look: one telemetry event. */
+static void
+store_damage_event(struct agg_ctx *c)
+{
+	char msg[600];
+
+	if (store_damage_news(c->store, msg, sizeof(msg)))
+		agg_core_note(c->core, AGG_SEV_ERROR, "store_damage", "%s", msg);
+}
+
 int
 agg_run(struct agg_ctx *c)
 {
@@ -524,6 +534,7 @@ agg_run(struct agg_ctx *c)
 		if (now >= c->next_commit || agg_core_should_commit(c->core))
 			commit(c, now);
 		if (now >= c->next_tick) {
+			store_damage_event(c);
 			agg_core_tick(c->core, now);
 			heap_trim();
 			c->next_tick = now + NS;

@@ -24,6 +24,7 @@
 #define STORE_ORIGIN_MAX	47	/* "[v6]:port" of a PROXY header */
 #define STORE_CURSOR_MAX	64	/* bytes of an opaque cursor, with NUL */
 #define STORE_TOP_MAX		100
+#define STORE_FAMILIES		9	/* column families, store_family_name */
 
 /* A session as stored: the record plus its strings. */
 struct store_session {
@@ -161,6 +162,9 @@ struct store_filter {
 	uint64_t	 min_bytes;	/* bytes_sent + bytes_received */
 	uint32_t	 limit;		/* >= 1 */
 	const char	*cursor;	/* from a previous page, or NULL */
+	/* Out, may be NULL: incremented for each damaged range the page
+	 * stepped over or stopped at (docs/SECURITY.md, "Store damage"). */
+	uint32_t	*damaged;
 };
 
 /*
@@ -256,7 +260,30 @@ struct store_stats {
 	uint64_t	mem_memtables;		/* all families, flushing too */
 	uint64_t	mem_block_cache;
 	uint64_t	mem_table_readers;	/* indexes and filters */
+	/* Per family (store_family_name): reads that met a corrupt block,
+	 * and times the family was set aside at open as damaged. */
+	uint64_t	corrupt_reads[STORE_FAMILIES];
+	uint64_t	families_reset[STORE_FAMILIES];
 };
 void	store_get_stats(const struct store *, struct store_stats *);
+/* The name of column family i < STORE_FAMILIES, else NULL. */
+const char	*store_family_name(size_t i);
+/*
+ * Damage not reported yet: 1 with one line saying what in msg (len
+ * bytes), when corrupt reads or families set aside have been counted
+ * since the last call; else 0. For the telemetry events.
+ */
+int	store_damage_news(struct store *, char *msg, size_t len);
+/*
+ * --verify: opens the stopped database at cfg->path read-only and reads
+ * every entry of every family, checksums verified, stepping over damaged
+ * table files. report gets one line per finding ("DAMAGED": family,
+ * file, level, key range in hex, RocksDB's error), one per family
+ * ("FAMILY-OK" or "FAMILY-DAMAGED" with its entry count), or
+ * "UNREADABLE" if the database does not open. 0 clean, -EBADMSG damage
+ * found, -EIO not readable.
+ */
+int	store_verify(const struct store_cfg *cfg, void (*report)(void *arg,
+	    const char *what, const char *line), void *arg);
 
 #endif

@@ -42,6 +42,8 @@ static void	histogram(struct api_buf *, const json_t *h, const char *name,
 static void	sessions_part(struct api_buf *, const json_t *m);
 static void	users_part(struct api_buf *, const json_t *m, uint64_t top_n);
 static void	aggregator_part(struct api_buf *, const json_t *m);
+static void	per_family(struct api_buf *, json_t *, const char *,
+		    const char *);
 static void	agents_part(struct api_buf *, const json_t *a);
 static void	enrich_part(struct api_buf *, const json_t *a);
 static void	api_part(struct api_buf *, const struct api_metrics_in *);
@@ -434,6 +436,30 @@ aggregator_part(struct api_buf *b, const json_t *m)
 	histogram(b, json_object_get(m, "store_write_latency"),
 	    "sessacct_aggregator_store_write_duration_seconds",
 	    "Time to commit one store write batch, seconds.");
+	per_family(b, json_object_get(m, "store_corrupt_reads"),
+	    "sessacct_store_corrupt_reads_total", "Reads that met a corrupt "
+	    "block, by column family (docs/SECURITY.md, \"Store damage\").");
+	per_family(b, json_object_get(m, "store_families_reset"),
+	    "sessacct_store_family_resets_total", "Times a damaged column "
+	    "family was set aside at start, keeping what was readable.");
+}
+
+/* One counter per column family: {"sessions": n, ...}. */
+static void
+per_family(struct api_buf *b, json_t *o, const char *name, const char *help)
+{
+	const char *k;
+	json_t *v;
+
+	if (o == NULL || !json_is_object(o))
+		return;
+	family(b, name, "counter", help);
+	json_object_foreach(o, k, v) {
+		api_buf_printf(b, "%s{family=", name);
+		label_value(b, k);
+		api_buf_printf(b, "} %llu\n", (unsigned long long)
+		    json_integer_value(v));
+	}
 }
 
 static void

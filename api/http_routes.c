@@ -223,11 +223,11 @@ r_health(struct req *rq)
 	static const char *const allowed[] = { NULL };
 	const struct http_routes_cfg *cfg = rq->cfg;
 	uint64_t now = api_time_now_ns();
-	json_t *o, *a;
+	json_t *o, *a, *ev, *why;
 	uint32_t status;
 	char *body = NULL, when[40];
-	size_t len;
-	int rc;
+	size_t len = 0;
+	int rc, degraded = 0;
 
 	if (!params_ok(rq, allowed))
 		return;
@@ -250,10 +250,20 @@ r_health(struct req *rq)
 		    API_STATS_AGG_TIMEOUT : rc == -EBADMSG ?
 		    API_STATS_AGG_BAD_REPLY : API_STATS_AGG_UNREACHABLE);
 	}
+	/* The aggregator says what degrades it (store damage). */
+	if (rc == 0 && body != NULL && (ev = json_loadb(body, len, 0,
+	    NULL)) != NULL) {
+		why = json_object_get(ev, "degraded");
+		if (json_is_array(why) && json_array_size(why) > 0) {
+			json_object_set(a, "degraded", why);
+			degraded = 1;
+		}
+		json_decref(ev);
+	}
 	free(body);
 	sess_json_time(now, when);
-	json_object_set_new(o, "status", json_string(rc == 0 ? "ok" :
-	    "degraded"));
+	json_object_set_new(o, "status", json_string(rc == 0 && !degraded ?
+	    "ok" : "degraded"));
 	json_object_set_new(o, "version", json_string(SA_VERSION));
 	json_object_set_new(o, "time", json_string(when));
 	json_object_set_new(o, "uptime_secs", json_integer((json_int_t)

@@ -413,8 +413,19 @@ conclude(struct enrich *en, uint32_t i, enum l7_res res, enum end end,
 			tcp_stream_close(&c->dir[0]);
 			tcp_stream_close(&c->dir[1]);
 		}
-		en->st.giveup[why_ended(c, end)]++;
-		break;
+		/*
+		 * An answer that needs no reply already reached the session
+		 * (a TLS name read before the snaplen cut the rest of the
+		 * ClientHello, a Host, a PROXY header's origin): it counts
+		 * as found, by kind. A proxy request without the proxy's
+		 * reply has no verdict: given up.
+		 */
+		if (c->sent == 0 || !(r->kind == L7_TLS || r->kind == L7_HTTP ||
+		    (r->kind == L7_NONE && r->proxy_hdr))) {
+			en->st.giveup[why_ended(c, end)]++;
+			break;
+		}
+		/* FALLTHROUGH */
 	case L7_DONE:
 		en->st.enriched[r->kind < L7_KIND_MAX ? r->kind : 0]++;
 		if (r->proxy_hdr != 0)

@@ -25,6 +25,8 @@ struct hscan {
 };
 
 static void	 cursor_make(char, const uint8_t *, char *);
+static int	 step_over(struct store *, enum fam, const char *, uint8_t *,
+		    size_t *, int);
 static int	 cursor_parse(const char *, char *, uint8_t *);
 static void	 hscan_init(struct hscan *, const struct store_filter *);
 static int	 hex_get(const char *, size_t, uint8_t *);
@@ -82,14 +84,14 @@ store_history(struct store *st, const struct store_filter *f,
 	rocksdb_readoptions_t *ro;
 	const rocksdb_snapshot_t *snap;
 	rocksdb_iterator_t *it;
-	uint8_t lower[STORE_STR_MAX + 1 + 8], seek[STORE_STR_MAX + 1 + SKEY_LEN];
+	uint8_t lower[STORE_STR_MAX + 1 + 8], seek[KEY_MAX];
 	uint8_t ckey[SKEY_LEN], last[SKEY_LEN], val[SESS_VAL_MAX];
 	const uint8_t *k, *v;
 	char ckind, *err = NULL;
-	size_t klen, vlen;
+	size_t klen, vlen, slen;
 	uint64_t low, cut;
 	uint32_t n = 0;
-	int rc = 0, have_cursor = 0;
+	int rc = 0, have_cursor = 0, skips = 0;
 
 	if (next_cursor != NULL)
 		next_cursor[0] = '\0';
@@ -118,14 +120,16 @@ store_history(struct store *st, const struct store_filter *f,
 		memcpy(seek + h.plen, ckey, SKEY_LEN);
 	else
 		memset(seek + h.plen, 0xff, SKEY_LEN);
+	slen = h.plen + SKEY_LEN;
 
 	ro = rocksdb_readoptions_create();
 	snap = rocksdb_create_snapshot(st->db);
 	rocksdb_readoptions_set_snapshot(ro, snap);
 	rocksdb_readoptions_set_iterate_lower_bound(ro, (const char *)lower,
 	    h.plen + 8);
+again:
 	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[h.fam]);
-	rocksdb_iter_seek_for_prev(it, (const char *)seek, h.plen + SKEY_LEN);
+	rocksdb_iter_seek_for_prev(it, (const char *)seek, slen);
 	if (have_cursor && rocksdb_iter_valid(it)) {
 		k = (const uint8_t *)rocksdb_iter_key(it, &klen);
 		if (klen == h.plen + SKEY_LEN &&
@@ -155,8 +159,14 @@ store_history(struct store *st, const struct store_filter *f,
 				rc = 0;
 				continue;
 			}
-			if (rc != 0)
-				break;
+			if (rc != 0) {
+				/* A damaged row: counted there; the page goes
+				 * on without it. */
+				rc = 0;
+				if (f->damaged != NULL)
+					(*f->damaged)++;
+				continue;
+			}
 			v = val;
 		}
 		if (store__sess_decode(v, vlen, &s) != 0) {
@@ -172,17 +182,83 @@ store_history(struct store *st, const struct store_filter *f,
 	if (rc == 0) {
 		rocksdb_iter_get_error(it, &err);
 		if (err != NULL) {
-			log_warnx("store: history scan: %s", err);
+			rocksdb_iter_destroy(it);
+			rc = step_over(st, h.fam, err, seek, &slen, ++skips);
 			rocksdb_free(err);
-			rc = -EIO;
+			err = NULL;
+			if (f->damaged != NULL)
+				(*f->damaged)++;
+			/* Older entries, below the damaged file, if any. */
+			if (rc == 0 && n < f->limit) {
+				have_cursor = 0;
+				goto again;
+			}
+			/* Not placed, or the page is full: answer what was
+			 * read, without a cursor into the damage. */
+			rc = 0;
+			it = NULL;
 		}
 	}
-	rocksdb_iter_destroy(it);
+	if (it != NULL)
+		rocksdb_iter_destroy(it);
 	rocksdb_release_snapshot(st->db, snap);
 	rocksdb_readoptions_destroy(ro);
 	if (rc != 0 && next_cursor != NULL)
 		next_cursor[0] = '\0';
 	return rc;
+}
+
+/*
+ * A history scan met a damaged block: counts it and sets seek to the
+ * greatest key before the damaged file's smallest (the predecessor in
+ * bytewise order: the key cut by its last byte if that is 0, else that
+ * byte less one followed by 0xff up to the longest key), so that the
+ * scan goes on with older entries. A file of another family (an index
+ * scan's row reads go through store__get_value), one not found, or the
+ * same file again: -EIO, the page ends with what it has. Entries of the
+ * damaged file that were still readable are not returned: the whole file
+ * is stepped over. A seek below a file whose first block is the damaged
+ * one still reads that block: the scan then ends there.
+ */
+static int
+step_over(struct store *st, enum fam fam, const char *msg, uint8_t *seek,
+    size_t *slen, int skips)
+{
+	struct store__dfile d;
+	uint8_t prev[KEY_MAX];
+	size_t n;
+	int c;
+
+	store__note_corrupt(st, fam, msg);
+	if (skips > 64 || store__damaged_file(st, msg, &d) != 0)
+		return -EIO;
+	if (strcmp(d.family, store__fam_name(fam)) != 0 || d.lolen == 0 ||
+	    d.lolen > KEY_MAX) {
+		store__dfile_free(&d);
+		return -EIO;
+	}
+	n = d.lolen;
+	memcpy(prev, seek, *slen);
+	memcpy(seek, d.lo, n);
+	if (seek[n - 1] == 0)
+		n--;
+	else {
+		seek[n - 1]--;
+		memset(seek + n, 0xff, KEY_MAX - n);
+		n = KEY_MAX;
+	}
+	/* Only downwards: anything else would return entries twice. */
+	c = memcmp(seek, prev, n < *slen ? n : *slen);
+	if (c > 0 || (c == 0 && n >= *slen)) {
+		memcpy(seek, prev, *slen);
+		store__dfile_free(&d);
+		return -EIO;
+	}
+	*slen = n;
+	store__dfile_free(&d);
+	log_warnx("store: history stepped over damaged file %s (%s)", d.name,
+	    store__fam_name(fam));
+	return 0;
 }
 
 /*

@@ -33,9 +33,11 @@ static void	 seterr(char *, size_t, const char *, ...)
 static rocksdb_options_t *cf_options_new(int);
 static int	 options_init(struct store *, const struct store_cfg *, int);
 static void	 options_free(struct store *);
-static int	 db_open(struct store *, char **);
+static int	 db_open(struct store *, char **, int);
 static int	 quarantine(struct store *, const char *, char *, size_t);
 static int	 schema_check(struct store *, char *, size_t);
+
+_Static_assert(FAM_MAX == STORE_FAMILIES, "store.h's family count");
 
 static void
 noop_destructor(void *state)
@@ -62,7 +64,7 @@ store_open(const struct store_cfg *cfg, int *quarantined, char *err,
 	st->top_per_hour = cfg->top_per_hour != 0 ? cfg->top_per_hour : 1000;
 	(void)options_init(st, cfg, 1);
 
-	if (db_open(st, &msg) != 0 && msg != NULL &&
+	if (db_open(st, &msg, 0) != 0 && msg != NULL &&
 	    strstr(msg, "Corruption") != NULL) {
 		if (quarantine(st, msg, err, errlen) != 0)
 			goto fail;
@@ -71,7 +73,7 @@ store_open(const struct store_cfg *cfg, int *quarantined, char *err,
 			*quarantined = 1;
 		rocksdb_free(msg);
 		msg = NULL;
-		(void)db_open(st, &msg);
+		(void)db_open(st, &msg, 0);
 	}
 	if (st->db == NULL && msg != NULL &&
 	    strstr(msg, "ompression") != NULL) {
@@ -81,11 +83,17 @@ store_open(const struct store_cfg *cfg, int *quarantined, char *err,
 		msg = NULL;
 		options_free(st);
 		(void)options_init(st, cfg, 0);
-		(void)db_open(st, &msg);
+		(void)db_open(st, &msg, 0);
 	}
 	if (st->db == NULL) {
 		seterr(err, errlen, "store: cannot open %s: %s", st->path,
 		    msg != NULL ? msg : "unknown error");
+		goto fail;
+	}
+	/* A damaged checkpoint or meta is set aside, not a reason to stop. */
+	if (store__heal(st) != 0) {
+		seterr(err, errlen, "store: %s: a damaged family could not be "
+		    "set aside", st->path);
 		goto fail;
 	}
 	if (schema_check(st, err, errlen) != 0)
@@ -101,6 +109,37 @@ fail:
 		rocksdb_free(msg);
 	store_close(st);
 	return NULL;
+}
+
+/*
+ * --verify's open: read-only (no lock, nothing written, the WAL replayed
+ * in memory only), every family the database has, no quarantine.
+ */
+struct store *
+store__open_read_only(const struct store_cfg *cfg, char *err, size_t errlen)
+{
+	struct store *st;
+	char *msg = NULL;
+
+	st = xcalloc(1, sizeof(*st));
+	st->path = xstrdup(cfg->path);
+	(void)options_init(st, cfg, 1);
+	rocksdb_options_set_create_if_missing(st->dbopt, 0);
+	if (db_open(st, &msg, 1) != 0) {
+		seterr(err, errlen, "path=%s error=\"%s\"", st->path,
+		    msg != NULL ? msg : "unknown error");
+		if (msg != NULL)
+			rocksdb_free(msg);
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+const char *
+store__fam_name(enum fam f)
+{
+	return (size_t)f < FAM_MAX ? fam_names[f] : "?";
 }
 
 void
@@ -214,6 +253,10 @@ store_get_stats(const struct store *cst, struct store_stats *out)
 	out->sessions_written = atomic_load_explicit(&st->sessions_written,
 	    memory_order_relaxed);
 	out->quarantined = st->quarantined;
+	for (i = 0; i < FAM_MAX; i++) {
+		out->corrupt_reads[i] = atomic_load(&st->corrupt[i]);
+		out->families_reset[i] = atomic_load(&st->reset[i]);
+	}
 	out->mem_memtables = out->mem_table_readers = 0;
 	for (i = 0; i < FAM_MAX; i++) {
 		if (rocksdb_property_int_cf(st->db, st->cf[i],
@@ -417,7 +460,7 @@ options_free(struct store *st)
  * them). 0, or -1 with RocksDB's message in *msg (free with rocksdb_free).
  */
 static int
-db_open(struct store *st, char **msg)
+db_open(struct store *st, char **msg, int read_only)
 {
 	const char **names;
 	const rocksdb_options_t **opts;
@@ -456,8 +499,12 @@ db_open(struct store *st, char **msg)
 		opts[n] = st->extraopt;
 		n++;
 	}
-	st->db = rocksdb_open_column_families(st->dbopt, st->path, (int)n,
-	    names, opts, handles, msg);
+	if (read_only)
+		st->db = rocksdb_open_for_read_only_column_families(st->dbopt,
+		    st->path, (int)n, names, opts, handles, 0, msg);
+	else
+		st->db = rocksdb_open_column_families(st->dbopt, st->path,
+		    (int)n, names, opts, handles, msg);
 	if (st->db != NULL) {
 		for (i = 0; i < FAM_MAX; i++)
 			st->cf[i] = handles[i];
@@ -562,7 +609,10 @@ store__get_value(struct store *st, const rocksdb_readoptions_t *ro,
 
 	ps = rocksdb_get_pinned_cf(st->db, ro, st->cf[fam], key, klen, &err);
 	if (err != NULL) {
-		log_warnx("store: read from %s: %s", fam_names[fam], err);
+		if (strstr(err, "Corruption") != NULL)
+			store__note_corrupt(st, fam, err);
+		else
+			log_warnx("store: read from %s: %s", fam_names[fam], err);
 		rocksdb_free(err);
 		return -EIO;
 	}

@@ -150,6 +150,21 @@ struct store {
 	_Atomic uint64_t		 commit_errors;
 	_Atomic uint64_t		 sessions_written;
 	uint64_t			 quarantined;
+	/* Damage (damage.c): corrupt reads met, families set aside at
+	 * open, and the total last reported by store_damage_news. */
+	_Atomic uint64_t		 corrupt[FAM_MAX];
+	_Atomic uint64_t		 reset[FAM_MAX];
+	_Atomic uint64_t		 news_seen;
+};
+
+/* A damaged table file, from the error that met it (damage.c). */
+struct store__dfile {
+	char		 name[32];	/* "000123.sst", "" if not named */
+	char		 family[32];
+	int		 level;
+	char		*lo, *hi;	/* its smallest and largest keys */
+	size_t		 lolen, hilen;
+	char		 msg[512];	/* RocksDB's error */
 };
 
 /*
@@ -293,7 +308,20 @@ uint64_t	 store__read_cutoff(struct store *);
 /* batch.c */
 void	 store__batch_destroy(struct store_batch *);
 
+/* damage.c */
+int	 store__damaged_file(struct store *, const char *,
+		    struct store__dfile *);
+void	 store__dfile_free(struct store__dfile *);
+void	 store__note_corrupt(struct store *, enum fam, const char *);
+int	 store__scan(struct store *, enum fam, const void *, size_t,
+		    const void *, size_t, void (*)(void *, const char *, size_t,
+		    const char *, size_t), void (*)(void *,
+		    const struct store__dfile *), void *, int);
+int	 store__heal(struct store *);
+
 /* open.c */
+const char *store__fam_name(enum fam);
+struct store *store__open_read_only(const struct store_cfg *, char *, size_t);
 int	 store__get_value(struct store *, const rocksdb_readoptions_t *,
 		    enum fam, const void *, size_t, void *, size_t, size_t *);
 

@@ -1024,11 +1024,9 @@ def enrichment_test(self):
 def enrichment_tls_test(self):
     """Both haproxy backend legs are counted as PROXY-header connections
     and haproxy_v2_tls's ClientHello (SNI sni.test, outside any proxy
-    tunnel) as a tls enrichment. Known to fail when added: the v2 leg
-    and the TLS ClientHellos end as given_up (gap/ended), not enriched,
-    although the sessions carry the SNI target and origin (an answer is
-    emitted on L7_MORE, but only L7_DONE counts; capture/enrich.c
-    conclude)."""
+    tunnel) as a tls enrichment, also when the snaplen cuts the
+    ClientHello after its name (an answer that needs no reply counts as
+    found: capture/enrich.c conclude)."""
     enr = next(a for a in get_json("/api/agents")["agents"]
                if a["agent"] == AGENT)["enrichment"]
     self.assertEqual(enr["proxy_header"], 2, enr)
@@ -1036,8 +1034,7 @@ def enrichment_tls_test(self):
 
 
 History.test_enrichment_counters = enrichment_test
-History.test_enrichment_counts_tls_legs = unittest.expectedFailure(
-    enrichment_tls_test)
+History.test_enrichment_counts_tls_legs = enrichment_tls_test
 
 for _c in CASES:
     setattr(Print, "test_" + _c.name, make_case_test(_c))

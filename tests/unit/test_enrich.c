@@ -203,6 +203,46 @@ test_enrich_giveup_reasons(void **state)
 	fx_free(f);
 }
 
+/*
+ * A ClientHello whose SNI came before the snaplen cut the rest (a hole
+ * that is never filled), then the end: the name reached the session, so
+ * it counts as a TLS answer, not as given up.
+ */
+static void
+test_enrich_tls_name_before_gap(void **state)
+{
+	struct fx *f = fx_new(16, 4096);
+	struct enrich_stats st;
+	/* Record of 200 bytes, ClientHello of 196: version, random, no
+	 * session id, one suite, null compression, extensions (153 bytes)
+	 * opening with server_name "a.com", then 135 bytes of padding of
+	 * which none arrives. */
+	static const char ch[] =
+	    "\x16\x03\x01\x00\xc8" "\x01\x00\x00\xc4" "\x03\x03"
+	    "0123456789abcdef0123456789abcdef" "\x00" "\x00\x02\x13\x01"
+	    "\x01\x00" "\x00\x99"
+	    "\x00\x00\x00\x0a\x00\x08\x00\x00\x05" "a.com"
+	    "\x00\x15\x00\x87";
+
+	(void)state;
+	open_conn(f, 43000, T0);
+	seg(f, 43000, 0, DEC_TCP_ACK, 0, ch, sizeof(ch) - 1, T0 + 2000);
+	/* 20 bytes missing, then more, then the client resets. */
+	seg(f, 43000, 0, DEC_TCP_ACK, (uint32_t)sizeof(ch) - 1 + 20, "xxxx", 4,
+	    T0 + 3000);
+	seg(f, 43000, 0, DEC_TCP_RST, (uint32_t)sizeof(ch) - 1 + 24, NULL, 0,
+	    T0 + 4000);
+	enrich_finish(f->en);
+	enrich_get_stats(f->en, &st);
+	assert_int_equal(f->n, 1);
+	assert_string_equal(f->got[0].target, "a.com:1080");
+	assert_int_equal(st.enriched[L7_TLS], 1);
+	assert_int_equal(st.giveup[ENRICH_GIVEUP_GAP], 0);
+	assert_int_equal(st.giveup[ENRICH_GIVEUP_ENDED], 0);
+	assert_int_equal(st.buffering, 0);
+	fx_free(f);
+}
+
 /* A hole left open, a timeout, and the end of the capture. */
 static void
 test_enrich_gap_timeout_finish(void **state)
@@ -297,6 +337,7 @@ main(void)
 		cmocka_unit_test(test_enrich_socks5_out_of_order),
 		cmocka_unit_test(test_enrich_socks5_rejected),
 		cmocka_unit_test(test_enrich_giveup_reasons),
+		cmocka_unit_test(test_enrich_tls_name_before_gap),
 		cmocka_unit_test(test_enrich_gap_timeout_finish),
 		cmocka_unit_test(test_enrich_port_reuse),
 		cmocka_unit_test(test_enrich_first_segment_in_place),
