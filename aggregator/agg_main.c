@@ -10,25 +10,52 @@
 
 #include "../common/cli.h"
 #include "../common/log.h"
+#include "../proto/curve.h"
 #include "agg_run.h"
 #include "agg_verify.h"
 
-enum { OPT_QUERY = CLI_OPT_LOCAL, OPT_BACKUP, OPT_VERIFY };
+enum { OPT_QUERY = CLI_OPT_LOCAL, OPT_BACKUP, OPT_GEN_KEY, OPT_AGENT_IDS,
+    OPT_VERIFY };
 
 static const char usage[] =
 "usage: sessacct-aggregator [options]\n"
 "       sessacct-aggregator --query KIND [KEY=VALUE ...] [options]\n"
 "       sessacct-aggregator --backup DIR [options]\n"
 "       sessacct-aggregator --verify [options]\n"
+"       sessacct-aggregator --gen-key PATH [--agent-ids ID,...]\n"
 "  --query KIND           ask the running aggregator ([aggregator]\n"
 "                         query_listen): active, history, session, stats,\n"
 "                         agents, metrics; prints the JSON answer\n"
 "  --backup DIR           make the running aggregator write a consistent\n"
-"                         copy of its database to DIR (absolute, new)\n"
+"                         copy of its database to DIR (new, below\n"
+"                         [store] backup_dir)\n"
 "  --verify               read every block of the stopped store ([store]\n"
 "                         path), print what is damaged; exit 0 clean, 1 not\n"
 "                         clean\n"
+"  --gen-key PATH         write a new CURVE certificate: PATH (public) and\n"
+"                         PATH_secret (mode 0600); see docs/SECURITY.md\n"
+"  --agent-ids ID,...     with --gen-key: the agent ids the key may speak\n"
+"                         for (the certificate's agent_ids)\n"
 CLI_COMMON_HELP;
+
+/* --gen-key: a key pair for an agent, the API or the aggregator. */
+static int
+gen_key(const char *path, const char *ids)
+{
+	char err[512];
+
+	if (path == NULL) {
+		fprintf(stderr, "sessacct-aggregator: --agent-ids goes with "
+		    "--gen-key\n%s", usage);
+		return 2;
+	}
+	if (curve_keygen(path, ids, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sessacct-aggregator: --gen-key: %s\n", err);
+		return 1;
+	}
+	printf("%s\n%s_secret\n", path, path);
+	return 0;
+}
 
 int
 main(int argc, char **argv)
@@ -36,6 +63,8 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "query", required_argument, NULL, OPT_QUERY },
 		{ "backup", required_argument, NULL, OPT_BACKUP },
+		{ "gen-key", required_argument, NULL, OPT_GEN_KEY },
+		{ "agent-ids", required_argument, NULL, OPT_AGENT_IDS },
 		{ "verify", no_argument, NULL, OPT_VERIFY },
 		CLI_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 }
@@ -43,7 +72,7 @@ main(int argc, char **argv)
 	static const char *const sections[] = { "aggregator", "sessions",
 	    "store", NULL };
 	struct cli_common cl = { .prog = "sessacct-aggregator" };
-	const char *query = NULL, *backup = NULL;
+	const char *query = NULL, *backup = NULL, *genkey = NULL, *ids = NULL;
 	struct agg_ctx *ctx;
 	struct cfg *cfg;
 	char param[4200];
@@ -56,6 +85,10 @@ main(int argc, char **argv)
 			query = optarg;
 		else if (ch == OPT_BACKUP)
 			backup = optarg;
+		else if (ch == OPT_GEN_KEY)
+			genkey = optarg;
+		else if (ch == OPT_AGENT_IDS)
+			ids = optarg;
 		else if (ch == OPT_VERIFY)
 			verify = 1;
 		else {
@@ -68,6 +101,8 @@ main(int argc, char **argv)
 		    "'%s'\n%s", argv[optind], usage);
 		return 2;
 	}
+	if (genkey != NULL || ids != NULL)
+		return gen_key(genkey, ids);
 	cfg = cli_load_config(&cl);
 	if (cl.check) {
 		cfg_dump(cfg, stdout, sections);
@@ -89,7 +124,8 @@ main(int argc, char **argv)
 		rc = agg_query_client(cfg_str(cfg, "aggregator",
 		    "query_listen"), query != NULL ? query : "backup",
 		    query != NULL ? argv + optind : bp,
-		    query != NULL ? argc - optind : 1, 10000);
+		    query != NULL ? argc - optind : 1, 10000, cfg_str(cfg,
+		    "aggregator", "curve_cert"));
 		cfg_destroy(cfg);
 		return rc;
 	}

@@ -6,9 +6,11 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -631,6 +633,9 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	SET_U(o, "store_memtable_bytes", ss.mem_memtables);
 	SET_U(o, "store_block_cache_bytes", ss.mem_block_cache);
 	SET_U(o, "store_table_reader_bytes", ss.mem_table_readers);
+	if (x->security != NULL)
+		json_object_set_new(o, "security", x->security(
+		    x->security_arg, 1));
 	return ok_body(body, o);
 }
 
@@ -782,20 +787,79 @@ q_events(const struct agg_query_ctx *x, const struct proto_query *q,
 	return ok_body(body, o);
 }
 
+/*
+ * Where a backup to dir may go: a new entry in a directory at or below
+ * root (store.backup_dir), both resolved (realpath), no "." or ".."
+ * component. The resolved path into out; NULL, or why not.
+ */
+static const char *
+backup_path(const char *root, const char *dir, char *out, size_t outlen)
+{
+	char rroot[PATH_MAX], rparent[PATH_MAX], parent[PATH_MAX];
+	const char *p, *base;
+	struct stat sb;
+	size_t n;
+
+	if (dir[0] != '/')
+		return "dir: an absolute path";
+	for (p = dir; *p != '\0'; ) {
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' &&
+		    p[1] == '.'))
+			return "dir: no . or .. components";
+		p += n;
+	}
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	for (base = dir + n; base > dir && base[-1] != '/'; base--)
+		;
+	if (base == dir + n || (size_t)(base - dir) >= sizeof(parent))
+		return "dir: names no directory";
+	memcpy(parent, dir, (size_t)(base - dir));
+	parent[base - dir] = '\0';
+	if (realpath(root, rroot) == NULL)
+		return "store.backup_dir does not exist";
+	if (realpath(parent, rparent) == NULL)
+		return "dir: its parent directory does not exist";
+	n = strlen(rroot);
+	if (strncmp(rparent, rroot, n) != 0 || (rparent[n] != '\0' &&
+	    rparent[n] != '/' && strcmp(rroot, "/") != 0))
+		return "dir: not below store.backup_dir";
+	if (snprintf(out, outlen, "%s/%.*s", rparent, (int)(dir +
+	    strlen(dir) - base), base) >= (int)outlen)
+		return "dir: too long";
+	/* Trailing slashes were not part of the name. */
+	n = strlen(out);
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+	if (lstat(out, &sb) == 0)
+		return "dir: exists (a backup goes to a new directory)";
+	return NULL;
+}
+
 static int
 q_backup(const struct agg_query_ctx *x, const struct proto_query *q,
     char **body)
 {
 	static const char *const allowed[] = { "dir", NULL };
 	const char *dir = proto_query_get(q, "dir"), *bad;
-	char err[512];
+	char err[512], path[PATH_MAX];
 	json_t *o;
 
 	if ((bad = unknown_param(q, allowed)) != NULL || dir == NULL ||
 	    dir[0] != '/')
 		return error_body(body, 400, "bad parameter", bad ? bad :
 		    "dir: an absolute path that does not exist yet");
-	if (store_backup(x->store, dir, err, sizeof(err)) != 0)
+	if (x->backup_dir == NULL || x->backup_dir[0] == '\0')
+		return error_body(body, 403, "backup refused",
+		    "store.backup_dir is not set: backups are off");
+	if ((bad = backup_path(x->backup_dir, dir, path, sizeof(path))) !=
+	    NULL)
+		return error_body(body, 403, "backup refused", bad);
+	if (store_backup(x->store, path, err, sizeof(err)) != 0)
 		return error_body(body, 500, "backup failed", err);
 	o = json_object();
 	json_object_set_new(o, "backup", json_string(dir));
@@ -828,6 +892,9 @@ agg_query_answer(const struct agg_query_ctx *x, const struct proto_query *q,
 		    ((now - x->started_ns) / NS)));
 		json_object_set_new(o, "retention_days", json_integer(
 		    x->retention_days));
+		if (x->security != NULL)
+			json_object_set_new(o, "security", x->security(
+			    x->security_arg, 0));
 		return ok_body(body, o);
 	}
 	if (strcmp(q->kind, "timeseries") == 0)

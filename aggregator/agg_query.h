@@ -13,12 +13,25 @@
 #include "agg_core.h"
 #include "store.h"
 
+struct json_t;
+
+/*
+ * The transport's security facts (a new JSON object reference) for the
+ * ping answer (with_counters 0, any thread) and the metrics answer (1,
+ * the ingest thread).
+ */
+typedef struct json_t *(*agg_query_security_fn)(void *arg,
+    int with_counters);
+
 struct agg_query_ctx {
 	struct agg_core		*core;
 	struct store		*store;
 	uint32_t		 retention_days;
 	uint32_t		 max_limit;	/* cap on limit= */
 	uint64_t		 started_ns;
+	agg_query_security_fn	 security;	/* may be NULL */
+	void			*security_arg;
+	const char		*backup_dir;	/* NULL or "": no backups */
 };
 
 /* Returns the HTTP-like status; *body is owned (free()). */

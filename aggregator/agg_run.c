@@ -22,19 +22,47 @@
 #include <time.h>
 
 #include <czmq.h>
+#include <jansson.h>
 
 #include "../common/clock.h"
 #include "../common/cli.h"
 #include "../common/log.h"
 #include "../common/xmalloc.h"
+#include "../proto/curve.h"
 #include "../proto/query.h"
 #include "agg_core.h"
+#include "agg_keys.h"
 #include "agg_query.h"
 #include "agg_run.h"
+#include "agg_zap.h"
 #include "store.h"
 
 #define NS		1000000000ULL
 #define MSGS_PER_POLL	256
+#define SPOOF_IDS_MAX	256	/* agent ids with their own spoof count */
+
+/* A batch whose key does not name its agent id, per agent id. */
+struct spoof_count {
+	char		id[PROTO_MAX_ID + 1];
+	uint64_t	n;
+};
+
+/* Transport security (docs/SECURITY.md). */
+struct agg_sec {
+	int			 curve;
+	int			 insecure;	/* non-loopback, no CURVE */
+	int			 allow_insecure;
+	struct curve_cert	 cert;
+	struct agg_keys		*ikeys, *qkeys;
+	struct agg_zap		*zap;
+	/* Ingest thread only. */
+	uint64_t		 id_denied;
+	struct spoof_count	 spoof[SPOOF_IDS_MAX];
+	size_t			 nspoof;
+	uint64_t		 spoof_other;
+	uint64_t		 last_warn_ns;
+	atomic_ullong		 unauthorized[2];	/* ingest, query */
+};
 
 struct agg_ctx {
 	struct store		*store;
@@ -53,6 +81,8 @@ struct agg_ctx {
 	pthread_t		 qthread;
 	int			 qthread_started;
 	atomic_int		 qstop;		/* set by the ingest thread */
+	size_t			 max_msg;
+	struct agg_sec		 sec;
 };
 
 #define QUERY_MSG_MAX	(PROTO_MAX_MSG_DEFAULT + 1)
@@ -129,6 +159,170 @@ heap_trim(void)
 #endif
 }
 
+/*
+ * What protects the two sockets, decided before anything is opened:
+ * CURVE with its key and allow-lists, or nothing, which is refused for an
+ * endpoint reachable from other hosts unless allow_insecure says so.
+ * 0, or -1 (logged: a configuration problem).
+ */
+static int
+sec_config(struct agg_sec *sec, const struct cfg *cfg)
+{
+	static const char *const keys[2] = { "listen", "query_listen" };
+	const char *cert = cfg_str(cfg, "aggregator", "curve_cert"),
+	    *allow = cfg_str(cfg, "aggregator", "curve_allow_dir"),
+	    *qallow = cfg_str(cfg, "aggregator", "query_allow_dir");
+	char err[512];
+	int i;
+
+	sec->allow_insecure = cfg_bool(cfg, "aggregator", "allow_insecure");
+	if (cert[0] == '\0') {
+		if (allow[0] != '\0' || qallow[0] != '\0') {
+			log_warnx("aggregator.curve_allow_dir and "
+			    "query_allow_dir need aggregator.curve_cert (the "
+			    "aggregator's own certificate)");
+			return -1;
+		}
+		for (i = 0; i < 2; i++) {
+			const char *ep = cfg_str(cfg, "aggregator", keys[i]);
+
+			if (curve_endpoint_is_local(ep))
+				continue;
+			sec->insecure = 1;
+			if (sec->allow_insecure)
+				continue;
+			log_warnx("aggregator.%s = %s: not a loopback address, "
+			    "and CURVE is off: refused. Set aggregator."
+			    "curve_cert and aggregator.curve_allow_dir "
+			    "(docs/SECURITY.md), or aggregator.allow_insecure "
+			    "= yes to let anyone who reaches it in", keys[i],
+			    ep);
+			return -1;
+		}
+		if (sec->insecure)
+			log_warnx("INSECURE: listening beyond loopback without "
+			    "CURVE (aggregator.allow_insecure = yes): anyone "
+			    "who reaches these ports can send batches and "
+			    "query");
+		return 0;
+	}
+	if (!curve_available()) {
+		log_warnx("aggregator.curve_cert is set, but this libzmq "
+		    "has no CURVE");
+		return -1;
+	}
+	if (allow[0] == '\0') {
+		log_warnx("aggregator.curve_allow_dir: required with "
+		    "aggregator.curve_cert (the agents' public certificates)");
+		return -1;
+	}
+	if (curve_cert_load(cert, 1, &sec->cert, err, sizeof(err)) != 0) {
+		log_warnx("aggregator.curve_cert: %s", err);
+		return -1;
+	}
+	sec->curve = 1;
+	return 0;
+}
+
+/*
+ * CURVE on: the allow-lists, the ZAP handler (running before either
+ * socket binds, libzmq#2711), and both sockets as CURVE servers with
+ * their ZAP domain. 0 or -1 (logged).
+ */
+static int
+sec_start(struct agg_ctx *c, const struct cfg *cfg)
+{
+	struct agg_sec *sec = &c->sec;
+	const char *allow = cfg_str(cfg, "aggregator", "curve_allow_dir"),
+	    *qallow = cfg_str(cfg, "aggregator", "query_allow_dir");
+	char err[512];
+
+	if (!sec->curve)
+		return 0;
+	sec->ikeys = agg_keys_create(allow, NULL);
+	/* The aggregator's own key may query: its --query and --backup. */
+	sec->qkeys = agg_keys_create(qallow[0] != '\0' ? qallow : allow,
+	    sec->cert.pub_txt);
+	if ((sec->zap = agg_zap_start(sec->ikeys, sec->qkeys, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (curve_server_apply(c->zi, &sec->cert, AGG_ZAP_INGEST) != 0 ||
+	    curve_server_apply(c->zq, &sec->cert, AGG_ZAP_QUERY) != 0) {
+		log_warnx("cannot make the sockets CURVE servers: %s",
+		    zmq_strerror(zmq_errno()));
+		return -1;
+	}
+	log_info("CURVE on ingest and queries: key %s, agents' keys in %s, "
+	    "queriers' keys in %s", sec->cert.pub_txt, allow,
+	    qallow[0] != '\0' ? qallow : allow);
+	return 0;
+}
+
+/*
+ * The transport's facts for the ping and metrics answers; counters only
+ * with_counters (the metrics answer, on the ingest thread, which owns
+ * them). Returns a new reference.
+ */
+static json_t *
+sec_json(void *arg, int with_counters)
+{
+	struct agg_ctx *c = arg;
+	struct agg_sec *sec = &c->sec;
+	struct agg_zap_stats zs;
+	json_t *o = json_object(), *by;
+	size_t i;
+
+	json_object_set_new(o, "curve", json_boolean(sec->curve));
+	json_object_set_new(o, "insecure", json_boolean(sec->insecure));
+	json_object_set_new(o, "allow_insecure",
+	    json_boolean(sec->allow_insecure));
+	if (!sec->curve || !with_counters)
+		return o;
+	json_object_set_new(o, "agent_keys", json_integer((json_int_t)
+	    agg_keys_count(sec->ikeys)));
+	json_object_set_new(o, "query_keys", json_integer((json_int_t)
+	    agg_keys_count(sec->qkeys)));
+	json_object_set_new(o, "allow_list_reloads", json_integer(
+	    (json_int_t)agg_keys_reloads(sec->ikeys)));
+	agg_zap_get_stats(sec->zap, &zs);
+	json_object_set_new(o, "handshakes_allowed_ingest", json_integer(
+	    (json_int_t)zs.allowed[0]));
+	json_object_set_new(o, "handshakes_denied_ingest", json_integer(
+	    (json_int_t)zs.denied[0]));
+	json_object_set_new(o, "handshakes_allowed_query", json_integer(
+	    (json_int_t)zs.allowed[1]));
+	json_object_set_new(o, "handshakes_denied_query", json_integer(
+	    (json_int_t)zs.denied[1]));
+	json_object_set_new(o, "unauthorized_messages", json_integer(
+	    (json_int_t)atomic_load(&sec->unauthorized[0])));
+	json_object_set_new(o, "unauthorized_queries", json_integer(
+	    (json_int_t)atomic_load(&sec->unauthorized[1])));
+	json_object_set_new(o, "agent_id_denied", json_integer(
+	    (json_int_t)sec->id_denied));
+	by = json_object();
+	for (i = 0; i < sec->nspoof; i++)
+		json_object_set_new(by, sec->spoof[i].id, json_integer(
+		    (json_int_t)sec->spoof[i].n));
+	if (sec->spoof_other > 0)
+		json_object_set_new(by, "other", json_integer((json_int_t)
+		    sec->spoof_other));
+	json_object_set_new(o, "agent_id_denied_by_agent", by);
+	return o;
+}
+
+static void
+sec_stop(struct agg_sec *sec)
+{
+	agg_zap_stop(sec->zap);
+	sec->zap = NULL;
+	agg_keys_destroy(sec->ikeys);
+	agg_keys_destroy(sec->qkeys);
+	sec->ikeys = sec->qkeys = NULL;
+	curve_cert_wipe(&sec->cert);
+}
+
 struct agg_ctx *
 agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 {
@@ -142,6 +336,11 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	heap_init();
 	c = xcalloc(1, sizeof(*c));
 	*exit_code = 1;
+	if (sec_config(&c->sec, cfg) != 0) {
+		*exit_code = 2;
+		free(c);
+		return NULL;
+	}
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.path = cfg_str(cfg, "store", "path");
 	scfg.retention_days = (uint32_t)cfg_u64(cfg, "store", "retention_days");
@@ -203,6 +402,16 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	    (16u << 20) ? (16u << 20) : ccfg.max_msg * 4));
 	zsock_set_rcvhwm(c->ingest, 10000);
 	zsock_set_router_mandatory(c->ingest, 0);
+	/* Queries are small: one above the cap closes its connection
+	 * before libzmq allocates it. */
+	zsock_set_maxmsgsize(c->query, (int64_t)ccfg.max_msg);
+	c->max_msg = ccfg.max_msg;
+	c->zi = zsock_resolve(c->ingest);
+	c->zq = zsock_resolve(c->query);
+	if (sec_start(c, cfg) != 0) {
+		*exit_code = 2;
+		goto fail;
+	}
 	if (bind_sock(c->ingest, cfg_str(cfg, "aggregator", "listen"), ib,
 	    sizeof(ib)) != 0) {
 		log_warnx("cannot listen on %s: %s", cfg_str(cfg, "aggregator",
@@ -215,8 +424,6 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 		    "query_listen"), zmq_strerror(zmq_errno()));
 		goto fail;
 	}
-	c->zi = zsock_resolve(c->ingest);
-	c->zq = zsock_resolve(c->query);
 	{
 		char ep[64];
 
@@ -241,6 +448,9 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	c->qx.retention_days = scfg.retention_days;
 	c->qx.max_limit = 10000;
 	c->qx.started_ns = sa_wall_ns();
+	c->qx.security = sec_json;
+	c->qx.security_arg = c;
+	c->qx.backup_dir = cfg_str(cfg, "store", "backup_dir");
 	c->rbuf_len = ccfg.max_msg + 1;
 	c->rbuf = xmalloc(c->rbuf_len);
 	proto_buf_init(&c->out, PROTO_REPLY_MAX);
@@ -269,6 +479,7 @@ agg_ctx_destroy(struct agg_ctx *c)
 	zsock_destroy(&c->query);
 	zsock_destroy(&c->pair_core);
 	zsock_destroy(&c->pair_query);
+	sec_stop(&c->sec);
 	agg_core_destroy(c->core);
 	store_close(c->store);
 	proto_buf_free(&c->out);
@@ -333,28 +544,141 @@ recv_msg(struct agg_ctx *c, void *zs, uint8_t *ident, size_t *ident_len)
 	return recv_into(zs, ident, ident_len, c->rbuf, c->rbuf_len);
 }
 
+/*
+ * Reads one message of [identity, body] from a ROUTER; the body stays a
+ * ZeroMQ message, which carries the connection's properties (User-Id).
+ * body is always initialised: the caller closes it. 0, -1 if none, -2 if
+ * malformed (drained).
+ */
+static int
+recv_frames(void *zs, uint8_t *ident, size_t *ident_len, zmq_msg_t *body)
+{
+	int more, n;
+	size_t ml = sizeof(more);
+
+	zmq_msg_init(body);
+	n = zmq_recv(zs, ident, AGG_IDENT_MAX, ZMQ_DONTWAIT);
+	if (n < 0)
+		return -1;
+	*ident_len = (size_t)n > AGG_IDENT_MAX ? AGG_IDENT_MAX : (size_t)n;
+	zmq_getsockopt(zs, ZMQ_RCVMORE, &more, &ml);
+	if (!more || zmq_msg_recv(body, zs, 0) < 0)
+		return -2;
+	if (!zmq_msg_more(body))
+		return 0;
+	do {				/* extra frames: not ours */
+		uint8_t junk[64];
+
+		(void)zmq_recv(zs, junk, sizeof(junk), 0);
+		zmq_getsockopt(zs, ZMQ_RCVMORE, &more, &ml);
+	} while (more);
+	return -2;
+}
+
+/* Counts a batch for an agent id its key does not name. */
+static void
+count_spoof(struct agg_sec *sec, const char *id, size_t len)
+{
+	size_t i;
+
+	sec->id_denied++;
+	for (i = 0; i < sec->nspoof; i++)
+		if (strlen(sec->spoof[i].id) == len &&
+		    memcmp(sec->spoof[i].id, id, len) == 0) {
+			sec->spoof[i].n++;
+			return;
+		}
+	if (sec->nspoof == SPOOF_IDS_MAX) {
+		sec->spoof_other++;
+		return;
+	}
+	memcpy(sec->spoof[i].id, id, len);
+	sec->spoof[i].id[len] = '\0';
+	sec->spoof[i].n = 1;
+	sec->nspoof++;
+}
+
+/*
+ * CURVE on: the message's key must still be in the allow-list (a key
+ * removed since its handshake is dropped, unanswered) and, for a batch,
+ * name the batch's agent id (else REJECTED, counted). 1 if the message
+ * may go on to the core.
+ */
+static int
+key_allows(struct agg_ctx *c, zmq_msg_t *m, const uint8_t *ident,
+    size_t ident_len, uint64_t now)
+{
+	struct agg_sec *sec = &c->sec;
+	struct proto_batch_head h;
+	struct agg_reply r;
+	const char *key = zmq_msg_gets(m, "User-Id");
+	int peeked = proto_batch_peek(zmq_msg_data(m), zmq_msg_size(m),
+	    c->max_msg, &h) == 0;
+
+	switch (agg_keys_check(sec->ikeys, key, peeked ? h.agent_id : NULL,
+	    peeked ? h.agent_len : 0)) {
+	case AGG_KEYS_OK:
+		return 1;
+	case AGG_KEYS_UNKNOWN:
+		atomic_fetch_add(&sec->unauthorized[0], 1);
+		if (now - sec->last_warn_ns > 10 * NS) {
+			log_warnx("ingest: message from key %s, not in the "
+			    "allow-list (any more): dropped", key != NULL ?
+			    key : "-");
+			sec->last_warn_ns = now;
+		}
+		return 0;
+	case AGG_KEYS_ID_DENIED:
+		break;
+	}
+	count_spoof(sec, h.agent_id, h.agent_len);
+	if (now - sec->last_warn_ns > 10 * NS) {
+		log_warnx("ingest: batch for agent %.*s from key %s, which "
+		    "does not name it: rejected", (int)h.agent_len, h.agent_id,
+		    key);
+		agg_core_note(c->core, AGG_SEV_WARNING, "agent_id_denied",
+		    "a batch for agent %.*s came with key %s, which may not "
+		    "speak for it: rejected", (int)h.agent_len, h.agent_id,
+		    key);
+		sec->last_warn_ns = now;
+	}
+	memset(&r, 0, sizeof(r));
+	r.now = 1;
+	memcpy(r.ident, ident, ident_len);
+	r.ident_len = ident_len;
+	r.ack.boot_id = h.boot_id;
+	r.ack.seq = h.seq;
+	r.ack.status = PROTO_ACK_REJECTED;
+	snprintf(r.ack.reason, sizeof(r.ack.reason), "%s",
+	    "agent id not allowed for this key");
+	send_ack(c, &r);
+	return 0;
+}
+
 static void
 handle_ingest(struct agg_ctx *c, uint64_t now)
 {
 	uint8_t ident[AGG_IDENT_MAX];
 	size_t ident_len;
 	struct agg_reply r;
-	long len;
-	int i;
+	zmq_msg_t m;
+	int i, rc;
 
 	for (i = 0; i < MSGS_PER_POLL; i++) {
-		len = recv_msg(c, c->zi, ident, &ident_len);
-		if (len == -1)
+		rc = recv_frames(c->zi, ident, &ident_len, &m);
+		if (rc == -1) {
+			zmq_msg_close(&m);
 			break;
-		if (len < 0) {
+		}
+		if (rc < 0) {
 			agg_core_bad_transport(c->core, ident, ident_len,
 			    "message of several frames", now, &r);
 			send_ack(c, &r);
-			continue;
-		}
-		if (agg_core_message(c->core, ident, ident_len, c->rbuf,
-		    (size_t)len, now, &r))
+		} else if ((!c->sec.curve || key_allows(c, &m, ident,
+		    ident_len, now)) && agg_core_message(c->core, ident,
+		    ident_len, zmq_msg_data(&m), zmq_msg_size(&m), now, &r))
 			send_ack(c, &r);
+		zmq_msg_close(&m);
 		if (agg_core_should_commit(c->core))
 			break;
 	}
@@ -427,19 +751,33 @@ query_main(void *arg)
 	};
 	struct proto_query *q = xmalloc(sizeof(*q));
 	struct proto_buf out;
-	uint8_t ident[AGG_IDENT_MAX], *buf = xmalloc(QUERY_MSG_MAX);
-	size_t ident_len;
-	long len;
+	uint8_t ident[AGG_IDENT_MAX];
+	const uint8_t *buf;
+	size_t ident_len, len;
+	zmq_msg_t m;
+	int rc;
 
 	proto_buf_init(&out, PROTO_REPLY_MAX);
 	while (!atomic_load(&c->qstop)) {
 		if (zmq_poll(pi, 2, 200) < 0 && zmq_errno() != EINTR)
 			break;
-		while ((pi[0].revents & ZMQ_POLLIN) && (len = recv_into(c->zq,
-		    ident, &ident_len, buf, QUERY_MSG_MAX)) != -1) {
-			if (len < 0)
+		while ((pi[0].revents & ZMQ_POLLIN) && (rc = recv_frames(c->zq,
+		    ident, &ident_len, &m)) != -1) {
+			buf = zmq_msg_data(&m);
+			len = zmq_msg_size(&m);
+			if (rc < 0) {
+				zmq_msg_close(&m);
 				continue;
-			if ((size_t)len >= QUERY_MSG_MAX) {
+			}
+			/* A key removed since its handshake asks no more. */
+			if (c->sec.curve && agg_keys_check(c->sec.qkeys,
+			    zmq_msg_gets(&m, "User-Id"), NULL, 0) !=
+			    AGG_KEYS_OK) {
+				atomic_fetch_add(&c->sec.unauthorized[1], 1);
+				zmq_msg_close(&m);
+				continue;
+			}
+			if (len >= QUERY_MSG_MAX) {
 				static const char big[] = "query too large";
 
 				proto_buf_reset(&out);
@@ -447,21 +785,22 @@ query_main(void *arg)
 				    sizeof(big) - 1) == 0)
 					send_reply(c->zq, ident, ident_len,
 					    &out);
+				zmq_msg_close(&m);
 				continue;
 			}
-			if (store_only(buf, (size_t)len, q)) {
-				if (answer(c, buf, (size_t)len, sa_wall_ns(), q,
+			if (store_only(buf, len, q)) {
+				if (answer(c, buf, len, sa_wall_ns(), q,
 				    &out) == 0)
 					send_reply(c->zq, ident, ident_len,
 					    &out);
 			} else if (zmq_send(c->zpq, ident, ident_len,
 			    ZMQ_SNDMORE) >= 0)
-				(void)zmq_send(c->zpq, buf, (size_t)len, 0);
+				(void)zmq_send(c->zpq, buf, len, 0);
+			zmq_msg_close(&m);
 		}
 		/* Answers from the ingest thread go back out, frame by
 		 * frame and whatever their size (zero-copy messages). */
 		while (pi[1].revents & ZMQ_POLLIN) {
-			zmq_msg_t m;
 			int more;
 
 			zmq_msg_init(&m);
@@ -476,7 +815,6 @@ query_main(void *arg)
 		}
 	}
 	proto_buf_free(&out);
-	free(buf);
 	free(q);
 	return NULL;
 }
@@ -562,13 +900,15 @@ agg_run(struct agg_ctx *c)
 
 int
 agg_query_client(const char *endpoint, const char *kind,
-    char *const *params, int nparams, int timeout_ms)
+    char *const *params, int nparams, int timeout_ms, const char *cert)
 {
 	struct proto_query *q = xcalloc(1, sizeof(*q));
+	struct curve_cert key;
 	struct proto_buf b;
 	struct proto_reply r;
 	zsock_t *s;
 	zmq_msg_t m;
+	char err[512];
 	int i, rc = 1;
 
 	zsys_handler_set(NULL);
@@ -598,6 +938,23 @@ agg_query_client(const char *endpoint, const char *kind,
 	}
 	zsock_set_linger(s, 0);
 	zsock_set_rcvtimeo(s, timeout_ms);
+	/* The aggregator's own key pair, which its query socket knows. */
+	if (cert != NULL && cert[0] != '\0') {
+		if (curve_cert_load(cert, 1, &key, err, sizeof(err)) != 0) {
+			fprintf(stderr, "aggregator.curve_cert: %s\n", err);
+			rc = 2;
+			goto out;
+		}
+		rc = curve_client_apply(zsock_resolve(s), &key, &key);
+		curve_cert_wipe(&key);
+		if (rc != 0) {
+			fprintf(stderr, "cannot set up CURVE: %s\n",
+			    zmq_strerror(-rc));
+			rc = 1;
+			goto out;
+		}
+		rc = 1;
+	}
 	if (zsock_connect(s, "%s", endpoint) != 0 ||
 	    zmq_send(zsock_resolve(s), b.data, b.len, 0) < 0) {
 		fprintf(stderr, "cannot reach %s\n", endpoint);

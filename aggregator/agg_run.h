@@ -21,9 +21,12 @@ void		 agg_ctx_destroy(struct agg_ctx *);
 
 /*
  * Client: sends one query (kind, "key=value" params) to endpoint, prints
- * the JSON body on stdout. Returns 0 for status 200, 1 otherwise.
+ * the JSON body on stdout. cert: the aggregator's certificate (with its
+ * secret) when its sockets use CURVE, else NULL or "". Returns 0 for
+ * status 200, 2 for a bad certificate, 1 otherwise.
  */
 int	agg_query_client(const char *endpoint, const char *kind,
-	    char *const *params, int nparams, int timeout_ms);
+	    char *const *params, int nparams, int timeout_ms,
+	    const char *cert);
 
 #endif

@@ -6,6 +6,7 @@
  * after any timeout.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,7 @@ struct agg_client {
 	void			*sock;
 	char			*endpoint;
 	size_t			 max_reply;
+	const struct agg_client_keys *keys;
 	uint64_t		 next_id;
 	struct proto_buf	 out;
 };
@@ -29,12 +31,55 @@ static int	open_sock(struct agg_client *);
 static void	close_sock(struct agg_client *);
 static int64_t	mono_ms(void);
 
+int
+agg_client_keys_load(struct agg_client_keys *k, const char *cert,
+    const char *server_cert, char *err, size_t errlen)
+{
+	char why[512];
+
+	memset(k, 0, sizeof(*k));
+	if (cert[0] == '\0' && server_cert[0] == '\0')
+		return 0;
+	if (cert[0] == '\0' || server_cert[0] == '\0') {
+		snprintf(err, errlen, "[api] %s: needed with %s",
+		    cert[0] == '\0' ? "curve_cert" : "aggregator_cert",
+		    cert[0] == '\0' ? "aggregator_cert" : "curve_cert");
+		return -EINVAL;
+	}
+	if (!curve_available()) {
+		snprintf(err, errlen, "[api] curve_cert: this libzmq has no "
+		    "CURVE");
+		return -EINVAL;
+	}
+	if (curve_cert_load(cert, 1, &k->key, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "[api] curve_cert: %s", why);
+		return -EINVAL;
+	}
+	if (curve_cert_load(server_cert, 0, &k->server, why,
+	    sizeof(why)) != 0) {
+		curve_cert_wipe(&k->key);
+		snprintf(err, errlen, "[api] aggregator_cert: %s", why);
+		return -EINVAL;
+	}
+	k->on = 1;
+	return 0;
+}
+
+void
+agg_client_keys_wipe(struct agg_client_keys *k)
+{
+	curve_cert_wipe(&k->key);
+	k->on = 0;
+}
+
 struct agg_client *
-agg_client_create(void *zctx, const char *endpoint, size_t max_reply)
+agg_client_create(void *zctx, const char *endpoint, size_t max_reply,
+    const struct agg_client_keys *keys)
 {
 	struct agg_client *c = xcalloc(1, sizeof(*c));
 
 	c->zctx = zctx;
+	c->keys = keys != NULL && keys->on ? keys : NULL;
 	c->endpoint = xstrdup(endpoint);
 	c->max_reply = max_reply;
 	/* Ids start somewhere random-ish so two clients' ids rarely meet
@@ -136,7 +181,9 @@ open_sock(struct agg_client *c)
 	/* A reply past the cap closes the connection instead of
 	 * allocating: the request then times out. */
 	zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-	if (zmq_connect(c->sock, c->endpoint) != 0) {
+	if ((c->keys != NULL && curve_client_apply(c->sock, &c->keys->key,
+	    &c->keys->server) != 0) ||
+	    zmq_connect(c->sock, c->endpoint) != 0) {
 		close_sock(c);
 		return -1;
 	}

@@ -12,17 +12,35 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../proto/curve.h"
 #include "../proto/query.h"
+
+/* CURVE to the query socket: the API's key pair and the aggregator's
+ * public key ([api] curve_cert, aggregator_cert). */
+struct agg_client_keys {
+	int			on;
+	struct curve_cert	key, server;
+};
 
 struct agg_client;
 
 /*
+ * Reads the two certificates (paths borrowed): both empty is no CURVE,
+ * one alone is an error. 0 or -EINVAL, "[api] key: reason" in err.
+ */
+int	agg_client_keys_load(struct agg_client_keys *, const char *cert,
+	    const char *server_cert, char *err, size_t errlen)
+	    __attribute__((warn_unused_result));
+void	agg_client_keys_wipe(struct agg_client_keys *);
+
+/*
  * zctx: a libzmq context (borrowed; must outlive the client). endpoint
- * borrowed for the call. max_reply caps a reply's size. Returns owned
+ * borrowed for the call. max_reply caps a reply's size. keys borrowed
+ * for the client's life; NULL or off: no CURVE. Returns owned
  * (agg_client_destroy); no socket is opened until the first ask.
  */
 struct agg_client *agg_client_create(void *zctx, const char *endpoint,
-	    size_t max_reply);
+	    size_t max_reply, const struct agg_client_keys *keys);
 void	agg_client_destroy(struct agg_client *);
 
 /*

@@ -37,6 +37,46 @@ cap_config_ports(const char *list, uint8_t *bitmap)
 	return 0;
 }
 
+/*
+ * [capture] curve_cert and aggregator_cert: both or neither. Read now,
+ * while the agent may still read a secret only root can.
+ */
+static int
+curve_keys(struct cap_config *c, const struct cfg *cfg, char *err,
+    size_t errlen)
+{
+	const char *mine = cfg_str(cfg, "capture", "curve_cert"),
+	    *theirs = cfg_str(cfg, "capture", "aggregator_cert");
+	char why[512];
+
+	if (mine[0] == '\0' && theirs[0] == '\0')
+		return 0;
+	if (mine[0] == '\0' || theirs[0] == '\0') {
+		snprintf(err, errlen, "[capture] %s: needed with %s",
+		    mine[0] == '\0' ? "curve_cert" : "aggregator_cert",
+		    mine[0] == '\0' ? "aggregator_cert" : "curve_cert");
+		return -EINVAL;
+	}
+	if (!curve_available()) {
+		snprintf(err, errlen, "[capture] curve_cert: this libzmq "
+		    "has no CURVE");
+		return -EINVAL;
+	}
+	if (curve_cert_load(mine, 1, &c->curve_key, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "[capture] curve_cert: %s", why);
+		return -EINVAL;
+	}
+	if (curve_cert_load(theirs, 0, &c->curve_server, why,
+	    sizeof(why)) != 0) {
+		curve_cert_wipe(&c->curve_key);
+		snprintf(err, errlen, "[capture] aggregator_cert: %s", why);
+		return -EINVAL;
+	}
+	c->uplink.key = &c->curve_key;
+	c->uplink.server = &c->curve_server;
+	return 0;
+}
+
 int
 cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
     size_t errlen)
@@ -99,6 +139,8 @@ cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
 	    1000000ULL;
 	c->uplink.heartbeat_ns = cfg_u64(cfg, "capture",
 	    "heartbeat_interval") * NS;
+	if ((rc = curve_keys(c, cfg, err, errlen)) != 0)
+		return rc;
 	c->flush_interval_ns = cfg_u64(cfg, "capture", "flush_interval_ms") *
 	    1000000ULL;
 	c->ack_wait_ns = cfg_u64(cfg, "capture", "ack_wait") * NS;
@@ -133,4 +175,5 @@ cap_config_free(struct cap_config *c)
 {
 	cidr_table_destroy(c->users);
 	c->users = NULL;
+	curve_cert_wipe(&c->curve_key);
 }

@@ -26,6 +26,8 @@ struct cap_config {
 	uint32_t		 pipe_slots;
 	const char		*aggregator;
 	struct cap_uplink_cfg	 uplink;	/* endpoint/ids set at start */
+	/* CURVE keys, read before privileges go; uplink points at them. */
+	struct curve_cert	 curve_key, curve_server;
 	uint64_t		 flush_interval_ns;
 	uint64_t		 ack_wait_ns;
 	int			 enrich_on;

@@ -87,6 +87,15 @@ cap_uplink_create(const struct cap_uplink_cfg *cfg, char *err, size_t errlen)
 	zsock_set_rcvhwm(u->sock, 1024);
 	zsock_set_reconnect_ivl(u->sock, 100);
 	zsock_set_reconnect_ivl_max(u->sock, 2000);
+	if (cfg->key != NULL && curve_client_apply(zsock_resolve(u->sock),
+	    cfg->key, cfg->server) != 0) {
+		snprintf(err, errlen, "cannot set up CURVE: %s",
+		    zmq_strerror(zmq_errno()));
+		zsock_destroy(&u->sock);
+		free(u);
+		return NULL;
+	}
+	u->cfg.key = u->cfg.server = NULL;	/* not kept */
 	if (zsock_connect(u->sock, "%s", cfg->endpoint) != 0) {
 		snprintf(err, errlen, "cannot connect to %s: %s", cfg->endpoint,
 		    zmq_strerror(zmq_errno()));

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../proto/curve.h"
 #include "../proto/wire.h"
 
 struct cap_uplink_cfg {
@@ -30,6 +31,9 @@ struct cap_uplink_cfg {
 	 * that freed nothing, drops do not wait again until an ack comes.
 	 */
 	uint64_t	 full_wait_ns;
+	/* CURVE: the agent's key pair and the aggregator's public key
+	 * (borrowed for the create call); NULL: none. */
+	const struct curve_cert *key, *server;
 };
 
 struct cap_uplink_stats {
