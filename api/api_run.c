@@ -4,10 +4,15 @@
  * unknown routes and methods get the same JSON errors as everything
  * else and every answer is counted by route and status. civetweb's own
  * errors (a request too large or malformed) are turned into the same
- * {"error", "detail"} JSON through its http_error callback.
+ * {"error", "detail"} JSON through its http_error callback. Before any
+ * route, the Host header is checked against api.allowed_hosts and, when
+ * api.tokens_file is set, the bearer token (api_auth.c); a connection
+ * over api.max_connections_per_ip is shut as soon as a worker takes it.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +26,9 @@
 #include "../common/parse.h"
 #include "../common/xmalloc.h"
 #include "agg_client.h"
+#include "api_auth.h"
+#include "api_conn.h"
+#include "api_host.h"
 #include "api_metrics.h"
 #include "api_run.h"
 #include "api_stats.h"
@@ -46,6 +54,12 @@ struct api_ctx {
 	struct api_stats	 stats;
 	size_t			 max_reply;
 	char			 listen_host[64];
+	struct api_auth		*auth;		/* NULL: no tokens (open) */
+	struct api_host_list	*hosts;
+	struct api_conn		*conns;
+	unsigned char		 public_route[HTTP_ROUTE_MAX];
+	_Atomic uint64_t	 conn_log_ns;	/* last refusal logged */
+	_Atomic int		 http_port;	/* once listening */
 };
 
 static int	handler(struct mg_connection *, void *cbdata);
@@ -54,6 +68,10 @@ static void	send_resp(struct mg_connection *, const struct http_resp *,
 static int	on_http_error(struct mg_connection *, int status,
 		    const char *msg);
 static int	on_log(const struct mg_connection *, const char *msg);
+static int	on_conn_init(const struct mg_connection *, void **data);
+static int	gate(struct api_ctx *, struct mg_connection *,
+		    enum http_route, struct http_resp *);
+static int	check_security(struct api_ctx *);
 static void	*on_thread_start(const struct mg_context *, int type);
 static void	on_thread_stop(const struct mg_context *, int type, void *p);
 static int	ask(void *arg, struct proto_query *q, int timeout_ms,
@@ -125,6 +143,7 @@ api_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	cb.http_error = on_http_error;
 	cb.init_thread = on_thread_start;
 	cb.exit_thread = on_thread_stop;
+	cb.init_connection = on_conn_init;
 	mg_init_library(0);
 	if ((c->mg = mg_start(&cb, c, opts)) == NULL) {
 		log_warnx("cannot listen on %s (api.listen)", opts[1]);
@@ -168,6 +187,9 @@ api_ctx_destroy(struct api_ctx *c)
 	if (c->zctx != NULL)
 		zmq_ctx_term(c->zctx);
 	api_metrics_cache_destroy(c->mcache);
+	api_auth_destroy(c->auth);
+	api_host_list_free(c->hosts);
+	api_conn_destroy(c->conns);
 	free(c);
 }
 
@@ -188,11 +210,15 @@ handler(struct mg_connection *conn, void *cbdata)
 	route = http_routes_match(ri->local_uri);
 	rc.ask_arg = t != NULL ? t->client : NULL;
 	rc.scratch = t != NULL ? t->scratch : NULL;
-	http_routes_handle(&rc, route, ri->request_method, ri->local_uri,
-	    ri->query_string, &resp);
-	send_resp(conn, &resp, head);
+	rc.authenticated = gate(c, conn, route, &resp);
+	if (rc.authenticated >= 0)
+		http_routes_handle(&rc, route, ri->request_method,
+		    ri->local_uri, ri->query_string, &resp);
+	/* Counted before it is sent: a client that reads /metrics right
+	 * after its answer finds it there. */
 	api_stats_request(&c->stats, route, resp.status,
 	    api_time_mono_ns() - t0);
+	send_resp(conn, &resp, head);
 	http_resp_free(&resp);
 	return resp.status;
 }
@@ -216,12 +242,48 @@ send_resp(struct mg_connection *conn, const struct http_resp *r, int head)
 		mg_response_header_add(conn, "Cache-Control", r->cache, -1);
 	if (r->allow != NULL)
 		mg_response_header_add(conn, "Allow", r->allow, -1);
+	if (r->www_auth != NULL)
+		mg_response_header_add(conn, "WWW-Authenticate", r->www_auth,
+		    -1);
 	if (r->next_cursor[0] != '\0')
 		mg_response_header_add(conn, "X-Next-Cursor", r->next_cursor,
 		    -1);
 	mg_response_header_send(conn);
 	if (!head && r->len > 0)
 		mg_write(conn, r->body, r->len);
+}
+
+/*
+ * The checks before routing. Returns -1 with *resp filled when the
+ * request is refused (421 foreign Host, 401 missing or wrong token on a
+ * route that is not public), else whether a valid token came with it.
+ */
+static int
+gate(struct api_ctx *c, struct mg_connection *conn, enum http_route route,
+    struct http_resp *resp)
+{
+	const char *host = mg_get_header(conn, "Host");
+	char detail[256];
+	enum api_auth_res a;
+
+	if (!api_host_allowed(c->hosts, host)) {
+		snprintf(detail, sizeof(detail), "Host '%.100s' is not in "
+		    "api.allowed_hosts", host != NULL ? host : "");
+		http_routes_refuse(resp, 421, "misdirected request", detail);
+		return -1;
+	}
+	if (c->auth == NULL)
+		return 0;
+	a = api_auth_check(c->auth, mg_get_header(conn, "Authorization"),
+	    api_time_mono_ns());
+	if (a == API_AUTH_OK || c->public_route[route])
+		return a == API_AUTH_OK;
+	http_routes_refuse(resp, 401, "unauthorized", a == API_AUTH_MISSING ?
+	    "this route needs a token: Authorization: Bearer TOKEN" :
+	    "the bearer token is not accepted");
+	resp->www_auth = a == API_AUTH_MISSING ? "Bearer realm=\"sessacct\"" :
+	    "Bearer realm=\"sessacct\", error=\"invalid_token\"";
+	return -1;
 }
 
 static int
@@ -255,6 +317,33 @@ on_log(const struct mg_connection *conn, const char *msg)
 	(void)conn;
 	log_warnx("http: %s", msg);
 	return 1;
+}
+
+/*
+ * A worker takes a new connection: shut the connections of any address
+ * over api.max_connections_per_ip (civetweb cannot tell this callback the
+ * new connection's address, so api_conn looks at them all), freeing the
+ * workers that were reading them.
+ */
+static int
+on_conn_init(const struct mg_connection *conn, void **data)
+{
+	struct api_ctx *c = mg_get_user_data(mg_get_context(conn));
+	int port = atomic_load(&c->http_port), n;
+	uint64_t now, last;
+
+	*data = NULL;
+	if (port == 0 || (n = api_conn_enforce(c->conns, port)) <= 0)
+		return 0;
+	now = api_time_mono_ns();
+	last = atomic_load(&c->conn_log_ns);
+	if ((last == 0 || now - last >= 60 * 1000000000ULL) &&
+	    atomic_compare_exchange_strong(&c->conn_log_ns, &last, now))
+		log_warnx("http: closed %d connections over "
+		    "api.max_connections_per_ip (%llu so far; logged once a "
+		    "minute)", n, (unsigned long long)
+		    api_conn_refused(c->conns));
+	return 0;
 }
 
 /* Worker threads (type 1) each get their own aggregator client. */
@@ -347,6 +436,79 @@ check_cfg(struct api_ctx *c)
 	r->metrics_cache = c->mcache;
 	r->metrics_cache_ms = cfg_u64(cfg, "api", "metrics_cache_ms");
 	c->max_reply = cfg_u64(cfg, "api", "max_reply_size");
+	return check_security(c);
+}
+
+/*
+ * Tokens, public routes, Host names and the connection cap. Without a
+ * tokens file the API is open, which is only allowed on a loopback
+ * address unless api.allow_insecure says otherwise (as the aggregator
+ * does for CURVE).
+ */
+static int
+check_security(struct api_ctx *c)
+{
+	const struct cfg *cfg = c->cfg;
+	const char *tf = cfg_str(cfg, "api", "tokens_file"),
+	    *pr = cfg_str(cfg, "api", "public_routes"), *p, *e;
+	struct in_addr in;
+	enum http_route r;
+	char err[512];
+	size_t n;
+	int loopback;
+
+	loopback = inet_pton(AF_INET, c->listen_host, &in) == 1 &&
+	    (ntohl(in.s_addr) >> 24) == 127;
+	if (tf[0] != '\0' && (c->auth = api_auth_create(tf, cfg_u64(cfg,
+	    "api", "max_tokens"), err, sizeof(err))) == NULL) {
+		log_warnx("api.tokens_file: %s", err);
+		return -EINVAL;
+	}
+	if (c->auth == NULL && !loopback) {
+		if (!cfg_bool(cfg, "api", "allow_insecure")) {
+			log_warnx("api.listen: %s is not a loopback address and "
+			    "api.tokens_file is not set: refusing to serve "
+			    "without tokens (set api.allow_insecure = yes to "
+			    "do it anyway)", c->listen_host);
+			return -EINVAL;
+		}
+		log_warnx("api: serving %s without tokens (api.allow_insecure):"
+		    " anyone who reaches it reads every session",
+		    c->listen_host);
+	}
+	for (p = pr; *pr != '\0'; p = e + 1) {
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		while (n > 0 && *p == ' ') {
+			p++;
+			n--;
+		}
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if ((r = http_routes_by_name(p, n)) == HTTP_ROUTE_UNMATCHED) {
+			log_warnx("api.public_routes: '%.*s' is not a route "
+			    "(routes as in docs/API.md, e.g. /health, "
+			    "/static/{file}, /api/agents; comma separated)",
+			    (int)(n > 64 ? 64 : n), p);
+			return -EINVAL;
+		}
+		c->public_route[r] = 1;
+		if (e == NULL)
+			break;
+	}
+	/* The listen address itself is a name no rebinding can borrow. */
+	if (api_host_list_parse(cfg_str(cfg, "api", "allowed_hosts"),
+	    strcmp(c->listen_host, "0.0.0.0") != 0 ? c->listen_host : NULL,
+	    &c->hosts, err, sizeof(err)) != 0) {
+		log_warnx("%s", err);
+		return -EINVAL;
+	}
+	c->conns = api_conn_create(cfg_u64(cfg, "api",
+	    "max_connections_per_ip"));
+	c->routes.auth_mode = c->auth != NULL ? "bearer" : "none";
+	log_info("api: %s, public routes '%s', hosts '%s'", c->auth != NULL ?
+	    "bearer tokens" : "open (no api.tokens_file)", pr,
+	    cfg_str(cfg, "api", "allowed_hosts"));
 	return 0;
 }
 
@@ -364,6 +526,7 @@ write_ready(struct api_ctx *c, const char *path)
 		return -EIO;
 	}
 	snprintf(addr, sizeof(addr), "%s:%d", c->listen_host, ports[0].port);
+	atomic_store(&c->http_port, ports[0].port);
 	log_info("listening on http://%s, aggregator %s", addr,
 	    c->routes.aggregator);
 	if (path == NULL)

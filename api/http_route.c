@@ -56,3 +56,15 @@ http_routes_name(enum http_route r)
 {
 	return (unsigned)r < HTTP_ROUTE_MAX ? route_names[r] : "unmatched";
 }
+
+enum http_route
+http_routes_by_name(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < HTTP_ROUTE_UNMATCHED; i++)
+		if (strlen(route_names[i]) == len &&
+		    strncmp(route_names[i], name, len) == 0)
+			return (enum http_route)i;
+	return HTTP_ROUTE_UNMATCHED;
+}

@@ -8,6 +8,8 @@
 #ifndef SA_API_HTTP_ROUTE_H
 #define SA_API_HTTP_ROUTE_H
 
+#include <stddef.h>
+
 /* The prefix of /api/sessions/{id}. */
 #define HTTP_ROUTE_SESSIONS_PREFIX	"/api/sessions/"
 
@@ -31,5 +33,10 @@ enum http_route {
 enum http_route	 http_routes_match(const char *path);
 /* Its label in metrics, e.g. "/api/sessions/{id}". */
 const char	*http_routes_name(enum http_route);
+/*
+ * The route whose label is name (borrowed, len bytes, e.g. "/health" or
+ * "/static/{file}"), or HTTP_ROUTE_UNMATCHED ("unmatched" is no route).
+ */
+enum http_route	 http_routes_by_name(const char *name, size_t len);
 
 #endif

@@ -159,6 +159,15 @@ http_routes_scratch_destroy(struct http_routes_scratch *s)
 }
 
 void
+http_routes_refuse(struct http_resp *resp, int status, const char *error,
+    const char *detail)
+{
+	memset(resp, 0, sizeof(*resp));
+	resp->cache = "no-store";
+	resp_error(resp, status, error, detail);
+}
+
+void
 http_resp_free(struct http_resp *resp)
 {
 	free(resp->body);
@@ -269,6 +278,8 @@ r_health(struct req *rq)
 	json_object_set_new(o, "uptime_secs", json_integer((json_int_t)
 	    ((now - cfg->started_ns) / NS)));
 	json_object_set_new(o, "aggregator", a);
+	if (cfg->auth_mode != NULL)
+		json_object_set_new(o, "auth", json_string(cfg->auth_mode));
 	resp_json(rq->resp, 200, o);
 }
 
@@ -597,13 +608,22 @@ static void
 r_agents(struct req *rq)
 {
 	static const char *const allowed[] = { NULL };
-	json_t *o;
+	json_t *o, *a;
+	size_t i;
 
 	if (!params_ok(rq, allowed))
 		return;
 	q_begin(rq, "agents");
-	if ((o = ask(rq, "agents", rq->cfg->timeout_ms)) != NULL)
-		resp_json(rq->resp, 200, o);
+	if ((o = ask(rq, "agents", rq->cfg->timeout_ms)) == NULL)
+		return;
+	/* Boot ids and watermarks would let anyone forge an agent's next
+	 * batch (issue 10): only callers with a token see them. */
+	if (!rq->cfg->authenticated)
+		json_array_foreach(json_object_get(o, "agents"), i, a) {
+			json_object_del(a, "boot_id");
+			json_object_del(a, "watermark");
+		}
+	resp_json(rq->resp, 200, o);
 }
 
 static void

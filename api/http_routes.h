@@ -47,6 +47,9 @@ struct http_routes_cfg {
 	struct api_metrics_cache *metrics_cache;	/* NULL: none */
 	uint64_t		 metrics_cache_ms;
 	struct http_routes_scratch *scratch;	/* per thread; NULL: malloc */
+	const char		*auth_mode;	/* "bearer" or "none" */
+	int			 authenticated;	/* per request: a valid token
+						 * came with it */
 };
 
 struct http_resp {
@@ -56,6 +59,7 @@ struct http_resp {
 	size_t		 len;
 	const char	*allow;		/* Allow header of a 405, or NULL */
 	const char	*cache;		/* Cache-Control, or NULL */
+	const char	*www_auth;	/* WWW-Authenticate of a 401, or NULL */
 	char		 next_cursor[128];	/* X-Next-Cursor when not "" */
 	char		 file[4352];	/* send this file when not "" */
 };
@@ -70,6 +74,12 @@ void	http_routes_handle(const struct http_routes_cfg *, enum http_route,
 	    const char *method, const char *path, const char *query,
 	    struct http_resp *resp);
 void	http_resp_free(struct http_resp *);
+/*
+ * Fills *resp with an error answer given before routing (a refused Host
+ * or token): status, {"error": error, "detail": detail} (both borrowed).
+ */
+void	http_routes_refuse(struct http_resp *resp, int status,
+	    const char *error, const char *detail);
 
 /* Returns owned scratch for one thread's requests; destroy accepts NULL. */
 struct http_routes_scratch *http_routes_scratch_create(void);

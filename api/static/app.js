@@ -65,8 +65,19 @@
 			tb.appendChild(tr);
 		});
 	}
+	/*
+	 * With api.tokens_file set, data routes want a bearer token: asked
+	 * for on the first 401 and kept for this tab only (sessionStorage).
+	 */
+	var tokenForm = document.getElementById("token-form");
+	function token() {
+		try { return sessionStorage.getItem("sessacct-token") || ""; }
+		catch (e) { return ""; }
+	}
 	function get(path) {
-		return fetch(path, { cache: "no-store" }).then(function (r) {
+		var h = token() ? { Authorization: "Bearer " + token() } : {};
+		return fetch(path, { cache: "no-store", headers: h }).then(function (r) {
+			if (r.status === 401) tokenForm.hidden = false;
 			return r.json().then(function (j) {
 				if (!r.ok) throw new Error((j && j.error ? j.error + ": " + j.detail : r.status));
 				return j;
@@ -291,6 +302,15 @@
 		return Promise.all([loadHealth(), loadActive(), loadHistory()]);
 	}
 
+	tokenForm.addEventListener("submit", function (ev) {
+		var input = document.getElementById("token");
+		ev.preventDefault();
+		try { sessionStorage.setItem("sessacct-token", input.value.trim()); }
+		catch (e) { /* storage disabled: nothing to keep it in */ }
+		input.value = "";
+		tokenForm.hidden = true;
+		Promise.all([fast(), slow()]).then(stamp);
+	});
 	windowSel.addEventListener("change", function () { slow().then(stamp); });
 	document.getElementById("history-status").addEventListener("change",
 	    function () { loadHistory().then(stamp); });
