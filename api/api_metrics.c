@@ -35,6 +35,7 @@ static void	family(struct api_buf *, const char *name, const char *type,
 		    const char *help);
 static void	label_value(struct api_buf *, const char *v);
 static uint64_t	u64(const json_t *o, const char *key, int *have);
+static void	security_part(struct api_buf *, const json_t *sec);
 static void	simple(struct api_buf *, const json_t *o, const char *key,
 		    const char *name, const char *type, const char *help);
 static void	histogram(struct api_buf *, const json_t *h, const char *name,
@@ -77,6 +78,7 @@ api_metrics_render(const struct api_metrics_in *in, struct api_buf *out)
 		sessions_part(out, m);
 		users_part(out, m, in->top_users);
 		aggregator_part(out, m);
+		security_part(out, json_object_get(m, "security"));
 	}
 	if (a != NULL && (in->parts & API_METRICS_AGG)) {
 		agents_part(out, json_object_get(a, "agents"));
@@ -785,4 +787,71 @@ cmp_user(const void *a, const void *b)
 	if (x->sessions != y->sessions)
 		return x->sessions > y->sessions ? -1 : 1;
 	return strcmp(x->name, y->name);
+}
+
+/* The aggregator's transport security (docs/SECURITY.md). */
+static void
+security_part(struct api_buf *b, const json_t *sec)
+{
+	static const struct {
+		const char	*key, *name, *help;
+	} t[] = {
+		{ "unauthorized_messages",
+		  "sessacct_aggregator_unauthorized_messages_total",
+		  "Agent messages dropped: their key left the allow-list "
+		  "after the handshake." },
+		{ "unauthorized_queries",
+		  "sessacct_aggregator_unauthorized_queries_total",
+		  "Queries dropped: their key left the allow-list after the "
+		  "handshake." },
+		{ "agent_id_denied", "sessacct_aggregator_agent_id_denied_total",
+		  "Batches rejected: their key does not name their agent "
+		  "id." },
+	};
+	static const char *const hs[4][2] = {
+		{ "handshakes_allowed_ingest", "ingest\",result=\"allowed" },
+		{ "handshakes_denied_ingest", "ingest\",result=\"denied" },
+		{ "handshakes_allowed_query", "query\",result=\"allowed" },
+		{ "handshakes_denied_query", "query\",result=\"denied" },
+	};
+	json_t *by;
+	const char *id;
+	json_t *v;
+	size_t i;
+	int have;
+
+	if (!json_is_object(sec))
+		return;
+	family(b, "sessacct_aggregator_curve", "gauge", "1 if the "
+	    "aggregator's sockets use CurveZMQ.");
+	api_buf_printf(b, "sessacct_aggregator_curve %d\n",
+	    json_is_true(json_object_get(sec, "curve")));
+	family(b, "sessacct_aggregator_insecure_transport", "gauge", "1 if "
+	    "the aggregator listens beyond loopback without CURVE "
+	    "(aggregator.allow_insecure).");
+	api_buf_printf(b, "sessacct_aggregator_insecure_transport %d\n",
+	    json_is_true(json_object_get(sec, "insecure")));
+	if (!json_is_true(json_object_get(sec, "curve")))
+		return;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		simple(b, sec, t[i].key, t[i].name, "counter", t[i].help);
+	family(b, "sessacct_aggregator_curve_handshakes_total", "counter",
+	    "CURVE handshakes by socket and ZAP verdict.");
+	for (i = 0; i < 4; i++)
+		api_buf_printf(b, "sessacct_aggregator_curve_handshakes_total"
+		    "{socket=\"%s\"} %llu\n", hs[i][1], (unsigned long long)
+		    u64(sec, hs[i][0], &have));
+	by = json_object_get(sec, "agent_id_denied_by_agent");
+	if (!json_is_object(by) || json_object_size(by) == 0)
+		return;
+	family(b, "sessacct_aggregator_agent_id_denied_by_agent_total",
+	    "counter", "Batches rejected because their key does not name "
+	    "their agent id, by the agent id they named.");
+	json_object_foreach(by, id, v) {
+		api_buf_printf(b, "sessacct_aggregator_agent_id_denied_by_agent"
+		    "_total{agent=");
+		label_value(b, id);
+		api_buf_printf(b, "} %llu\n", (unsigned long long)
+		    json_integer_value(v));
+	}
 }

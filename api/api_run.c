@@ -51,6 +51,7 @@ struct api_ctx {
 	void			*zctx;
 	struct mg_context	*mg;
 	struct http_routes_cfg	 routes;
+	struct agg_client_keys	 keys;		/* CURVE to the aggregator */
 	struct api_stats	 stats;
 	size_t			 max_reply;
 	char			 listen_host[64];
@@ -186,6 +187,7 @@ api_ctx_destroy(struct api_ctx *c)
 	}
 	if (c->zctx != NULL)
 		zmq_ctx_term(c->zctx);
+	agg_client_keys_wipe(&c->keys);
 	api_metrics_cache_destroy(c->mcache);
 	api_auth_destroy(c->auth);
 	api_host_list_free(c->hosts);
@@ -357,7 +359,7 @@ on_thread_start(const struct mg_context *mg, int type)
 		return NULL;
 	t = xcalloc(1, sizeof(*t));
 	t->client = agg_client_create(c->zctx, c->routes.aggregator,
-	    c->max_reply);
+	    c->max_reply, &c->keys);
 	t->scratch = http_routes_scratch_create();
 	return t;
 }
@@ -395,6 +397,7 @@ check_cfg(struct api_ctx *c)
 	struct http_routes_cfg *r = &c->routes;
 	uint64_t port;
 	size_t hl;
+	char detail[600];
 	void *s;
 
 	colon = strrchr(listen, ':');
@@ -420,6 +423,12 @@ check_cfg(struct api_ctx *c)
 		return -EINVAL;
 	}
 	zmq_close(s);
+	if (agg_client_keys_load(&c->keys, cfg_str(cfg, "api", "curve_cert"),
+	    cfg_str(cfg, "api", "aggregator_cert"), detail,
+	    sizeof(detail)) != 0) {
+		log_warnx("%s", detail);
+		return -EINVAL;
+	}
 	sdir = cfg_str(cfg, "api", "static_dir");
 	r->ask = ask;
 	r->aggregator = agg;

@@ -565,6 +565,37 @@ proto_ack_decode(const uint8_t *buf, size_t len, struct proto_ack *a)
 }
 
 int
+proto_agent_id_valid(const char *s, uint32_t n)
+{
+	return valid_id(s, n);
+}
+
+int
+proto_batch_peek(const uint8_t *buf, size_t len, size_t max_msg,
+    struct proto_batch_head *h)
+{
+	struct cursor c;
+	const char *host;
+	uint32_t n, host_len;
+	uint64_t v, t;
+
+	if (len > max_msg)
+		return -EMSGSIZE;
+	cursor_init(&c, buf, len);
+	/* Any field count: the decoder checks it. */
+	if (mp_read_array(&c, 64, &n) != 0 || n < 6 ||
+	    mp_read_uint(&c, UINT64_MAX, &v) != 0 || v != PROTO_VERSION ||
+	    mp_read_uint(&c, UINT64_MAX, &t) != 0 || t != PROTO_MSG_BATCH ||
+	    mp_read_str(&c, PROTO_MAX_ID, &h->agent_id, &h->agent_len) != 0 ||
+	    !valid_id(h->agent_id, h->agent_len) ||
+	    mp_read_str(&c, PROTO_MAX_ID, &host, &host_len) != 0 ||
+	    mp_read_uint(&c, UINT64_MAX, &h->boot_id) != 0 ||
+	    mp_read_uint(&c, UINT64_MAX, &h->seq) != 0)
+		return -EBADMSG;
+	return 0;
+}
+
+int
 proto_msg_type(const uint8_t *buf, size_t len)
 {
 	struct cursor c;

@@ -151,6 +151,24 @@ int	proto_batch_decode(const uint8_t *buf, size_t len, size_t max_msg,
 int	proto_ack_decode(const uint8_t *buf, size_t len, struct proto_ack *a)
 	    __attribute__((warn_unused_result));
 
+/* What a batch says it is, read without decoding the rest. */
+struct proto_batch_head {
+	const char	*agent_id;	/* borrowed from the message */
+	uint32_t	 agent_len;
+	uint64_t	 boot_id;
+	uint64_t	 seq;
+};
+
+/*
+ * Reads a batch's agent id, boot id and seq (buf borrowed) with the
+ * readers and rules of proto_batch_decode, which therefore fails on
+ * whatever this fails on. 0, -EMSGSIZE above max_msg, or -EBADMSG.
+ */
+int	proto_batch_peek(const uint8_t *buf, size_t len, size_t max_msg,
+	    struct proto_batch_head *h) __attribute__((warn_unused_result));
+/* 1 if s (n bytes) is a valid agent id: [A-Za-z0-9._:-]{1,64}. */
+int	proto_agent_id_valid(const char *s, uint32_t n);
+
 /* Type of a message (its second element) without decoding it; -EBADMSG. */
 int	proto_msg_type(const uint8_t *buf, size_t len);
 
