@@ -10,6 +10,6 @@ $SUDO apt-get install -y --no-install-recommends \
 	build-essential clang cmake pkg-config python3 \
 	libpcap-dev libinih-dev libcmocka-dev \
 	libzmq3-dev libczmq-dev librocksdb-dev libmsgpack-dev libcivetweb-dev \
-	libjansson-dev python3-zmq python3-msgpack \
+	libjansson-dev python3-zmq python3-msgpack python3-yaml \
 	prometheus chromium wrk \
 	dante-server microsocks tinyproxy haproxy curl openssl passwd
