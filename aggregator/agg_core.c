@@ -20,6 +20,7 @@
 #include "../common/clock.h"
 #include "../common/log.h"
 #include "../common/parse.h"
+#include "../common/sat.h"
 #include "../common/sess_enr.h"
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
@@ -35,10 +36,70 @@ const double agg_latency_le[AGG_LATENCY_BUCKETS] = {
 	1e300,
 };
 
+static const char *const reject_names[AGG_REJ_MAX] = {
+	"invalid", "agents_full", "stale_boot", "boot_busy", "floor_jump",
+	"counter_range", "future_time", "session_share", "not_authorised",
+};
+
+const char *
+agg_reject_name(enum agg_reject r)
+{
+	return (unsigned)r < AGG_REJ_MAX ? reject_names[r] : "unknown";
+}
+
 uint32_t
 agg_core_capacity(const struct agg_core *c)
 {
 	return c->cfg.sess.max_sessions;
+}
+
+/* Counts a rejection of agent a (may be NULL), n messages or events. */
+static void
+reject_add(struct agg_core *c, struct agent *a, const char *id,
+    enum agg_reject why, uint64_t n, uint64_t now)
+{
+	uint64_t *last;
+
+	c->st.rejected[why] += n;
+	if (a != NULL) {
+		a->info.rejected_by[why] += n;
+		if (why != AGG_REJ_SESSION_SHARE)
+			a->info.rejected += n;
+	}
+	/* One event a minute per agent and reason (and per reason for all
+	 * unknown agents), so that a flood does not push everything else
+	 * out of the ring. */
+	last = a != NULL ? &a->last_reject_note_ns[why] :
+	    &c->last_reject_note_ns[why];
+	if (*last != 0 && now - *last < WARN_NS)
+		return;
+	*last = now;
+	log_warnx("agent %s: %s %s (%llu so far, noted once a minute)", id,
+	    why == AGG_REJ_SESSION_SHARE ? "session refused:" :
+	    "batch rejected:", agg_reject_name(why),
+	    (unsigned long long)c->st.rejected[why]);
+	agg_core_note(c, AGG_SEV_WARNING, "rejected", "agent %s: %s %s "
+	    "(%llu so far, all agents)", id, why == AGG_REJ_SESSION_SHARE ?
+	    "session refused:" : "batch rejected:", agg_reject_name(why),
+	    (unsigned long long)c->st.rejected[why]);
+}
+
+void
+agg_core_reject_count(struct agg_core *c, const char *id, size_t len,
+    enum agg_reject reason, uint64_t now)
+{
+	char name[PROTO_MAX_ID + 1];
+	size_t n = len > PROTO_MAX_ID ? PROTO_MAX_ID : len;
+	struct agent *a = id != NULL ? agg__find_agent(c, id, len) : NULL;
+
+	if ((unsigned)reason >= AGG_REJ_MAX)
+		return;
+	if (id != NULL) {
+		memcpy(name, id, n);
+		name[n] = '\0';
+	} else
+		snprintf(name, sizeof(name), "?");
+	reject_add(c, a, name, reason, 1, now);
 }
 
 static void
@@ -173,6 +234,11 @@ agg_core_create(const struct agg_core_cfg *cfg, struct store *store)
 	if (c->cfg.max_agents == 0 || c->cfg.max_agents > UINT16_MAX)
 		c->cfg.max_agents = UINT16_MAX;
 	c->store = store;
+	/* Sessions are counted per agent (sess_table_agent_sessions) even
+	 * without a share. */
+	if (c->cfg.sess.agent_max_sessions == 0 ||
+	    c->cfg.sess.agent_max_sessions > c->cfg.sess.max_sessions)
+		c->cfg.sess.agent_max_sessions = c->cfg.sess.max_sessions;
 	c->agents = xcalloc(c->cfg.max_agents, sizeof(*c->agents));
 	c->events = xcalloc(PROTO_MAX_EVENTS, sizeof(*c->events));
 	if (c->cfg.max_users > 0) {
@@ -363,17 +429,17 @@ apply_amend(struct agg_core *c, struct agent *a, const struct proto_event *e,
 		d.packets[k] = e->packets[k];
 		d.bytes[k] = e->bytes[k];
 		d.wire_bytes[k] = e->wire_bytes[k];
-		c->st.bytes[k] += e->bytes[k];
-		c->st.packets[k] += e->packets[k];
-		c->st.wire_bytes[k] += e->wire_bytes[k];
+		sa_sat_inc(&c->st.bytes[k], e->bytes[k]);
+		sa_sat_inc(&c->st.packets[k], e->packets[k]);
+		sa_sat_inc(&c->st.wire_bytes[k], e->wire_bytes[k]);
 	}
 	store_batch_amend_session(c->batch, &row, &d);
 	sess_json_addr(row.rec.af, row.rec.cli, cli);
 	u = agg__user_get(c, row.user[0] != '\0' ? row.user : cli);
 	if (u == NULL)
 		u = &c->st.users_other;
-	u->bytes_sent += e->bytes[0];
-	u->bytes_received += e->bytes[1];
+	sa_sat_inc(&u->bytes_sent, e->bytes[0]);
+	sa_sat_inc(&u->bytes_received, e->bytes[1]);
 	closed_add(c, m.h, m.start);
 	a->marked = 1;
 	c->st.amends++;
@@ -388,7 +454,8 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 	char origin[PROTO_MAX_ORIGIN + 1];
 	uint64_t eb[SESS_ENR_SIZE_MAX / 8 + 1];
 	uint32_t i;
-	int k, marks;
+	uint64_t refused = 0;
+	int k, marks, rc;
 
 	marks = c->rmarks != NULL && a->mark_upto != 0 &&
 	    a->mark_boot == a->info.boot_id;
@@ -418,11 +485,6 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 				continue;
 			}
 		}
-		for (k = 0; k < 2; k++) {
-			c->st.bytes[k] += e->bytes[k];
-			c->st.packets[k] += e->packets[k];
-			c->st.wire_bytes[k] += e->wire_bytes[k];
-		}
 		/* Enrichment comes with every event of an enriched session
 		 * (docs/PROTOCOL.md), so its user owns the bytes. */
 		ev_str(e->user, e->user_len, user, sizeof(user));
@@ -431,13 +493,6 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 		ev.enr = e->user != NULL || e->target != NULL ||
 		    e->origin != NULL || e->leg != 0 ? enr_of(eb, user, target,
 		    origin, e->leg, e->peer_hash, e->peer_start) : NULL;
-		sess_json_addr(e->af, e->cli, cli);
-		u = agg__user_get(c, user[0] != '\0' ? user : cli);
-		if (u == NULL)
-			u = &c->st.users_other;
-		u->bytes_sent += e->bytes[0];
-		u->bytes_received += e->bytes[1];
-
 		ev.last_ns = e->last_ns;
 		memcpy(ev.packets, e->packets, sizeof(ev.packets));
 		memcpy(ev.bytes, e->bytes, sizeof(ev.bytes));
@@ -455,13 +510,33 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 		 */
 		ev.no_create = a->lost_upto_ns != 0 &&
 		    e->start_ns <= a->lost_upto_ns;
-		if (!sess_table_apply(c->table, &ev))
+		rc = sess_table_apply(c->table, &ev);
+		if (rc == -EDQUOT) {
+			/* The agent holds its share: refused, not counted. */
+			refused++;
+			continue;
+		}
+		if (rc == 0)
 			c->st.late_events++;
+		for (k = 0; k < 2; k++) {
+			sa_sat_inc(&c->st.bytes[k], e->bytes[k]);
+			sa_sat_inc(&c->st.packets[k], e->packets[k]);
+			sa_sat_inc(&c->st.wire_bytes[k], e->wire_bytes[k]);
+		}
+		sess_json_addr(e->af, e->cli, cli);
+		u = agg__user_get(c, user[0] != '\0' ? user : cli);
+		if (u == NULL)
+			u = &c->st.users_other;
+		sa_sat_inc(&u->bytes_sent, e->bytes[0]);
+		sa_sat_inc(&u->bytes_received, e->bytes[1]);
 		if (e->last_ns > a->max_last_ns)
 			a->max_last_ns = e->last_ns;
 	}
 	a->info.events += n;
 	c->st.events_applied += n;
+	if (refused > 0)
+		reject_add(c, a, a->info.id, AGG_REJ_SESSION_SHARE, refused,
+		    sa_wall_ns());
 }
 
 /*
@@ -501,15 +576,117 @@ warn_due(struct agg_core *c, const uint8_t *ident, size_t ident_len,
 	return 1;
 }
 
+/*
+ * What no agent can truly report (docs/PROTOCOL.md "Limits"), checked
+ * before anything of the batch applies: times past the aggregator's
+ * clock by more than max_clock_skew (the past is fine: replays of old
+ * captures), and counter deltas above what a link of max_link_bps could
+ * carry in the event's span. Returns the reason, or AGG_REJ_MAX.
+ */
+#define SPAN_MAX_NS	(366ULL * 86400 * 1000000000ULL)
+#define SPAN_SLACK_NS	1000000000ULL
+#define MIN_PACKET	64		/* bytes: the smallest Ethernet frame */
+
+static enum agg_reject
+check_content(const struct agg_core *c, const struct proto_batch *b,
+    uint64_t now)
+{
+	uint64_t late = now + c->cfg.max_clock_skew_ns;
+	double bps = (double)c->cfg.max_link_bps / 8;
+	uint32_t i;
+	int k;
+
+	if (late < now)
+		late = UINT64_MAX;
+	if (b->boot_ns > late)
+		return AGG_REJ_FUTURE_TIME;
+	for (i = 0; i < b->nevents; i++) {
+		const struct proto_event *e = &c->events[i];
+		uint64_t span = e->last_ns - e->start_ns;	/* >= 0 */
+		double cap;
+
+		if (e->start_ns > late || e->last_ns > late || e->end_ns > late)
+			return AGG_REJ_FUTURE_TIME;
+		/* A delta covers packets of the session's life so far; a
+		 * year bounds it even for a forged start. */
+		if (span > SPAN_MAX_NS)
+			span = SPAN_MAX_NS;
+		cap = bps * ((double)(span + SPAN_SLACK_NS) / 1e9);
+		for (k = 0; k < 2; k++)
+			if ((double)e->bytes[k] > cap ||
+			    (double)e->wire_bytes[k] > cap ||
+			    (double)e->packets[k] > cap / MIN_PACKET)
+				return AGG_REJ_COUNTER_RANGE;
+	}
+	return AGG_REJ_MAX;
+}
+
+/*
+ * The boot rule (docs/PROTOCOL.md "Boots"). A batch of the agent's
+ * current boot passes if it names the boot's start time. A new boot
+ * replaces the current one only if it started later (boot_ns), a batch
+ * without a start time only if the current boot had none either, never
+ * one of the last boots replaced, and only once the current boot has
+ * been quiet for boot_quiet: while the real agent still speaks, a boot
+ * someone else claims for it waits forever. *wm: the watermark the batch
+ * is sequenced against (the new boot's, if it switches).
+ */
+static enum agg_reject
+check_boot(struct agg_core *c, const struct agent *a,
+    const struct proto_batch *b, uint64_t now, uint64_t *wm)
+{
+	int i;
+
+	*wm = a->info.watermark;
+	/* Agents that send a start time send it in every batch: one that
+	 * does not name it is not this boot (an id read off the API is not
+	 * enough to speak for the agent). */
+	if (b->boot_id == a->info.boot_id)
+		return a->info.boot_ns != 0 && b->boot_ns != a->info.boot_ns ?
+		    AGG_REJ_STALE_BOOT : AGG_REJ_MAX;
+	for (i = 0; i < OLD_BOOTS; i++)
+		if (a->old_boots[i] == b->boot_id && b->boot_id != 0)
+			return AGG_REJ_STALE_BOOT;
+	if (a->info.boot_ns != 0 && b->boot_ns <= a->info.boot_ns)
+		return AGG_REJ_STALE_BOOT;
+	if (a->info.boot_id != 0 && !a->info.lost && a->boot_heard_ns != 0 &&
+	    now - a->boot_heard_ns < c->cfg.boot_quiet_ns)
+		return AGG_REJ_BOOT_BUSY;
+	if (store_get_watermark(c->store, a->info.id, b->boot_id, wm) != 0)
+		*wm = 0;
+	return AGG_REJ_MAX;
+}
+
+/* Answers a rejected batch and counts it (a may be NULL). */
+static int
+reject(struct agg_core *c, struct agent *a, const struct proto_batch *b,
+    enum agg_reject why, const uint8_t *ident, size_t ident_len,
+    uint64_t now, struct agg_reply *reply)
+{
+	char id[PROTO_MAX_ID + 1];
+
+	memcpy(id, b->agent_id, b->agent_len);
+	id[b->agent_len] = '\0';
+	reject_add(c, a, id, why, 1, now);
+	reply_set(reply, ident, ident_len, b->boot_id, b->seq,
+	    PROTO_ACK_REJECTED, why == AGG_REJ_AGENTS_FULL ?
+	    "too many agents" : why == AGG_REJ_STALE_BOOT ? "stale boot" :
+	    agg_reject_name(why));
+	return 1;
+}
+
 int
-agg_core_message(struct agg_core *c, const uint8_t *ident, size_t ident_len,
+agg_core_message(
+struct agg_core *c, const uint8_t *ident, size_t ident_len,
     const uint8_t *body, size_t len, uint64_t now, struct agg_reply *reply)
 {
 	struct proto_batch b;
 	struct agent *a;
 	const char *why = NULL;
 	char peer[2 * 16 + 1];
-	int rc, i;
+	enum agg_reject rej;
+	uint64_t wm;
+	int rc;
 
 	c->st.messages++;
 	rc = proto_batch_decode(body, len, c->cfg.max_msg, &b, c->events,
@@ -520,6 +697,7 @@ agg_core_message(struct agg_core *c, const uint8_t *ident, size_t ident_len,
 			c->st.too_large++;
 		else if (rc == -EPROTO)
 			c->st.bad_version++;
+		c->st.rejected[AGG_REJ_INVALID]++;
 		if (warn_due(c, ident, ident_len, now, peer, sizeof(peer))) {
 			log_warnx("peer %s: dropped an invalid message of %zu "
 			    "bytes: %s (logged once a minute per peer)", peer,
@@ -534,14 +712,34 @@ agg_core_message(struct agg_core *c, const uint8_t *ident, size_t ident_len,
 		    why);
 		return 1;
 	}
+	if ((rej = check_content(c, &b, now)) != AGG_REJ_MAX)
+		return reject(c, agg__find_agent(c, b.agent_id, b.agent_len),
+		    &b, rej, ident, ident_len, now, reply);
 	a = agg__find_agent(c, b.agent_id, b.agent_len);
 	if (a == NULL && (a = agg__add_agent(c, b.agent_id, b.agent_len)) ==
 	    NULL) {
 		c->st.agents_full++;
-		reply_set(reply, ident, ident_len, b.boot_id, b.seq,
-		    PROTO_ACK_REJECTED, "too many agents");
-		return 1;
+		return reject(c, NULL, &b, AGG_REJ_AGENTS_FULL, ident,
+		    ident_len, now, reply);
 	}
+	agg__load_boot(c, a);
+	if ((rej = check_boot(c, a, &b, now, &wm)) != AGG_REJ_MAX) {
+		if (rej == AGG_REJ_BOOT_BUSY) {
+			/* Not answered: the agent sends again after its
+			 * resend timeout, and is taken once its current
+			 * boot has been quiet for boot_quiet. */
+			reject_add(c, a, a->info.id, rej, 1, now);
+			return 0;
+		}
+		return reject(c, a, &b, rej, ident, ident_len, now, reply);
+	}
+	/* A floor_seq past the watermark by more than the window would
+	 * skip (and count lost) batches no agent buffer could have held. */
+	if (b.floor_seq > wm + 1 && b.floor_seq - wm - 1 >
+	    c->cfg.max_floor_jump)
+		return reject(c, a, &b, AGG_REJ_FLOOR_JUMP, ident, ident_len,
+		    now, reply);
+	/* Taken: from here on the batch is the agent's. */
 	a->info.last_heard_ns = now;
 	if (a->info.lost) {
 		log_info("agent %s is back", a->info.id);
@@ -549,16 +747,11 @@ agg_core_message(struct agg_core *c, const uint8_t *ident, size_t ident_len,
 		    a->info.id);
 		a->info.lost = 0;
 	}
-	if (b.boot_id != a->info.boot_id) {
-		for (i = 0; i < OLD_BOOTS; i++)
-			if (a->old_boots[i] == b.boot_id && b.boot_id != 0) {
-				a->info.rejected++;
-				reply_set(reply, ident, ident_len, b.boot_id,
-				    b.seq, PROTO_ACK_REJECTED, "stale boot");
-				return 1;
-			}
-		agg__switch_boot(c, a, b.boot_id);
-	}
+	if (b.boot_id != a->info.boot_id)
+		agg__switch_boot(c, a, b.boot_id, b.boot_ns);
+	else if (a->info.boot_ns == 0)
+		a->info.boot_ns = b.boot_ns;
+	a->boot_heard_ns = now;
 	memcpy(a->ident, ident, ident_len > AGG_IDENT_MAX ? AGG_IDENT_MAX :
 	    ident_len);
 	a->ident_len = ident_len > AGG_IDENT_MAX ? AGG_IDENT_MAX : ident_len;
@@ -660,8 +853,9 @@ agg_core_commit(struct agg_core *c,
 			struct agent *a = &c->agents[i];
 
 			if (a->info.watermark > a->info.durable)
-				store_batch_set_watermark(c->batch, a->info.id,
-				    a->info.boot_id, a->info.watermark);
+				store_batch_set_boot(c->batch, a->info.id,
+				    a->info.boot_id, a->info.watermark,
+				    a->info.boot_ns);
 		}
 		/* Marks written since the last checkpoint are covered now;
 		 * those of a restart stay until no agent needs them (written

@@ -27,7 +27,33 @@ struct agg_core_cfg {
 	uint32_t		 commit_sessions; /* commit early past this */
 	uint64_t		 checkpoint_ns;	/* 0: every commit */
 	uint32_t		 checkpoint_max_closed;
+	/* Sane state from any agent (docs/PROTOCOL.md "Limits"). */
+	uint64_t		 max_floor_jump;	/* batches */
+	uint64_t		 max_link_bps;		/* bits per second */
+	uint64_t		 max_clock_skew_ns;
+	uint64_t		 boot_quiet_ns;
+	uint64_t		 agent_retention_ns;
 };
+
+/*
+ * Why a batch (or, for session_share, an event) was not applied: counted
+ * per reason, and per agent when the message names a known one.
+ */
+enum agg_reject {
+	AGG_REJ_INVALID = 0,	/* malformed: does not decode */
+	AGG_REJ_AGENTS_FULL,	/* max_agents reached, none forgettable */
+	AGG_REJ_STALE_BOOT,	/* a boot older than (or not after) the current */
+	AGG_REJ_BOOT_BUSY,	/* a new boot while the current one speaks */
+	AGG_REJ_FLOOR_JUMP,	/* floor_seq past max_floor_jump */
+	AGG_REJ_COUNTER_RANGE,	/* more than a link could carry */
+	AGG_REJ_FUTURE_TIME,	/* times past the clock plus max_clock_skew */
+	AGG_REJ_SESSION_SHARE,	/* events: a session past the agent's share */
+	AGG_REJ_NOT_AUTHORISED,	/* the sender's key may not speak for it */
+	AGG_REJ_MAX
+};
+
+/* "invalid", "agents_full", "stale_boot", ...: names in JSON and metrics. */
+const char *agg_reject_name(enum agg_reject);
 
 /* What the caller should send back for one message. */
 struct agg_reply {
@@ -50,6 +76,8 @@ struct agg_agent_info {
 	uint64_t	 gaps;		/* batches never received (lost) */
 	uint64_t	 out_of_order;
 	uint64_t	 rejected;
+	uint64_t	 rejected_by[AGG_REJ_MAX];	/* by enum agg_reject */
+	uint64_t	 boot_ns;	/* the current boot's start, 0 unknown */
 	uint64_t	 events;
 	uint64_t	 sessions_active;
 	struct proto_capstats stats;	/* latest reported */
@@ -88,6 +116,8 @@ struct agg_core_stats {
 	uint64_t	checkpoints;	/* commits with the open sessions */
 	uint64_t	commit_errors;
 	uint64_t	agents_lost;
+	uint64_t	agents_forgotten;	/* silent past agent_retention */
+	uint64_t	rejected[AGG_REJ_MAX];	/* by enum agg_reject */
 	uint64_t	late_events;	/* for sessions closed and written */
 	uint64_t	amends;		/* late packets added to written ones */
 	uint64_t	amend_orphans;	/* ... whose session is not stored */
@@ -157,5 +187,14 @@ void	agg_core_note(struct agg_core *, enum agg_severity, const char *category,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Table capacity (max_sessions). */
 uint32_t agg_core_capacity(const struct agg_core *);
+/*
+ * Counts one message of agent id (len bytes, borrowed; NULL if unknown)
+ * rejected for reason, in the totals and, if the agent is known, in its
+ * own counters (never adding an agent), with a telemetry event at most
+ * once a minute per agent. For the transport (e.g. not_authorised: the
+ * sender's CURVE key may not speak for id).
+ */
+void	agg_core_reject_count(struct agg_core *, const char *id, size_t len,
+	    enum agg_reject reason, uint64_t now_ns);
 
 #endif

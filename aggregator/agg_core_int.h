@@ -30,6 +30,10 @@ struct agent {
 	int			 marked;	/* closed sessions in this batch */
 	uint64_t		 mark_boot;	/* restart marks cover batches */
 	uint64_t		 mark_upto;	/* up to this; 0: none */
+	uint64_t		 boot_heard_ns;	/* last batch of this boot taken */
+	int			 boot_loaded;	/* latest boot read from store */
+	uint64_t		 last_reject_note_ns[AGG_REJ_MAX];
+	uint64_t		 added_ns;	/* wall clock */
 };
 
 /* A session id: key_hash and start_ns (struct sess_rec). */
@@ -64,6 +68,7 @@ struct agg_core {
 		uint64_t	 last_ns;
 	}			 warned[WARN_PEERS];
 	uint64_t		 last_evict_note_ns, evictions_noted;
+	uint64_t		 last_reject_note_ns[AGG_REJ_MAX]; /* unknown agents */
 	struct agg_core_stats	 st;
 	/* Per-user counters: open addressing on the name, bounded. */
 	struct agg_user		*users;
@@ -80,7 +85,11 @@ struct agg_user *agg__user_get(struct agg_core *c, const char *name);
 /* agg_agents.c */
 struct agent *agg__find_agent(struct agg_core *c, const char *id, size_t len);
 struct agent *agg__add_agent(struct agg_core *c, const char *id, size_t len);
-void	agg__switch_boot(struct agg_core *c, struct agent *a, uint64_t boot);
+void	agg__switch_boot(struct agg_core *c, struct agent *a, uint64_t boot,
+	    uint64_t boot_ns);
+void	agg__load_boot(struct agg_core *c, struct agent *a);
+/* Slot of an agent forgotten (silent past agent_retention): id "". */
+#define AGG__FREE(a)	((a)->info.id[0] == '\0')
 
 /* agg_marks.c */
 int	agg__rmark_has(const struct agg_core *c, const struct mark *m);

@@ -464,6 +464,19 @@ enrichment_json(const struct proto_capstats *st)
 	return o;
 }
 
+/* {reason: count} of every reason (enum agg_reject), zeros included. */
+static json_t *
+reject_json(const uint64_t *n)
+{
+	json_t *o = json_object();
+	int r;
+
+	for (r = 0; r < AGG_REJ_MAX; r++)
+		json_object_set_new(o, agg_reject_name((enum agg_reject)r),
+		    json_integer((json_int_t)n[r]));
+	return o;
+}
+
 static int
 q_agents(const struct agg_query_ctx *x, char **body)
 {
@@ -579,6 +592,8 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	SET_U(o, "invalid_messages", cs.invalid);
 	SET_U(o, "too_large", cs.too_large);
 	SET_U(o, "bad_version", cs.bad_version);
+		json_object_set_new(a, "rejected", reject_json(
+		    ag[i].rejected_by));
 	SET_U(o, "agents_full", cs.agents_full);
 	SET_U(o, "events_applied", cs.events_applied);
 	SET_U(o, "commits", cs.commits);
@@ -655,6 +670,8 @@ series_cb(void *arg, uint64_t bucket_ns, const struct store_counts *c)
 	SET_U(p, "failed", c->failed);
 	SET_U(p, "rejected", c->rejected);
 	json_array_append_new((json_t *)arg, p);
+	SET_U(o, "agents_forgotten", cs.agents_forgotten);
+	json_object_set_new(o, "rejected", reject_json(cs.rejected));
 }
 
 static int

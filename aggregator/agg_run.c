@@ -389,6 +389,19 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	zsys_handler_set(NULL);
 	c->ingest = zsock_new(ZMQ_ROUTER);
 	c->query = zsock_new(ZMQ_ROUTER);
+	ccfg.max_floor_jump = cfg_u64(cfg, "aggregator", "max_floor_jump");
+	ccfg.max_link_bps = cfg_u64(cfg, "aggregator", "max_link_bps");
+	ccfg.max_clock_skew_ns = cfg_u64(cfg, "aggregator", "max_clock_skew") *
+	    NS;
+	ccfg.boot_quiet_ns = cfg_u64(cfg, "aggregator", "boot_quiet") * NS;
+	ccfg.agent_retention_ns = cfg_u64(cfg, "aggregator",
+	    "agent_retention") * NS;
+	/* 0: half the table, so one agent leaves the other half to the rest. */
+	ccfg.sess.agent_max_sessions = (uint32_t)cfg_u64(cfg, "aggregator",
+	    "agent_max_sessions");
+	if (ccfg.sess.agent_max_sessions == 0)
+		ccfg.sess.agent_max_sessions = ccfg.sess.max_sessions / 2 > 0 ?
+		    ccfg.sess.max_sessions / 2 : 1;
 	if (c->ingest == NULL || c->query == NULL)
 		goto fail;
 	zsock_set_linger(c->ingest, 0);

@@ -91,6 +91,10 @@ void	store_batch_amend_session(struct store_batch *,
 /* The highest sequence applied for (agent, boot). */
 void	store_batch_set_watermark(struct store_batch *, const char *agent,
 	    uint64_t boot_id, uint64_t seq);
+/* The same with the boot's start time (agent wall clock, ns; 0 unknown),
+ * which store_latest_boot orders boots by. */
+void	store_batch_set_boot(struct store_batch *, const char *agent,
+	    uint64_t boot_id, uint64_t seq, uint64_t boot_ns);
 /* Checkpoint of open sessions: replace it all with what follows. */
 void	store_batch_clear_active(struct store_batch *);
 void	store_batch_put_active(struct store_batch *,
@@ -121,6 +125,13 @@ size_t	store_batch_sessions(const struct store_batch *);
 /* Reads. Each returns 0, -ENOENT, or -EIO; out-parameters borrowed. */
 int	store_get_watermark(struct store *, const char *agent,
 	    uint64_t boot_id, uint64_t *seq);
+/*
+ * The agent's boot with the latest start time among those stored with
+ * one (store_batch_set_boot): its id, watermark and start. -ENOENT if
+ * none has a start time.
+ */
+int	store_latest_boot(struct store *, const char *agent, uint64_t *boot_id,
+	    uint64_t *seq, uint64_t *boot_ns);
 /*
  * Calls cb for every checkpointed open session (restore at start); the
  * session passed is borrowed for the call. Unreadable rows are skipped

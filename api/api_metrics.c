@@ -47,6 +47,8 @@ static void	per_family(struct api_buf *, json_t *, const char *,
 		    const char *);
 static void	agents_part(struct api_buf *, const json_t *a);
 static void	enrich_part(struct api_buf *, const json_t *a);
+static void	rejected_part(struct api_buf *, json_t *r,
+		    const char *agent);
 static void	api_part(struct api_buf *, const struct api_metrics_in *);
 static int	cmp_user(const void *, const void *);
 
@@ -444,6 +446,45 @@ aggregator_part(struct api_buf *b, const json_t *m)
 	per_family(b, json_object_get(m, "store_families_reset"),
 	    "sessacct_store_family_resets_total", "Times a damaged column "
 	    "family was set aside at start, keeping what was readable.");
+	simple(b, m, "agents_forgotten",
+	    "sessacct_aggregator_agents_forgotten_total", "counter",
+	    "Agents forgotten after aggregator.agent_retention of silence "
+	    "(their slots reused).");
+	family(b, "sessacct_aggregator_rejected_batches_total", "counter",
+	    "Agent batches rejected (nothing of them applied), by reason; "
+	    "session_share counts new sessions refused instead.");
+	rejected_part(b, json_object_get(m, "rejected"), NULL);
+}
+
+/*
+ * sessacct_aggregator_rejected_batches_total{reason} (every reason), or
+ * with agent, that agent's sessacct_agent_rejected_total{agent,reason}
+ * (reasons it has, so that many agents add few series). session_share
+ * counts events (new sessions refused), the other reasons batches.
+ */
+static void
+rejected_part(struct api_buf *b, json_t *r, const char *agent)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(r))
+		return;
+	json_object_foreach(r, k, v) {
+		if (!json_is_integer(v) || (agent != NULL &&
+		    json_integer_value(v) == 0))
+			continue;
+		if (agent != NULL) {
+			api_buf_puts(b, "sessacct_agent_rejected_total{agent=");
+			label_value(b, agent);
+			api_buf_puts(b, ",reason=");
+		} else
+			api_buf_puts(b, "sessacct_aggregator_rejected_batches_"
+			    "total{reason=");
+		label_value(b, k);
+		api_buf_printf(b, "} %llu\n", (unsigned long long)
+		    json_integer_value(v));
+	}
 }
 
 /* One counter per column family: {"sessions": n, ...}. */
@@ -724,6 +765,13 @@ histogram(struct api_buf *b, const json_t *h, const char *name,
 	for (i = 0; i < json_array_size(le); i++) {
 		v = json_array_get(le, i);
 		if (json_is_number(v))
+	family(b, "sessacct_agent_rejected_total", "counter",
+	    "Batches of the agent rejected, by reason (session_share: its new "
+	    "sessions refused past aggregator.agent_max_sessions).");
+	json_array_foreach(agents, i, a)
+		if (json_is_string(json_object_get(a, "agent")))
+			rejected_part(b, json_object_get(a, "rejected"),
+			    json_string_value(json_object_get(a, "agent")));
 			api_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
 			    json_number_value(v), (unsigned long long)
 			    json_integer_value(json_array_get(counts, i)));

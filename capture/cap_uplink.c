@@ -40,6 +40,7 @@ struct cap_uplink {
 	zsock_t			*sock;
 	void			*zsock;		/* libzmq handle */
 	uint64_t		 boot_id;
+	uint64_t		 boot_ns;	/* this boot's start, wall clock */
 	uint64_t		 next_seq;
 	/* The open batch. */
 	struct proto_buf	 open;
@@ -105,6 +106,7 @@ cap_uplink_create(const struct cap_uplink_cfg *cfg, char *err, size_t errlen)
 	}
 	u->zsock = zsock_resolve(u->sock);
 	u->boot_id = sa_random_u64();
+	u->boot_ns = sa_wall_ns();
 	u->next_seq = 1;
 	u->evs = xcalloc(u->cfg.batch_events, sizeof(*u->evs));
 	u->evstr = xcalloc(u->cfg.batch_events, sizeof(*u->evstr));
@@ -213,6 +215,7 @@ seal(struct cap_uplink *u)
 	hdr.host = u->cfg.host;
 	hdr.host_len = (uint32_t)strlen(u->cfg.host);
 	hdr.boot_id = u->boot_id;
+	hdr.boot_ns = u->boot_ns;
 	hdr.seq = u->next_seq;
 	hdr.floor_seq = u->head != NULL ? u->head->seq : u->next_seq;
 	hdr.sent_ns = sa_wall_ns();

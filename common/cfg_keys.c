@@ -132,6 +132,24 @@ const struct cfg_def cfg_defs[] = {
 	  "users with their own counters; the rest count as other" },
 	{ "aggregator", "telemetry_events", CFG_T_U64, "1000", 0, 1000000,
 	  "recent operational events kept for /api/telemetry/events" },
+	{ "aggregator", "max_floor_jump", CFG_T_U64, "1048576", 1,
+	  UINT64_C(1) << 40, "batches a floor_seq may skip at once (more: "
+	  "rejected, floor_jump)" },
+	{ "aggregator", "max_link_bps", CFG_T_U64, "400000000000", 1000000,
+	  UINT64_C(100000000000000), "bits per second no link exceeds: "
+	  "larger counter deltas are rejected (counter_range)" },
+	{ "aggregator", "max_clock_skew", CFG_T_DURATION, "300", 1, 86400,
+	  "seconds an agent's times may run ahead of ours (more: "
+	  "future_time)" },
+	{ "aggregator", "boot_quiet", CFG_T_DURATION, "10", 0, 3600,
+	  "seconds an agent's current boot must be silent before a new "
+	  "boot is taken (boot_busy)" },
+	{ "aggregator", "agent_retention", CFG_T_DURATION, "259200", 1,
+	  365 * 86400, "seconds after which a silent agent with nothing "
+	  "open is forgotten and its slot reused" },
+	{ "aggregator", "agent_max_sessions", CFG_T_U64, "0", 0, 100000000,
+	  "open sessions one agent may hold (0: half of max_sessions); "
+	  "past it its new sessions are refused (session_share)" },
 	{ "store", "path", CFG_T_STR, "./sessacct-data", 1, 4096,
 	  "RocksDB database directory" },
 	{ "store", "retention_days", CFG_T_U64, "90", 1, 36500,

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "sat.h"
 #include "sess_enr.h"
 #include "sess_table.h"
 #include "sess_tw.h"
@@ -110,6 +111,7 @@ struct sess_table {
 
 	struct sess_list	 lists[CLS_MAX];
 	uint64_t		*agent_hash;	/* per agent index, or NULL */
+	uint32_t		*agent_n;	/* sessions per agent, or NULL */
 	uint64_t		 seed;		/* of the index hash */
 	uint64_t		 now;
 	uint64_t		 next_sweep;
@@ -200,6 +202,8 @@ sess_table_create(const struct sess_table_cfg *cfg,
 	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
 	for (i = 0; i < CLS_MAX; i++)
 		t->lists[i].head = t->lists[i].tail = NIL;
+	if (cfg->agent_max_sessions > 0)
+		t->agent_n = xcalloc(UINT16_MAX + 1, sizeof(*t->agent_n));
 	if (cfg->tcp_time_wait_ns > 0 && cfg->time_wait_max > 0 &&
 	    (t->tw = sess_tw_create(cfg->time_wait_max, cfg->tcp_time_wait_ns,
 	    tw_leave, t)) == NULL) {
@@ -233,6 +237,7 @@ sess_table_destroy(struct sess_table *t)
 	free(t->chunks);
 	xfree_huge(t->slots, (size_t)t->nslots * sizeof(*t->slots));
 	free(t->agent_hash);
+	free(t->agent_n);
 	free(t);
 }
 
@@ -489,6 +494,8 @@ create(struct sess_table *t, const struct sess_obs *o, uint32_t h,
 	list_append(t, i);
 	if (++t->st.active > t->st.active_peak)
 		t->st.active_peak = t->st.active;
+	if (t->agent_n != NULL)
+		t->agent_n[s->agent]++;
 	t->st.created++;
 	return i;
 }
@@ -639,6 +646,8 @@ close_sess_status(struct sess_table *t, uint32_t i, enum sess_close reason,
 	s->next = t->free_head;
 	t->free_head = i;
 	t->st.active--;
+	if (t->agent_n != NULL)
+		t->agent_n[s->agent]--;
 	t->st.closed[reason]++;
 	t->st.status[r.status]++;
 	if (t->tw != NULL && s->proto == 6 && (reason == SESS_CLOSE_FIN ||
@@ -748,6 +757,8 @@ sess_table_close_all(struct sess_table *t, enum sess_close reason)
 	}
 	enr_clear(t);
 	t->st.active = 0;
+	if (t->agent_n != NULL)
+		memset(t->agent_n, 0, (UINT16_MAX + 1) * sizeof(*t->agent_n));
 	t->nalloc = 0;
 	t->free_head = NIL;
 	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
@@ -976,6 +987,12 @@ event_obs(const struct sess_event *ev, struct sess_obs *o)
 	memcpy(o->dst, ev->srv, 16);
 }
 
+uint32_t
+sess_table_agent_sessions(const struct sess_table *t, uint16_t agent)
+{
+	return t->agent_n != NULL ? t->agent_n[agent] : 0;
+}
+
 int
 sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 {
@@ -1002,17 +1019,23 @@ sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 	}
 	if (i == NIL && ev->no_create)
 		return 0;
+	if (i == NIL && t->agent_n != NULL &&
+	    t->agent_n[ev->agent] >= t->cfg.agent_max_sessions) {
+		t->st.share_refused++;
+		return -EDQUOT;
+	}
 	if (i == NIL) {
 		i = create(t, &o, h, 0, &dir);
 		S(t, i)->first_ns = ev->start_ns;
 	}
 	s = S(t, i);
+	/* An agent's numbers: a sum saturates rather than wrap. */
 	for (k = 0; k < 2; k++) {
 		int d = dir ^ k;
 
-		s->pkts[d] += ev->packets[k];
-		s->bytes[d] += ev->bytes[k];
-		s->wire[d] += ev->wire_bytes[k];
+		s->pkts[d] = sa_sat_add(s->pkts[d], ev->packets[k]);
+		s->bytes[d] = sa_sat_add(s->bytes[d], ev->bytes[k]);
+		s->wire[d] = sa_sat_add(s->wire[d], ev->wire_bytes[k]);
 		s->seen[d] |= ev->tcp_flags[k];
 	}
 	s->aflags |= AF_DIRTY;

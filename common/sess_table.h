@@ -104,6 +104,12 @@ struct sess_table_cfg {
 	/* 65536-bit bitmap of service ports, borrowed for the table's
 	 * lifetime; NULL for none. */
 	const uint8_t	*service_ports;
+	/*
+	 * Sessions one agent may hold at once (its share of max_sessions):
+	 * sess_table_apply refuses a new session of an agent at it, so that
+	 * one agent never pushes out another's. 0: no share (one agent).
+	 */
+	uint32_t	agent_max_sessions;
 };
 
 struct sess_table_stats {
@@ -116,6 +122,7 @@ struct sess_table_stats {
 	uint64_t	late_packets;	/* counted in a closed session */
 	uint64_t	time_wait;	/* closed sessions remembered now */
 	uint64_t	time_wait_evicted;	/* forgotten early: record full */
+	uint64_t	share_refused;	/* new sessions past an agent's share */
 };
 
 struct sess_table;
@@ -216,12 +223,17 @@ struct sess_event {
 /*
  * Applies an event (borrowed): finds or creates the session (a different
  * start time on the same ports closes the old one as idle_timeout first),
- * adds the deltas, and closes it if the event says so. Sessions created
- * here have no TCP lifecycle of their own: the agent decides; idle
- * timeouts still apply, by the events' times. With no_create, an event
- * for a session not open here is ignored. Returns 1 if applied, else 0.
+ * adds the deltas (saturating), and closes it if the event says so.
+ * Sessions created here have no TCP lifecycle of their own: the agent
+ * decides; idle timeouts still apply, by the events' times. With
+ * no_create, an event for a session not open here is ignored. Returns 1
+ * if applied, 0 if ignored, -EDQUOT if it would open a session past the
+ * agent's share (agent_max_sessions): refused, nothing changed.
  */
 int	sess_table_apply(struct sess_table *, const struct sess_event *ev);
+/* Sessions the agent holds now (0 without agent_max_sessions). */
+uint32_t sess_table_agent_sessions(const struct sess_table *,
+	    uint16_t agent);
 
 /* The key_hash (struct sess_rec) the session of ev has or would have. */
 uint64_t sess_table_event_id(const struct sess_table *,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sat.h"
 #include "topk.h"
 #include "xmalloc.h"
 
@@ -189,8 +190,8 @@ put_new(struct topk *t, const char *name, size_t len, uint32_t h,
 		it = &t->items[i];
 		index_del(t, i);
 		error = it->weight;
-		weight += it->weight;
-		sessions += it->sessions;
+		weight = sa_sat_add(weight, it->weight);
+		sessions = sa_sat_add(sessions, it->sessions);
 	}
 	memcpy(it->name, name, len);
 	it->name[len] = '\0';
@@ -214,8 +215,8 @@ topk_add(struct topk *t, const char *name, size_t len, uint64_t weight,
 		len = TOPK_NAME_MAX;
 	h = name_hash(name, len);
 	if ((i = find(t, name, len, h)) != NONE) {
-		t->items[i].weight += weight;
-		t->items[i].sessions += sessions;
+		sa_sat_inc(&t->items[i].weight, weight);
+		sa_sat_inc(&t->items[i].sessions, sessions);
 		sift_down(t, t->pos[i]);
 		return;
 	}
@@ -229,8 +230,8 @@ topk_load(struct topk *t, const struct topk_item *src)
 	uint32_t h = name_hash(src->name, len), i;
 
 	if ((i = find(t, src->name, len, h)) != NONE) {
-		t->items[i].weight += src->weight;
-		t->items[i].sessions += src->sessions;
+		sa_sat_inc(&t->items[i].weight, src->weight);
+		sa_sat_inc(&t->items[i].sessions, src->sessions);
 		sift_down(t, t->pos[i]);
 		return;
 	}

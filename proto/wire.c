@@ -2,7 +2,7 @@
  * wire: encode with msgpack-c's packer into a bounded buffer; decode with
  * the strict readers of mp_read.c. See docs/PROTOCOL.md for the layouts:
  *   BATCH [1, 1, agent_id, host, boot_id, seq, floor_seq, sent_ns,
- *          stats, events]
+ *          stats, events, boot_ns?]
  *   stats [packets, kernel_drops, if_drops, decode_errors,
  *          batches_dropped, {reason: count}, {enrichment: count}?]
  *   event [kind, af, proto, cli, cli_port, srv, srv_port, start_ns,
@@ -21,7 +21,8 @@
 #include "proto_int.h"
 #include "wire.h"
 
-#define BATCH_FIELDS	10
+#define BATCH_FIELDS	11		/* the 11th, boot_ns, optional */
+#define BATCH_FIELDS_MIN 10
 #define STATS_FIELDS	7		/* the 7th, enrichment, optional */
 #define STATS_FIELDS_MIN 6
 /*
@@ -50,6 +51,8 @@ proto_buf_reset(struct proto_buf *b)
 	b->dropped_off = 0;
 }
 
+	b->ev_left = 0;
+	b->boot_ns = 0;
 void
 proto_buf_free(struct proto_buf *b)
 {
@@ -123,7 +126,8 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 		    sizeof(b->stats.enrich[i].name)) == NULL)
 			return -EINVAL;
 	msgpack_packer_init(&pk, out, proto__buf_write);
-	msgpack_pack_array(&pk, BATCH_FIELDS);
+	msgpack_pack_array(&pk, b->boot_ns != 0 ? BATCH_FIELDS :
+	    BATCH_FIELDS_MIN);
 	msgpack_pack_uint8(&pk, PROTO_VERSION);
 	msgpack_pack_uint8(&pk, PROTO_MSG_BATCH);
 	proto__pack_str(&pk, b->agent_id, b->agent_len);
@@ -175,6 +179,11 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 	    e->kind < PROTO_EV_UPDATE || e->kind > PROTO_EV_AMEND ||
 	    e->leg > 2)
 		return -EINVAL;
+	/* boot_ns trails the events: written by the last add_event. */
+	out->ev_left = b->nevents;
+	out->boot_ns = b->boot_ns;
+	if (b->nevents == 0 && b->boot_ns != 0)
+		msgpack_pack_uint64(&pk, b->boot_ns);
 	/* Trailing fields are left out from the last one that is absent. */
 	if (e->kind == PROTO_EV_AMEND)
 		nf = EVENT_FIELDS;
@@ -249,6 +258,8 @@ patch_u64(struct proto_buf *b, size_t off, uint64_t v)
 void
 proto_batch_set_floor(struct proto_buf *b, uint64_t floor_seq)
 {
+	if (out->ev_left > 0 && --out->ev_left == 0 && out->boot_ns != 0)
+		msgpack_pack_uint64(&pk, out->boot_ns);
 	patch_u64(b, b->floor_off, floor_seq);
 }
 
@@ -341,12 +352,26 @@ proto__header(struct cursor *c, uint32_t nfields, uint64_t type,
 		return -EPROTO;
 	}
 	CHECK(mp_read_uint(c, UINT64_MAX, &v), "message type");
+static int	header_range(struct cursor *, uint32_t, uint32_t, uint64_t,
+		    const char **, uint32_t *);
+
 	if (v != type) {
 		if (why != NULL)
 			*why = "unexpected message type";
 		return -EPROTO;
 	}
-	REQUIRE(n == nfields, "wrong number of fields");
+
+	return header_range(c, nfields, nfields, type, why, &n);
+}
+
+/* The same, for a message of min..max fields; *n says how many. */
+static int
+header_range(struct cursor *c, uint32_t min, uint32_t max, uint64_t type,
+    const char **why, uint32_t *np)
+{
+	uint32_t n;
+	REQUIRE(n >= min && n <= max, "wrong number of fields");
+	*np = n;
 	return 0;
 }
 
@@ -509,7 +534,7 @@ proto_batch_decode(const uint8_t *buf, size_t len, size_t max_msg,
     struct proto_batch *b, struct proto_event *events, const char **why)
 {
 	struct cursor c;
-	uint32_t i;
+	uint32_t i, nf;
 	int rc;
 
 	if (len > max_msg) {
@@ -518,7 +543,8 @@ proto_batch_decode(const uint8_t *buf, size_t len, size_t max_msg,
 		return -EMSGSIZE;
 	}
 	cursor_init(&c, buf, len);
-	if ((rc = proto__header(&c, BATCH_FIELDS, PROTO_MSG_BATCH, why)) != 0)
+	if ((rc = header_range(&c, BATCH_FIELDS_MIN, BATCH_FIELDS,
+	    PROTO_MSG_BATCH, why, &nf)) != 0)
 		return rc;
 	CHECK(mp_read_str(&c, PROTO_MAX_ID, &b->agent_id, &b->agent_len),
 	    "agent_id");
@@ -564,6 +590,11 @@ proto_ack_decode(const uint8_t *buf, size_t len, struct proto_ack *a)
 	return 0;
 }
 
+	b->boot_ns = 0;
+	if (nf == BATCH_FIELDS) {
+		CHECK(mp_read_uint(&c, UINT64_MAX, &b->boot_ns), "boot_ns");
+		REQUIRE(b->boot_ns != 0, "boot_ns");
+	}
 int
 proto_agent_id_valid(const char *s, uint32_t n)
 {

@@ -100,6 +100,10 @@ struct proto_ack {
 	uint64_t	boot_id;
 	uint64_t	seq;
 	uint8_t		status;		/* enum proto_ack_status */
+	/* When this boot of the agent started (wall clock, ns since the
+	 * epoch): the 11th, trailing element, after the events. 0: absent
+	 * (older agents); the encoder then writes 10 elements. */
+	uint64_t	 boot_ns;
 	char		reason[128];
 };
 
@@ -116,9 +120,13 @@ void	proto_buf_init(struct proto_buf *, size_t max);
 void	proto_buf_reset(struct proto_buf *);
 void	proto_buf_free(struct proto_buf *);
 
+	uint32_t	 ev_left;	/* events still to add to the batch */
+	uint64_t	 boot_ns;	/* written after the last one; 0: none */
 /*
  * Encoding a batch: begin with the header (b->nevents is the number of
- * events that will follow), then exactly nevents proto_batch_add_event.
+ * events that will follow), then exactly nevents proto_batch_add_event;
+ * the trailing boot_ns, if any, goes out with the last event (or with
+ * the header when there are none).
  * Returns 0, -EMSGSIZE once the buffer's max is exceeded (and for every
  * later call until proto_buf_reset), or -EINVAL, with nothing written, for
  * what the decoder would refuse: more than PROTO_MAX_EVENTS events,

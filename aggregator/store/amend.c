@@ -14,6 +14,7 @@
 
 #include "../../common/bytes.h"
 #include "../../common/cursor.h"
+#include "../../common/sat.h"
 #include "../../common/topk.h"
 #include "../store.h"
 #include "store_int.h"
@@ -94,16 +95,16 @@ store_batch_amend_session(struct store_batch *b, const struct store_session *s,
 	/* The minute's totals (store__roll_add_rec's counters): the bytes
 	 * and packets, not another session. */
 	e = store__roll_tab_get(&b->roll, minute, ROLL_TOTAL, "", 0);
-	e->c[3] += d->bytes[0];
-	e->c[4] += d->bytes[1];
-	e->c[5] += d->packets[0];
-	e->c[6] += d->packets[1];
+	sa_sat_inc(&e->c[3], d->bytes[0]);
+	sa_sat_inc(&e->c[4], d->bytes[1]);
+	sa_sat_inc(&e->c[5], d->packets[0]);
+	sa_sat_inc(&e->c[6], d->packets[1]);
 	ulen = store__eff_user(s, user);
 	dlen = store__dest_name(s, dest);
 	topk_add(store__sketch_get(b, minute / 60, ROLL_USER), user, ulen,
-	    d->bytes[0] + d->bytes[1], 0);
+	    sa_sat_add(d->bytes[0], d->bytes[1]), 0);
 	topk_add(store__sketch_get(b, minute / 60, ROLL_DEST), dest, dlen,
-	    d->bytes[0] + d->bytes[1], 0);
+	    sa_sat_add(d->bytes[0], d->bytes[1]), 0);
 	store__sketch_touch(st, minute / 60);
 }
 

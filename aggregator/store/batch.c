@@ -13,6 +13,7 @@
 
 #include "../../common/bytes.h"
 #include "../../common/log.h"
+#include "../../common/sat.h"
 #include "../../common/topk.h"
 #include "../../common/xmalloc.h"
 #include "../store.h"
@@ -101,9 +102,9 @@ store_batch_put_session(struct store_batch *b, const struct store_session *s)
 	store__roll_add_rec(store__roll_tab_get(&b->roll, minute, ROLL_TOTAL, "",
 	    0), r);
 	topk_add(store__sketch_get(b, minute / 60, ROLL_USER), user, ulen,
-	    r->bytes[0] + r->bytes[1], 1);
+	    sa_sat_add(r->bytes[0], r->bytes[1]), 1);
 	topk_add(store__sketch_get(b, minute / 60, ROLL_DEST), dest, dlen,
-	    r->bytes[0] + r->bytes[1], 1);
+	    sa_sat_add(r->bytes[0], r->bytes[1]), 1);
 	store__sketch_touch(st, minute / 60);
 	b->nsessions++;
 }

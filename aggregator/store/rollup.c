@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../common/cursor.h"
+#include "../../common/sat.h"
 #include "../../common/xmalloc.h"
 #include "../store.h"
 #include "store_int.h"
@@ -162,10 +163,10 @@ store__roll_add_rec(struct roll_ent *e, const struct sess_rec *r)
 	e->c[0]++;
 	e->c[1] += r->status == SESS_FAILED;
 	e->c[2] += r->status == SESS_REJECTED;
-	e->c[3] += r->bytes[0];
-	e->c[4] += r->bytes[1];
-	e->c[5] += r->packets[0];
-	e->c[6] += r->packets[1];
+	sa_sat_inc(&e->c[3], r->bytes[0]);
+	sa_sat_inc(&e->c[4], r->bytes[1]);
+	sa_sat_inc(&e->c[5], r->packets[0]);
+	sa_sat_inc(&e->c[6], r->packets[1]);
 }
 
 /* Rollup value: version, then the counters as varints. Returns length. */
@@ -200,7 +201,7 @@ store__roll_val_decode(const char *v, size_t len, uint64_t *acc)
 	if (cursor_left(&c) != 0)
 		return -1;
 	for (i = 0; i < ROLL_NCOUNT; i++)
-		acc[i] += x[i];
+		sa_sat_inc(&acc[i], x[i]);
 	return 0;
 trunc:
 	return -1;

@@ -12,6 +12,7 @@
 
 #include "../../common/bytes.h"
 #include "../../common/log.h"
+#include "../../common/sat.h"
 #include "../../common/topk.h"
 #include "../../common/xmalloc.h"
 #include "../store.h"
@@ -36,8 +37,8 @@ top_acc_cb(void *arg, const struct topk_item *it)
 	struct roll_ent *e = store__roll_tab_get(ta->tab, 0, ta->kind, it->name,
 	    it->len);
 
-	e->c[0] += it->sessions;
-	e->c[3] += it->weight;		/* bytes, both ways */
+	sa_sat_inc(&e->c[0], it->sessions);
+	sa_sat_inc(&e->c[3], it->weight);	/* bytes, both ways */
 }
 
 /*
@@ -233,13 +234,13 @@ store_rollup_series(struct store *st, uint64_t from_ns, uint64_t to_ns,
 static void
 counts_add(struct store_counts *t, const uint64_t *c)
 {
-	t->sessions += c[0];
-	t->failed += c[1];
-	t->rejected += c[2];
-	t->bytes_sent += c[3];
-	t->bytes_received += c[4];
-	t->packets_sent += c[5];
-	t->packets_received += c[6];
+	sa_sat_inc(&t->sessions, c[0]);
+	sa_sat_inc(&t->failed, c[1]);
+	sa_sat_inc(&t->rejected, c[2]);
+	sa_sat_inc(&t->bytes_sent, c[3]);
+	sa_sat_inc(&t->bytes_received, c[4]);
+	sa_sat_inc(&t->packets_sent, c[5]);
+	sa_sat_inc(&t->packets_received, c[6]);
 }
 
 struct top_item {

@@ -23,7 +23,10 @@
 # Environment: SA_BENCH_DIR (work dir, default /tmp/sessacct-bench),
 # SA_BENCH_BUILD_DIR (default <repo>/build-bench), SA_BENCH_NO_BUILD=1,
 # SA_BENCH_CAPTURE_ARGS (more arguments for every agent run, split on
-# spaces, e.g. "--set capture.enrich=no" to measure without enrichment).
+# spaces, e.g. "--set capture.enrich=no" to measure without enrichment),
+# SA_BENCH_RT=1 (timed runs of both readers at SCHED_FIFO priority 10 with
+# chrt, so that other work on a shared machine cannot take their CPUs;
+# needs root; the memory run is not affected).
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,6 +34,10 @@ BUILD=${SA_BENCH_BUILD_DIR:-$SRC/build-bench}
 WORK=${SA_BENCH_DIR:-/tmp/sessacct-bench}
 NO_BUILD=${SA_BENCH_NO_BUILD:-0}
 read -r -a CAP_ARGS <<<"${SA_BENCH_CAPTURE_ARGS:-}"
+RT=()
+if [ "${SA_BENCH_RT:-0}" = 1 ]; then
+	RT=(chrt -f 10)
+fi
 PACKETS=5000000
 SLOTS=130000
 SEED=1
@@ -170,7 +177,7 @@ SESS_PEAK=0
 : >"$WORK/pair.ratio"
 HZ=$(getconf CLK_TCK)
 bare_run() {
-	line=$("$BARE" "$PCAP") || die "sa_bare_read failed"
+	line=$(${RT[@]+"${RT[@]}"} "$BARE" "$PCAP") || die "sa_bare_read failed"
 	bpps=$(kv pps "$line")
 	say "   bare $1: $line"
 	printf '%s\n' "$bpps" >>"$WORK/bare.pps"
@@ -185,7 +192,7 @@ bare_run() {
 pipe_run() {
 	rm -f "$WORK/stats.json" "$WORK/run.txt"
 	t0=$(cpu_ticks)
-	if ! "$RUN" -o "$WORK/run.txt" -- "$CAP" ${CAP_ARGS[@]+"${CAP_ARGS[@]}"} --read "$PCAP" --print \
+	if ! ${RT[@]+"${RT[@]}"} "$RUN" -o "$WORK/run.txt" -- "$CAP" ${CAP_ARGS[@]+"${CAP_ARGS[@]}"} --read "$PCAP" --print \
 	    --stats-json="$WORK/stats.json" >/dev/null 2>"$WORK/capture.err"
 	then
 		cat "$WORK/capture.err" >&2
@@ -316,7 +323,7 @@ esac
 V_RATIO=$(verdict "$RATIO" "$TARGET_RATIO" ">=")
 V_BYTES=$(verdict "$PER_SESS" "$TARGET_BYTES" "<=")
 
-say "== results (enrichment $ENRICH${CAP_ARGS[*]:+, agent arguments: ${CAP_ARGS[*]}})"
+say "== results (enrichment $ENRICH${CAP_ARGS[*]:+, agent arguments: ${CAP_ARGS[*]}}${RT[*]:+, timed runs under ${RT[*]}})"
 printf '   %-34s %14s   (median %s)\n' "bare libpcap read (pkt/s)" "$BARE_PPS" \
     "$BARE_MED"
 printf '   %-34s %14s   (info, not the yardstick)\n' \
@@ -354,7 +361,7 @@ say "   reference (issue): YAF ~40% of bare read, softflowd ~18%, argus 8%, pmac
 RESULT="bare_pps=$BARE_PPS bare_1m_pps=$BIG_PPS pipeline_pps=$PIPE_PPS"
 RESULT="$RESULT ratio_pct=$RATIO bare_median_pps=$BARE_MED"
 RESULT="$RESULT pipeline_median_pps=$PIPE_MED ratio_median_pct=$RATIO_MED"
-RESULT="$RESULT ratio_pair_median_pct=$RATIO_PAIR_MED"
+RESULT="$RESULT ratio_pair_median_pct=$RATIO_PAIR_MED rt=${SA_BENCH_RT:-0}"
 RESULT="$RESULT best_run_others_cpu_s=$PIPE_OTHERS"
 RESULT="$RESULT bare_cpu_ms=$BARE_CPU bare_cpu_median_ms=$BARE_CPU_MED"
 RESULT="$RESULT pipeline_cpu_ms=$PIPE_CPU pipeline_cpu_median_ms=$PIPE_CPU_MED"

@@ -4,6 +4,7 @@
  * moving the packet clock, never by sleeping. Closed sessions are
  * collected by the close callback and checked field by field.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1059,6 +1060,65 @@ test_sess_table_stress_random(void **state)
 }
 
 /*
+ * An agent's share (agent_max_sessions): past it its new sessions are
+ * refused (-EDQUOT, nothing changed, counted) while its open ones still
+ * take events and another agent still opens sessions; a close frees
+ * room. Counters from agents saturate instead of wrapping.
+ */
+static void
+test_sess_table_agent_share(void **state)
+{
+	struct fx *f = *state;
+	struct sess_event ev;
+	struct sess_table_stats st;
+	int i;
+
+	f->cfg.agent_max_sessions = 3;
+	fx_rebuild(f);
+	memset(&ev, 0, sizeof(ev));
+	ev.af = 4;
+	ev.proto = 17;
+	put_ip4(ev.cli, IP_C);
+	put_ip4(ev.srv, IP_S);
+	ev.srv_port = 53;
+	ev.start_ns = T0;
+	ev.last_ns = T0 + SEC;
+	ev.agent = 1;
+	for (i = 0; i < 5; i++) {
+		ev.cli_port = (uint16_t)(1000 + i);
+		assert_int_equal(sess_table_apply(f->t, &ev), i < 3 ? 1 :
+		    -EDQUOT);
+	}
+	assert_int_equal(sess_table_agent_sessions(f->t, 1), 3);
+	assert_int_equal(sess_table_count(f->t), 3);
+	sess_table_get_stats(f->t, &st);
+	assert_int_equal(st.share_refused, 2);
+	/* An open one still counts; another agent still opens. */
+	ev.cli_port = 1000;
+	ev.bytes[0] = UINT64_MAX - 5;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	ev.bytes[0] = 100;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	ev.agent = 2;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	assert_int_equal(sess_table_agent_sessions(f->t, 2), 1);
+	/* A close makes room for agent 1 again. */
+	ev.agent = 1;
+	ev.close = 1;
+	ev.status = SESS_CLOSED;
+	ev.reason = SESS_CLOSE_FIN;
+	ev.bytes[0] = 0;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	assert_int_equal(f->n, 1);
+	assert_true(f->recs[0].bytes[0] == UINT64_MAX);
+	assert_int_equal(sess_table_agent_sessions(f->t, 1), 2);
+	ev.close = 0;
+	ev.cli_port = 2000;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	assert_int_equal(sess_table_agent_sessions(f->t, 1), 3);
+}
+
+/*
  * The aggregator side: oriented events with deltas add up, a close ends
  * the session with the agent's reason and status, drain reports what
  * changed once, and no_create leaves alone a session not open here.
@@ -1359,6 +1419,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sess_table_create_rejects_bad_cfg),
 		T(test_sess_table_apply_events),
+		T(test_sess_table_agent_share),
 		cmocka_unit_test(test_sess_table_names),
 		T(test_sess_table_orient_syn_sender_is_client),
 		T(test_sess_table_orient_synack_first),
