@@ -648,6 +648,7 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	SET_U(o, "store_memtable_bytes", ss.mem_memtables);
 	SET_U(o, "store_block_cache_bytes", ss.mem_block_cache);
 	SET_U(o, "store_table_reader_bytes", ss.mem_table_readers);
+	json_object_set_new(o, "export", agg_export_json(x->export));
 	if (x->security != NULL)
 		json_object_set_new(o, "security", x->security(
 		    x->security_arg, 1));
@@ -746,6 +747,8 @@ degraded_reasons(const struct agg_query_ctx *x)
 		    "sessacct-aggregator --verify on the stopped store", buf);
 		json_array_append_new(a, json_string(r));
 	}
+	if (agg_export_degraded(x->export, buf, sizeof(buf)) != NULL)
+		json_array_append_new(a, json_string(buf));
 	return a;
 }
 
@@ -801,6 +804,7 @@ q_events(const struct agg_query_ctx *x, const struct proto_query *q,
 	json_object_set_new(o, "events", arr);
 	/* /health asks this question: what makes the aggregator degraded. */
 	json_object_set_new(o, "degraded", degraded_reasons(x));
+	json_object_set_new(o, "export", agg_export_json(x->export));
 	return ok_body(body, o);
 }
 

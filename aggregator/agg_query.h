@@ -11,6 +11,7 @@
 
 #include "../proto/query.h"
 #include "agg_core.h"
+#include "agg_export.h"
 #include "store.h"
 
 struct json_t;
@@ -32,6 +33,7 @@ struct agg_query_ctx {
 	agg_query_security_fn	 security;	/* may be NULL */
 	void			*security_arg;
 	const char		*backup_dir;	/* NULL or "": no backups */
+	struct agg_export	*export;	/* NULL: export off */
 };
 
 /* Returns the HTTP-like status; *body is owned (free()). */

@@ -31,6 +31,7 @@
 #include "../proto/curve.h"
 #include "../proto/query.h"
 #include "agg_core.h"
+#include "agg_export.h"
 #include "agg_keys.h"
 #include "agg_query.h"
 #include "agg_run.h"
@@ -83,6 +84,7 @@ struct agg_ctx {
 	atomic_int		 qstop;		/* set by the ingest thread */
 	size_t			 max_msg;
 	struct agg_sec		 sec;
+	struct agg_export	*exp;		/* NULL: export off */
 };
 
 #define QUERY_MSG_MAX	(PROTO_MAX_MSG_DEFAULT + 1)
@@ -354,6 +356,17 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 		free(c);
 		return NULL;
 	}
+	{
+		int xrc;
+
+		c->exp = agg_export_create(cfg, c->store, &xrc);
+		if (xrc < 0) {
+			*exit_code = xrc == -EINVAL ? 2 : 1;
+			store_close(c->store);
+			free(c);
+			return NULL;
+		}
+	}
 	memset(&ccfg, 0, sizeof(ccfg));
 	ccfg.sess.udp_idle_ns = cfg_u64(cfg, "sessions", "udp_idle_timeout") *
 	    NS + margin;
@@ -463,6 +476,7 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	c->qx.started_ns = sa_wall_ns();
 	c->qx.security = sec_json;
 	c->qx.security_arg = c;
+	c->qx.export = c->exp;
 	c->qx.backup_dir = cfg_str(cfg, "store", "backup_dir");
 	c->rbuf_len = ccfg.max_msg + 1;
 	c->rbuf = xmalloc(c->rbuf_len);
@@ -493,6 +507,7 @@ agg_ctx_destroy(struct agg_ctx *c)
 	zsock_destroy(&c->pair_core);
 	zsock_destroy(&c->pair_query);
 	sec_stop(&c->sec);
+	agg_export_destroy(c->exp);
 	agg_core_destroy(c->core);
 	store_close(c->store);
 	proto_buf_free(&c->out);
@@ -869,6 +884,10 @@ agg_run(struct agg_ctx *c)
 		return 1;
 	}
 	c->qthread_started = 1;
+	if (agg_export_start(c->exp) != 0) {
+		log_warnx("cannot start the export thread");
+		return 1;
+	}
 	while (!agg_quit) {
 		now = sa_wall_ns();
 		wait_ms = c->next_commit > now ?

@@ -261,6 +261,35 @@ int	store_compact(struct store *);
  */
 int	store_count_keys(struct store *, const char *family, uint64_t *n);
 
+/*
+ * The export queue (docs/SCALING.md, aggregator/store/export.c). Once
+ * store_export_enable has run (before the first commit), every session
+ * row committed gets a queue entry numbered in commit order (1, 2, ...,
+ * never reused), in the same WriteBatch as the row. 0 or -EIO.
+ */
+int	store_export_enable(struct store *);
+/* The highest queue number committed (0: none); any thread. */
+uint64_t	store_export_last(struct store *);
+/* The position (last number acknowledged downstream, 0: none) and the
+ * count of queued sessions that expired before they were exported.
+ * 0 or -EIO. */
+int	store_export_position_get(struct store *, uint64_t *seq,
+	    uint64_t *expired);
+/* Writes both at once; trim also deletes the queue entries up to seq. */
+int	store_export_position_set(struct store *, uint64_t seq,
+	    uint64_t expired, int trim);
+/*
+ * Calls cb for the queue entries after number `after`, in order, at most
+ * max of them, stopping at the first written after written_max_ns (wall
+ * clock, ns). s is the row as stored now (borrowed for the call), or
+ * NULL if it is gone: past retention, or damaged (logged). *n says how
+ * many were passed. 0 or -EIO. Any thread, one at a time.
+ */
+typedef void (*store_export_fn)(void *arg, uint64_t seq, uint64_t written_ns,
+    const struct store_session *s);
+int	store_scan_from(struct store *, uint64_t after, size_t max,
+	    uint64_t written_max_ns, store_export_fn cb, void *arg, size_t *n);
+
 /* Counters for metrics. */
 struct store_stats {
 	uint64_t	commits;

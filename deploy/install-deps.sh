@@ -11,5 +11,6 @@ $SUDO apt-get install -y --no-install-recommends \
 	libpcap-dev libinih-dev libcmocka-dev \
 	libzmq3-dev libczmq-dev librocksdb-dev libmsgpack-dev libcivetweb-dev \
 	libjansson-dev python3-zmq python3-msgpack python3-yaml \
+	nats-server libnats-dev \
 	prometheus chromium wrk \
 	dante-server microsocks tinyproxy haproxy curl openssl passwd

@@ -49,6 +49,7 @@ store_batch_free(struct store_batch *b)
 		for (i = 0; i < STAGE_MAX; i++)
 			b->stage[i].n = b->stage[i].len = 0;
 		b->nsessions = 0;
+		b->nxq = 0;
 		b->st->spare = b;
 		return;
 	}
@@ -77,6 +78,7 @@ store_batch_put_session(struct store_batch *b, const struct store_session *s)
 	rocksdb_writebatch_put_cf(b->wb, st->cf[FAM_SESSIONS],
 	    (const char *)skey, SKEY_LEN, (const char *)b->val, vlen);
 	store__stage_add(&b->stage[STAGE_BY_ID], r->key_hash, skey + 8, 16, skey, 8);
+	store__xq_add(b, skey);
 
 	ulen = store__eff_user(s, user);
 	if (s->user[0] != '\0') {
@@ -146,6 +148,7 @@ store_batch_commit(struct store_batch *b)
 	store__stage_flush(&b->stage[STAGE_CLIENT], b->wb, st->cf[FAM_IDX_CLIENT], 0);
 	store__stage_flush(&b->stage[STAGE_ROLLUP], b->wb, st->cf[FAM_ROLLUPS], 1);
 
+	store__xq_flush(b);
 	rocksdb_write(st->db, st->wopt, b->wb, &err);
 	if (err != NULL) {
 		log_warnx("store: commit of %zu sessions failed: %s",
@@ -156,6 +159,7 @@ store_batch_commit(struct store_batch *b)
 		return -EIO;
 	}
 	atomic_fetch_add_explicit(&st->commits, 1, memory_order_relaxed);
+	store__xq_done(b);
 	atomic_fetch_add_explicit(&st->sessions_written, b->nsessions,
 	    memory_order_relaxed);
 	for (i = 0; i < SKETCH_CACHE; i++)
@@ -187,5 +191,6 @@ store__batch_destroy(struct store_batch *b)
 	store__roll_tab_free(&b->roll);
 	for (i = 0; i < STAGE_MAX; i++)
 		store__stage_free(&b->stage[i]);
+	free(b->xq);
 	free(b);
 }

@@ -155,6 +155,11 @@ struct store {
 	_Atomic uint64_t		 corrupt[FAM_MAX];
 	_Atomic uint64_t		 reset[FAM_MAX];
 	_Atomic uint64_t		 news_seen;
+	/* Export queue (export.c): on, the next seq (writer thread) and
+	 * the last committed one (any thread). */
+	int				 xq_on;
+	uint64_t			 xq_next;
+	_Atomic uint64_t		 xq_last;
 };
 
 /* A damaged table file, from the error that met it (damage.c). */
@@ -205,6 +210,8 @@ struct store_batch {
 	struct roll_tab		 roll;
 	struct stage		 stage[STAGE_MAX];
 	uint8_t			 val[SESS_VAL_MAX];
+	uint8_t			*xq;		/* row keys to queue (export.c) */
+	size_t			 nxq, capxq;
 };
 
 /* Big-endian integers, so that keys sort by number. */
@@ -304,6 +311,11 @@ unsigned char	 store__expire_filter_fn(void *state, int level,
 const char *store__expire_filter_name(void *state);
 void	 store__cutoff_load(struct store *);
 uint64_t	 store__read_cutoff(struct store *);
+
+/* export.c */
+void	 store__xq_add(struct store_batch *, const uint8_t *);
+void	 store__xq_flush(struct store_batch *);
+void	 store__xq_done(struct store_batch *);
 
 /* batch.c */
 void	 store__batch_destroy(struct store_batch *);

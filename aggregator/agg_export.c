@@ -1,0 +1,702 @@
+/*
+ * agg_export: the exporter thread. It works in rounds: read up to
+ * [export] batch entries of the store's export queue after the position,
+ * publish each session asynchronously to JetStream (Nats-Msg-Id = the
+ * session id, so the stream's duplicate window drops a repeat), wait for
+ * every ack, then write the position. A round that does not end with all
+ * acks is published again whole. docs/SCALING.md argues exactly-once.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nats/nats.h>
+
+#include "../common/clock.h"
+#include "../common/log.h"
+#include "../common/xmalloc.h"
+#include "agg_export.h"
+#include "agg_json.h"
+
+#define NS		1000000000ULL
+#define MAX_SERVERS	16
+#define IDLE_MS		50	/* queue empty: look again after this */
+#define RETRY_MS	500	/* after a failed round or connect */
+#define TRIM_NS		NS	/* delete done queue entries at most this often */
+
+enum xstate {
+	XS_CONNECTING = 0,
+	XS_EXPORTING,
+	XS_RETRYING,
+	XS_STOPPED,
+	XS_MAX
+};
+
+static const char *const xstate_names[XS_MAX] = {
+	"connecting", "exporting", "retrying", "stopped"
+};
+
+struct agg_export {
+	struct store	*st;
+	/* Configuration (owned copies). */
+	char		*servers[MAX_SERVERS];
+	int		 nservers;
+	char		*stream, *prefix;
+	char		*creds, *nkey, *seed;
+	int		 tls;
+	char		*ca, *cert, *key;
+	size_t		 batch;
+	int64_t		 max_in_flight, ack_timeout_ms;
+	uint64_t	 settle_ns, max_age_ns, dup_ns;
+	int64_t		 replicas;
+	/* The thread and what it owns. */
+	pthread_t	 thread;
+	int		 started;
+	pthread_mutex_t	 mu;		/* guards cv, stop, last_error */
+	pthread_cond_t	 cv;
+	int		 stop;
+	char		 last_error[256];
+	natsConnection	*nc;
+	jsCtx		*js;
+	int		 stream_ok;
+	uint64_t	 pos, expired;	/* as stored */
+	uint64_t	 last_trim;
+	/* One round (export thread). */
+	uint64_t	 round_last, round_expired;
+	size_t		 round_sent;
+	int		 round_failed;
+	uint64_t	 peek_wns;
+	/* Counters, read by any thread. */
+	_Atomic int		 state;
+	_Atomic uint64_t	 a_pos, a_expired, lag_wns;
+	_Atomic uint64_t	 published, acks, duplicates, errors;
+	_Atomic uint64_t	 rounds_failed;
+	/* Acks of the current round, from libnats' thread. */
+	_Atomic uint64_t	 r_acks, r_errs;
+};
+
+static void	*export_main(void *);
+static int	 parse_servers(struct agg_export *, const char *);
+static int	 subject_ok(const char *);
+
+struct agg_export *
+agg_export_create(const struct cfg *cfg, struct store *st, int *rc)
+{
+	struct agg_export *x;
+	const char *v;
+
+	*rc = 0;
+	if (!cfg_bool(cfg, "export", "enabled"))
+		return NULL;
+	x = xcalloc(1, sizeof(*x));
+	x->st = st;
+	pthread_mutex_init(&x->mu, NULL);
+	pthread_cond_init(&x->cv, NULL);
+	if (parse_servers(x, cfg_str(cfg, "export", "servers")) < 0)
+		goto bad;
+	x->stream = xstrdup(cfg_str(cfg, "export", "stream"));
+	x->prefix = xstrdup(cfg_str(cfg, "export", "subject_prefix"));
+	if (strpbrk(x->stream, " \t.*>/\\") != NULL) {
+		log_warnx("export: stream: \"%s\" is not a JetStream stream "
+		    "name", x->stream);
+		goto bad;
+	}
+	if (!subject_ok(x->prefix)) {
+		log_warnx("export: subject_prefix: \"%s\" is not a subject "
+		    "(tokens separated by '.', no wildcards)", x->prefix);
+		goto bad;
+	}
+	v = cfg_str(cfg, "export", "creds_file");
+	x->creds = v[0] != '\0' ? xstrdup(v) : NULL;
+	v = cfg_str(cfg, "export", "nkey_seed_file");
+	x->seed = v[0] != '\0' ? xstrdup(v) : NULL;
+	v = cfg_str(cfg, "export", "nkey");
+	x->nkey = v[0] != '\0' ? xstrdup(v) : NULL;
+	if ((x->seed != NULL) != (x->nkey != NULL) || (x->seed != NULL &&
+	    x->creds != NULL)) {
+		log_warnx("export: nkey and nkey_seed_file go together, and "
+		    "not with creds_file");
+		goto bad;
+	}
+	v = cfg_str(cfg, "export", "tls_ca_file");
+	x->ca = v[0] != '\0' ? xstrdup(v) : NULL;
+	v = cfg_str(cfg, "export", "tls_cert_file");
+	x->cert = v[0] != '\0' ? xstrdup(v) : NULL;
+	v = cfg_str(cfg, "export", "tls_key_file");
+	x->key = v[0] != '\0' ? xstrdup(v) : NULL;
+	if ((x->cert != NULL) != (x->key != NULL)) {
+		log_warnx("export: tls_cert_file and tls_key_file go together");
+		goto bad;
+	}
+	x->tls = cfg_bool(cfg, "export", "tls") || x->ca != NULL ||
+	    x->cert != NULL;
+	x->batch = (size_t)cfg_u64(cfg, "export", "batch");
+	x->max_in_flight = (int64_t)cfg_u64(cfg, "export", "max_in_flight");
+	x->ack_timeout_ms = (int64_t)cfg_u64(cfg, "export", "ack_timeout_ms");
+	x->settle_ns = cfg_u64(cfg, "export", "settle") * NS;
+	x->replicas = (int64_t)cfg_u64(cfg, "export", "stream_replicas");
+	x->max_age_ns = cfg_u64(cfg, "export", "stream_max_age") * NS;
+	x->dup_ns = cfg_u64(cfg, "export", "duplicate_window") * NS;
+	/*
+	 * Retention first, while no other thread uses the store: what
+	 * expired while the aggregator was down is counted by the first
+	 * round, not published in a race with the first retention pass.
+	 */
+	if (store_expire(st, sa_wall_ns()) != 0) {
+		*rc = -EIO;
+		agg_export_destroy(x);
+		return NULL;
+	}
+	if ((*rc = store_export_position_get(st, &x->pos, &x->expired)) < 0 ||
+	    (*rc = store_export_enable(st)) < 0) {
+		agg_export_destroy(x);
+		return NULL;
+	}
+	atomic_store(&x->a_pos, x->pos);
+	atomic_store(&x->a_expired, x->expired);
+	log_info("export: to stream %s on %s (%d servers), position %llu",
+	    x->stream, x->servers[0], x->nservers,
+	    (unsigned long long)x->pos);
+	return x;
+bad:
+	*rc = -EINVAL;
+	agg_export_destroy(x);
+	return NULL;
+}
+
+int
+agg_export_start(struct agg_export *x)
+{
+	if (x == NULL)
+		return 0;
+	if (pthread_create(&x->thread, NULL, export_main, x) != 0)
+		return -EAGAIN;
+	x->started = 1;
+	return 0;
+}
+
+void
+agg_export_destroy(struct agg_export *x)
+{
+	int i;
+
+	if (x == NULL)
+		return;
+	if (x->started) {
+		pthread_mutex_lock(&x->mu);
+		x->stop = 1;
+		pthread_cond_broadcast(&x->cv);
+		pthread_mutex_unlock(&x->mu);
+		pthread_join(x->thread, NULL);
+		/* libnats' own threads and memory, so that nothing of it
+		 * outlives the exporter. */
+		nats_CloseAndWait(2000);
+	}
+	pthread_mutex_destroy(&x->mu);
+	pthread_cond_destroy(&x->cv);
+	for (i = 0; i < x->nservers; i++)
+		free(x->servers[i]);
+	free(x->stream);
+	free(x->prefix);
+	free(x->creds);
+	free(x->nkey);
+	free(x->seed);
+	free(x->ca);
+	free(x->cert);
+	free(x->key);
+	free(x);
+}
+
+json_t *
+agg_export_json(struct agg_export *x)
+{
+	json_t *o = json_object();
+	uint64_t last, pos, wns, now;
+
+	json_object_set_new(o, "enabled", json_boolean(x != NULL));
+	if (x == NULL)
+		return o;
+	last = store_export_last(x->st);
+	pos = atomic_load(&x->a_pos);
+	wns = atomic_load(&x->lag_wns);
+	now = sa_wall_ns();
+	json_object_set_new(o, "state", json_string(
+	    xstate_names[atomic_load(&x->state)]));
+	json_object_set_new(o, "stream", json_string(x->stream));
+	json_object_set_new(o, "position", json_integer((json_int_t)pos));
+	json_object_set_new(o, "queued", json_integer((json_int_t)last));
+	json_object_set_new(o, "lag_sessions", json_integer((json_int_t)
+	    (last > pos ? last - pos : 0)));
+	json_object_set_new(o, "lag_seconds", json_real(wns != 0 &&
+	    now > wns ? (double)(now - wns) / 1e9 : 0.0));
+	json_object_set_new(o, "published", json_integer((json_int_t)
+	    atomic_load(&x->published)));
+	json_object_set_new(o, "acks", json_integer((json_int_t)
+	    atomic_load(&x->acks)));
+	json_object_set_new(o, "duplicates", json_integer((json_int_t)
+	    atomic_load(&x->duplicates)));
+	json_object_set_new(o, "publish_errors", json_integer((json_int_t)
+	    atomic_load(&x->errors)));
+	json_object_set_new(o, "rounds_failed", json_integer((json_int_t)
+	    atomic_load(&x->rounds_failed)));
+	json_object_set_new(o, "expired_unexported", json_integer((json_int_t)
+	    atomic_load(&x->a_expired)));
+	pthread_mutex_lock(&x->mu);
+	json_object_set_new(o, "last_error", x->last_error[0] != '\0' ?
+	    json_string(x->last_error) : json_null());
+	pthread_mutex_unlock(&x->mu);
+	return o;
+}
+
+const char *
+agg_export_degraded(struct agg_export *x, char *reason, size_t len)
+{
+	uint64_t exp;
+	int s;
+
+	if (x == NULL)
+		return NULL;
+	s = atomic_load(&x->state);
+	exp = atomic_load(&x->a_expired);
+	if (s == XS_EXPORTING && exp == 0)
+		return NULL;
+	pthread_mutex_lock(&x->mu);
+	if (s != XS_EXPORTING)
+		snprintf(reason, len, "export to JetStream %s: %s (%s)",
+		    x->stream, xstate_names[s], x->last_error[0] != '\0' ?
+		    x->last_error : "no error yet");
+	else
+		snprintf(reason, len, "export to JetStream %s: %llu sessions "
+		    "expired before they were exported", x->stream,
+		    (unsigned long long)exp);
+	pthread_mutex_unlock(&x->mu);
+	return reason;
+}
+
+/* ---- the thread ---------------------------------------------------- */
+
+static void
+set_error(struct agg_export *x, const char *what, natsStatus s)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%s: %s%s%s", what, natsStatus_GetText(s),
+	    nats_GetLastError(NULL) != NULL ? ": " : "",
+	    nats_GetLastError(NULL) != NULL ? nats_GetLastError(NULL) : "");
+	pthread_mutex_lock(&x->mu);
+	if (strcmp(msg, x->last_error) != 0)
+		log_warnx("export: %s", msg);
+	snprintf(x->last_error, sizeof(x->last_error), "%s", msg);
+	pthread_mutex_unlock(&x->mu);
+}
+
+/* Sleeps ms unless stopped; returns 1 if stopped. */
+static int
+nap(struct agg_export *x, int64_t ms)
+{
+	struct timespec ts;
+	int stop;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&x->mu);
+	if (!x->stop)
+		pthread_cond_timedwait(&x->cv, &x->mu, &ts);
+	stop = x->stop;
+	pthread_mutex_unlock(&x->mu);
+	return stop;
+}
+
+static int
+stopping(struct agg_export *x)
+{
+	int stop;
+
+	pthread_mutex_lock(&x->mu);
+	stop = x->stop;
+	pthread_mutex_unlock(&x->mu);
+	return stop;
+}
+
+/* From libnats' thread: one per message published asynchronously. */
+static void
+on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *arg)
+{
+	struct agg_export *x = arg;
+
+	(void)js;
+	if (pa != NULL && pae == NULL) {
+		atomic_fetch_add(&x->r_acks, 1);
+		atomic_fetch_add(&x->acks, 1);
+		if (pa->Duplicate)
+			atomic_fetch_add(&x->duplicates, 1);
+	} else {
+		atomic_fetch_add(&x->r_errs, 1);
+		atomic_fetch_add(&x->errors, 1);
+	}
+	natsMsg_Destroy(m);
+}
+
+static void
+disconnect(struct agg_export *x)
+{
+	jsCtx_Destroy(x->js);
+	x->js = NULL;
+	if (x->nc != NULL) {
+		natsConnection_Close(x->nc);
+		natsConnection_Destroy(x->nc);
+	}
+	x->nc = NULL;
+	x->stream_ok = 0;
+}
+
+static int
+connect_js(struct agg_export *x)
+{
+	natsOptions *o = NULL;
+	const char *srv[MAX_SERVERS];
+	jsOptions jo;
+	natsStatus s;
+	int i;
+
+	if ((s = natsOptions_Create(&o)) != NATS_OK)
+		goto fail;
+	for (i = 0; i < x->nservers; i++)
+		srv[i] = x->servers[i];
+	s = natsOptions_SetServers(o, srv, x->nservers);
+	if (s == NATS_OK)
+		s = natsOptions_SetName(o, "sessacct-aggregator");
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxReconnect(o, -1);
+	if (s == NATS_OK)
+		s = natsOptions_SetReconnectWait(o, 500);
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(o, 2000);
+	if (s == NATS_OK)
+		s = natsOptions_SetPingInterval(o, 2000);
+	if (s == NATS_OK)
+		s = natsOptions_SetMaxPingsOut(o, 2);
+	if (s == NATS_OK && x->tls)
+		s = natsOptions_SetSecure(o, true);
+	if (s == NATS_OK && x->ca != NULL)
+		s = natsOptions_LoadCATrustedCertificates(o, x->ca);
+	if (s == NATS_OK && x->cert != NULL)
+		s = natsOptions_LoadCertificatesChain(o, x->cert, x->key);
+	if (s == NATS_OK && x->creds != NULL)
+		s = natsOptions_SetUserCredentialsFromFiles(o, x->creds, NULL);
+	if (s == NATS_OK && x->seed != NULL)
+		s = natsOptions_SetNKeyFromSeed(o, x->nkey, x->seed);
+	if (s == NATS_OK)
+		s = natsConnection_Connect(&x->nc, o);
+	if (s != NATS_OK)
+		goto fail;
+	jsOptions_Init(&jo);
+	jo.Wait = x->ack_timeout_ms;
+	jo.PublishAsync.MaxPending = x->max_in_flight;
+	jo.PublishAsync.AckHandler = on_ack;
+	jo.PublishAsync.AckHandlerClosure = x;
+	jo.PublishAsync.StallWait = x->ack_timeout_ms;
+	if ((s = natsConnection_JetStream(&x->js, x->nc, &jo)) != NATS_OK)
+		goto fail;
+	natsOptions_Destroy(o);
+	return 0;
+fail:
+	set_error(x, "connect", s);
+	natsOptions_Destroy(o);
+	disconnect(x);
+	return -EIO;
+}
+
+/* Uses the stream if it exists, else creates it. */
+static int
+ensure_stream(struct agg_export *x)
+{
+	jsStreamInfo *si = NULL;
+	jsStreamConfig sc;
+	jsErrCode je = 0;
+	natsStatus s;
+	char subj[160];
+	const char *subjs[1] = { subj };
+
+	s = js_GetStreamInfo(&si, x->js, x->stream, NULL, &je);
+	if (s == NATS_OK) {
+		if (si->Config != NULL && (uint64_t)si->Config->Duplicates <
+		    x->dup_ns)
+			log_warnx("export: stream %s has a duplicate window of "
+			    "%lld s, shorter than export.duplicate_window: a "
+			    "repeat after a longer outage of the aggregator is "
+			    "not dropped", x->stream, (long long)
+			    (si->Config->Duplicates / (int64_t)NS));
+		jsStreamInfo_Destroy(si);
+		x->stream_ok = 1;
+		return 0;
+	}
+	if (s != NATS_NOT_FOUND && je != JSStreamNotFoundErr) {
+		set_error(x, "stream info", s);
+		return -EIO;
+	}
+	snprintf(subj, sizeof(subj), "%s.>", x->prefix);
+	jsStreamConfig_Init(&sc);
+	sc.Name = x->stream;
+	sc.Subjects = subjs;
+	sc.SubjectsLen = 1;
+	sc.Retention = js_LimitsPolicy;
+	sc.Storage = js_FileStorage;
+	sc.Replicas = x->replicas;
+	sc.MaxAge = (int64_t)x->max_age_ns;
+	sc.Duplicates = (int64_t)x->dup_ns;
+	s = js_AddStream(&si, x->js, &sc, NULL, &je);
+	if (s != NATS_OK && je != JSStreamNameExistErr) {
+		set_error(x, "creating the stream", s);
+		return -EIO;
+	}
+	jsStreamInfo_Destroy(si);
+	log_info("export: stream %s created (%s, %lld replicas)", x->stream,
+	    subj, (long long)x->replicas);
+	x->stream_ok = 1;
+	return 0;
+}
+
+/* store_scan_from's callback: one queued session, published now. */
+static void
+publish_one(void *arg, uint64_t seq, uint64_t wns,
+    const struct store_session *s)
+{
+	struct agg_export *x = arg;
+	natsMsg *m = NULL;
+	natsStatus st;
+	json_t *o;
+	char subj[256], id[33], *js;
+
+	if (x->round_failed)
+		return;
+	if (x->round_sent == 0 && x->round_expired == 0)
+		atomic_store(&x->lag_wns, wns);
+	x->round_last = seq;
+	if (s == NULL) {
+		x->round_expired++;
+		return;
+	}
+	snprintf(subj, sizeof(subj), "%s.%s", x->prefix, s->agent);
+	snprintf(id, sizeof(id), "%016llx%016llx",
+	    (unsigned long long)s->rec.key_hash,
+	    (unsigned long long)s->rec.start_ns);
+	o = agg_json_session(s);
+	js = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	st = natsMsg_Create(&m, subj, NULL, js, (int)strlen(js));
+	free(js);
+	if (st == NATS_OK)
+		st = natsMsgHeader_Set(m, "Nats-Msg-Id", id);
+	if (st == NATS_OK)
+		st = js_PublishMsgAsync(x->js, &m, NULL);
+	natsMsg_Destroy(m);
+	if (st != NATS_OK) {
+		set_error(x, "publish", st);
+		atomic_fetch_add(&x->errors, 1);
+		x->round_failed = 1;
+		return;
+	}
+	x->round_sent++;
+	atomic_fetch_add(&x->published, 1);
+}
+
+static void
+peek_cb(void *arg, uint64_t seq, uint64_t wns, const struct store_session *s)
+{
+	(void)seq;
+	(void)s;
+	((struct agg_export *)arg)->peek_wns = wns;
+}
+
+/*
+ * One round: 1 if it exported something (or found expired entries), 0
+ * if the queue had nothing ready, -1 if it failed (publish again).
+ */
+static int
+round_once(struct agg_export *x)
+{
+	natsMsgList pending = { NULL, 0 };
+	jsPubOptions po;
+	uint64_t now = sa_wall_ns(), cut, n_acks;
+	size_t n;
+	natsStatus s;
+	int rc;
+
+	cut = now > x->settle_ns ? now - x->settle_ns : 0;
+	x->round_last = x->pos;
+	x->round_expired = 0;
+	x->round_sent = 0;
+	x->round_failed = 0;
+	atomic_store(&x->r_acks, 0);
+	atomic_store(&x->r_errs, 0);
+	rc = store_scan_from(x->st, x->pos, x->batch, cut, publish_one, x, &n);
+	if (rc < 0) {
+		x->round_failed = 1;
+		pthread_mutex_lock(&x->mu);
+		snprintf(x->last_error, sizeof(x->last_error), "reading the "
+		    "store's export queue");
+		pthread_mutex_unlock(&x->mu);
+	}
+	if (x->round_sent > 0) {
+		jsPubOptions_Init(&po);
+		po.MaxWait = x->ack_timeout_ms;
+		s = js_PublishAsyncComplete(x->js, &po);
+		if (s != NATS_OK) {
+			/* Take back what is still unacked: acks arriving later
+			 * are ignored, and the round goes again. */
+			if (js_PublishAsyncGetPendingList(&pending, x->js) ==
+			    NATS_OK)
+				natsMsgList_Destroy(&pending);
+			set_error(x, "waiting for acks", s);
+			x->round_failed = 1;
+		}
+	}
+	n_acks = atomic_load(&x->r_acks);
+	if (x->round_failed || atomic_load(&x->r_errs) != 0 ||
+	    n_acks != x->round_sent) {
+		if (!x->round_failed)
+			set_error(x, "acks", NATS_ERR);
+		atomic_fetch_add(&x->rounds_failed, 1);
+		return -1;
+	}
+	if (n == 0) {
+		/* Caught up, or the next entry still settles. */
+		x->peek_wns = 0;
+		if (store_export_last(x->st) > x->pos)
+			(void)store_scan_from(x->st, x->pos, 1, UINT64_MAX,
+			    peek_cb, x, &n);
+		atomic_store(&x->lag_wns, x->peek_wns);
+		return 0;
+	}
+	if (x->round_expired > 0)
+		log_warnx("export: %llu sessions expired before they were "
+		    "exported (store.retention_days), %llu in all",
+		    (unsigned long long)x->round_expired,
+		    (unsigned long long)(x->expired + x->round_expired));
+	if (store_export_position_set(x->st, x->round_last, x->expired +
+	    x->round_expired, now - x->last_trim >= TRIM_NS) < 0) {
+		pthread_mutex_lock(&x->mu);
+		snprintf(x->last_error, sizeof(x->last_error), "writing the "
+		    "export position");
+		pthread_mutex_unlock(&x->mu);
+		atomic_fetch_add(&x->rounds_failed, 1);
+		return -1;
+	}
+	if (now - x->last_trim >= TRIM_NS)
+		x->last_trim = now;
+	x->pos = x->round_last;
+	x->expired += x->round_expired;
+	atomic_store(&x->a_pos, x->pos);
+	atomic_store(&x->a_expired, x->expired);
+	return 1;
+}
+
+static void *
+export_main(void *arg)
+{
+	struct agg_export *x = arg;
+	int r;
+
+	while (!stopping(x)) {
+		if (x->js == NULL || !x->stream_ok) {
+			atomic_store(&x->state, XS_CONNECTING);
+			if ((x->js == NULL && connect_js(x) < 0) ||
+			    ensure_stream(x) < 0) {
+				if (nap(x, RETRY_MS))
+					break;
+				continue;
+			}
+			log_info("export: connected to %s", x->servers[0]);
+		}
+		r = round_once(x);
+		if (r < 0) {
+			/* Look at the stream again next time: it may be gone
+			 * (deleted, or its last replica lost). */
+			x->stream_ok = 0;
+			atomic_store(&x->state, XS_RETRYING);
+			if (nap(x, RETRY_MS))
+				break;
+			continue;
+		}
+		atomic_store(&x->state, XS_EXPORTING);
+		pthread_mutex_lock(&x->mu);
+		x->last_error[0] = '\0';
+		pthread_mutex_unlock(&x->mu);
+		if (r == 0 && nap(x, IDLE_MS))
+			break;
+	}
+	atomic_store(&x->state, XS_STOPPED);
+	disconnect(x);
+	return NULL;
+}
+
+/* ---- configuration ------------------------------------------------- */
+
+static int
+parse_servers(struct agg_export *x, const char *list)
+{
+	const char *p = list, *e;
+	size_t len;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		for (e = p; *e != '\0' && *e != ',' && *e != ' '; e++)
+			;
+		len = (size_t)(e - p);
+		if (x->nservers == MAX_SERVERS) {
+			log_warnx("export: servers: more than %d URLs",
+			    MAX_SERVERS);
+			return -1;
+		}
+		if (!(len > 7 && strncmp(p, "nats://", 7) == 0) &&
+		    !(len > 6 && strncmp(p, "tls://", 6) == 0)) {
+			log_warnx("export: servers: \"%.*s\" is not a nats:// "
+			    "or tls:// URL", (int)len, p);
+			return -1;
+		}
+		x->servers[x->nservers] = xmalloc(len + 1);
+		memcpy(x->servers[x->nservers], p, len);
+		x->servers[x->nservers][len] = '\0';
+		x->nservers++;
+		p = e;
+	}
+	if (x->nservers == 0) {
+		log_warnx("export: servers: no URL");
+		return -1;
+	}
+	return 0;
+}
+
+/* Tokens of [A-Za-z0-9_-:] separated by single dots. */
+static int
+subject_ok(const char *s)
+{
+	int tok = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '.') {
+			if (tok == 0)
+				return 0;
+			tok = 0;
+		} else if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' &&
+		    *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+		    *s == '-' || *s == ':')
+			tok++;
+		else
+			return 0;
+	}
+	return tok > 0;
+}

@@ -1,0 +1,258 @@
+/*
+ * export: the outbox of the JetStream exporter (docs/SCALING.md). Every
+ * session row written while export is on gets a queue entry in meta,
+ * "xq/" + seq(8) -> row key(24) + write time(8), in the same WriteBatch
+ * as the row; seq is a commit-order counter, so a late session with an
+ * old end time still queues after everything written before it. The
+ * position (the last seq JetStream acknowledged) and the count of
+ * sessions that expired unexported live in meta too. Not a second copy
+ * of the sessions: an entry names a row of the sessions family.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rocksdb/c.h>
+
+#include "../../common/bytes.h"
+#include "../../common/clock.h"
+#include "../../common/log.h"
+#include "../../common/xmalloc.h"
+#include "../store.h"
+#include "store_int.h"
+
+#define XQ_KEY_LEN	(3 + 8)
+#define XQ_VAL_LEN	(SKEY_LEN + 8)
+#define XPOS_KEY	"xpos"
+#define XEXP_KEY	"xexpired"
+
+static void
+xq_key(uint8_t *k, uint64_t seq)
+{
+	memcpy(k, "xq/", 3);
+	be64_put(k + 3, seq);
+}
+
+/* The highest seq of a queue entry, 0 if none. */
+static int
+xq_last_entry(struct store *st, uint64_t *seq)
+{
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_iterator_t *it;
+	const char *k;
+	char *err = NULL;
+	size_t klen;
+	int rc = 0;
+
+	rocksdb_readoptions_set_iterate_upper_bound(ro, "xq0", 3);
+	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[FAM_META]);
+	rocksdb_iter_seek_for_prev(it, "xq0", 3);
+	*seq = 0;
+	if (rocksdb_iter_valid(it)) {
+		k = rocksdb_iter_key(it, &klen);
+		if (klen == XQ_KEY_LEN && memcmp(k, "xq/", 3) == 0)
+			*seq = be64_get((const uint8_t *)k + 3);
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err != NULL) {
+		log_warnx("store: reading the export queue: %s", err);
+		rocksdb_free(err);
+		rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	return rc;
+}
+
+int
+store_export_enable(struct store *st)
+{
+	uint64_t last, pos, expired;
+	int rc;
+
+	if ((rc = xq_last_entry(st, &last)) < 0 ||
+	    (rc = store_export_position_get(st, &pos, &expired)) < 0)
+		return rc;
+	st->xq_next = (last > pos ? last : pos) + 1;
+	atomic_store_explicit(&st->xq_last, st->xq_next - 1,
+	    memory_order_release);
+	st->xq_on = 1;
+	return 0;
+}
+
+uint64_t
+store_export_last(struct store *st)
+{
+	return atomic_load_explicit(&st->xq_last, memory_order_acquire);
+}
+
+int
+store_export_position_get(struct store *st, uint64_t *seq, uint64_t *expired)
+{
+	uint8_t v[8];
+	size_t vlen;
+	int rc;
+
+	*seq = *expired = 0;
+	rc = store__get_value(st, st->ropt, FAM_META, XPOS_KEY,
+	    strlen(XPOS_KEY), v, sizeof(v), &vlen);
+	if (rc == 0 && vlen == 8)
+		*seq = be64_get(v);
+	else if (rc != -ENOENT && rc != 0)
+		return rc;
+	rc = store__get_value(st, st->ropt, FAM_META, XEXP_KEY,
+	    strlen(XEXP_KEY), v, sizeof(v), &vlen);
+	if (rc == 0 && vlen == 8)
+		*expired = be64_get(v);
+	else if (rc != -ENOENT && rc != 0)
+		return rc;
+	return 0;
+}
+
+int
+store_export_position_set(struct store *st, uint64_t seq, uint64_t expired,
+    int trim)
+{
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	uint8_t v[8], lo[XQ_KEY_LEN], hi[XQ_KEY_LEN];
+	char *err = NULL;
+	int rc = 0;
+
+	be64_put(v, seq);
+	rocksdb_writebatch_put_cf(wb, st->cf[FAM_META], XPOS_KEY,
+	    strlen(XPOS_KEY), (const char *)v, 8);
+	be64_put(v, expired);
+	rocksdb_writebatch_put_cf(wb, st->cf[FAM_META], XEXP_KEY,
+	    strlen(XEXP_KEY), (const char *)v, 8);
+	/* Entries up to the position are done: one range delete, so a
+	 * caller trims now and then rather than with every position. */
+	if (trim) {
+		xq_key(lo, 0);
+		xq_key(hi, seq + 1);
+		rocksdb_writebatch_delete_range_cf(wb, st->cf[FAM_META],
+		    (const char *)lo, sizeof(lo), (const char *)hi,
+		    sizeof(hi));
+	}
+	rocksdb_write(st->db, st->wopt, wb, &err);
+	if (err != NULL) {
+		log_warnx("store: writing the export position: %s", err);
+		rocksdb_free(err);
+		rc = -EIO;
+	}
+	rocksdb_writebatch_destroy(wb);
+	return rc;
+}
+
+int
+store_scan_from(struct store *st, uint64_t after, size_t max,
+    uint64_t written_max_ns, store_export_fn cb, void *arg, size_t *n)
+{
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_iterator_t *it;
+	struct store_session *s = xmalloc(sizeof(*s));
+	uint8_t lo[XQ_KEY_LEN], val[SESS_VAL_MAX];
+	const uint8_t *k, *v;
+	uint64_t seq, wns, cutoff = store__read_cutoff(st);
+	char *err = NULL;
+	size_t klen, vlen, rlen;
+	int rc = 0, got;
+
+	*n = 0;
+	xq_key(lo, after + 1);
+	rocksdb_readoptions_set_iterate_upper_bound(ro, "xq0", 3);
+	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[FAM_META]);
+	for (rocksdb_iter_seek(it, (const char *)lo, sizeof(lo));
+	    rocksdb_iter_valid(it) && *n < max; rocksdb_iter_next(it)) {
+		k = (const uint8_t *)rocksdb_iter_key(it, &klen);
+		v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
+		if (klen != XQ_KEY_LEN || vlen != XQ_VAL_LEN) {
+			log_warnx("store: export queue entry of %zu+%zu bytes "
+			    "skipped", klen, vlen);
+			continue;
+		}
+		seq = be64_get(k + 3);
+		wns = be64_get(v + SKEY_LEN);
+		if (wns > written_max_ns)
+			break;
+		/* Past retention is gone for good, whether or not
+		 * compaction has removed the row yet. */
+		got = -ENOENT;
+		if (be64_get(v) >= cutoff) {
+			got = store__get_value(st, st->ropt, FAM_SESSIONS, v,
+			    SKEY_LEN, val, sizeof(val), &rlen);
+			if (got == -EIO) {
+				rc = -EIO;
+				break;
+			}
+			if (got == 0 && store__sess_decode(val, rlen, s) < 0) {
+				log_warnx("store: export: damaged row of queue "
+				    "entry %llu skipped", (unsigned long long)seq);
+				got = -ENOENT;
+			}
+		}
+		cb(arg, seq, wns, got == 0 ? s : NULL);
+		(*n)++;
+	}
+	if (rc == 0) {
+		rocksdb_iter_get_error(it, &err);
+		if (err != NULL) {
+			log_warnx("store: reading the export queue: %s", err);
+			rocksdb_free(err);
+			rc = -EIO;
+		}
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	free(s);
+	return rc;
+}
+
+/* Batch side (batch.c): the row keys of the batch, queued at commit. */
+void
+store__xq_add(struct store_batch *b, const uint8_t *skey)
+{
+	if (!b->st->xq_on)
+		return;
+	if (b->nxq == b->capxq) {
+		b->capxq = b->capxq ? 2 * b->capxq : 256;
+		b->xq = xreallocarray(b->xq, b->capxq, SKEY_LEN);
+	}
+	memcpy(b->xq + b->nxq * SKEY_LEN, skey, SKEY_LEN);
+	b->nxq++;
+}
+
+/*
+ * Numbers are given at commit, not at put, so that they follow commit
+ * order: a reader never sees seq n + 1 committed before n. A failed
+ * commit puts the same keys again on its retry.
+ */
+void
+store__xq_flush(struct store_batch *b)
+{
+	struct store *st = b->st;
+	uint8_t k[XQ_KEY_LEN], v[XQ_VAL_LEN];
+	uint64_t now = sa_wall_ns();
+	size_t i;
+
+	for (i = 0; i < b->nxq; i++) {
+		xq_key(k, st->xq_next + i);
+		memcpy(v, b->xq + i * SKEY_LEN, SKEY_LEN);
+		be64_put(v + SKEY_LEN, now);
+		rocksdb_writebatch_put_cf(b->wb, st->cf[FAM_META],
+		    (const char *)k, sizeof(k), (const char *)v, sizeof(v));
+	}
+}
+
+void
+store__xq_done(struct store_batch *b)
+{
+	struct store *st = b->st;
+
+	if (b->nxq == 0)
+		return;
+	st->xq_next += b->nxq;
+	atomic_store_explicit(&st->xq_last, st->xq_next - 1,
+	    memory_order_release);
+	b->nxq = 0;
+}

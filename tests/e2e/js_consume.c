@@ -1,0 +1,120 @@
+/*
+ * js_consume: reads a JetStream stream through a durable pull consumer,
+ * independently of the aggregator's exporter, for tests/e2e/test_export.py
+ * and as the C example of docs/SCALING.md. Prints one line per message,
+ * "<Nats-Msg-Id> <subject> <body length>", acks it, and stops once a
+ * fetch stays empty for the idle time. The last line is "# N messages".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nats/nats.h>
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: js_consume SERVERS STREAM SUBJECT DURABLE "
+	    "[IDLE_MS] [--body]\n"
+	    "  SERVERS  comma-separated nats:// URLs\n"
+	    "  SUBJECT  filter, e.g. sessacct.sessions.>\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	natsConnection *nc = NULL;
+	natsSubscription *sub = NULL;
+	natsOptions *o = NULL;
+	natsMsgList list;
+	jsCtx *js = NULL;
+	jsSubOptions so;
+	jsErrCode je = 0;
+	natsStatus s;
+	const char *id;
+	long idle_ms = 2000;
+	unsigned long long n = 0;
+	const char *srv[16];
+	char *p, *e;
+	int i, nsrv = 0, body = 0;
+
+	if (argc < 5)
+		usage();
+	if (argc > 5)
+		idle_ms = strtol(argv[5], NULL, 10);
+	if (argc > 6 && strcmp(argv[6], "--body") == 0)
+		body = 1;
+	/* SERVERS: split at the commas, in place. */
+	for (p = argv[1]; nsrv < 16 && p != NULL; p = e) {
+		if ((e = strchr(p, ',')) != NULL)
+			*e++ = '\0';
+		if (*p != '\0')
+			srv[nsrv++] = p;
+	}
+	if (nsrv == 0)
+		usage();
+	s = natsOptions_Create(&o);
+	if (s == NATS_OK)
+		s = natsOptions_SetServers(o, srv, nsrv);
+	if (s == NATS_OK)
+		s = natsOptions_SetTimeout(o, 5000);
+	if (s == NATS_OK)
+		s = natsConnection_Connect(&nc, o);
+	if (s == NATS_OK)
+		s = natsConnection_JetStream(&js, nc, NULL);
+	if (s != NATS_OK) {
+		fprintf(stderr, "js_consume: connect to %s: %s\n", argv[1],
+		    natsStatus_GetText(s));
+		natsOptions_Destroy(o);
+		nats_CloseAndWait(2000);
+		return 1;
+	}
+	jsSubOptions_Init(&so);
+	so.Stream = argv[2];
+	so.Config.AckPolicy = js_AckExplicit;
+	so.Config.DeliverPolicy = js_DeliverAll;
+	s = js_PullSubscribe(&sub, js, argv[3], argv[4], NULL, &so, &je);
+	if (s != NATS_OK) {
+		fprintf(stderr, "js_consume: pull subscribe: %s (%d)\n",
+		    natsStatus_GetText(s), (int)je);
+		return 1;
+	}
+	for (;;) {
+		s = natsSubscription_Fetch(&list, sub, 256, idle_ms, &je);
+		if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0))
+			break;
+		if (s != NATS_OK) {
+			fprintf(stderr, "js_consume: fetch: %s (%d)\n",
+			    natsStatus_GetText(s), (int)je);
+			return 1;
+		}
+		for (i = 0; i < list.Count; i++) {
+			natsMsg *m = list.Msgs[i];
+
+			if (natsMsgHeader_Get(m, "Nats-Msg-Id", &id) !=
+			    NATS_OK)
+				id = "-";
+			printf("%s %s %d\n", id, natsMsg_GetSubject(m),
+			    natsMsg_GetDataLength(m));
+			if (body)
+				printf("%.*s\n", natsMsg_GetDataLength(m),
+				    natsMsg_GetData(m));
+			if ((s = natsMsg_AckSync(m, NULL, &je)) != NATS_OK) {
+				fprintf(stderr, "js_consume: ack: %s\n",
+				    natsStatus_GetText(s));
+				return 1;
+			}
+			n++;
+		}
+		natsMsgList_Destroy(&list);
+	}
+	printf("# %llu messages\n", n);
+	fflush(stdout);
+	natsSubscription_Destroy(sub);
+	jsCtx_Destroy(js);
+	natsConnection_Destroy(nc);
+	natsOptions_Destroy(o);
+	nats_CloseAndWait(2000);
+	return 0;
+}

@@ -1,0 +1,413 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the export to NATS JetStream ([export],
+docs/SCALING.md): real nats-server processes with JetStream on loopback
+(temp store dirs, free ports), a real sessacct-aggregator with export on,
+real replays, and js_consume, a durable pull consumer that shares nothing
+with the exporter, to read the stream back.
+
+Groups (one ctest entry each):
+  Single   one node: captures replayed; the stream holds exactly the
+           sessions the aggregator's history lists, each once, on
+           <prefix>.<agent>, each body the history's object.
+  Crash    the aggregator SIGKILLed mid-export and restarted on the same
+           store: every session once.
+  Cluster  a 3-node JetStream cluster, a stream of 3 replicas: one node
+           SIGKILLed mid-export, then the whole cluster stopped while
+           ingest goes on and started again: every session once.
+  Expiry   an outage past a short retention: the sessions that expired
+           unexported are counted exactly, the others exported once.
+
+usage: test_export.py --capture BIN --aggregator BIN --gen-pcap BIN
+                      --pcaps DIR --js-consume BIN [unittest args]
+"""
+import argparse
+import collections
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_pipeline as tp      # noqa: E402  (Aggregator, replays)
+
+JS_CONSUME = None
+STREAM = "SESSACCT"
+PREFIX = "sessacct.sessions"
+EXPORT_TIMEOUT = 90     # s, for the exporter to catch up
+NATS_TIMEOUT = 30       # s, for a node (or cluster) to be ready
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class NatsNode:
+    """One nats-server with JetStream; a cluster member when routes are
+    given. Its ports and store dir stay the same across restarts."""
+
+    def __init__(self, tc, name, cluster=None):
+        self.tc = tc
+        self.name = name
+        self.port = free_port()
+        self.http = free_port()
+        self.cport = free_port() if cluster is not None else None
+        self.dir = os.path.join(tc.tmp, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.conf = os.path.join(self.dir, "nats.conf")
+        self.proc = None
+        self.cluster = cluster
+
+    def url(self):
+        return "nats://127.0.0.1:%d" % self.port
+
+    def write_conf(self, peers):
+        lines = ["server_name: %s" % self.name,
+                 "listen: 127.0.0.1:%d" % self.port,
+                 "http: 127.0.0.1:%d" % self.http,
+                 "jetstream { store_dir: \"%s\" }" % os.path.join(
+                     self.dir, "js")]
+        if self.cluster is not None:
+            routes = ", ".join("nats-route://127.0.0.1:%d" % p.cport
+                               for p in peers if p is not self)
+            lines.append("cluster { name: %s, listen: 127.0.0.1:%d, "
+                         "routes: [%s] }" % (self.cluster, self.cport,
+                                             routes))
+        with open(self.conf, "w") as fp:
+            fp.write("\n".join(lines) + "\n")
+
+    def start(self):
+        self.proc = self.tc.spawn("nats-%s-%d" % (self.name,
+                                                  next(self.tc.counter)),
+                                  ["nats-server", "-c", self.conf])
+
+    def healthy(self):
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/healthz" %
+                                        self.http, timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def kill9(self):
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+class ExportCase(tp.PipelineCase):
+
+    def nats(self, n=1):
+        """Starts n nodes (a cluster when n > 1), waits until healthy."""
+        nodes = [NatsNode(self, "n%d" % i, "sa" if n > 1 else None)
+                 for i in range(n)]
+        for node in nodes:
+            node.write_conf(nodes)
+        self.start_nodes(nodes)
+        return nodes
+
+    def start_nodes(self, nodes):
+        for node in nodes:
+            node.start()
+        deadline = time.monotonic() + NATS_TIMEOUT
+        while not all(node.healthy() for node in nodes):
+            for node in nodes:
+                self.assertIsNone(node.proc.poll(), "%s exited" % node.name)
+            self.assertLess(time.monotonic(), deadline,
+                            "nats-server not healthy in time")
+            time.sleep(0.1)
+
+    def aggregator(self, store, nodes, sets=(), urls=None, **kw):
+        servers = urls if urls is not None else \
+            ",".join(n.url() for n in nodes)
+        base = ["export.enabled=yes", "export.servers=" + servers,
+                "export.settle=0", "export.duplicate_window=300",
+                "export.ack_timeout_ms=2000",
+                "aggregator.agent_timeout=86400"]
+        if len(nodes) > 1:
+            base.append("export.stream_replicas=%d" % len(nodes))
+        return tp.Aggregator(self, store, sets=base + list(sets), **kw)
+
+    def export_state(self, agg):
+        return agg.query("metrics")["export"]
+
+    def wait_exported(self, agg, timeout=EXPORT_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while True:
+            x = self.export_state(agg)
+            if x["lag_sessions"] == 0 and x["state"] == "exporting":
+                return x
+            self.assertLess(time.monotonic(), deadline,
+                            "export not caught up: %s" % x)
+            time.sleep(0.2)
+
+    def consume(self, nodes, idle_ms=1500):
+        """Every message of the stream through a new durable consumer:
+        [(Nats-Msg-Id, subject)]."""
+        durable = "check%d" % next(self.counter)
+        urls = ",".join(n.url() for n in nodes
+                        if n.proc is not None and n.proc.poll() is None)
+        r = subprocess.run([JS_CONSUME, urls, STREAM, PREFIX + ".>",
+                            durable, str(idle_ms)], capture_output=True,
+                           timeout=120)
+        self.assertEqual(r.returncode, 0, tp.text(r.stderr))
+        lines = tp.text(r.stdout).splitlines()
+        self.assertTrue(lines and lines[-1].startswith("# "), lines[-3:])
+        out = [tuple(line.split()[:2]) for line in lines[:-1]]
+        self.assertEqual(len(out), int(lines[-1].split()[1]))
+        return out
+
+    def assert_exactly_once(self, agg, nodes, what):
+        x = self.wait_exported(agg)
+        hist = agg.history_all(limit=10000)
+        got = self.consume(nodes)
+        ids = collections.Counter(i for i, _ in got)
+        twice = [i for i, c in ids.items() if c > 1]
+        self.assertEqual(twice, [], "%s: sessions in the stream more than "
+                         "once" % what)
+        want = {s["session_id"]: s["agent"] for s in hist}
+        self.assertEqual(set(ids), set(want), "%s: stream vs history: "
+                         "%d missing, %d extra" % (
+                             what, len(set(want) - set(ids)),
+                             len(set(ids) - set(want))))
+        for i, subj in got:
+            self.assertEqual(subj, PREFIX + "." + want[i])
+        self.assertEqual(x["expired_unexported"], 0)
+        tp.note("%s: %d sessions, each once; exporter %s" % (
+            what, len(hist), json.dumps(x)))
+        return hist, x
+
+
+class Single(ExportCase):
+
+    def test_captures_exactly_once(self):
+        nodes = self.nats(1)
+        agg = self.aggregator(os.path.join(self.tmp, "db"), nodes,
+                              sets=["export.batch=100",
+                                    "export.max_in_flight=50"])
+        names = ["netflix.pcap", "1kxun.pcap", "synscan.pcap",
+                 "sites.pcapng", "http_ipv6.pcap"]
+        for name in names:
+            rc, log = self.replay(os.path.join(tp.ARGS.pcaps, name),
+                                  tp.agent_for(name), agg.ingest)
+            self.assert_replay_ok(rc, log, name)
+        hist, x = self.assert_exactly_once(agg, nodes, "captures")
+        self.assertGreater(len(hist), 2000)
+        self.assertEqual(x["acks"], len(hist))
+        self.assertEqual(x["publish_errors"], 0)
+        self.assertEqual(x["position"], x["queued"])
+        # The body is the history's object.
+        r = subprocess.run([JS_CONSUME, nodes[0].url(), STREAM,
+                            PREFIX + "." + tp.agent_for("netflix.pcap"),
+                            "body1", "1000", "--body"],
+                           capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, tp.text(r.stderr))
+        lines = tp.text(r.stdout).splitlines()[:-1]
+        bodies = {json.loads(b)["session_id"]: json.loads(b)
+                  for b in lines[1::2]}
+        byid = {s["session_id"]: s for s in hist}
+        self.assertGreater(len(bodies), 10)
+        for i, b in bodies.items():
+            self.assertEqual(b, byid[i])
+        # /health's source: the events answer says the exporter's state.
+        ev = agg.query("events", minutes="1", limit="1")
+        self.assertEqual(ev["export"]["state"], "exporting")
+        self.assertEqual(ev["degraded"], [])
+        # A restart publishes nothing again.
+        agg.stop()
+        agg2 = self.aggregator(os.path.join(self.tmp, "db"), nodes)
+        time.sleep(1)
+        x2 = self.wait_exported(agg2)
+        self.assertEqual(x2["published"], 0)
+        self.assertEqual(len(self.consume(nodes)), len(hist))
+        agg2.stop()
+
+
+class Crash(ExportCase):
+    PACKETS = 200000
+    AGENT = "e2e-export-crash"
+
+    def test_kill_aggregator_mid_export(self):
+        nodes = self.nats(1)
+        pcap = os.path.join(self.tmp, "synthetic.pcap")
+        self.gen_pcap(pcap, self.PACKETS, 20000, 21)
+        store = os.path.join(self.tmp, "db")
+        sets = ["export.batch=200", "export.max_in_flight=100"]
+        agg = self.aggregator(store, nodes, sets=sets)
+        port = agg.ingest_port
+        p = self.start_replay(pcap, self.AGENT, agg.ingest, speed=0.7,
+                              sets=["capture.resend_timeout_ms=500",
+                                    "capture.ack_wait=90"])
+        for kill in range(2):
+            deadline = time.monotonic() + 60
+            while True:
+                x = self.export_state(agg)
+                if x["acks"] > 500:
+                    break
+                self.assertIsNone(p.poll(), "replay ended before the kill")
+                self.assertLess(time.monotonic(), deadline, x)
+                time.sleep(0.05)
+            if kill == 1:
+                # Publishes sent and never acked: JetStream is frozen
+                # while the aggregator dies, then reads and stores what
+                # reached it. The restart publishes them again, and the
+                # duplicate window must drop them.
+                nodes[0].proc.send_signal(signal.SIGSTOP)
+                sent = x["published"]
+                deadline = time.monotonic() + 30
+                while self.export_state(agg)["published"] <= sent:
+                    self.assertLess(time.monotonic(), deadline,
+                                    "nothing published while frozen")
+                    time.sleep(0.05)
+                time.sleep(0.3)
+                x = self.export_state(agg)
+            agg.kill9()
+            if kill == 1:
+                nodes[0].proc.send_signal(signal.SIGCONT)
+            tp.note("aggregator killed at position %d of %d, %d "
+                    "published, %d acked" % (x["position"], x["queued"],
+                                             x["published"], x["acks"]))
+            time.sleep(0.5)
+            agg = self.aggregator(store, nodes, sets=sets,
+                                  listen="tcp://127.0.0.1:%d" % port)
+        rc, log = self.wait_replay(p)
+        self.assert_replay_ok(rc, log, "replay across kills")
+        hist, x = self.assert_exactly_once(agg, nodes, "aggregator killed")
+        self.assertGreater(len(hist), 1000)
+        self.assertGreater(x["duplicates"], 0, "no repeat was published: "
+                           "the window was not tested")
+        agg.stop()
+
+
+class Cluster(ExportCase):
+    PACKETS = 200000
+    AGENT = "e2e-export-cluster"
+
+    def test_node_kill_and_cluster_outage(self):
+        nodes = self.nats(3)
+        pcap = os.path.join(self.tmp, "synthetic.pcap")
+        self.gen_pcap(pcap, self.PACKETS, 20000, 31)
+        store = os.path.join(self.tmp, "db")
+        agg = self.aggregator(store, nodes, sets=["export.batch=200",
+                                                  "export.max_in_flight=100"])
+        p = self.start_replay(pcap, self.AGENT, agg.ingest, speed=0.4,
+                              sets=["capture.resend_timeout_ms=500",
+                                    "capture.ack_wait=90"])
+        deadline = time.monotonic() + 60
+        while self.export_state(agg)["acks"] < 300:
+            self.assertIsNone(p.poll(), "replay ended before the kill")
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+        nodes[1].kill9()        # one node of three: quorum stays
+        x = self.export_state(agg)
+        tp.note("node n1 killed at position %d of %d" % (x["position"],
+                                                         x["queued"]))
+        time.sleep(2)
+        # The whole cluster down while ingest goes on.
+        for n in (nodes[0], nodes[2]):
+            n.stop()
+        before = agg.query("metrics")["store_sessions_written"]
+        time.sleep(4)
+        x = self.export_state(agg)
+        self.assertNotEqual(x["state"], "exporting", x)
+        ev = agg.query("events", minutes="1", limit="1")
+        self.assertTrue(any("export" in r for r in ev["degraded"]), ev)
+        self.assertGreater(agg.query("metrics")["store_sessions_written"],
+                           before, "ingest stopped with the cluster")
+        rc, log = self.wait_replay(p)
+        self.assert_replay_ok(rc, log, "replay across the outage")
+        self.assertGreater(self.export_state(agg)["lag_sessions"], 0)
+        self.start_nodes(nodes)
+        hist, x = self.assert_exactly_once(agg, nodes, "cluster faults")
+        self.assertGreater(len(hist), 1000)
+        agg.stop()
+
+
+class Expiry(ExportCase):
+    DAY = 86400
+
+    def gen_at(self, path, start, seed):
+        r = subprocess.run([tp.ARGS.gen_pcap, "-o", path, "-n", "3000",
+                            "-c", "100", "-t", "200", "-s", str(seed),
+                            "-T", str(int(start))], capture_output=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, tp.text(r.stderr))
+
+    def test_outage_past_retention(self):
+        now = time.time()
+        old = os.path.join(self.tmp, "old.pcap")
+        new = os.path.join(self.tmp, "new.pcap")
+        self.gen_at(old, now - 10 * self.DAY, 41)
+        self.gen_at(new, now - 3600, 42)
+        store = os.path.join(self.tmp, "db")
+        # JetStream down (nothing listens there): ingest goes on.
+        dead = "nats://127.0.0.1:%d" % free_port()
+        agg = self.aggregator(store, [], urls=dead)
+        for path, agent in ((old, "e2e-old"), (new, "e2e-new")):
+            rc, log = self.replay(path, agent, agg.ingest)
+            self.assert_replay_ok(rc, log, agent)
+        hist = agg.history_all(limit=10000)
+        n_old = sum(1 for s in hist if s["agent"] == "e2e-old")
+        n_new = len(hist) - n_old
+        self.assertGreater(n_old, 100)
+        self.assertGreater(n_new, 100)
+        x = self.export_state(agg)
+        self.assertEqual(x["state"], "connecting")
+        self.assertEqual(x["lag_sessions"], len(hist))
+        agg.stop()
+        # Back with JetStream, and a retention the old capture is past.
+        nodes = self.nats(1)
+        agg = self.aggregator(store, nodes,
+                              sets=["store.retention_days=5"])
+        x = self.wait_exported(agg)
+        self.assertEqual(x["expired_unexported"], n_old)
+        got = self.consume(nodes)
+        want = {s["session_id"] for s in hist if s["agent"] == "e2e-new"}
+        self.assertEqual(len(got), n_new)
+        self.assertEqual({i for i, _ in got}, want)
+        self.assertIn("expired before they were exported", agg.log())
+        ev = agg.query("events", minutes="1", limit="1")
+        self.assertTrue(any("expired" in r for r in ev["degraded"]), ev)
+        # Counted once, also across a restart.
+        agg.stop()
+        agg = self.aggregator(store, nodes,
+                              sets=["store.retention_days=5"])
+        self.assertEqual(self.wait_exported(agg)["expired_unexported"],
+                         n_old)
+        agg.stop()
+
+
+def main():
+    global JS_CONSUME
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--capture", required=True)
+    ap.add_argument("--aggregator", required=True)
+    ap.add_argument("--gen-pcap", required=True)
+    ap.add_argument("--pcaps", required=True)
+    ap.add_argument("--js-consume", required=True)
+    args, rest = ap.parse_known_args()
+    tp.ARGS = args
+    JS_CONSUME = args.js_consume
+    if shutil.which("nats-server") is None:
+        sys.exit("test_export.py needs nats-server (deploy/install-deps.sh)")
+    unittest.main(argv=[sys.argv[0], "-v"] + rest)
+
+
+if __name__ == "__main__":
+    main()
