@@ -523,6 +523,8 @@ q_agents(const struct agg_query_ctx *x, char **body)
 		    (json_int_t)ag[i].stats.batches_dropped));
 		json_object_set_new(a, "batches_rejected", json_integer(
 		    (json_int_t)ag[i].rejected));
+		json_object_set_new(a, "rejected", reject_json(
+		    ag[i].rejected_by));
 		json_object_set_new(a, "events", json_integer((json_int_t)
 		    ag[i].events));
 		json_object_set_new(a, "watermark", json_integer((json_int_t)
@@ -592,14 +594,14 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	SET_U(o, "invalid_messages", cs.invalid);
 	SET_U(o, "too_large", cs.too_large);
 	SET_U(o, "bad_version", cs.bad_version);
-		json_object_set_new(a, "rejected", reject_json(
-		    ag[i].rejected_by));
 	SET_U(o, "agents_full", cs.agents_full);
 	SET_U(o, "events_applied", cs.events_applied);
 	SET_U(o, "commits", cs.commits);
 	SET_U(o, "checkpoints", cs.checkpoints);
 	SET_U(o, "commit_errors", cs.commit_errors);
 	SET_U(o, "agents_lost", cs.agents_lost);
+	SET_U(o, "agents_forgotten", cs.agents_forgotten);
+	json_object_set_new(o, "rejected", reject_json(cs.rejected));
 	SET_U(o, "late_events", cs.late_events);
 	SET_U(o, "amends", cs.amends);
 	SET_U(o, "amend_orphans", cs.amend_orphans);
@@ -671,8 +673,6 @@ series_cb(void *arg, uint64_t bucket_ns, const struct store_counts *c)
 	SET_U(p, "failed", c->failed);
 	SET_U(p, "rejected", c->rejected);
 	json_array_append_new((json_t *)arg, p);
-	SET_U(o, "agents_forgotten", cs.agents_forgotten);
-	json_object_set_new(o, "rejected", reject_json(cs.rejected));
 }
 
 static int

@@ -389,19 +389,6 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	ccfg.max_users = (uint32_t)cfg_u64(cfg, "aggregator", "max_users");
 	ccfg.telemetry_events = (uint32_t)cfg_u64(cfg, "aggregator",
 	    "telemetry_events");
-	if ((c->core = agg_core_create(&ccfg, c->store)) == NULL)
-		goto fail;
-	if (quarantined) {
-		log_warnx("store %s was corrupt: moved aside, started fresh",
-		    scfg.path);
-		agg_core_note(c->core, AGG_SEV_ERROR, "store_quarantined",
-		    "database %s was corrupt: moved to %s.corrupt.*, a fresh "
-		    "one was created", scfg.path, scfg.path);
-	}
-
-	zsys_handler_set(NULL);
-	c->ingest = zsock_new(ZMQ_ROUTER);
-	c->query = zsock_new(ZMQ_ROUTER);
 	ccfg.max_floor_jump = cfg_u64(cfg, "aggregator", "max_floor_jump");
 	ccfg.max_link_bps = cfg_u64(cfg, "aggregator", "max_link_bps");
 	ccfg.max_clock_skew_ns = cfg_u64(cfg, "aggregator", "max_clock_skew") *
@@ -415,6 +402,19 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	if (ccfg.sess.agent_max_sessions == 0)
 		ccfg.sess.agent_max_sessions = ccfg.sess.max_sessions / 2 > 0 ?
 		    ccfg.sess.max_sessions / 2 : 1;
+	if ((c->core = agg_core_create(&ccfg, c->store)) == NULL)
+		goto fail;
+	if (quarantined) {
+		log_warnx("store %s was corrupt: moved aside, started fresh",
+		    scfg.path);
+		agg_core_note(c->core, AGG_SEV_ERROR, "store_quarantined",
+		    "database %s was corrupt: moved to %s.corrupt.*, a fresh "
+		    "one was created", scfg.path, scfg.path);
+	}
+
+	zsys_handler_set(NULL);
+	c->ingest = zsock_new(ZMQ_ROUTER);
+	c->query = zsock_new(ZMQ_ROUTER);
 	if (c->ingest == NULL || c->query == NULL)
 		goto fail;
 	zsock_set_linger(c->ingest, 0);

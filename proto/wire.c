@@ -49,10 +49,10 @@ proto_buf_reset(struct proto_buf *b)
 	 * nothing until the next proto_batch_begin. */
 	b->floor_off = 0;
 	b->dropped_off = 0;
-}
-
 	b->ev_left = 0;
 	b->boot_ns = 0;
+}
+
 void
 proto_buf_free(struct proto_buf *b)
 {
@@ -162,6 +162,11 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 		}
 	}
 	msgpack_pack_array(&pk, b->nevents);
+	/* boot_ns trails the events: written by the last add_event. */
+	out->ev_left = b->nevents;
+	out->boot_ns = b->boot_ns;
+	if (b->nevents == 0 && b->boot_ns != 0)
+		msgpack_pack_uint64(&pk, b->boot_ns);
 	return out->overflow ? -EMSGSIZE : 0;
 }
 
@@ -179,11 +184,6 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 	    e->kind < PROTO_EV_UPDATE || e->kind > PROTO_EV_AMEND ||
 	    e->leg > 2)
 		return -EINVAL;
-	/* boot_ns trails the events: written by the last add_event. */
-	out->ev_left = b->nevents;
-	out->boot_ns = b->boot_ns;
-	if (b->nevents == 0 && b->boot_ns != 0)
-		msgpack_pack_uint64(&pk, b->boot_ns);
 	/* Trailing fields are left out from the last one that is absent. */
 	if (e->kind == PROTO_EV_AMEND)
 		nf = EVENT_FIELDS;
@@ -241,6 +241,8 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 	}
 	if (nf == EVENT_FIELDS)
 		msgpack_pack_uint64(&pk, e->end_ns);
+	if (out->ev_left > 0 && --out->ev_left == 0 && out->boot_ns != 0)
+		msgpack_pack_uint64(&pk, out->boot_ns);
 	return out->overflow ? -EMSGSIZE : 0;
 }
 
@@ -258,8 +260,6 @@ patch_u64(struct proto_buf *b, size_t off, uint64_t v)
 void
 proto_batch_set_floor(struct proto_buf *b, uint64_t floor_seq)
 {
-	if (out->ev_left > 0 && --out->ev_left == 0 && out->boot_ns != 0)
-		msgpack_pack_uint64(&pk, out->boot_ns);
 	patch_u64(b, b->floor_off, floor_seq);
 }
 
@@ -335,9 +335,22 @@ valid_text(const char *s, uint32_t n)
 			FAIL(what);				\
 	} while (0)
 
+static int	header_range(struct cursor *, uint32_t, uint32_t, uint64_t,
+		    const char **, uint32_t *);
+
 int
 proto__header(struct cursor *c, uint32_t nfields, uint64_t type,
     const char **why)
+{
+	uint32_t n;
+
+	return header_range(c, nfields, nfields, type, why, &n);
+}
+
+/* The same, for a message of min..max fields; *n says how many. */
+static int
+header_range(struct cursor *c, uint32_t min, uint32_t max, uint64_t type,
+    const char **why, uint32_t *np)
 {
 	uint32_t n;
 	uint64_t v;
@@ -352,24 +365,11 @@ proto__header(struct cursor *c, uint32_t nfields, uint64_t type,
 		return -EPROTO;
 	}
 	CHECK(mp_read_uint(c, UINT64_MAX, &v), "message type");
-static int	header_range(struct cursor *, uint32_t, uint32_t, uint64_t,
-		    const char **, uint32_t *);
-
 	if (v != type) {
 		if (why != NULL)
 			*why = "unexpected message type";
 		return -EPROTO;
 	}
-
-	return header_range(c, nfields, nfields, type, why, &n);
-}
-
-/* The same, for a message of min..max fields; *n says how many. */
-static int
-header_range(struct cursor *c, uint32_t min, uint32_t max, uint64_t type,
-    const char **why, uint32_t *np)
-{
-	uint32_t n;
 	REQUIRE(n >= min && n <= max, "wrong number of fields");
 	*np = n;
 	return 0;
@@ -563,6 +563,11 @@ proto_batch_decode(const uint8_t *buf, size_t len, size_t max_msg,
 	for (i = 0; i < b->nevents; i++)
 		if ((rc = decode_event(&c, &events[i], why)) != 0)
 			return rc;
+	b->boot_ns = 0;
+	if (nf == BATCH_FIELDS) {
+		CHECK(mp_read_uint(&c, UINT64_MAX, &b->boot_ns), "boot_ns");
+		REQUIRE(b->boot_ns != 0, "boot_ns");
+	}
 	REQUIRE(cursor_left(&c) == 0, "trailing bytes after the message");
 	return 0;
 }
@@ -590,11 +595,6 @@ proto_ack_decode(const uint8_t *buf, size_t len, struct proto_ack *a)
 	return 0;
 }
 
-	b->boot_ns = 0;
-	if (nf == BATCH_FIELDS) {
-		CHECK(mp_read_uint(&c, UINT64_MAX, &b->boot_ns), "boot_ns");
-		REQUIRE(b->boot_ns != 0, "boot_ns");
-	}
 int
 proto_agent_id_valid(const char *s, uint32_t n)
 {

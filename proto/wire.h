@@ -94,16 +94,16 @@ struct proto_batch {
 	uint64_t	 sent_ns;
 	struct proto_capstats stats;
 	uint32_t	 nevents;
+	/* When this boot of the agent started (wall clock, ns since the
+	 * epoch): the 11th, trailing element, after the events. 0: absent
+	 * (older agents); the encoder then writes 10 elements. */
+	uint64_t	 boot_ns;
 };
 
 struct proto_ack {
 	uint64_t	boot_id;
 	uint64_t	seq;
 	uint8_t		status;		/* enum proto_ack_status */
-	/* When this boot of the agent started (wall clock, ns since the
-	 * epoch): the 11th, trailing element, after the events. 0: absent
-	 * (older agents); the encoder then writes 10 elements. */
-	uint64_t	 boot_ns;
 	char		reason[128];
 };
 
@@ -114,14 +114,14 @@ struct proto_buf {
 	int		 overflow;
 	size_t		 floor_off;	/* where proto_batch_begin put floor_seq */
 	size_t		 dropped_off;	/* ... and stats.batches_dropped */
+	uint32_t	 ev_left;	/* events still to add to the batch */
+	uint64_t	 boot_ns;	/* written after the last one; 0: none */
 };
 
 void	proto_buf_init(struct proto_buf *, size_t max);
 void	proto_buf_reset(struct proto_buf *);
 void	proto_buf_free(struct proto_buf *);
 
-	uint32_t	 ev_left;	/* events still to add to the batch */
-	uint64_t	 boot_ns;	/* written after the last one; 0: none */
 /*
  * Encoding a batch: begin with the header (b->nevents is the number of
  * events that will follow), then exactly nevents proto_batch_add_event;

@@ -887,13 +887,6 @@ test_wire_batch_roundtrip_one(void **state)
 }
 
 /*
- * The trailing fields (origin, link, end_ns) each alone and together: the
- * encoder writes only as many as the last one present needs, and every
- * combination reads back the same.
- */
-static void
-test_wire_batch_trailing_fields(void **state)
-/*
  * The batch's trailing boot_ns (the agent's start): written after the
  * last event, or after the header when there is none, and read back; a
  * batch without it (10 elements, older agents) still decodes, with 0.
@@ -927,6 +920,13 @@ test_wire_batch_boot_ns(void **state)
 	}
 }
 
+/*
+ * The trailing fields (origin, link, end_ns) each alone and together: the
+ * encoder writes only as many as the last one present needs, and every
+ * combination reads back the same.
+ */
+static void
+test_wire_batch_trailing_fields(void **state)
 {
 	struct proto_batch b;
 	struct proto_event ev[1];
@@ -2814,6 +2814,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wire_batch_roundtrip_empty),
 		cmocka_unit_test(test_wire_batch_roundtrip_one),
+		cmocka_unit_test(test_wire_batch_boot_ns),
 		cmocka_unit_test(test_wire_batch_trailing_fields),
 		cmocka_unit_test(test_wire_batch_roundtrip_many),
 		cmocka_unit_test(test_wire_batch_roundtrip_max_events),
@@ -2848,4 +2849,3 @@ main(void)
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
-		cmocka_unit_test(test_wire_batch_boot_ns),
