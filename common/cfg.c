@@ -81,6 +81,7 @@ struct cfg_parse {
 	unsigned	 gen;
 	char		*err;
 	size_t		 errlen;
+	int		*seen;		/* per key: line it was set on, or 0 */
 };
 
 static int	 cfg_find(const char *, const char *);
@@ -366,6 +367,16 @@ cfg_handler(void *user, const char *section, const char *name,
 		cp->fail_line = cp->line;
 		return 0;
 	}
+	/* A key twice in one file: which one was meant? */
+	if (cp->seen[i] != 0) {
+		snprintf(cp->err, cp->errlen, "%s:%d: [%s] %s: duplicate, "
+		    "first on line %d", cp->path, cp->line, section, name,
+		    cp->seen[i]);
+		cp->failed = 1;
+		cp->fail_line = cp->line;
+		return 0;
+	}
+	cp->seen[i] = cp->line;
 	if (cfg_assign(cp->cfg, (size_t)i, value, why, sizeof(why)) != 0) {
 		snprintf(cp->err, cp->errlen, "%s:%d: [%s] %s: %s",
 		    cp->path, cp->line, section, name, why);
@@ -394,11 +405,13 @@ cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
+	cp.seen = xcalloc(c->n, sizeof(*cp.seen));
 	rc = ini_parse_stream(cfg_reader, &cp, cfg_handler, &cp);
 	if (!cp.failed && ferror(cp.fp)) {
 		snprintf(err, errlen, "%s: read error", path);
 		cp.failed = 1;
 	}
+	free(cp.seen);
 	fclose(cp.fp);
 	/* inih goes on after a syntax error, so a later error of ours may
 	 * have stopped it; rc is the first error's line. Report that one. */

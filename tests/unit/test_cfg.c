@@ -183,13 +183,14 @@ test_cfg_file_overrides(void **state)
 	    "[store]\n"
 	    "retention_days = 30\n"
 	    "[sessions]\n"
-	    "udp_idle_timeout = 90");
+	    "tcp_syn_timeout = 20");
 	assert_int_equal(cfg_load_file(f->c, f->path, f->err,
 	    sizeof(f->err)), 0);
-	assert_int_equal(cfg_u64(f->c, "sessions", "udp_idle_timeout"), 90);
+	/* A section may come back (a key may not: see duplicate_key). */
+	assert_int_equal(cfg_u64(f->c, "sessions", "udp_idle_timeout"), 120);
 	assert_int_equal(cfg_u64(f->c, "sessions", "tcp_idle_timeout"), 3600);
 	assert_int_equal(cfg_u64(f->c, "sessions", "max_sessions"), 5000);
-	assert_int_equal(cfg_u64(f->c, "sessions", "tcp_syn_timeout"), 30);
+	assert_int_equal(cfg_u64(f->c, "sessions", "tcp_syn_timeout"), 20);
 	assert_string_equal(cfg_str(f->c, "sessions", "service_ports"),
 	    "1080,3128");
 	assert_int_equal(cfg_bool(f->c, "capture", "promisc"), 1);
@@ -371,6 +372,28 @@ test_cfg_error_bad_string(void **state)
 	set_fails(f, "capture.filter=port 80 ;x", "[capture] filter",
 	    "comment");
 	set_fails(f, "users.10.0.0.0/8=;x", "10.0.0.0/8", "comment");
+}
+
+/* A key twice in one file is an error naming both lines; a later file or
+ * --set may still change it. */
+static void
+test_cfg_error_duplicate_key(void **state)
+{
+	struct fx *f = *state;
+
+	load_fails(f, "[sessions]\nmax_sessions = 100\n; again\n"
+	    "max_sessions = 200\n", 4, "[sessions] max_sessions",
+	    "first on line 2");
+	write_file(f, "[sessions]\nmax_sessions = 100\n");
+	assert_int_equal(cfg_load_file(f->c, f->path, f->err,
+	    sizeof(f->err)), 0);
+	write_file(f, "[sessions]\nmax_sessions = 300\n");
+	assert_int_equal(cfg_load_file(f->c, f->path, f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(cfg_u64(f->c, "sessions", "max_sessions"), 300);
+	assert_int_equal(cfg_set(f->c, "sessions.max_sessions=400", f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(cfg_u64(f->c, "sessions", "max_sessions"), 400);
 }
 
 static void
@@ -691,6 +714,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		T(test_cfg_error_duplicate_key),
 		T(test_cfg_defaults),
 		T(test_cfg_design_keys_exist),
 		T(test_cfg_file_overrides),
