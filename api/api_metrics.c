@@ -36,6 +36,7 @@ static void	family(struct api_buf *, const char *name, const char *type,
 static void	label_value(struct api_buf *, const char *v);
 static uint64_t	u64(const json_t *o, const char *key, int *have);
 static void	security_part(struct api_buf *, const json_t *sec);
+static void	export_part(struct api_buf *, const json_t *x);
 static void	simple(struct api_buf *, const json_t *o, const char *key,
 		    const char *name, const char *type, const char *help);
 static void	histogram(struct api_buf *, const json_t *h, const char *name,
@@ -81,6 +82,7 @@ api_metrics_render(const struct api_metrics_in *in, struct api_buf *out)
 		users_part(out, m, in->top_users);
 		aggregator_part(out, m);
 		security_part(out, json_object_get(m, "security"));
+		export_part(out, json_object_get(m, "export"));
 	}
 	if (a != NULL && (in->parts & API_METRICS_AGG)) {
 		agents_part(out, json_object_get(a, "agents"));
@@ -835,6 +837,57 @@ cmp_user(const void *a, const void *b)
 	if (x->sessions != y->sessions)
 		return x->sessions > y->sessions ? -1 : 1;
 	return strcmp(x->name, y->name);
+}
+
+/* The aggregator's export to NATS JetStream (docs/SCALING.md). */
+static void
+export_part(struct api_buf *b, const json_t *x)
+{
+	static const struct {
+		const char	*key, *name, *type, *help;
+	} t[] = {
+		{ "lag_sessions", "sessacct_aggregator_export_lag_sessions",
+		  "gauge", "Closed sessions written but not yet acknowledged "
+		  "by JetStream." },
+		{ "lag_seconds", "sessacct_aggregator_export_lag_seconds",
+		  "gauge", "Age of the oldest session not yet exported, "
+		  "seconds (0 when caught up)." },
+		{ "published", "sessacct_aggregator_export_published_total",
+		  "counter", "Sessions published (repeats included)." },
+		{ "acks", "sessacct_aggregator_export_acks_total", "counter",
+		  "Publishes JetStream acknowledged." },
+		{ "duplicates", "sessacct_aggregator_export_duplicates_total",
+		  "counter", "Acks saying the stream dropped a repeat "
+		  "(Nats-Msg-Id seen within its duplicate window)." },
+		{ "publish_errors",
+		  "sessacct_aggregator_export_publish_errors_total", "counter",
+		  "Publishes that failed or were refused." },
+		{ "rounds_failed",
+		  "sessacct_aggregator_export_rounds_failed_total", "counter",
+		  "Export rounds published again (an ack missing)." },
+		{ "expired_unexported",
+		  "sessacct_aggregator_export_expired_unexported_total",
+		  "counter", "Sessions that expired (store.retention_days) "
+		  "before they were exported." },
+	};
+	size_t i;
+
+	if (!json_is_object(x) || !json_is_true(json_object_get(x,
+	    "enabled")))
+		return;
+	family(b, "sessacct_aggregator_export_up", "gauge", "1 if the "
+	    "exporter is publishing, 0 while it connects or retries.");
+	api_buf_printf(b, "sessacct_aggregator_export_up %d\n",
+	    json_is_string(json_object_get(x, "state")) && strcmp(
+	    json_string_value(json_object_get(x, "state")), "exporting") == 0);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (strcmp(t[i].key, "lag_seconds") == 0) {
+			family(b, t[i].name, t[i].type, t[i].help);
+			api_buf_printf(b, "%s %.3f\n", t[i].name, json_number_value(
+			    json_object_get(x, "lag_seconds")));
+		} else
+			simple(b, x, t[i].key, t[i].name, t[i].type, t[i].help);
+	}
 }
 
 /* The aggregator's transport security (docs/SECURITY.md). */

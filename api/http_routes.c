@@ -262,6 +262,10 @@ r_health(struct req *rq)
 	/* The aggregator says what degrades it (store damage). */
 	if (rc == 0 && body != NULL && (ev = json_loadb(body, len, 0,
 	    NULL)) != NULL) {
+		/* Its exporter's state (docs/SCALING.md). */
+		if (json_is_object(json_object_get(ev, "export")))
+			json_object_set(a, "export", json_object_get(ev,
+			    "export"));
 		why = json_object_get(ev, "degraded");
 		if (json_is_array(why) && json_array_size(why) > 0) {
 			json_object_set(a, "degraded", why);
