@@ -11,6 +11,7 @@
 #include "../common/cli.h"
 #include "../common/log.h"
 #include "../proto/curve.h"
+#include "agg_query.h"
 #include "agg_run.h"
 #include "agg_verify.h"
 
@@ -99,6 +100,15 @@ main(int argc, char **argv)
 	if (optind != argc && query == NULL) {
 		fprintf(stderr, "sessacct-aggregator: unexpected argument "
 		    "'%s'\n%s", argv[optind], usage);
+		return 2;
+	}
+	/* A usage error, told at once rather than by the aggregator. */
+	if (query != NULL && (!agg_query_kind_known(query) ||
+	    strcmp(query, "backup") == 0)) {
+		fprintf(stderr, "sessacct-aggregator: --query %s: unknown "
+		    "kind; one of active, history, session, stats, "
+		    "timeseries, agents, metrics, events, ping (--backup DIR "
+		    "for a backup)\n", query);
 		return 2;
 	}
 	if (genkey != NULL || ids != NULL)

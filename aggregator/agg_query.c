@@ -887,6 +887,22 @@ q_backup(const struct agg_query_ctx *x, const struct proto_query *q,
 	return ok_body(body, o);
 }
 
+const char *const agg_query_kinds[] = {
+	"active", "history", "session", "stats", "timeseries", "agents",
+	"metrics", "events", "ping", "backup", NULL
+};
+
+int
+agg_query_kind_known(const char *kind)
+{
+	size_t i;
+
+	for (i = 0; agg_query_kinds[i] != NULL; i++)
+		if (strcmp(agg_query_kinds[i], kind) == 0)
+			return 1;
+	return 0;
+}
+
 int
 agg_query_answer(const struct agg_query_ctx *x, const struct proto_query *q,
     uint64_t now, char **body)

@@ -37,6 +37,11 @@ struct agg_query_ctx {
 };
 
 /* Returns the HTTP-like status; *body is owned (free()). */
+/* The kinds agg_query_answer knows, NULL-terminated. */
+extern const char *const agg_query_kinds[];
+/* 1 if kind is one of them. */
+int	agg_query_kind_known(const char *kind);
+
 int	agg_query_answer(const struct agg_query_ctx *, const struct proto_query *q,
 	    uint64_t now_ns, char **body);
 

@@ -196,6 +196,7 @@ cfg_assign(struct cfg *c, size_t i, const char *value, char *err,
 {
 	const struct cfg_def *d = &cfg_defs[i];
 	uint64_t u = 0;
+	size_t k;
 	int b, rc = 0;
 
 	switch (d->type) {
@@ -231,6 +232,11 @@ cfg_assign(struct cfg *c, size_t i, const char *value, char *err,
 			    (unsigned long long)d->max);
 			return -EINVAL;
 		}
+		for (k = 0; cfg_checks[k].section != NULL; k++)
+			if (strcmp(cfg_checks[k].section, d->section) == 0 &&
+			    strcmp(cfg_checks[k].key, d->key) == 0 &&
+			    cfg_checks[k].check(value, err, errlen) != 0)
+				return -EINVAL;
 		free(c->vals[i].s);
 		c->vals[i].s = xstrdup(value);
 		return 0;

@@ -30,6 +30,17 @@ struct cfg_def {
 	const char	*help;
 };
 
+/*
+ * Further checks of some string keys' values (parse.h sa_check_*): 0,
+ * or -EINVAL with the reason in why. NULL-terminated (cfg_keys.c).
+ */
+struct cfg_check {
+	const char	*section;
+	const char	*key;
+	int		(*check)(const char *value, char *why, size_t whylen);
+};
+extern const struct cfg_check cfg_checks[];
+
 /* The table of every key of every binary, NULL-terminated (cfg_keys.c). */
 extern const struct cfg_def cfg_defs[];
 

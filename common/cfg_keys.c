@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "cfg.h"
+#include "parse.h"
 
 #define KiB	1024ULL
 #define MiB	(1024ULL * 1024)
@@ -253,4 +254,15 @@ const struct cfg_def cfg_defs[] = {
 	  "/metrics reuses aggregator data this recent (0: ask every scrape)" },
 
 	{ NULL, NULL, CFG_T_U64, NULL, 0, 0, NULL },
+};
+
+/* Endpoints that the binaries would refuse are refused here, so that
+ * --check-config says so and a bad one at start exits 2 naming the key. */
+const struct cfg_check cfg_checks[] = {
+	{ "capture", "aggregator", sa_check_zmq_endpoint },
+	{ "aggregator", "listen", sa_check_zmq_endpoint },
+	{ "aggregator", "query_listen", sa_check_zmq_endpoint },
+	{ "api", "listen", sa_check_http_listen },
+	{ "api", "aggregator", sa_check_zmq_endpoints },
+	{ NULL, NULL, NULL },
 };

@@ -161,6 +161,13 @@ class Cli(unittest.TestCase):
             ("[capture]\npromisc = perhaps\n", 2, "promisc"),
             ("[sessions]\ntcp_idle_timeout\n", 2, "tcp_idle_timeout"),
             ("[api]\nthreads = 4\n[bogus]\nkey = 1\n", 3, "[bogus]"),
+            # A key twice: which one was meant?
+            ("[sessions]\nmax_sessions = 100\n\nmax_sessions = 200\n", 4,
+             "first on line 2"),
+            # Endpoints the binaries would refuse at start.
+            ("[aggregator]\nlisten = tcp://127.0.0.1\n", 2, "listen"),
+            ("[capture]\naggregator = 127.0.0.1:7710\n", 2, "aggregator"),
+            ("[api]\nlisten = [::1]:9090\n", 2, "listen"),
         ]
         with TempDir() as d:
             path = os.path.join(d, "bad.ini")
@@ -203,6 +210,13 @@ class Cli(unittest.TestCase):
             self.check(r, 2, name + " --no-such-flag")
             r = run([b, "--config"])
             self.check(r, 2, name + " --config without a value")
+        # An unknown query kind is a usage error, told at once (no
+        # aggregator runs at this endpoint: it is never asked).
+        agg = dict(binaries())["sessacct-aggregator"]
+        r = run([agg, "--set", "aggregator.query_listen=tcp://127.0.0.1:9",
+                 "--query", "bogus"])
+        self.check(r, 2, "--query bogus")
+        self.assertIn("unknown kind", text(r.stderr))
 
 
 class Offline(unittest.TestCase):

@@ -372,6 +372,34 @@ test_cfg_error_bad_string(void **state)
 	set_fails(f, "capture.filter=port 80 ;x", "[capture] filter",
 	    "comment");
 	set_fails(f, "users.10.0.0.0/8=;x", "10.0.0.0/8", "comment");
+	/* Endpoints the binaries would refuse. */
+	set_fails(f, "capture.aggregator=tcp://127.0.0.1", "[capture] "
+	    "aggregator", "no port");
+	set_fails(f, "aggregator.listen=udp://0.0.0.0:7710", "[aggregator] "
+	    "listen", "tcp://HOST:PORT");
+	set_fails(f, "aggregator.query_listen=tcp://a b:7711", "[aggregator] "
+	    "query_listen", "host");
+	set_fails(f, "aggregator.listen=tcp://127.0.0.1:70000", "listen",
+	    "no port");
+	set_fails(f, "api.listen=[::1]:9090", "[api] listen", "IPV4");
+	set_fails(f, "api.listen=localhost:9090", "[api] listen", "IPV4");
+	set_fails(f, "api.aggregator=tcp://127.0.0.1:7711,tcp://x", "[api] "
+	    "aggregator", "no port");
+	load_fails(f, "[api]\nlisten = 127.0.0.1:99999\n", 2, "[api] listen",
+	    "IPV4");
+	/* And what they take. */
+	assert_int_equal(cfg_set(f->c, "aggregator.listen=tcp://*:7710",
+	    f->err, sizeof(f->err)), 0);
+	assert_int_equal(cfg_set(f->c, "capture.aggregator=tcp://[::1]:7710",
+	    f->err, sizeof(f->err)), 0);
+	assert_int_equal(cfg_set(f->c, "capture.aggregator=tcp://agg.example"
+	    ".net:7710", f->err, sizeof(f->err)), 0);
+	assert_int_equal(cfg_set(f->c, "aggregator.query_listen=ipc:///run/"
+	    "sessacct/q", f->err, sizeof(f->err)), 0);
+	assert_int_equal(cfg_set(f->c, "api.listen=8080", f->err,
+	    sizeof(f->err)), 0);
+	assert_int_equal(cfg_set(f->c, "api.aggregator=tcp://127.0.0.1:1,"
+	    "tcp://127.0.0.2:2", f->err, sizeof(f->err)), 0);
 }
 
 /* A key twice in one file is an error naming both lines; a later file or
