@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "../common/parse.h"
+#include "../common/proc_stat.h"
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
 #include "agg_json.h"
@@ -464,6 +465,59 @@ enrichment_json(const struct proto_capstats *st)
 	return o;
 }
 
+/*
+ * An agent's own resources as it last sent them (the stats' 8th element:
+ * "resident_memory_bytes", "cpu_ns", ...), null if it sends none (an
+ * older agent). A value past JSON's integers (max_fds unlimited) is
+ * left out.
+ */
+static json_t *
+agent_process_json(const struct proto_capstats *st)
+{
+	json_t *o;
+	uint32_t k;
+
+	if (st->nprocess == 0)
+		return json_null();
+	o = json_object();
+	for (k = 0; k < st->nprocess; k++)
+		if (st->process[k].count <= (uint64_t)INT64_MAX)
+			json_object_set_new(o, st->process[k].name,
+			    json_integer((json_int_t)st->process[k].count));
+	return o;
+}
+
+/*
+ * The aggregator's own resources, read from /proc/self at each metrics
+ * query, with the agents' names plus start_ns; null if unreadable.
+ */
+static json_t *
+self_process_json(void)
+{
+	struct proc_stat ps;
+	json_t *o;
+
+	if (proc_stat_read(0, &ps) != 0)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "resident_memory_bytes", json_integer(
+	    (json_int_t)ps.resident_bytes));
+	json_object_set_new(o, "virtual_memory_bytes", json_integer(
+	    (json_int_t)ps.virtual_bytes));
+	json_object_set_new(o, "cpu_ns", json_integer((json_int_t)ps.cpu_ns));
+	json_object_set_new(o, "open_fds", json_integer((json_int_t)
+	    ps.open_fds));
+	if (ps.max_fds <= (uint64_t)INT64_MAX)
+		json_object_set_new(o, "max_fds", json_integer((json_int_t)
+		    ps.max_fds));
+	json_object_set_new(o, "threads", json_integer((json_int_t)
+	    ps.threads));
+	if (ps.start_ns != 0)
+		json_object_set_new(o, "start_ns", json_integer((json_int_t)
+		    ps.start_ns));
+	return o;
+}
+
 /* {reason: count} of every reason (enum agg_reject), zeros included. */
 static json_t *
 reject_json(const uint64_t *n)
@@ -513,6 +567,8 @@ q_agents(const struct agg_query_ctx *x, char **body)
 		json_object_set_new(a, "decode_reasons", reasons);
 		json_object_set_new(a, "enrichment",
 		    enrichment_json(&ag[i].stats));
+		json_object_set_new(a, "process",
+		    agent_process_json(&ag[i].stats));
 		json_object_set_new(a, "batches_applied", json_integer(
 		    (json_int_t)ag[i].batches));
 		json_object_set_new(a, "batches_duplicate", json_integer(
@@ -590,6 +646,7 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	agg_core_get_stats(x->core, &cs, &ts);
 	store_get_stats(x->store, &ss);
 	SET_U(o, "uptime_secs", (now - x->started_ns) / NS);
+	json_object_set_new(o, "process", self_process_json());
 	SET_U(o, "messages", cs.messages);
 	SET_U(o, "invalid_messages", cs.invalid);
 	SET_U(o, "too_large", cs.too_large);

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "../common/proc_stat.h"
 #include "../common/xmalloc.h"
 #include "api_metrics.h"
 #include "http_route.h"
@@ -47,9 +48,13 @@ static void	aggregator_part(struct api_buf *, const json_t *m);
 static void	per_family(struct api_buf *, json_t *, const char *,
 		    const char *);
 static void	agents_part(struct api_buf *, const json_t *a);
-static void	enrich_part(struct api_buf *, const json_t *a);
 static void	rejected_part(struct api_buf *, json_t *r,
 		    const char *agent);
+static void	enrich_part(struct api_buf *, const json_t *a);
+static void	process_part(struct api_buf *, const char *prefix,
+		    const json_t *p);
+static void	self_process_part(struct api_buf *);
+static void	agents_process_part(struct api_buf *, const json_t *a);
 static void	api_part(struct api_buf *, const struct api_metrics_in *);
 static int	cmp_user(const void *, const void *);
 
@@ -83,10 +88,13 @@ api_metrics_render(const struct api_metrics_in *in, struct api_buf *out)
 		aggregator_part(out, m);
 		security_part(out, json_object_get(m, "security"));
 		export_part(out, json_object_get(m, "export"));
+		process_part(out, "sessacct_aggregator_process_",
+		    json_object_get(m, "process"));
 	}
 	if (a != NULL && (in->parts & API_METRICS_AGG)) {
 		agents_part(out, json_object_get(a, "agents"));
 		enrich_part(out, json_object_get(a, "agents"));
+		agents_process_part(out, json_object_get(a, "agents"));
 	}
 	json_decref(m);
 	json_decref(a);
@@ -168,6 +176,7 @@ api_part(struct api_buf *b, const struct api_metrics_in *in)
 	    "Seconds since sessacct-api started.");
 	api_buf_printf(b, "sessacct_api_uptime_seconds %.3f\n",
 	    in->api_uptime_secs);
+	self_process_part(b);
 	if (s == NULL)
 		return;
 	family(b, "sessacct_api_requests_total", "counter",
@@ -489,6 +498,135 @@ rejected_part(struct api_buf *b, json_t *r, const char *agent)
 	}
 }
 
+/*
+ * The process families of client_golang's process collector, by the JSON
+ * names of the aggregator's "process" object and the agents' (the stats'
+ * 8th element, docs/PROTOCOL.md). Nanoseconds become seconds.
+ */
+static const struct proc_family {
+	const char	*key;		/* JSON name */
+	const char	*name;		/* after the prefix */
+	const char	*type;
+	int		 ns;		/* nanoseconds in, seconds out */
+	const char	*help;
+} proc_families[] = {
+	{ "cpu_ns", "cpu_seconds_total", "counter", 1,
+	    "Total user and system CPU time spent in seconds." },
+	{ "open_fds", "open_fds", "gauge", 0,
+	    "Number of open file descriptors." },
+	{ "max_fds", "max_fds", "gauge", 0,
+	    "Maximum number of open file descriptors." },
+	{ "virtual_memory_bytes", "virtual_memory_bytes", "gauge", 0,
+	    "Virtual memory size in bytes." },
+	{ "resident_memory_bytes", "resident_memory_bytes", "gauge", 0,
+	    "Resident memory size in bytes." },
+	{ "start_ns", "start_time_seconds", "gauge", 1,
+	    "Start time of the process since unix epoch in seconds." },
+	{ "threads", "threads", "gauge", 0,
+	    "Number of OS threads in the process." },
+};
+
+static void
+proc_value(struct api_buf *b, const struct proc_family *f, uint64_t v)
+{
+	if (f->ns)
+		api_buf_printf(b, " %llu.%09llu\n", (unsigned long long)
+		    (v / 1000000000ull), (unsigned long long)
+		    (v % 1000000000ull));
+	else
+		api_buf_printf(b, " %llu\n", (unsigned long long)v);
+}
+
+/*
+ * One process's families under prefix ("process_" for the API itself,
+ * as every exporter has them; "sessacct_aggregator_process_" for the
+ * aggregator's figures that come through it), from {"cpu_ns": n, ...};
+ * a figure missing from p has no family.
+ */
+static void
+process_part(struct api_buf *b, const char *prefix, const json_t *p)
+{
+	char name[96];
+	json_t *v;
+	size_t i;
+
+	if (!json_is_object(p))
+		return;
+	for (i = 0; i < sizeof(proc_families) / sizeof(proc_families[0]);
+	    i++) {
+		v = json_object_get(p, proc_families[i].key);
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			continue;
+		snprintf(name, sizeof(name), "%s%s", prefix,
+		    proc_families[i].name);
+		family(b, name, proc_families[i].type, proc_families[i].help);
+		api_buf_puts(b, name);
+		proc_value(b, &proc_families[i],
+		    (uint64_t)json_integer_value(v));
+	}
+}
+
+/* The API's own process_* families, read from /proc/self now. */
+static void
+self_process_part(struct api_buf *b)
+{
+	struct proc_stat ps;
+	json_t *p;
+
+	if (proc_stat_read(0, &ps) != 0)
+		return;
+	p = json_pack("{sIsIsIsIsIsIsI}",
+	    "cpu_ns", (json_int_t)ps.cpu_ns,
+	    "open_fds", (json_int_t)ps.open_fds,
+	    "max_fds", ps.max_fds > (uint64_t)INT64_MAX ? (json_int_t)-1 :
+	    (json_int_t)ps.max_fds,
+	    "virtual_memory_bytes", (json_int_t)ps.virtual_bytes,
+	    "resident_memory_bytes", (json_int_t)ps.resident_bytes,
+	    "start_ns", ps.start_ns == 0 ? (json_int_t)-1 :
+	    (json_int_t)ps.start_ns,
+	    "threads", (json_int_t)ps.threads);
+	process_part(b, "process_", p);
+	json_decref(p);
+}
+
+/*
+ * The agents' own resources, as they last sent them:
+ * sessacct_agent_resident_memory_bytes{agent}, ..._cpu_seconds_total
+ * and the rest of proc_families but the start time (agents do not send
+ * it). An agent that sends none (older) has no series.
+ */
+static void
+agents_process_part(struct api_buf *b, const json_t *agents)
+{
+	char name[96];
+	json_t *a, *v;
+	size_t i, k;
+
+	if (!json_is_array(agents))
+		return;
+	for (i = 0; i < sizeof(proc_families) / sizeof(proc_families[0]);
+	    i++) {
+		if (strcmp(proc_families[i].key, "start_ns") == 0)
+			continue;
+		snprintf(name, sizeof(name), "sessacct_agent_%s",
+		    proc_families[i].name);
+		family(b, name, proc_families[i].type, proc_families[i].help);
+		json_array_foreach(agents, k, a) {
+			v = json_object_get(json_object_get(a, "process"),
+			    proc_families[i].key);
+			if (!json_is_string(json_object_get(a, "agent")) ||
+			    !json_is_integer(v) || json_integer_value(v) < 0)
+				continue;
+			api_buf_printf(b, "%s{agent=", name);
+			label_value(b, json_string_value(json_object_get(a,
+			    "agent")));
+			api_buf_puts(b, "}");
+			proc_value(b, &proc_families[i],
+			    (uint64_t)json_integer_value(v));
+		}
+	}
+}
+
 /* One counter per column family: {"sessions": n, ...}. */
 static void
 per_family(struct api_buf *b, json_t *o, const char *name, const char *help)
@@ -590,6 +728,13 @@ agents_part(struct api_buf *b, const json_t *agents)
 			api_buf_printf(b, "} %llu\n", (unsigned long long)total);
 		}
 	}
+	family(b, "sessacct_agent_rejected_total", "counter",
+	    "Batches of the agent rejected, by reason (session_share: its new "
+	    "sessions refused past aggregator.agent_max_sessions).");
+	json_array_foreach(agents, i, a)
+		if (json_is_string(json_object_get(a, "agent")))
+			rejected_part(b, json_object_get(a, "rejected"),
+			    json_string_value(json_object_get(a, "agent")));
 	family(b, "sessacct_agent_packets_dropped_total", "counter",
 	    "Packets the agent's capture lost, by where (kernel: ring buffer "
 	    "full; interface: dropped by the NIC or driver).");
@@ -767,13 +912,6 @@ histogram(struct api_buf *b, const json_t *h, const char *name,
 	for (i = 0; i < json_array_size(le); i++) {
 		v = json_array_get(le, i);
 		if (json_is_number(v))
-	family(b, "sessacct_agent_rejected_total", "counter",
-	    "Batches of the agent rejected, by reason (session_share: its new "
-	    "sessions refused past aggregator.agent_max_sessions).");
-	json_array_foreach(agents, i, a)
-		if (json_is_string(json_object_get(a, "agent")))
-			rejected_part(b, json_object_get(a, "rejected"),
-			    json_string_value(json_object_get(a, "agent")));
 			api_buf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name,
 			    json_number_value(v), (unsigned long long)
 			    json_integer_value(json_array_get(counts, i)));

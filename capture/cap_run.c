@@ -20,6 +20,7 @@
 #include "../common/clock.h"
 #include "../common/cli.h"
 #include "../common/log.h"
+#include "../common/proc_stat.h"
 #include "../common/sess_enr.h"
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
@@ -202,6 +203,38 @@ enr_capstats(const struct enrich_stats *e, struct proto_capstats *ps)
 	enr_count(ps, "legs", "dropped", e->legs.dropped);
 }
 
+/*
+ * The agent's own resources as the stats' 8th element (docs/PROTOCOL.md):
+ * what /metrics shows as sessacct_agent_resident_memory_bytes and
+ * sessacct_agent_cpu_seconds_total. Never its start time: that would
+ * tell the boot's boot_ns to anyone reading /api/agents.
+ */
+static void
+proc_capstats(struct proto_capstats *ps)
+{
+	static const char *const names[] = { "resident_memory_bytes",
+	    "virtual_memory_bytes", "cpu_ns", "open_fds", "max_fds",
+	    "threads" };
+	struct proc_stat st;
+	uint64_t v[6];
+	size_t i;
+
+	if (proc_stat_read(0, &st) != 0)
+		return;
+	v[0] = st.resident_bytes;
+	v[1] = st.virtual_bytes;
+	v[2] = st.cpu_ns;
+	v[3] = st.open_fds;
+	v[4] = st.max_fds;
+	v[5] = st.threads;
+	for (i = 0; i < sizeof(v) / sizeof(v[0]) &&
+	    ps->nprocess < PROTO_MAX_PROCESS; i++) {
+		snprintf(ps->process[ps->nprocess].name,
+		    sizeof(ps->process[0].name), "%s", names[i]);
+		ps->process[ps->nprocess++].count = v[i];
+	}
+}
+
 /* Agent mode: send what changed, with fresh capture counters. */
 static void
 uplink_flush(struct cap_ctx *c, uint64_t now)
@@ -239,6 +272,7 @@ uplink_flush(struct cap_ctx *c, uint64_t now)
 	}
 	if (c->enr != NULL)
 		enr_capstats(&enr, &ps);
+	proc_capstats(&ps);
 	cap_uplink_set_stats(c->up, &ps);
 	cap_uplink_flush(c->up, now, 1);
 	c->next_flush = now + c->conf->flush_interval_ns;

@@ -4,7 +4,8 @@
  *   BATCH [1, 1, agent_id, host, boot_id, seq, floor_seq, sent_ns,
  *          stats, events, boot_ns?]
  *   stats [packets, kernel_drops, if_drops, decode_errors,
- *          batches_dropped, {reason: count}, {enrichment: count}?]
+ *          batches_dropped, {reason: count}, {enrichment: count}?,
+ *          {process: value}?]   (the 7th nil when only the 8th is there)
  *   event [kind, af, proto, cli, cli_port, srv, srv_port, start_ns,
  *          last_ns, pkts_c2s, pkts_s2c, bytes_c2s, bytes_s2c, wire_c2s,
  *          wire_s2c, flags_c2s, flags_s2c, status, reason, user, target]
@@ -23,7 +24,7 @@
 
 #define BATCH_FIELDS	11		/* the 11th, boot_ns, optional */
 #define BATCH_FIELDS_MIN 10
-#define STATS_FIELDS	7		/* the 7th, enrichment, optional */
+#define STATS_FIELDS	8		/* 7th enrichment, 8th process: optional */
 #define STATS_FIELDS_MIN 6
 /*
  * An event has 21 fields, then trailing ones sent only when needed:
@@ -115,7 +116,8 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 	 * as a whole batch, and never read past reasons[] or a name. */
 	if (b->nevents > PROTO_MAX_EVENTS ||
 	    b->stats.nreasons > PROTO_MAX_REASONS ||
-	    b->stats.nenrich > PROTO_MAX_ENRICH)
+	    b->stats.nenrich > PROTO_MAX_ENRICH ||
+	    b->stats.nprocess > PROTO_MAX_PROCESS)
 		return -EINVAL;
 	for (i = 0; i < b->stats.nreasons; i++)
 		if (memchr(b->stats.reasons[i].name, '\0',
@@ -124,6 +126,10 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 	for (i = 0; i < b->stats.nenrich; i++)
 		if (memchr(b->stats.enrich[i].name, '\0',
 		    sizeof(b->stats.enrich[i].name)) == NULL)
+			return -EINVAL;
+	for (i = 0; i < b->stats.nprocess; i++)
+		if (memchr(b->stats.process[i].name, '\0',
+		    sizeof(b->stats.process[i].name)) == NULL)
 			return -EINVAL;
 	msgpack_packer_init(&pk, out, proto__buf_write);
 	msgpack_pack_array(&pk, b->boot_ns != 0 ? BATCH_FIELDS :
@@ -138,9 +144,10 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 	out->floor_off = out->len;
 	put_u64_fixed(out, b->floor_seq);
 	msgpack_pack_uint64(&pk, b->sent_ns);
-	/* Agents without enrichment send the 6 elements of old. */
-	msgpack_pack_array(&pk, b->stats.nenrich > 0 ? STATS_FIELDS :
-	    STATS_FIELDS_MIN);
+	/* Only as far as the last element present: agents without
+	 * enrichment or process figures send the 6 elements of old. */
+	msgpack_pack_array(&pk, b->stats.nprocess > 0 ? STATS_FIELDS :
+	    b->stats.nenrich > 0 ? STATS_FIELDS - 1 : STATS_FIELDS_MIN);
 	msgpack_pack_uint64(&pk, b->stats.packets);
 	msgpack_pack_uint64(&pk, b->stats.kernel_drops);
 	msgpack_pack_uint64(&pk, b->stats.if_drops);
@@ -159,6 +166,15 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 			proto__pack_str(&pk, b->stats.enrich[i].name,
 			    strlen(b->stats.enrich[i].name));
 			msgpack_pack_uint64(&pk, b->stats.enrich[i].count);
+		}
+	} else if (b->stats.nprocess > 0)
+		msgpack_pack_nil(&pk);
+	if (b->stats.nprocess > 0) {
+		msgpack_pack_map(&pk, b->stats.nprocess);
+		for (i = 0; i < b->stats.nprocess; i++) {
+			proto__pack_str(&pk, b->stats.process[i].name,
+			    strlen(b->stats.process[i].name));
+			msgpack_pack_uint64(&pk, b->stats.process[i].count);
 		}
 	}
 	msgpack_pack_array(&pk, b->nevents);
@@ -410,6 +426,9 @@ decode_stats(struct cursor *c, struct proto_capstats *s, const char **why)
 	static const char *const we[4] = { "stats.enrichment",
 	    "stats.enrichment name", "stats.enrichment duplicate name",
 	    "stats.enrichment count" };
+	static const char *const wp[4] = { "stats.process",
+	    "stats.process name", "stats.process duplicate name",
+	    "stats.process value" };
 	uint32_t n;
 	int rc;
 
@@ -427,8 +446,15 @@ decode_stats(struct cursor *c, struct proto_capstats *s, const char **why)
 	    &s->nreasons, wr, why)) != 0)
 		return rc;
 	s->nenrich = 0;
-	if (n == STATS_FIELDS && (rc = decode_counts(c, PROTO_MAX_ENRICH,
-	    s->enrich, &s->nenrich, we, why)) != 0)
+	s->nprocess = 0;
+	/* The enrichment map may be nil only to make room for the 8th. */
+	if (n == STATS_FIELDS && mp_peek_nil(c))
+		c->p++;
+	else if (n >= STATS_FIELDS - 1 && (rc = decode_counts(c,
+	    PROTO_MAX_ENRICH, s->enrich, &s->nenrich, we, why)) != 0)
+		return rc;
+	if (n == STATS_FIELDS && (rc = decode_counts(c, PROTO_MAX_PROCESS,
+	    s->process, &s->nprocess, wp, why)) != 0)
 		return rc;
 	return 0;
 }

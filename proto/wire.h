@@ -18,6 +18,7 @@
 #define PROTO_MAX_EVENTS	16384		/* per batch */
 #define PROTO_MAX_REASONS	32		/* decode error reasons */
 #define PROTO_MAX_ENRICH	32		/* enrichment counters */
+#define PROTO_MAX_PROCESS	16		/* process figures */
 #define PROTO_MAX_ID		64		/* agent id, host name */
 #define PROTO_MAX_STR		255		/* user, target, reason */
 #define PROTO_MAX_ORIGIN	47		/* "[v6]:port" */
@@ -59,6 +60,11 @@ struct proto_capstats {
 	 * older agent), and the stats then go out with 6 elements. */
 	uint32_t	nenrich;
 	struct proto_reason_count enrich[PROTO_MAX_ENRICH];
+	/* The agent's own resources ("resident_memory_bytes", "cpu_ns",
+	 * ...), the stats' 8th element; 0 when it sends none (an older
+	 * agent), and then the stats end at the 7th (or 6th). */
+	uint32_t	nprocess;
+	struct proto_reason_count process[PROTO_MAX_PROCESS];
 };
 
 /* One session event. Index 0 is client to server. */

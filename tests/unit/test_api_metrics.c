@@ -255,10 +255,74 @@ test_api_metrics_families_once(void **state)
 				fail_msg("family %s twice", name);
 		assert_true(n < 200);
 		memcpy(seen[n++], name, sizeof(name));
-		assert_int_equal(strncmp(name, "sessacct_", 9), 0);
+		/* process_*: the API's own, named as every exporter's. */
+		assert_true(strncmp(name, "sessacct_", 9) == 0 ||
+		    strncmp(name, "process_", 8) == 0);
 	}
 	assert_true(n > 40);
 	free(seen);
+	free(t);
+}
+
+/*
+ * process_*: the API's own, unlabelled, read now from /proc/self; the
+ * aggregator's from its metrics reply as sessacct_aggregator_process_*;
+ * each agent's from its "process" as sessacct_agent_*{agent}; an agent
+ * without (older) has no series, a figure absent no family.
+ */
+static void
+test_api_metrics_process(void **state)
+{
+	static const char m[] = "{\"uptime_secs\":7,\"process\":"
+	    "{\"resident_memory_bytes\":52428800,\"virtual_memory_bytes\":"
+	    "104857600,\"cpu_ns\":1500000001,\"open_fds\":17,\"max_fds\":"
+	    "1024,\"threads\":9,\"start_ns\":1704164645250000000}}";
+	static const char a[] = "{\"agents\":[{\"agent\":\"a1\",\"process\":"
+	    "{\"resident_memory_bytes\":8388608,\"cpu_ns\":250000000,"
+	    "\"threads\":3}},{\"agent\":\"a2\",\"process\":null}]}";
+	const char *p;
+	char *t, *end;
+	unsigned long long rss;
+	int rc;
+
+	(void)state;
+	t = render(m, a, 2, NULL, &rc);
+	assert_int_equal(rc, 0);
+	has(t, "# TYPE process_resident_memory_bytes gauge\n"
+	    "process_resident_memory_bytes ");
+	has(t, "# TYPE process_cpu_seconds_total counter\n");
+	has(t, "\nprocess_open_fds ");
+	has(t, "\nprocess_max_fds ");
+	has(t, "\nprocess_threads ");
+	has(t, "\nprocess_start_time_seconds 1");
+	p = strstr(t, "\nprocess_resident_memory_bytes ") + 31;
+	rss = strtoull(p, &end, 10);
+	assert_true(end > p && *end == '\n');
+	assert_true(rss > 1000000);
+	has(t, "\nsessacct_aggregator_process_resident_memory_bytes 52428800\n");
+	has(t, "\nsessacct_aggregator_process_virtual_memory_bytes 104857600\n");
+	has(t, "# TYPE sessacct_aggregator_process_cpu_seconds_total counter\n"
+	    "sessacct_aggregator_process_cpu_seconds_total 1.500000001\n");
+	has(t, "\nsessacct_aggregator_process_open_fds 17\n");
+	has(t, "\nsessacct_aggregator_process_max_fds 1024\n");
+	has(t, "\nsessacct_aggregator_process_threads 9\n");
+	has(t, "\nsessacct_aggregator_process_start_time_seconds "
+	    "1704164645.250000000\n");
+	has(t, "# TYPE sessacct_agent_resident_memory_bytes gauge\n"
+	    "sessacct_agent_resident_memory_bytes{agent=\"a1\"} 8388608\n");
+	has(t, "# TYPE sessacct_agent_cpu_seconds_total counter\n"
+	    "sessacct_agent_cpu_seconds_total{agent=\"a1\"} 0.250000000\n");
+	has(t, "sessacct_agent_threads{agent=\"a1\"} 3\n");
+	assert_null(strstr(t, "memory_bytes{agent=\"a2\"}"));
+	assert_null(strstr(t, "cpu_seconds_total{agent=\"a2\"}"));
+	assert_null(strstr(t, "sessacct_agent_open_fds{"));
+	assert_null(strstr(t, "sessacct_agent_start_time_seconds"));
+	free(t);
+	/* Without the aggregator: only the API's own. */
+	t = render(NULL, NULL, 2, NULL, &rc);
+	has(t, "\nprocess_resident_memory_bytes ");
+	assert_null(strstr(t, "sessacct_aggregator_process_"));
+	assert_null(strstr(t, "sessacct_agent_resident_memory_bytes"));
 	free(t);
 }
 
@@ -315,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_api_metrics_agents),
 		cmocka_unit_test(test_api_metrics_enrichment),
 		cmocka_unit_test(test_api_metrics_families_once),
+		cmocka_unit_test(test_api_metrics_process),
 		cmocka_unit_test(test_api_metrics_aggregator_down),
 		cmocka_unit_test(test_api_metrics_cache),
 	};

@@ -204,6 +204,13 @@ assert_batch_eq(const struct proto_batch *want, const struct proto_batch *got)
 		assert_int_equal(want->stats.enrich[i].count,
 		    got->stats.enrich[i].count);
 	}
+	assert_int_equal(want->stats.nprocess, got->stats.nprocess);
+	for (i = 0; i < want->stats.nprocess; i++) {
+		assert_string_equal(want->stats.process[i].name,
+		    got->stats.process[i].name);
+		assert_int_equal(want->stats.process[i].count,
+		    got->stats.process[i].count);
+	}
 	assert_int_equal(want->nevents, got->nevents);
 }
 
@@ -2652,7 +2659,7 @@ enum enr_bad {
 	ENR_NEG_COUNT,
 	ENR_STR_COUNT,
 	ENR_NOT_MAP,
-	ENR_EIGHTH,	/* a well-formed 7th, then an 8th element */
+	ENR_EIGHTH,	/* a well-formed 7th, then an 8th that is no map */
 };
 
 /*
@@ -2740,7 +2747,7 @@ test_wire_stats_enrichment(void **state)
 		{ ENR_NEG_COUNT, "stats.enrichment count" },
 		{ ENR_STR_COUNT, "stats.enrichment count" },
 		{ ENR_NOT_MAP, "stats.enrichment" },
-		{ ENR_EIGHTH, "stats" },
+		{ ENR_EIGHTH, "stats.process" },
 	};
 	struct proto_batch b, got;
 	struct proto_buf out;
@@ -2808,6 +2815,187 @@ test_wire_stats_enrichment(void **state)
 	proto_buf_free(&out);
 }
 
+/* ------------------------------------------------------------------ */
+/* The stats' optional 8th element: the agent's own resources           */
+/* ------------------------------------------------------------------ */
+
+/* What the stats of decode_process_variant hold. */
+enum proc_var {
+	PV_OK = 0,	/* 6 usual, enrichment map, process map of n */
+	PV_NIL7,	/* 6 usual, nil, process map */
+	PV_NIL7_ONLY,	/* 7 elements, the 7th nil */
+	PV_NINE,	/* a 9th element */
+	PV_TOO_MANY,	/* PROTO_MAX_PROCESS + 1 entries */
+	PV_BAD_NAME,
+	PV_DUP_NAME,
+	PV_NEG_VALUE,
+	PV_NIL_VALUE,
+	PV_NIL8,	/* the 8th nil */
+	PV_ARRAY7,	/* the 7th an array */
+};
+
+/* A batch of no events written by msgpack-c, its stats as v says. */
+static int
+decode_process_variant(uint32_t n, enum proc_var v, struct proto_batch *b,
+    const char **why)
+{
+	static struct proto_event ev[1];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	char name[40];
+	uint8_t *buf;
+	uint32_t i, nent = v == PV_TOO_MANY ? PROTO_MAX_PROCESS + 1 : n;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 10);
+	msgpack_pack_uint8(&pk, PROTO_VERSION);
+	msgpack_pack_uint8(&pk, PROTO_MSG_BATCH);
+	msgpack_pack_str_with_body(&pk, "a1", 2);
+	msgpack_pack_str_with_body(&pk, "h", 1);
+	msgpack_pack_uint64(&pk, 7);		/* boot_id */
+	msgpack_pack_uint64(&pk, 1);		/* seq */
+	msgpack_pack_uint64(&pk, 1);		/* floor_seq */
+	msgpack_pack_uint64(&pk, 1000);		/* sent_ns */
+	msgpack_pack_array(&pk, v == PV_NIL7_ONLY ? 7 : v == PV_NINE ? 9 : 8);
+	for (i = 0; i < 5; i++)
+		msgpack_pack_uint64(&pk, 10 + i);
+	msgpack_pack_map(&pk, 0);		/* decode reasons */
+	if (v == PV_NIL7 || v == PV_NIL7_ONLY)
+		msgpack_pack_nil(&pk);
+	else if (v == PV_ARRAY7)
+		msgpack_pack_array(&pk, 0);
+	else {
+		msgpack_pack_map(&pk, 1);
+		msgpack_pack_str_with_body(&pk, "tracked", 7);
+		msgpack_pack_uint64(&pk, 5);
+	}
+	if (v == PV_NIL8)
+		msgpack_pack_nil(&pk);
+	else if (v != PV_NIL7_ONLY)
+		msgpack_pack_map(&pk, nent);
+	for (i = 0; i < nent && v != PV_NIL7_ONLY && v != PV_NIL8; i++) {
+		snprintf(name, sizeof(name), "p%02u", i);
+		if (i == 1 && v == PV_BAD_NAME)
+			snprintf(name, sizeof(name), "p\n1");
+		if (i == 1 && v == PV_DUP_NAME)
+			snprintf(name, sizeof(name), "p00");
+		msgpack_pack_str_with_body(&pk, name, strlen(name));
+		if (i == 1 && v == PV_NEG_VALUE)
+			msgpack_pack_int64(&pk, -5);
+		else if (i == 1 && v == PV_NIL_VALUE)
+			msgpack_pack_nil(&pk);
+		else
+			msgpack_pack_uint64(&pk, edges[i % NELEM(edges)]);
+	}
+	if (v == PV_NINE)
+		msgpack_pack_map(&pk, 0);
+	msgpack_pack_array(&pk, 0);		/* events */
+	buf = dup_exact(sb.data, sb.size);
+	*why = NULL;
+	memset(b, 0xa5, sizeof(*b));
+	rc = proto_batch_decode(buf, sb.size, PROTO_MAX_MSG_DEFAULT, b, ev,
+	    why);
+	free(buf);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+/*
+ * The agent's resources (resident memory, CPU, ...) as the stats' 8th
+ * element, after the enrichment map or a nil in its place: read back
+ * with and without enrichment, absent for older agents, every spoilt
+ * form refused naming it.
+ */
+static void
+test_wire_stats_process(void **state)
+{
+	static const struct {
+		enum proc_var	 v;
+		const char	*why;
+	} bads[] = {
+		{ PV_NIL7_ONLY, "stats.enrichment" },
+		{ PV_NINE, "stats" },
+		{ PV_TOO_MANY, "stats.process" },
+		{ PV_BAD_NAME, "stats.process name" },
+		{ PV_DUP_NAME, "stats.process duplicate name" },
+		{ PV_NEG_VALUE, "stats.process value" },
+		{ PV_NIL_VALUE, "stats.process value" },
+		{ PV_NIL8, "stats.process" },
+		{ PV_ARRAY7, "stats.enrichment" },
+	};
+	static const char *const names[] = { "resident_memory_bytes",
+	    "virtual_memory_bytes", "cpu_ns", "open_fds", "max_fds",
+	    "threads" };
+	struct proto_batch b, got;
+	struct proto_event ev[2];
+	struct proto_buf out;
+	const char *why;
+	uint32_t i, j;
+
+	(void)state;
+	/* Decoded as written, from none to the most allowed. */
+	for (i = 0; i <= PROTO_MAX_PROCESS; i += PROTO_MAX_PROCESS / 2) {
+		assert_int_equal(decode_process_variant(i, PV_OK, &got, &why),
+		    0);
+		assert_int_equal(got.stats.nenrich, 1);
+		assert_int_equal(got.stats.nprocess, i);
+		if (i > 0) {
+			assert_string_equal(got.stats.process[0].name, "p00");
+			assert_int_equal(got.stats.process[i - 1].count,
+			    edges[(i - 1) % NELEM(edges)]);
+		}
+	}
+	/* Without enrichment: a nil holds the 7th place. */
+	assert_int_equal(decode_process_variant(3, PV_NIL7, &got, &why), 0);
+	assert_int_equal(got.stats.nenrich, 0);
+	assert_int_equal(got.stats.nprocess, 3);
+	for (i = 0; i < NELEM(bads); i++) {
+		assert_int_equal(decode_process_variant(3, bads[i].v, &got,
+		    &why), -EBADMSG);
+		assert_non_null(why);
+		if (strcmp(why, bads[i].why) != 0)
+			fail_msg("case %u: why '%s', want '%s'", i, why,
+			    bads[i].why);
+	}
+
+	/* wire.c round trips: with and without enrichment and events, and
+	 * with boot_ns after the events. */
+	for (j = 0; j < 4; j++) {
+		make_batch(&b, j & 1 ? 2 : 0, 1);
+		make_event(&ev[0], 0);
+		make_event(&ev[1], 1);
+		b.boot_ns = j & 1 ? 1700000000000000001ULL : 0;
+		if (j & 2) {
+			b.stats.nenrich = 1;
+			snprintf(b.stats.enrich[0].name,
+			    sizeof(b.stats.enrich[0].name), "tracked");
+			b.stats.enrich[0].count = 9;
+		}
+		b.stats.nprocess = NELEM(names);
+		for (i = 0; i < NELEM(names); i++) {
+			snprintf(b.stats.process[i].name,
+			    sizeof(b.stats.process[i].name), "%s", names[i]);
+			b.stats.process[i].count = edges[i % NELEM(edges)];
+		}
+		roundtrip(&b, ev);
+		/* None: the stats end as before (the 7th or the 6th). */
+		b.stats.nprocess = 0;
+		roundtrip(&b, ev);
+	}
+	/* The encoder refuses what the decoder would. */
+	make_batch(&b, 0, 1);
+	proto_buf_init(&out, PROTO_MAX_MSG_DEFAULT);
+	b.stats.nprocess = PROTO_MAX_PROCESS + 1;
+	assert_int_equal(proto_batch_begin(&out, &b), -EINVAL);
+	b.stats.nprocess = 1;
+	memset(b.stats.process[0].name, 'n', sizeof(b.stats.process[0].name));
+	assert_int_equal(proto_batch_begin(&out, &b), -EINVAL);
+	assert_int_equal(out.len, 0);
+	proto_buf_free(&out);
+}
+
 int
 main(void)
 {
@@ -2845,6 +3033,7 @@ main(void)
 		cmocka_unit_test(test_wire_mp_lengths),
 		cmocka_unit_test(test_wire_mp_str_nil_bool),
 		cmocka_unit_test(test_wire_stats_enrichment),
+		cmocka_unit_test(test_wire_stats_process),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
