@@ -3,7 +3,8 @@
  * off connections that are not up, so an unreachable aggregator shows
  * as a send timeout (-ENOTCONN) rather than a queued request answered
  * minutes later; replies are matched by id and the socket is dropped
- * after any timeout.
+ * after any timeout. Several clients (one per aggregator) are asked at
+ * once by polling their sockets together.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,8 @@
 #include "../common/xmalloc.h"
 #include "agg_client.h"
 
+#define SEND_RETRY_MS	5	/* retry of a send that found no connection */
+
 struct agg_client {
 	void			*zctx;
 	void			*sock;
@@ -28,6 +31,8 @@ struct agg_client {
 };
 
 static int	open_sock(struct agg_client *);
+static int	take_reply(struct agg_client *, const struct proto_query *,
+		    struct agg_client_answer *);
 static void	close_sock(struct agg_client *);
 static int64_t	mono_ms(void);
 
@@ -104,65 +109,154 @@ int
 agg_client_ask(struct agg_client *c, struct proto_query *q, int timeout_ms,
     uint32_t *status, char **body, size_t *len)
 {
-	struct proto_reply r;
-	zmq_pollitem_t pi;
-	zmq_msg_t m;
-	int64_t deadline = mono_ms() + timeout_ms, left;
-	int rc;
+	struct agg_client_answer a;
 
-	if (c->sock == NULL && open_sock(c) != 0)
-		return -ENOTCONN;
-	q->id = ++c->next_id;
-	proto_buf_reset(&c->out);
-	if (proto_query_encode(&c->out, q) != 0)
-		return -EMSGSIZE;
-	/* Blocks until the connection is up (ZMQ_IMMEDIATE), at most the
-	 * send timeout set on the socket. */
-	zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof(timeout_ms));
-	if (zmq_send(c->sock, c->out.data, c->out.len, 0) < 0) {
-		close_sock(c);
-		return -ENOTCONN;
-	}
-	for (;;) {
-		left = deadline - mono_ms();
-		if (left <= 0) {
-			close_sock(c);
-			return -ETIMEDOUT;
-		}
-		pi.socket = c->sock;
-		pi.fd = 0;
-		pi.events = ZMQ_POLLIN;
-		pi.revents = 0;
-		rc = zmq_poll(&pi, 1, (long)left);
-		if (rc < 0 && zmq_errno() != EINTR) {
-			close_sock(c);
-			return -ENOTCONN;
-		}
-		if (rc <= 0)
+	agg_client_ask_many(&c, 1, &q, timeout_ms, &a);
+	if (a.rc != 0)
+		return a.rc;
+	*status = a.status;
+	*body = a.body;
+	*len = a.len;
+	return 0;
+}
+
+/*
+ * Every request is sent without blocking; one that finds no connection
+ * up (ZMQ_IMMEDIATE) is sent again when the socket polls writable, or at
+ * the latest every SEND_RETRY_MS, until the common deadline. Replies are
+ * read as they come, each matched to its client's request id.
+ */
+void
+agg_client_ask_many(struct agg_client *const *cs, size_t n,
+    struct proto_query *const *qs, int timeout_ms,
+    struct agg_client_answer *ans)
+{
+	enum { ST_IDLE, ST_SEND, ST_WAIT } st[AGG_CLIENT_MANY_MAX];
+	zmq_pollitem_t pi[AGG_CLIENT_MANY_MAX];
+	size_t who[AGG_CLIENT_MANY_MAX], i, k, np, pending = 0;
+	int64_t deadline = mono_ms() + timeout_ms, left;
+	struct agg_client *c;
+	int rc, sending;
+
+	for (i = 0; i < n; i++) {
+		memset(&ans[i], 0, sizeof(ans[i]));
+		ans[i].rc = -ENOENT;
+		if (i < AGG_CLIENT_MANY_MAX)
+			st[i] = ST_IDLE;
+		if (qs[i] == NULL)
 			continue;
+		if (i >= AGG_CLIENT_MANY_MAX) {
+			ans[i].rc = -E2BIG;
+			continue;
+		}
+		c = cs[i];
+		if (c->sock == NULL && open_sock(c) != 0) {
+			ans[i].rc = -ENOTCONN;
+			continue;
+		}
+		qs[i]->id = ++c->next_id;
+		proto_buf_reset(&c->out);
+		if (proto_query_encode(&c->out, qs[i]) != 0) {
+			ans[i].rc = -EMSGSIZE;
+			continue;
+		}
+		st[i] = ST_SEND;
+		pending++;
+	}
+	if (n > AGG_CLIENT_MANY_MAX)
+		n = AGG_CLIENT_MANY_MAX;
+	while (pending > 0) {
+		sending = 0;
+		for (i = 0; i < n; i++) {
+			if (st[i] != ST_SEND)
+				continue;
+			c = cs[i];
+			if (zmq_send(c->sock, c->out.data, c->out.len,
+			    ZMQ_DONTWAIT) >= 0) {
+				st[i] = ST_WAIT;
+				continue;
+			}
+			if (zmq_errno() == EAGAIN || zmq_errno() == EINTR) {
+				sending = 1;
+				continue;
+			}
+			close_sock(c);
+			ans[i].rc = -ENOTCONN;
+			st[i] = ST_IDLE;
+			pending--;
+		}
+		if (pending == 0 || (left = deadline - mono_ms()) <= 0)
+			break;
+		for (i = 0, np = 0; i < n; i++) {
+			if (st[i] == ST_IDLE)
+				continue;
+			pi[np].socket = cs[i]->sock;
+			pi[np].fd = 0;
+			pi[np].events = st[i] == ST_WAIT ? ZMQ_POLLIN :
+			    ZMQ_POLLOUT;
+			pi[np].revents = 0;
+			who[np++] = i;
+		}
+		if (sending && left > SEND_RETRY_MS)
+			left = SEND_RETRY_MS;
+		rc = zmq_poll(pi, (int)np, (long)left);
+		if (rc < 0 && zmq_errno() != EINTR)
+			break;
+		for (k = 0; rc > 0 && k < np; k++) {
+			i = who[k];
+			if (st[i] == ST_WAIT && (pi[k].revents & ZMQ_POLLIN) &&
+			    take_reply(cs[i], qs[i], &ans[i]) != 0) {
+				st[i] = ST_IDLE;
+				pending--;
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (st[i] == ST_IDLE)
+			continue;
+		/* Nothing stale may be read later: drop the socket. */
+		close_sock(cs[i]);
+		ans[i].rc = st[i] == ST_SEND ? -ENOTCONN : -ETIMEDOUT;
+	}
+}
+
+/*
+ * Reads what c's socket holds. Returns 1 when *a is final (the matching
+ * reply, or -EBADMSG), 0 while the reply is still to come.
+ */
+static int
+take_reply(struct agg_client *c, const struct proto_query *q,
+    struct agg_client_answer *a)
+{
+	struct proto_reply r;
+	zmq_msg_t m;
+
+	for (;;) {
 		zmq_msg_init(&m);
 		if (zmq_msg_recv(&m, c->sock, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&m);
-			continue;
+			return 0;
 		}
 		if (proto_reply_decode(zmq_msg_data(&m), zmq_msg_size(&m),
 		    &r) != 0) {
 			zmq_msg_close(&m);
 			close_sock(c);
-			return -EBADMSG;
+			a->rc = -EBADMSG;
+			return 1;
 		}
 		if (r.id != q->id) {
 			/* The answer to an earlier request that timed out. */
 			zmq_msg_close(&m);
 			continue;
 		}
-		*status = r.status;
-		*body = xmalloc((size_t)r.body_len + 1);
-		memcpy(*body, r.body, r.body_len);
-		(*body)[r.body_len] = '\0';
-		*len = r.body_len;
+		a->rc = 0;
+		a->status = r.status;
+		a->body = xmalloc((size_t)r.body_len + 1);
+		memcpy(a->body, r.body, r.body_len);
+		a->body[r.body_len] = '\0';
+		a->len = r.body_len;
 		zmq_msg_close(&m);
-		return 0;
+		return 1;
 	}
 }
 

@@ -24,6 +24,8 @@ struct agg_client_keys {
 
 struct agg_client;
 
+#define AGG_CLIENT_MANY_MAX	16	/* clients one ask_many serves */
+
 /*
  * Reads the two certificates (paths borrowed): both empty is no CURVE,
  * one alone is an error. 0 or -EINVAL, "[api] key: reason" in err.
@@ -53,5 +55,25 @@ void	agg_client_destroy(struct agg_client *);
 int	agg_client_ask(struct agg_client *, struct proto_query *q,
 	    int timeout_ms, uint32_t *status, char **body, size_t *len)
 	    __attribute__((warn_unused_result));
+
+/* One answer of agg_client_ask_many: rc as agg_client_ask returns it. */
+struct agg_client_answer {
+	int		 rc;
+	uint32_t	 status;
+	char		*body;		/* owned (free()) when rc is 0 */
+	size_t		 len;
+};
+
+/*
+ * Asks n clients at once (several aggregators behind one API): qs[i]
+ * (borrowed; NULL: client i is not asked, its answer's rc is -ENOENT)
+ * goes to cs[i], all are sent and then awaited together, so the wait is
+ * the slowest answer, bounded by timeout_ms for all. The clients must be
+ * distinct and used by the calling thread only. ans[i] (n entries) gets
+ * each result as agg_client_ask would return it.
+ */
+void	agg_client_ask_many(struct agg_client *const *cs, size_t n,
+	    struct proto_query *const *qs, int timeout_ms,
+	    struct agg_client_answer *ans);
 
 #endif

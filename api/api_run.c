@@ -30,6 +30,7 @@
 #include "api_conn.h"
 #include "api_host.h"
 #include "api_metrics.h"
+#include "api_multi.h"
 #include "api_run.h"
 #include "api_stats.h"
 #include "api_time.h"
@@ -39,9 +40,9 @@
 #define SA_API_STATIC_DIR	"/usr/local/share/sessacct/static"
 #endif
 
-/* What each civetweb worker thread owns. */
+/* What each civetweb worker thread owns: a client per aggregator. */
 struct api_thread {
-	struct agg_client		*client;
+	struct agg_client		*client[API_MULTI_MAX];
 	struct http_routes_scratch	*scratch;
 };
 
@@ -51,7 +52,15 @@ struct api_ctx {
 	void			*zctx;
 	struct mg_context	*mg;
 	struct http_routes_cfg	 routes;
-	struct agg_client_keys	 keys;		/* CURVE to the aggregator */
+	/* api.aggregator: the endpoints, their names (api.aggregator_names,
+	 * else the endpoints) and CURVE to each (api.aggregator_cert: one
+	 * server key per endpoint, or one for all). */
+	size_t			 naggs;
+	char			 agg_ep[API_MULTI_MAX][API_MULTI_ITEM_MAX + 1];
+	char			 agg_name[API_MULTI_MAX][API_MULTI_ITEM_MAX + 1];
+	const char		*agg_ep_p[API_MULTI_MAX];
+	const char		*agg_name_p[API_MULTI_MAX];
+	struct agg_client_keys	 keys[API_MULTI_MAX];
 	struct api_stats	 stats;
 	size_t			 max_reply;
 	char			 listen_host[64];
@@ -77,6 +86,9 @@ static void	*on_thread_start(const struct mg_context *, int type);
 static void	on_thread_stop(const struct mg_context *, int type, void *p);
 static int	ask(void *arg, struct proto_query *q, int timeout_ms,
 		    uint32_t *status, char **body, size_t *len);
+static void	ask_many(void *arg, struct proto_query *const *qs, size_t n,
+		    int timeout_ms, struct http_routes_answer *ans);
+static int	check_aggregators(struct api_ctx *);
 static int	check_cfg(struct api_ctx *);
 static int	write_ready(struct api_ctx *, const char *path);
 
@@ -179,6 +191,8 @@ api_run(struct api_ctx *c)
 void
 api_ctx_destroy(struct api_ctx *c)
 {
+	size_t i;
+
 	if (c == NULL)
 		return;
 	if (c->mg != NULL) {
@@ -187,7 +201,8 @@ api_ctx_destroy(struct api_ctx *c)
 	}
 	if (c->zctx != NULL)
 		zmq_ctx_term(c->zctx);
-	agg_client_keys_wipe(&c->keys);
+	for (i = 0; i < API_MULTI_MAX; i++)
+		agg_client_keys_wipe(&c->keys[i]);
 	api_metrics_cache_destroy(c->mcache);
 	api_auth_destroy(c->auth);
 	api_host_list_free(c->hosts);
@@ -210,7 +225,7 @@ handler(struct mg_connection *conn, void *cbdata)
 	int head = strcmp(ri->request_method, "HEAD") == 0;
 
 	route = http_routes_match(ri->local_uri);
-	rc.ask_arg = t != NULL ? t->client : NULL;
+	rc.ask_arg = t;
 	rc.scratch = t != NULL ? t->scratch : NULL;
 	rc.authenticated = gate(c, conn, route, &resp);
 	if (rc.authenticated >= 0)
@@ -249,6 +264,9 @@ send_resp(struct mg_connection *conn, const struct http_resp *r, int head)
 		    -1);
 	if (r->next_cursor[0] != '\0')
 		mg_response_header_add(conn, "X-Next-Cursor", r->next_cursor,
+		    -1);
+	if (r->partial[0] != '\0')
+		mg_response_header_add(conn, "X-Sessacct-Partial", r->partial,
 		    -1);
 	mg_response_header_send(conn);
 	if (!head && r->len > 0)
@@ -354,12 +372,14 @@ on_thread_start(const struct mg_context *mg, int type)
 {
 	struct api_ctx *c = mg_get_user_data(mg);
 	struct api_thread *t;
+	size_t i;
 
 	if (type != 1)
 		return NULL;
 	t = xcalloc(1, sizeof(*t));
-	t->client = agg_client_create(c->zctx, c->routes.aggregator,
-	    c->max_reply, &c->keys);
+	for (i = 0; i < c->naggs; i++)
+		t->client[i] = agg_client_create(c->zctx, c->agg_ep[i],
+		    c->max_reply, &c->keys[i]);
 	t->scratch = http_routes_scratch_create();
 	return t;
 }
@@ -368,11 +388,13 @@ static void
 on_thread_stop(const struct mg_context *mg, int type, void *p)
 {
 	struct api_thread *t = p;
+	size_t i;
 
 	(void)mg;
 	if (type != 1 || t == NULL)
 		return;
-	agg_client_destroy(t->client);
+	for (i = 0; i < API_MULTI_MAX; i++)
+		agg_client_destroy(t->client[i]);
 	http_routes_scratch_destroy(t->scratch);
 	free(t);
 }
@@ -381,9 +403,35 @@ static int
 ask(void *arg, struct proto_query *q, int timeout_ms, uint32_t *status,
     char **body, size_t *len)
 {
-	if (arg == NULL)
+	struct api_thread *t = arg;
+
+	if (t == NULL || t->client[0] == NULL)
 		return -ENOTCONN;
-	return agg_client_ask(arg, q, timeout_ms, status, body, len);
+	return agg_client_ask(t->client[0], q, timeout_ms, status, body, len);
+}
+
+/* The thread's clients, one per aggregator, asked together. */
+static void
+ask_many(void *arg, struct proto_query *const *qs, size_t n, int timeout_ms,
+    struct http_routes_answer *ans)
+{
+	struct api_thread *t = arg;
+	struct agg_client_answer a[API_MULTI_MAX];
+	struct proto_query *none[API_MULTI_MAX];
+	size_t i;
+
+	if (n > API_MULTI_MAX)
+		n = API_MULTI_MAX;
+	for (i = 0; i < n; i++)
+		none[i] = NULL;
+	agg_client_ask_many(t != NULL ? t->client : NULL, n, t != NULL ? qs :
+	    none, timeout_ms, a);
+	for (i = 0; i < n; i++) {
+		ans[i].rc = t != NULL ? a[i].rc : -ENOTCONN;
+		ans[i].status = a[i].status;
+		ans[i].body = a[i].body;
+		ans[i].len = a[i].len;
+	}
 }
 
 /* ---- start-up -------------------------------------------------------- */
@@ -392,13 +440,10 @@ static int
 check_cfg(struct api_ctx *c)
 {
 	const struct cfg *cfg = c->cfg;
-	const char *listen = cfg_str(cfg, "api", "listen"),
-	    *agg = cfg_str(cfg, "api", "aggregator"), *colon, *sdir;
+	const char *listen = cfg_str(cfg, "api", "listen"), *colon, *sdir;
 	struct http_routes_cfg *r = &c->routes;
 	uint64_t port;
 	size_t hl;
-	char detail[600];
-	void *s;
 
 	colon = strrchr(listen, ':');
 	if (listen[0] == '[' || colon == NULL || colon == listen ||
@@ -412,26 +457,17 @@ check_cfg(struct api_ctx *c)
 	}
 	memcpy(c->listen_host, listen, hl);
 	c->listen_host[hl] = '\0';
-	/* A malformed endpoint fails zmq_connect; an absent aggregator
-	 * does not (connections are made in the background). */
-	s = zmq_socket(c->zctx, ZMQ_DEALER);
-	if (s == NULL || zmq_connect(s, agg) != 0) {
-		log_warnx("api.aggregator: '%s' is not a ZeroMQ endpoint "
-		    "(tcp://HOST:PORT): %s", agg, zmq_strerror(zmq_errno()));
-		if (s != NULL)
-			zmq_close(s);
+	if (check_aggregators(c) != 0)
 		return -EINVAL;
-	}
-	zmq_close(s);
-	if (agg_client_keys_load(&c->keys, cfg_str(cfg, "api", "curve_cert"),
-	    cfg_str(cfg, "api", "aggregator_cert"), detail,
-	    sizeof(detail)) != 0) {
-		log_warnx("%s", detail);
-		return -EINVAL;
-	}
 	sdir = cfg_str(cfg, "api", "static_dir");
 	r->ask = ask;
-	r->aggregator = agg;
+	r->aggregator = c->agg_ep[0];
+	r->naggs = c->naggs;
+	r->agg_names = c->agg_name_p;
+	r->agg_endpoints = c->agg_ep_p;
+	r->agg_list_id = api_multi_list_id(c->agg_name_p, c->naggs);
+	if (c->naggs > 1)
+		r->ask_many = ask_many;
 	r->static_dir = sdir[0] != '\0' ? sdir : SA_API_STATIC_DIR;
 	r->timeout_ms = (int)cfg_u64(cfg, "api", "aggregator_timeout_ms");
 	r->health_timeout_ms = (int)cfg_u64(cfg, "api", "health_timeout_ms");
@@ -446,6 +482,101 @@ check_cfg(struct api_ctx *c)
 	r->metrics_cache_ms = cfg_u64(cfg, "api", "metrics_cache_ms");
 	c->max_reply = cfg_u64(cfg, "api", "max_reply_size");
 	return check_security(c);
+}
+
+/*
+ * api.aggregator: one endpoint, or several comma separated (one API
+ * over several aggregators), each checked; api.aggregator_names labels
+ * them (as many, or empty for the endpoints themselves); and
+ * api.aggregator_cert names each one's CURVE public key, or one key for
+ * all of them.
+ */
+static int
+check_aggregators(struct api_ctx *c)
+{
+	const struct cfg *cfg = c->cfg;
+	char certs[API_MULTI_MAX][API_MULTI_ITEM_MAX + 1], err[600];
+	const char *names = cfg_str(cfg, "api", "aggregator_names"),
+	    *cl = cfg_str(cfg, "api", "aggregator_cert");
+	size_t i, j, nn, nc = 0;
+	void *s;
+
+	if (api_multi_split(cfg_str(cfg, "api", "aggregator"), c->agg_ep,
+	    API_MULTI_MAX, &c->naggs, err, sizeof(err)) != 0) {
+		log_warnx("api.aggregator: %s (one or more query endpoints, "
+		    "comma separated, at most %d)", err, API_MULTI_MAX);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->naggs; i++) {
+		/* A malformed endpoint fails zmq_connect; an absent
+		 * aggregator does not (connections are made in the
+		 * background). */
+		s = zmq_socket(c->zctx, ZMQ_DEALER);
+		if (s == NULL || zmq_connect(s, c->agg_ep[i]) != 0) {
+			log_warnx("api.aggregator: '%s' is not a ZeroMQ "
+			    "endpoint (tcp://HOST:PORT): %s", c->agg_ep[i],
+			    zmq_strerror(zmq_errno()));
+			if (s != NULL)
+				zmq_close(s);
+			return -EINVAL;
+		}
+		zmq_close(s);
+		for (j = 0; j < i; j++)
+			if (strcmp(c->agg_ep[i], c->agg_ep[j]) == 0) {
+				log_warnx("api.aggregator: '%s' is listed "
+				    "twice", c->agg_ep[i]);
+				return -EINVAL;
+			}
+	}
+	if (names[0] == '\0') {
+		memcpy(c->agg_name, c->agg_ep, sizeof(c->agg_name));
+	} else if (api_multi_split(names, c->agg_name, API_MULTI_MAX, &nn,
+	    err, sizeof(err)) != 0) {
+		log_warnx("api.aggregator_names: %s", err);
+		return -EINVAL;
+	} else if (nn != c->naggs) {
+		log_warnx("api.aggregator_names: %zu names for %zu "
+		    "api.aggregator endpoints (one name each)", nn, c->naggs);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->naggs; i++) {
+		for (j = 0; c->agg_name[i][j] != '\0'; j++)
+			if (c->agg_name[i][j] == '"' ||
+			    c->agg_name[i][j] == '\\' ||
+			    (unsigned char)c->agg_name[i][j] < 0x20) {
+				log_warnx("api.aggregator_names: '%s' has a "
+				    "quote, backslash or control character",
+				    c->agg_name[i]);
+				return -EINVAL;
+			}
+		for (j = 0; j < i; j++)
+			if (strcmp(c->agg_name[i], c->agg_name[j]) == 0) {
+				log_warnx("api.aggregator_names: '%s' is "
+				    "listed twice", c->agg_name[i]);
+				return -EINVAL;
+			}
+		c->agg_ep_p[i] = c->agg_ep[i];
+		c->agg_name_p[i] = c->agg_name[i];
+	}
+	if (cl[0] != '\0' && api_multi_split(cl, certs, API_MULTI_MAX, &nc,
+	    err, sizeof(err)) != 0) {
+		log_warnx("api.aggregator_cert: %s", err);
+		return -EINVAL;
+	}
+	if (nc > 1 && nc != c->naggs) {
+		log_warnx("api.aggregator_cert: %zu certificates for %zu "
+		    "api.aggregator endpoints (one for all, or one each)", nc,
+		    c->naggs);
+		return -EINVAL;
+	}
+	for (i = 0; i < c->naggs; i++)
+		if (agg_client_keys_load(&c->keys[i], cfg_str(cfg, "api",
+		    "curve_cert"), nc == 0 ? "" : certs[nc == 1 ? 0 : i], err,
+		    sizeof(err)) != 0) {
+			log_warnx("%s", err);
+			return -EINVAL;
+		}
+	return 0;
 }
 
 /*
@@ -536,8 +667,8 @@ write_ready(struct api_ctx *c, const char *path)
 	}
 	snprintf(addr, sizeof(addr), "%s:%d", c->listen_host, ports[0].port);
 	atomic_store(&c->http_port, ports[0].port);
-	log_info("listening on http://%s, aggregator %s", addr,
-	    c->routes.aggregator);
+	log_info("listening on http://%s, aggregator%s %s", addr,
+	    c->naggs > 1 ? "s" : "", cfg_str(c->cfg, "api", "aggregator"));
 	if (path == NULL)
 		return 0;
 	o = json_object();

@@ -22,6 +22,7 @@
 #include "api_buf.h"
 #include "api_csv.h"
 #include "api_metrics.h"
+#include "api_multi.h"
 #include "api_params.h"
 #include "api_stats.h"
 #include "api_time.h"
@@ -65,6 +66,36 @@ static void	resp_json(struct http_resp *, int status, json_t *o);
 static void	resp_error(struct http_resp *, int status, const char *error,
 		    const char *detail);
 static void	bad_param(struct req *);
+
+/* Several aggregators: what every one of them answered. */
+struct multi {
+	json_t		*o[API_MULTI_MAX];	/* owned; NULL: none */
+	int		 missing[API_MULTI_MAX];
+	char		 why[API_MULTI_MAX][32];
+	size_t		 nmissing, notfound;
+};
+
+static int	is_multi(const struct req *);
+static int	m_ask(struct req *, struct proto_query *const *qs,
+		    const char *key_shape, int timeout_ms, int notfound_ok,
+		    struct multi *);
+static void	m_free(struct multi *);
+static void	m_mark(struct req *, const struct multi *, json_t *o);
+static void	m_same(struct req *, struct proto_query **qs);
+static void	m_health(struct req *);
+static void	m_metrics(struct req *, struct api_metrics_in *,
+		    struct api_buf *agg);
+static void	m_active(struct req *, uint64_t limit);
+static void	m_history(struct req *, uint64_t limit, const char *format);
+static void	m_session(struct req *);
+static void	m_stats(struct req *);
+static json_t	*m_points(struct req *);
+static void	m_agents(struct req *);
+static void	m_events(struct req *, uint64_t limit);
+static void	q_set(struct proto_query *, const char *key,
+		    const char *val);
+static void	q_del(struct proto_query *, const char *key);
+static void	answer_history(struct req *, json_t *o, const char *format);
 
 void
 http_routes_handle(const struct http_routes_cfg *cfg, enum http_route route,
@@ -244,6 +275,10 @@ r_health(struct req *rq)
 	q_begin(rq, "events");
 	q_add(rq, "minutes", "1");
 	q_add(rq, "limit", "1");
+	if (is_multi(rq)) {
+		m_health(rq);
+		return;
+	}
 	rc = cfg->ask(cfg->ask_arg, &rq->q, cfg->health_timeout_ms, &status,
 	    &body, &len);
 	o = json_object();
@@ -262,10 +297,6 @@ r_health(struct req *rq)
 	/* The aggregator says what degrades it (store damage). */
 	if (rc == 0 && body != NULL && (ev = json_loadb(body, len, 0,
 	    NULL)) != NULL) {
-		/* Its exporter's state (docs/SCALING.md). */
-		if (json_is_object(json_object_get(ev, "export")))
-			json_object_set(a, "export", json_object_get(ev,
-			    "export"));
 		why = json_object_get(ev, "degraded");
 		if (json_is_array(why) && json_array_size(why) > 0) {
 			json_object_set(a, "degraded", why);
@@ -319,6 +350,11 @@ r_metrics(struct req *rq)
 		r2 = 0;
 		goto done;
 	}
+	if (is_multi(rq)) {
+		m_metrics(rq, &in, &agg);
+		r2 = agg.overflow ? -EMSGSIZE : 0;
+		goto put;
+	}
 	q_begin(rq, "metrics");
 	rc = cfg->ask(cfg->ask_arg, &rq->q, cfg->timeout_ms, &ms, &mj, &len);
 	if (rc == 0 && ms == 200) {
@@ -337,6 +373,7 @@ r_metrics(struct req *rq)
 	r2 = api_metrics_render(&in, &agg);
 	free(mj);
 	free(aj);
+put:
 	if (cfg->metrics_cache != NULL && cfg->metrics_cache_ms > 0)
 		api_metrics_cache_put(cfg->metrics_cache, now_ms,
 		    agg.data != NULL && !agg.overflow ? agg.data : "",
@@ -390,6 +427,10 @@ r_active(struct req *rq)
 	for (i = 0; pass[i] != NULL; i++)
 		if (api_params_str(&rq->params, pass[i], &v) > 0)
 			q_add(rq, pass[i], v);
+	if (is_multi(rq)) {
+		m_active(rq, limit);
+		return;
+	}
 	if ((o = ask(rq, "sessions", rq->cfg->timeout_ms)) != NULL)
 		resp_json(rq->resp, 200, o);
 	return;
@@ -412,7 +453,6 @@ r_history(struct req *rq)
 	    "cursor", NULL };
 	const char *v, *format = "json";
 	uint64_t limit = rq->cfg->default_limit, after = 0, before = 0, n;
-	struct api_buf out;
 	json_t *o, *nc;
 	int i, ha, hb;
 
@@ -470,6 +510,10 @@ r_history(struct req *rq)
 	for (i = 0; pass[i] != NULL; i++)
 		if (api_params_str(&rq->params, pass[i], &v) > 0)
 			q_add(rq, pass[i], v);
+	if (is_multi(rq)) {
+		m_history(rq, limit, format);
+		return;
+	}
 	if ((o = ask(rq, "sessions", rq->cfg->timeout_ms)) == NULL)
 		return;
 	nc = json_object_get(o, "next_cursor");
@@ -479,6 +523,19 @@ r_history(struct req *rq)
 		    "reply without next_cursor");
 		return;
 	}
+	answer_history(rq, o, format);
+	return;
+bad:
+	bad_param(rq);
+}
+
+/* Answers a history page o (taken) as JSON or CSV. */
+static void
+answer_history(struct req *rq, json_t *o, const char *format)
+{
+	struct api_buf out;
+	json_t *nc = json_object_get(o, "next_cursor");
+
 	if (strcmp(format, "csv") != 0) {
 		resp_json(rq->resp, 200, o);
 		return;
@@ -498,9 +555,6 @@ r_history(struct req *rq)
 	rq->resp->status = 200;
 	rq->resp->ctype = CSV_CT;
 	rq->resp->body = api_buf_steal(&out, &rq->resp->len);
-	return;
-bad:
-	bad_param(rq);
 }
 
 static void
@@ -524,6 +578,10 @@ r_session(struct req *rq, const char *id)
 	}
 	q_begin(rq, "session");
 	q_add(rq, "id", id);
+	if (is_multi(rq)) {
+		m_session(rq);
+		return;
+	}
 	if ((o = ask(rq, "session_id", rq->cfg->timeout_ms)) != NULL)
 		resp_json(rq->resp, 200, o);
 	return;
@@ -547,6 +605,10 @@ r_stats(struct req *rq)
 		goto bad;
 	q_begin(rq, "stats");
 	q_add_u64(rq, "window_hours", hours);
+	if (is_multi(rq)) {
+		m_stats(rq);
+		return;
+	}
 	if ((o = ask(rq, "top_users", rq->cfg->timeout_ms)) != NULL)
 		resp_json(rq->resp, 200, o);
 	return;
@@ -561,7 +623,7 @@ r_timeseries(struct req *rq)
 	    NULL };
 	uint64_t hours = 24, step = 0, to, from, window;
 	char t[40];
-	json_t *o, *pts;
+	json_t *o, *pts, *po, *mo;
 
 	if (!params_ok(rq, allowed))
 		return;
@@ -588,9 +650,15 @@ r_timeseries(struct req *rq)
 	q_add_u64(rq, "from", from);
 	q_add_u64(rq, "to", to);
 	q_add_u64(rq, "step", step * NS);
-	if ((o = ask(rq, "points", rq->cfg->timeout_ms)) == NULL)
+	if (is_multi(rq)) {
+		if ((o = m_points(rq)) == NULL)
+			return;
+	} else if ((o = ask(rq, "points", rq->cfg->timeout_ms)) == NULL)
 		return;
 	pts = json_incref(json_object_get(o, "points"));
+	/* Several aggregators: the partial marks, moved behind. */
+	po = json_incref(json_object_get(o, "partial"));
+	mo = json_incref(json_object_get(o, "missing"));
 	json_decref(o);
 	o = json_object();
 	json_object_set_new(o, "window_hours", json_integer((json_int_t)hours));
@@ -600,6 +668,10 @@ r_timeseries(struct req *rq)
 	sess_json_time(to, t);
 	json_object_set_new(o, "to", json_string(t));
 	json_object_set_new(o, "points", pts);
+	if (po != NULL) {
+		json_object_set_new(o, "partial", po);
+		json_object_set_new(o, "missing", mo);
+	}
 	resp_json(rq->resp, 200, o);
 	return;
 bad:
@@ -618,6 +690,10 @@ r_agents(struct req *rq)
 	if (!params_ok(rq, allowed))
 		return;
 	q_begin(rq, "agents");
+	if (is_multi(rq)) {
+		m_agents(rq);
+		return;
+	}
 	if ((o = ask(rq, "agents", rq->cfg->timeout_ms)) == NULL)
 		return;
 	/* Boot ids and watermarks would let anyone forge an agent's next
@@ -657,11 +733,773 @@ r_events(struct req *rq)
 		q_add(rq, "severity", v);
 	if (api_params_str(&rq->params, "category", &v) > 0)
 		q_add(rq, "category", v);
+	if (is_multi(rq)) {
+		m_events(rq, limit);
+		return;
+	}
 	if ((o = ask(rq, "events", rq->cfg->timeout_ms)) != NULL)
 		resp_json(rq->resp, 200, o);
 	return;
 bad:
 	bad_param(rq);
+}
+
+/* ---- several aggregators --------------------------------------------- */
+
+static int
+is_multi(const struct req *rq)
+{
+	return rq->cfg->naggs > 1 && rq->cfg->ask_many != NULL;
+}
+
+/* Every aggregator asked the one query of the request. */
+static void
+m_same(struct req *rq, struct proto_query **qs)
+{
+	size_t i;
+
+	for (i = 0; i < rq->cfg->naggs; i++)
+		qs[i] = &rq->q;
+}
+
+/*
+ * Asks aggregator i qs[i] (NULL: not asked) at once. A reply with
+ * key_shape is kept in m->o[i]; an aggregator that does not answer in
+ * time, answers a 5xx or something malformed is missing; a 404 counts
+ * in m->notfound when notfound_ok. The first other 4xx is passed through
+ * as the answer (a bad cursor, say), and when nothing at all came back
+ * the answer is a 503 naming them; both return -1. Otherwise returns
+ * how many replies m->o holds (0 only with notfound_ok).
+ */
+static int
+m_ask(struct req *rq, struct proto_query *const *qs, const char *key_shape,
+    int timeout_ms, int notfound_ok, struct multi *m)
+{
+	const struct http_routes_cfg *cfg = rq->cfg;
+	struct http_routes_answer ans[API_MULTI_MAX];
+	json_t *o, *err, *first = NULL;
+	uint32_t first_status = 0;
+	size_t i, n = cfg->naggs, len;
+	int got = 0;
+	const char *why;
+
+	memset(m, 0, sizeof(*m));
+	cfg->ask_many(cfg->ask_arg, qs, n, timeout_ms, ans);
+	for (i = 0; i < n; i++) {
+		if (qs[i] == NULL)
+			continue;
+		why = NULL;
+		o = NULL;
+		if (ans[i].rc != 0) {
+			api_stats_agg_error(cfg->stats, ans[i].rc ==
+			    -ETIMEDOUT ? API_STATS_AGG_TIMEOUT : ans[i].rc ==
+			    -EBADMSG ? API_STATS_AGG_BAD_REPLY :
+			    API_STATS_AGG_UNREACHABLE);
+			why = ans[i].rc == -ETIMEDOUT ? "no answer in time" :
+			    ans[i].rc == -EBADMSG ? "malformed reply" :
+			    "not reachable";
+		} else if (!json_is_object(o = json_loadb(ans[i].body,
+		    ans[i].len, 0, NULL))) {
+			api_stats_agg_error(cfg->stats,
+			    API_STATS_AGG_BAD_REPLY);
+			why = "malformed reply";
+		} else if (ans[i].status == 404 && notfound_ok) {
+			m->notfound++;
+			if (first == NULL) {
+				first = json_incref(o);
+				first_status = 404;
+			}
+		} else if (ans[i].status != 200) {
+			err = json_object_get(o, "error");
+			if (ans[i].status >= 400 && ans[i].status < 500 &&
+			    json_is_string(err)) {
+				if (first == NULL || first_status == 404) {
+					json_decref(first);
+					first = json_incref(o);
+					first_status = ans[i].status;
+				}
+			} else
+				why = "error reply";
+		} else if (json_object_get(o, key_shape) == NULL) {
+			api_stats_agg_error(cfg->stats,
+			    API_STATS_AGG_BAD_REPLY);
+			why = "malformed reply";
+		} else {
+			m->o[i] = json_incref(o);
+			got++;
+		}
+		json_decref(o);
+		free(ans[i].body);
+		if (why != NULL) {
+			m->missing[i] = 1;
+			snprintf(m->why[i], sizeof(m->why[i]), "%s", why);
+			m->nmissing++;
+		}
+	}
+	if (first != NULL && first_status != 404) {
+		m_free(m);
+		resp_json(rq->resp, (int)first_status, first);
+		return -1;
+	}
+	if (got == 0 && (m->notfound == 0 || m->nmissing > 0)) {
+		len = (size_t)snprintf(rq->detail, sizeof(rq->detail),
+		    m->notfound > 0 ? "not found on the aggregators that "
+		    "answered; no answer from" : "no aggregator answered:");
+		for (i = 0; i < n && len < sizeof(rq->detail); i++)
+			if (m->missing[i])
+				len += (size_t)snprintf(rq->detail + len,
+				    sizeof(rq->detail) - len, " %.64s (%s)",
+				    cfg->agg_names[i], m->why[i]);
+		json_decref(first);
+		m_mark(rq, m, NULL);
+		resp_error(rq->resp, 503, "aggregator unavailable",
+		    rq->detail);
+		return -1;
+	}
+	if (got == 0) {
+		/* Every one said 404: its answer is ours. */
+		resp_json(rq->resp, 404, first);
+		return -1;
+	}
+	json_decref(first);
+	return got;
+}
+
+static void
+m_free(struct multi *m)
+{
+	size_t i;
+
+	for (i = 0; i < API_MULTI_MAX; i++) {
+		json_decref(m->o[i]);
+		m->o[i] = NULL;
+	}
+}
+
+/*
+ * Marks an answer over several aggregators: "partial" and "missing" in
+ * o (borrowed; NULL: none) and the X-Sessacct-Partial header when one
+ * did not answer. Never silent.
+ */
+static void
+m_mark(struct req *rq, const struct multi *m, json_t *o)
+{
+	json_t *a = json_array();
+	size_t i, len = 0;
+	char *h = rq->resp->partial;
+
+	h[0] = '\0';
+	for (i = 0; i < rq->cfg->naggs; i++) {
+		if (!m->missing[i])
+			continue;
+		json_array_append_new(a, json_string(rq->cfg->agg_names[i]));
+		if (len < sizeof(rq->resp->partial))
+			len += (size_t)snprintf(h + len,
+			    sizeof(rq->resp->partial) - len, "%s%s",
+			    len > 0 ? "," : "", rq->cfg->agg_names[i]);
+	}
+	if (o == NULL) {
+		json_decref(a);
+		return;
+	}
+	json_object_set_new(o, "partial", json_boolean(m->nmissing > 0));
+	json_object_set_new(o, "missing", a);
+}
+
+static void
+m_health(struct req *rq)
+{
+	const struct http_routes_cfg *cfg = rq->cfg;
+	struct proto_query *qs[API_MULTI_MAX];
+	struct http_routes_answer ans[API_MULTI_MAX];
+	struct multi m;
+	uint64_t now = api_time_now_ns();
+	json_t *o, *arr, *a, *ev, *why;
+	char when[40];
+	size_t i;
+	int degraded = 0;
+
+	m_same(rq, qs);
+	memset(&m, 0, sizeof(m));
+	cfg->ask_many(cfg->ask_arg, qs, cfg->naggs, cfg->health_timeout_ms,
+	    ans);
+	arr = json_array();
+	for (i = 0; i < cfg->naggs; i++) {
+		a = json_object();
+		json_object_set_new(a, "name", json_string(cfg->agg_names[i]));
+		json_object_set_new(a, "endpoint",
+		    json_string(cfg->agg_endpoints[i]));
+		ev = ans[i].rc == 0 ? json_loadb(ans[i].body, ans[i].len, 0,
+		    NULL) : NULL;
+		free(ans[i].body);
+		json_object_set_new(a, "reachable", json_boolean(ans[i].rc ==
+		    0));
+		if (ans[i].rc != 0) {
+			m.missing[i] = 1;
+			m.nmissing++;
+			json_object_set_new(a, "error", json_string(
+			    ans[i].rc == -ETIMEDOUT ? "no answer in time" :
+			    ans[i].rc == -EBADMSG ? "malformed reply" :
+			    "not reachable"));
+			api_stats_agg_error(cfg->stats, ans[i].rc ==
+			    -ETIMEDOUT ? API_STATS_AGG_TIMEOUT : ans[i].rc ==
+			    -EBADMSG ? API_STATS_AGG_BAD_REPLY :
+			    API_STATS_AGG_UNREACHABLE);
+		}
+		why = json_object_get(ev, "degraded");
+		if (json_is_array(why) && json_array_size(why) > 0) {
+			json_object_set(a, "degraded", why);
+			degraded = 1;
+		}
+		json_decref(ev);
+		json_array_append_new(arr, a);
+	}
+	o = json_object();
+	sess_json_time(now, when);
+	json_object_set_new(o, "status", json_string(m.nmissing == 0 &&
+	    !degraded ? "ok" : "degraded"));
+	json_object_set_new(o, "version", json_string(SA_VERSION));
+	json_object_set_new(o, "time", json_string(when));
+	json_object_set_new(o, "uptime_secs", json_integer((json_int_t)
+	    ((now - cfg->started_ns) / NS)));
+	json_object_set_new(o, "aggregators", arr);
+	m_mark(rq, &m, o);
+	if (cfg->auth_mode != NULL)
+		json_object_set_new(o, "auth", json_string(cfg->auth_mode));
+	resp_json(rq->resp, 200, o);
+}
+
+/*
+ * The aggregators' part of /metrics: each one's metrics and agents
+ * rendered alone, then joined with an aggregator label (agg is
+ * initialised here).
+ */
+static void
+m_metrics(struct req *rq, struct api_metrics_in *in, struct api_buf *agg)
+{
+	const struct http_routes_cfg *cfg = rq->cfg;
+	struct proto_query *qs[API_MULTI_MAX], aq;
+	struct http_routes_answer ma[API_MULTI_MAX], aa[API_MULTI_MAX];
+	struct api_buf one[API_MULTI_MAX];
+	const char *texts[API_MULTI_MAX];
+	size_t i, n = cfg->naggs;
+
+	q_begin(rq, "metrics");
+	m_same(rq, qs);
+	cfg->ask_many(cfg->ask_arg, qs, n, cfg->timeout_ms, ma);
+	memset(&aq, 0, sizeof(aq));
+	sa_strlcpy(aq.kind, "agents", sizeof(aq.kind));
+	for (i = 0; i < n; i++)
+		qs[i] = ma[i].rc == 0 && ma[i].status == 200 ? &aq : NULL;
+	cfg->ask_many(cfg->ask_arg, qs, n, cfg->timeout_ms, aa);
+	in->parts = API_METRICS_AGG;
+	api_buf_init(agg, cfg->max_body);
+	for (i = 0; i < n; i++) {
+		if (ma[i].rc != 0 && ma[i].rc != -ENOENT)
+			api_stats_agg_error(cfg->stats, ma[i].rc ==
+			    -ETIMEDOUT ? API_STATS_AGG_TIMEOUT : ma[i].rc ==
+			    -EBADMSG ? API_STATS_AGG_BAD_REPLY :
+			    API_STATS_AGG_UNREACHABLE);
+		in->metrics_json = ma[i].rc == 0 && ma[i].status == 200 ?
+		    ma[i].body : NULL;
+		in->agents_json = aa[i].rc == 0 && aa[i].status == 200 ?
+		    aa[i].body : NULL;
+		api_buf_init(&one[i], cfg->max_body);
+		/* A reply that does not parse renders what it can. */
+		if (api_metrics_render(in, &one[i]) == -EMSGSIZE)
+			agg->overflow = 1;
+		texts[i] = one[i].data;
+		free(ma[i].body);
+		free(aa[i].body);
+	}
+	if (api_multi_metrics_merge(texts, cfg->agg_names, n, agg) != 0)
+		agg->overflow = 1;
+	for (i = 0; i < n; i++)
+		api_buf_free(&one[i]);
+}
+
+static void
+m_active(struct req *rq, uint64_t limit)
+{
+	struct proto_query *qs[API_MULTI_MAX];
+	struct multi m;
+	json_t *o, *arr, *e;
+	json_int_t total = 0;
+	size_t i, j;
+
+	m_same(rq, qs);
+	if (m_ask(rq, qs, "sessions", rq->cfg->timeout_ms, 0, &m) < 0)
+		return;
+	arr = json_array();
+	/* Aggregator by aggregator, each in its own order. */
+	for (i = 0; i < rq->cfg->naggs; i++) {
+		if (m.o[i] == NULL)
+			continue;
+		json_array_foreach(json_object_get(m.o[i], "sessions"), j, e)
+			if (json_array_size(arr) < limit)
+				json_array_append(arr, e);
+		total += json_integer_value(json_object_get(m.o[i],
+		    "total"));
+	}
+	o = json_object();
+	json_object_set_new(o, "sessions", arr);
+	json_object_set_new(o, "total", json_integer(total));
+	m_mark(rq, &m, o);
+	m_free(&m);
+	resp_json(rq->resp, 200, o);
+}
+
+/*
+ * One page over several aggregators: each is asked limit sessions from
+ * its own position, the pages are merged newest first and the first
+ * limit kept. An aggregator whose page was used up moves to its own
+ * next_cursor; one whose page was used in part needs the cursor after
+ * the last session taken, which only it can make: it is asked again
+ * for exactly that many from the same position, and the page checked to
+ * end at that session (sessions that closed meanwhile, or expired, make
+ * it ask again, at most MULTI_REASK times).
+ */
+#define MULTI_REASK	4
+
+static void
+m_history(struct req *rq, uint64_t limit, const char *format)
+{
+	const struct http_routes_cfg *cfg = rq->cfg;
+	struct api_multi_cursor cur, next;
+	struct proto_query *base, *qv, *qs[API_MULTI_MAX];
+	struct multi m, r;
+	const char *ctext = NULL;
+	json_t *pages[API_MULTI_MAX], *out, *o, *best, *e, *last[API_MULTI_MAX];
+	json_t *rs, *nc;
+	size_t i, n = cfg->naggs, k[API_MULTI_MAX], x[API_MULTI_MAX], c, bi;
+	int pending[API_MULTI_MAX], bound[API_MULTI_MAX], round, left, done;
+	char text[API_MULTI_CURSOR_MAX], lim[24];
+
+	(void)api_params_str(&rq->params, "cursor", &ctext);
+	if (ctext != NULL && ctext[0] != '\0') {
+		if (api_multi_cursor_decode(ctext, n, cfg->agg_list_id, &cur,
+		    rq->detail, sizeof(rq->detail)) != 0) {
+			bad_param(rq);
+			return;
+		}
+	} else {
+		memset(&cur, 0, sizeof(cur));
+		cur.n = n;
+		cur.list_id = cfg->agg_list_id;
+	}
+	q_del(&rq->q, "cursor");
+	base = &rq->q;
+	qv = xcalloc(n, sizeof(*qv));
+	for (i = 0; i < n; i++) {
+		qs[i] = NULL;
+		if (cur.pos[i].state == API_MULTI_POS_DONE)
+			continue;
+		qv[i] = *base;
+		if (cur.pos[i].state == API_MULTI_POS_AT)
+			q_set(&qv[i], "cursor", cur.pos[i].cursor);
+		qs[i] = &qv[i];
+	}
+	if (m_ask(rq, qs, "sessions", cfg->timeout_ms, 0, &m) < 0) {
+		free(qv);
+		return;
+	}
+	/* The merge: newest first, ties to the first aggregator. */
+	out = json_array();
+	for (i = 0; i < n; i++) {
+		pages[i] = m.o[i] != NULL ? json_object_get(m.o[i],
+		    "sessions") : NULL;
+		if (!json_is_array(pages[i]))
+			pages[i] = NULL;
+		k[i] = 0;
+	}
+	while (json_array_size(out) < limit) {
+		best = NULL;
+		bi = 0;
+		for (i = 0; i < n; i++) {
+			if (pages[i] == NULL || k[i] >= json_array_size(
+			    pages[i]))
+				continue;
+			e = json_array_get(pages[i], k[i]);
+			if (best == NULL || api_multi_session_cmp(e, best) > 0) {
+				best = e;
+				bi = i;
+			}
+		}
+		if (best == NULL)
+			break;
+		json_array_append(out, best);
+		k[bi]++;
+	}
+	/* Where each aggregator goes on from. */
+	next = cur;
+	left = 0;
+	for (i = 0; i < n; i++) {
+		pending[i] = 0;
+		bound[i] = 0;
+		last[i] = NULL;
+		if (cur.pos[i].state == API_MULTI_POS_DONE || m.missing[i] ||
+		    pages[i] == NULL || k[i] == 0) {
+			/* Unchanged: nothing of it was taken, or it did not
+			 * answer and is asked again from here next time. */
+			if (pages[i] != NULL && json_array_size(pages[i]) == 0)
+				next.pos[i].state = API_MULTI_POS_DONE;
+			continue;
+		}
+		if (k[i] == json_array_size(pages[i])) {
+			nc = json_object_get(m.o[i], "next_cursor");
+			if (json_is_string(nc)) {
+				next.pos[i].state = API_MULTI_POS_AT;
+				snprintf(next.pos[i].cursor,
+				    sizeof(next.pos[i].cursor), "%s",
+				    json_string_value(nc));
+			} else
+				next.pos[i].state = API_MULTI_POS_DONE;
+			continue;
+		}
+		pending[i] = 1;
+		last[i] = json_incref(json_array_get(pages[i], k[i] - 1));
+		x[i] = k[i];
+		left++;
+	}
+	for (round = 0; left > 0 && round < MULTI_REASK; round++) {
+		for (i = 0; i < n; i++) {
+			qs[i] = NULL;
+			if (!pending[i])
+				continue;
+			snprintf(lim, sizeof(lim), "%zu", x[i]);
+			q_set(&qv[i], "limit", lim);
+			qs[i] = &qv[i];
+		}
+		if (m_ask(rq, qs, "sessions", cfg->timeout_ms, 0, &r) < 0)
+			goto fail_answered;
+		for (i = 0; i < n; i++) {
+			if (!pending[i])
+				continue;
+			if (r.o[i] == NULL)
+				goto fail;
+			rs = json_object_get(r.o[i], "sessions");
+			nc = json_object_get(r.o[i], "next_cursor");
+			for (c = 0; c < json_array_size(rs); c++)
+				if (api_multi_session_cmp(json_array_get(rs, c),
+				    last[i]) < 0)
+					break;
+			done = 0;
+			if (c == json_array_size(rs)) {
+				if ((c > 0 && api_multi_session_cmp(
+				    json_array_get(rs, c - 1), last[i]) == 0) ||
+				    (bound[i] && c == x[i]) ||
+				    !json_is_string(nc)) {
+					if (json_is_string(nc)) {
+						next.pos[i].state =
+						    API_MULTI_POS_AT;
+						snprintf(next.pos[i].cursor,
+						    sizeof(next.pos[i].cursor),
+						    "%s", json_string_value(nc));
+					} else
+						next.pos[i].state =
+						    API_MULTI_POS_DONE;
+					done = 1;
+				} else if (x[i] >= cfg->max_limit)
+					goto fail;
+				else
+					/* Sessions closed since: more. */
+					x[i] = x[i] * 2 < cfg->max_limit ?
+					    x[i] * 2 : cfg->max_limit;
+			} else if (c == 0) {
+				/* What was taken has expired meanwhile. */
+				done = 1;
+			} else {
+				x[i] = c;
+				bound[i] = 1;
+			}
+			if (done) {
+				pending[i] = 0;
+				left--;
+			}
+		}
+		m_free(&r);
+	}
+	if (left > 0)
+		goto fail;
+	o = json_object();
+	json_object_set_new(o, "sessions", out);
+	for (i = 0; i < n; i++)
+		if (next.pos[i].state != API_MULTI_POS_DONE)
+			break;
+	if (i < n && api_multi_cursor_encode(&next, text) == 0)
+		json_object_set_new(o, "next_cursor", json_string(text));
+	else
+		json_object_set_new(o, "next_cursor", json_null());
+	m_mark(rq, &m, o);
+	m_free(&m);
+	for (i = 0; i < n; i++)
+		json_decref(last[i]);
+	free(qv);
+	answer_history(rq, o, format);
+	return;
+fail:
+	m_free(&r);
+	snprintf(rq->detail, sizeof(rq->detail), "an aggregator stopped "
+	    "answering or its history moved while the page was merged; ask "
+	    "again");
+	resp_error(rq->resp, 503, "aggregator unavailable", rq->detail);
+fail_answered:
+	m_mark(rq, &m, NULL);
+	m_free(&m);
+	for (i = 0; i < n; i++)
+		json_decref(last[i]);
+	json_decref(out);
+	free(qv);
+}
+
+static void
+m_session(struct req *rq)
+{
+	struct proto_query *qs[API_MULTI_MAX];
+	struct multi m;
+	size_t i;
+
+	m_same(rq, qs);
+	if (m_ask(rq, qs, "session_id", rq->cfg->timeout_ms, 1, &m) < 0)
+		return;
+	/* The first that has it; a session lives on one aggregator. */
+	for (i = 0; i < rq->cfg->naggs; i++)
+		if (m.o[i] != NULL)
+			break;
+	resp_json(rq->resp, 200, json_incref(m.o[i]));
+	m_mark(rq, &m, NULL);
+	m_free(&m);
+}
+
+static void
+m_stats(struct req *rq)
+{
+	static const char *const sums[] = { "active_sessions",
+	    "total_sessions", "total_bytes_sent", "total_bytes_received",
+	    "failed_sessions", "rejected_sessions", NULL };
+	struct proto_query *qs[API_MULTI_MAX];
+	struct multi m;
+	json_t *o = NULL, *users[API_MULTI_MAX], *dests[API_MULTI_MAX];
+	json_int_t v;
+	size_t i, j, cap = 0;
+
+	m_same(rq, qs);
+	if (m_ask(rq, qs, "top_users", rq->cfg->timeout_ms, 0, &m) < 0)
+		return;
+	for (i = 0; i < rq->cfg->naggs; i++) {
+		users[i] = m.o[i] != NULL ? json_object_get(m.o[i],
+		    "top_users") : NULL;
+		dests[i] = m.o[i] != NULL ? json_object_get(m.o[i],
+		    "top_destinations") : NULL;
+		/* The merged lists are as long as the longest one. */
+		if (json_array_size(users[i]) > cap)
+			cap = json_array_size(users[i]);
+		if (json_array_size(dests[i]) > cap)
+			cap = json_array_size(dests[i]);
+		if (m.o[i] == NULL)
+			continue;
+		if (o == NULL) {
+			o = json_deep_copy(m.o[i]);
+			continue;
+		}
+		for (j = 0; sums[j] != NULL; j++) {
+			v = json_integer_value(json_object_get(o, sums[j])) +
+			    json_integer_value(json_object_get(m.o[i],
+			    sums[j]));
+			json_object_set_new(o, sums[j], json_integer(v));
+		}
+	}
+	json_object_set_new(o, "top_users", api_multi_top_merge(users,
+	    rq->cfg->naggs, "user", cap));
+	json_object_set_new(o, "top_destinations", api_multi_top_merge(dests,
+	    rq->cfg->naggs, "dest", cap));
+	m_mark(rq, &m, o);
+	m_free(&m);
+	resp_json(rq->resp, 200, o);
+}
+
+/* Timeseries points summed bucket by bucket; returns {"points"...}. */
+static json_t *
+m_points(struct req *rq)
+{
+	struct proto_query *qs[API_MULTI_MAX];
+	struct multi m;
+	json_t *o = NULL, *pts, *p, *q, *v;
+	const char *t, *key;
+	size_t i, j, at;
+
+	m_same(rq, qs);
+	if (m_ask(rq, qs, "points", rq->cfg->timeout_ms, 0, &m) < 0)
+		return NULL;
+	for (i = 0; i < rq->cfg->naggs; i++) {
+		if (m.o[i] == NULL)
+			continue;
+		if (o == NULL) {
+			o = json_deep_copy(m.o[i]);
+			pts = json_object_get(o, "points");
+			continue;
+		}
+		/* Every aggregator was asked the same buckets. */
+		at = 0;
+		json_array_foreach(json_object_get(m.o[i], "points"), j, p) {
+			t = json_string_value(json_object_get(p, "t"));
+			for (; t != NULL && at < json_array_size(pts); at++)
+				if ((q = json_array_get(pts, at)) != NULL &&
+				    json_equal(json_object_get(q, "t"),
+				    json_object_get(p, "t")))
+					break;
+			if (t == NULL || at == json_array_size(pts)) {
+				at = 0;
+				continue;
+			}
+			q = json_array_get(pts, at);
+			json_object_foreach(p, key, v)
+				if (json_is_integer(v))
+					json_object_set_new(q, key, json_integer(
+					    json_integer_value(v) +
+					    json_integer_value(
+					    json_object_get(q, key))));
+		}
+	}
+	m_mark(rq, &m, o);
+	m_free(&m);
+	return o;
+}
+
+static void
+m_agents(struct req *rq)
+{
+	struct proto_query *qs[API_MULTI_MAX];
+	struct multi m;
+	json_t *o, *arr, *a;
+	size_t i, j;
+
+	m_same(rq, qs);
+	if (m_ask(rq, qs, "agents", rq->cfg->timeout_ms, 0, &m) < 0)
+		return;
+	arr = json_array();
+	for (i = 0; i < rq->cfg->naggs; i++) {
+		if (m.o[i] == NULL)
+			continue;
+		json_array_foreach(json_object_get(m.o[i], "agents"), j, a) {
+			if (!json_is_object(a))
+				continue;
+			a = json_deep_copy(a);
+			json_object_set_new(a, "aggregator",
+			    json_string(rq->cfg->agg_names[i]));
+			/* As r_agents: only callers with a token. */
+			if (!rq->cfg->authenticated) {
+				json_object_del(a, "boot_id");
+				json_object_del(a, "watermark");
+			}
+			json_array_append_new(arr, a);
+		}
+	}
+	o = json_object();
+	json_object_set_new(o, "agents", arr);
+	m_mark(rq, &m, o);
+	m_free(&m);
+	resp_json(rq->resp, 200, o);
+}
+
+static void
+m_events(struct req *rq, uint64_t limit)
+{
+	struct proto_query *qs[API_MULTI_MAX];
+	struct multi m;
+	json_t *o, *arr, *deg, *exp, *e, *best, *lists[API_MULTI_MAX];
+	size_t i, j, k[API_MULTI_MAX], bi;
+	const char *tb, *te;
+	char line[1024];
+
+	m_same(rq, qs);
+	if (m_ask(rq, qs, "events", rq->cfg->timeout_ms, 0, &m) < 0)
+		return;
+	arr = json_array();
+	deg = json_array();
+	exp = json_object();
+	for (i = 0; i < rq->cfg->naggs; i++) {
+		k[i] = 0;
+		lists[i] = m.o[i] != NULL ? json_object_get(m.o[i], "events") :
+		    NULL;
+		if (m.o[i] == NULL)
+			continue;
+		json_array_foreach(json_object_get(m.o[i], "degraded"), j, e) {
+			snprintf(line, sizeof(line), "%s: %s",
+			    rq->cfg->agg_names[i], json_string_value(e) ?
+			    json_string_value(e) : "");
+			json_array_append_new(deg, json_string(line));
+		}
+		if ((e = json_object_get(m.o[i], "export")) != NULL)
+			json_object_set(exp, rq->cfg->agg_names[i], e);
+	}
+	/* Newest first over all, each aggregator's own order kept. */
+	while (json_array_size(arr) < limit) {
+		best = NULL;
+		bi = 0;
+		tb = "";
+		for (i = 0; i < rq->cfg->naggs; i++) {
+			if (k[i] >= json_array_size(lists[i]))
+				continue;
+			e = json_array_get(lists[i], k[i]);
+			te = json_string_value(json_object_get(e, "time"));
+			if (te == NULL)
+				te = "";
+			if (best == NULL || strcmp(te, tb) > 0) {
+				best = e;
+				bi = i;
+				tb = te;
+			}
+		}
+		if (best == NULL)
+			break;
+		e = json_deep_copy(best);
+		json_object_set_new(e, "aggregator",
+		    json_string(rq->cfg->agg_names[bi]));
+		json_array_append_new(arr, e);
+		k[bi]++;
+	}
+	o = json_object();
+	json_object_set_new(o, "events", arr);
+	json_object_set_new(o, "degraded", deg);
+	json_object_set_new(o, "exports", exp);
+	m_mark(rq, &m, o);
+	m_free(&m);
+	resp_json(rq->resp, 200, o);
+}
+
+/* Sets key to val, replacing an existing parameter. */
+static void
+q_set(struct proto_query *q, const char *key, const char *val)
+{
+	struct proto_query_param *p;
+	uint32_t i;
+
+	for (i = 0; i < q->nparams; i++)
+		if (strcmp(q->params[i].key, key) == 0)
+			break;
+	if (i == q->nparams) {
+		if (q->nparams >= PROTO_QUERY_MAX_PARAMS)
+			return;
+		q->nparams++;
+	}
+	p = &q->params[i];
+	sa_strlcpy(p->key, key, sizeof(p->key));
+	sa_strlcpy(p->val, val, sizeof(p->val));
+}
+
+static void
+q_del(struct proto_query *q, const char *key)
+{
+	uint32_t i;
+
+	for (i = 0; i < q->nparams; i++)
+		if (strcmp(q->params[i].key, key) == 0) {
+			memmove(&q->params[i], &q->params[i + 1],
+			    (q->nparams - i - 1) * sizeof(q->params[0]));
+			q->nparams--;
+			return;
+		}
 }
 
 /* ---- helpers --------------------------------------------------------- */

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "../proto/query.h"
+#include "api_multi.h"
 #include "http_route.h"
 
 /*
@@ -26,6 +27,22 @@
 typedef int (*http_routes_ask_fn)(void *arg, struct proto_query *q,
     int timeout_ms, uint32_t *status, char **body, size_t *len);
 
+/* One aggregator's answer to http_routes_ask_many_fn, as ask returns it. */
+struct http_routes_answer {
+	int		 rc;
+	uint32_t	 status;
+	char		*body;		/* owned (free()) when rc is 0 */
+	size_t		 len;
+};
+
+/*
+ * Asks aggregator i qs[i] (borrowed; NULL: not asked, rc -ENOENT) for
+ * every i < n at once, all within timeout_ms; ans has n entries.
+ */
+typedef void (*http_routes_ask_many_fn)(void *arg,
+    struct proto_query *const *qs, size_t n, int timeout_ms,
+    struct http_routes_answer *ans);
+
 struct api_stats;
 struct api_metrics_cache;
 /* Per-thread memory for one request (query buffers), reused. */
@@ -35,6 +52,14 @@ struct http_routes_cfg {
 	http_routes_ask_fn	 ask;
 	void			*ask_arg;	/* per thread, see api_server.c */
 	const char		*aggregator;	/* endpoint, for /health */
+	/* Several aggregators (naggs > 1): every route asks them all
+	 * through ask_many and merges; naggs 0 or 1 is one aggregator,
+	 * asked through ask, exactly as before. */
+	http_routes_ask_many_fn	 ask_many;
+	size_t			 naggs;
+	const char *const	*agg_names;	/* naggs labels */
+	const char *const	*agg_endpoints;	/* naggs endpoints */
+	uint32_t		 agg_list_id;	/* api_multi_list_id */
 	int			 timeout_ms;	/* aggregator queries */
 	int			 health_timeout_ms;
 	const char		*static_dir;	/* dashboard files */
@@ -60,7 +85,11 @@ struct http_resp {
 	const char	*allow;		/* Allow header of a 405, or NULL */
 	const char	*cache;		/* Cache-Control, or NULL */
 	const char	*www_auth;	/* WWW-Authenticate of a 401, or NULL */
-	char		 next_cursor[128];	/* X-Next-Cursor when not "" */
+	char		 next_cursor[API_MULTI_CURSOR_MAX];	/* X-Next-Cursor
+							 * when not "" */
+	/* X-Sessacct-Partial when not "": the aggregators that did not
+	 * answer, comma separated. */
+	char		 partial[API_MULTI_MAX * (API_MULTI_ITEM_MAX + 1)];
 	char		 file[4352];	/* send this file when not "" */
 };
 

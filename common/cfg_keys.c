@@ -205,12 +205,17 @@ const struct cfg_def cfg_defs[] = {
 	  "aggregator restart" },
 	{ "api", "listen", CFG_T_STR, "127.0.0.1:9090", 1, 256,
 	  "HTTP listen address (host:port)" },
-	{ "api", "aggregator", CFG_T_STR, "tcp://127.0.0.1:7711", 0, 256,
-	  "aggregator query endpoint" },
+	{ "api", "aggregator", CFG_T_STR, "tcp://127.0.0.1:7711", 0, 2048,
+	  "aggregator query endpoint, or several comma separated (at most "
+	  "8; the API answers over all)" },
+	{ "api", "aggregator_names", CFG_T_STR, "", 0, 2048,
+	  "a name per api.aggregator endpoint, comma separated, for partial "
+	  "answers and the aggregator label (empty: the endpoints)" },
 	{ "api", "curve_cert", CFG_T_STR, "", 0, 240,
 	  "the API's CURVE certificate (and its _secret); empty: no CURVE" },
-	{ "api", "aggregator_cert", CFG_T_STR, "", 0, 240,
-	  "the aggregator's public CURVE certificate (with curve_cert)" },
+	{ "api", "aggregator_cert", CFG_T_STR, "", 0, 2048,
+	  "the aggregators' public CURVE certificate (with curve_cert): one "
+	  "for all, or one per api.aggregator endpoint, comma separated" },
 	{ "api", "threads", CFG_T_U64, "64", 1, 1024,
 	  "HTTP worker threads (one per open connection)" },
 	{ "api", "request_timeout_ms", CFG_T_U64, "5000", 100, 3600000,
