@@ -13,4 +13,5 @@ $SUDO apt-get install -y --no-install-recommends \
 	libjansson-dev python3-zmq python3-msgpack python3-yaml \
 	nats-server libnats-dev \
 	prometheus chromium wrk \
-	dante-server microsocks tinyproxy haproxy curl openssl passwd
+	dante-server microsocks tinyproxy haproxy curl openssl passwd \
+	debhelper lintian man-db
