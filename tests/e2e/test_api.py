@@ -30,6 +30,7 @@ its own temp dir (kept when SA_E2E_KEEP=1); a failing case prints the
 tail of every log. Bounded waits only, no fixed sleeps for readiness.
 """
 import argparse
+import calendar
 import csv
 import html
 import io
@@ -886,19 +887,44 @@ def write_open_sessions_pcap(path, start_s, hold_s, n=3):
             f.write(p)
 
 
-def dump_dom(url, td):
+def dump_dom(url, td, size="1280,1600"):
     prof = tempfile.mkdtemp(dir=td, prefix="chromium.")
     r = subprocess.run([
         "chromium", "--headless", "--no-sandbox", "--disable-gpu",
         "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync",
         "--user-data-dir=" + prof, "--virtual-time-budget=8000",
-        "--window-size=1280,1600", "--dump-dom", url],
+        "--window-size=" + size, "--dump-dom", url],
         capture_output=True, timeout=120)
     if r.returncode != 0:
         raise AssertionError("chromium exited %d: %s" %
                              (r.returncode, r.stderr[-2000:]))
     return r.stdout.decode("utf-8", "replace")
+
+
+def iso_ns(s):
+    """RFC 3339 UTC with any decimals (JavaScript's 3) -> ns."""
+    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$", s)
+    if m is None:
+        raise ValueError("not an RFC 3339 UTC time: %r" % s)
+    secs = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+    return secs * NS + int((m.group(2) or "0").ljust(9, "0"))
+
+
+def dom_rows(dom, elem_id):
+    """Session ids of the rows of table elem_id, in order."""
+    m = re.search(r'<table id="%s"[^>]*>(.*?)</table>' % elem_id, dom, re.S)
+    if m is None:
+        raise AssertionError(elem_id + " not in the page")
+    return re.findall(r'<tr data-session-id="([0-9a-f]{32})"', m.group(1))
+
+
+def dom_attr(dom, elem_id, attr):
+    m = re.search(r'<[a-z]+ id="%s"([^>]*)>' % elem_id, dom)
+    if m is None:
+        raise AssertionError(elem_id + " not in the page")
+    a = re.search(r'\b%s="([^"]*)"' % attr, m.group(1))
+    return None if a is None else html.unescape(a.group(1))
 
 
 class Dashboard(unittest.TestCase):
@@ -965,7 +991,8 @@ class Dashboard(unittest.TestCase):
             by_id = {s["session_id"]: s for s in active["sessions"]}
             for sid, row in rows:
                 s = by_id[sid]
-                self.assertIn('<td class="user">%s</td>' % s["user"], row)
+                self.assertRegex(row, '<td class="user"><a [^>]*>%s</a></td>'
+                                 % re.escape(s["user"]))
                 self.assertIn('data-value="%d"' % s["bytes_sent"], row)
                 self.assertIn('data-value="%d"' % s["bytes_received"], row)
             self.assertTrue(all(s["user"].startswith("10.9.0.")
@@ -981,11 +1008,15 @@ class Dashboard(unittest.TestCase):
             self.assertTrue(any(s["target"] for s in recent))
             for s in recent:
                 row = rows[s["session_id"]]
-                self.assertIn('<td class="user">%s</td>' %
-                              html.escape(s["user"], quote=False), row)
-                self.assertIn('<td class="target">%s</td>' %
-                              html.escape(s["target"] or "", quote=False),
-                              row)
+                self.assertRegex(row, '<td class="user"><a [^>]*>%s</a></td>'
+                                 % re.escape(html.escape(s["user"],
+                                                         quote=False)))
+                if s["target"]:
+                    self.assertRegex(row, '<td class="target"><a [^>]*>%s'
+                                     '</a></td>' % re.escape(html.escape(
+                                         s["target"], quote=False)))
+                else:
+                    self.assertIn('<td class="target"></td>', row)
                 self.assertIn('<span class="badge st-%s">%s</span>' %
                               (s["status"], s["status"]), row)
             for st, elem_id in (("rejected_by_acl", "history-rejected"),
@@ -1015,9 +1046,13 @@ class Dashboard(unittest.TestCase):
                     self.assertIn('class="num packets-seen" data-value="%d"'
                                   % a["packets_seen"], m.group(1))
             # The chart: as many points as the API's, same sums.
+            # (At the page's own step; it cuts the range to the data.)
             m = re.search(r'<div id="chart"([^>]*)>', dom)
             attrs = m.group(1)
-            self.assertIn('data-points="%d"' % len(ts["points"]), attrs)
+            ts = http.json("/api/sessions/timeseries?window_hours=%d&step=%s"
+                           % (hours, dom_attr(dom, "chart", "data-fine-step")))
+            self.assertLessEqual(int(dom_attr(dom, "chart", "data-points")),
+                                 len(ts["points"]))
             self.assertIn('data-bytes-sent="%d"' %
                           sum(p["bytes_sent"] for p in ts["points"]), attrs)
             self.assertIn("uplot", dom)
@@ -1025,6 +1060,166 @@ class Dashboard(unittest.TestCase):
             print(pl.tails())
             if slow is not None and slow.poll() is None:
                 slow.kill()
+            pl.stop(check=False)
+            raise
+        pl.stop()
+
+
+    # The dashboard as a place to work, in headless Chromium at 1280
+    # pixels: the history explorer's filters (set from the fragment, as
+    # its form and links do) give the API's rows for the same query, page
+    # on with its cursor and export as CSV; a click's link opens a user's,
+    # destination's or agent's sessions; a session's detail shows every
+    # field; the chart's range fits the data; no table is wider than the
+    # page.
+
+    def page(self, pl, http, frag, hours):
+        dom = dump_dom("%s/?window_hours=%d&refresh=600#%s" %
+                       (http.base, hours, frag), pl.td, "1280,800")
+        self.assertIn('data-loaded="1"', dom, frag)
+        self.assertEqual(dom_attr(dom, "explorer", "data-state") != "loading",
+                         True, frag)
+        return dom
+
+    def check_rows(self, pl, http, frag, query, hours):
+        """The explorer's rows for fragment frag are the API's for query
+        (in order), and its next-page link the API's cursor."""
+        dom = self.page(pl, http, frag, hours)
+        want = http.json("/api/sessions/history?" + query)
+        self.assertEqual(dom_attr(dom, "explorer", "data-state"), "loaded",
+                         frag)
+        self.assertEqual(dom_rows(dom, "explorer-table"),
+                         [s["session_id"] for s in want["sessions"]], frag)
+        self.assertEqual(dom_attr(dom, "explorer", "data-next-cursor"),
+                         want["next_cursor"] or "", frag)
+        return dom, want
+
+    def test_explorer(self):
+        if shutil.which("chromium") is None:
+            self.fail("chromium is not installed (deploy/install-deps.sh)")
+        pl = Pipeline("explore")
+        try:
+            ready = pl.aggregator()
+            for pcap in ("http.pcapng", "socks.pcap", "dns.pcap",
+                         "synscan.pcap"):
+                pl.replay(os.path.join(ARGS.pcaps, pcap), ready["ingest"],
+                          agent_name(pcap))
+            http = pl.api(ready["query"])
+            closed, _ = history_all(http)
+            ends = [rfc3339_ns(s["end_time"]) for s in closed]
+            hours = math.ceil((time.time_ns() - min(ends)) / (3600 * NS)) + 1
+
+            # No filter: the newest 50, every table within 1280 pixels.
+            dom, want = self.check_rows(pl, http, "", "limit=50", hours)
+            self.assertEqual(re.search(r'<body[^>]*data-overflow="([^"]*)"',
+                                       dom).group(1), "", "a table overflows")
+            self.assertLessEqual(int(re.search(
+                r'<body[^>]*data-width="(\d+)"', dom).group(1)), 1280)
+            # Links: a user, a destination, an agent fill the explorer.
+            s0 = want["sessions"][0]
+            self.assertIn('<a href="#user=%s"' % urllib.parse.quote_plus(
+                s0["user"]), dom)
+            self.assertIn('<a href="#dest_ip=%s"' % urllib.parse.quote_plus(
+                s0["dest_ip"]), dom)
+            agents = http.json("/api/agents")["agents"]
+            for a in agents:
+                self.assertIn('<a href="#agent=%s"' % a["agent"], dom)
+                self.assertRegex(dom, r'<tr data-agent="%s">.*?<td class="num '
+                                 r'memory" data-value="%d"' % (
+                                     a["agent"], a["process"][
+                                         "resident_memory_bytes"]))
+            self.check_rows(pl, http, "agent=" + agents[-1]["agent"],
+                            "agent=%s&limit=50" % agents[-1]["agent"], hours)
+            # The chart's range: the part of the window with sessions.
+            self.assertEqual(dom_attr(dom, "chart", "data-fitted"), "1")
+            frm = iso_ns(dom_attr(dom, "chart", "data-from"))
+            to = iso_ns(dom_attr(dom, "chart", "data-to"))
+            self.assertLessEqual(frm, min(ends))
+            self.assertGreaterEqual(to, max(ends))
+            self.assertLessEqual(int(dom_attr(dom, "chart", "data-points")),
+                                 130)
+            ts = http.json("/api/sessions/timeseries?window_hours=%d&step=%s"
+                           % (hours, dom_attr(dom, "chart", "data-fine-step")))
+            self.assertEqual(int(dom_attr(dom, "chart", "data-bytes-sent")),
+                             sum(p["bytes_sent"] for p in ts["points"]))
+
+            # A status, set apart: the API's rows and badges.
+            by_status = {}
+            for s in closed:
+                by_status.setdefault(s["status"], []).append(s)
+            st = "failed" if "failed" in by_status else "closed"
+            dom, want = self.check_rows(pl, http, "status=" + st,
+                                        "status=%s&limit=50" % st, hours)
+            self.assertTrue(want["sessions"])
+            # A user, two rows a page: page 1, its cursor, page 2, CSV.
+            user = max(set(s["user"] for s in closed),
+                       key=lambda u: sum(1 for s in closed if s["user"] == u))
+            q = {"user": user, "limit": "2"}
+            frag = urllib.parse.urlencode(q)
+            dom, p1 = self.check_rows(pl, http, frag,
+                                      urllib.parse.urlencode(q), hours)
+            self.assertIsNotNone(p1["next_cursor"], "one page only")
+            nxt = dom_attr(dom, "explorer-next", "href")
+            self.assertIn("cursor=", nxt)
+            self.check_rows(pl, http, nxt[1:], urllib.parse.urlencode(
+                dict(q, cursor=p1["next_cursor"])), hours)
+            csv_href = dom_attr(dom, "explorer-csv", "href")
+            body = http.raw(csv_href)[2].decode()
+            rows = list(csv.reader(io.StringIO(body)))
+            self.assertEqual(rows[0][0], "session_id")
+            self.assertEqual([r[0] for r in rows[1:]],
+                             [s["session_id"] for s in p1["sessions"]])
+            # A target pattern, a protocol, a time range, minimums.
+            tg = sorted(s["target"] for s in closed
+                        if s["target"] and "." in s["target"].split(":")[0]
+                        and not re.match(r"^[\d.]+:", s["target"]))
+            if tg:
+                host = tg[0].rsplit(":", 1)[0]
+                pat = "*." + ".".join(host.split(".")[-2:])
+                self.check_rows(pl, http, urllib.parse.urlencode(
+                    {"target": pat}), urllib.parse.urlencode(
+                    {"target": pat, "limit": 50}), hours)
+            mid = sorted(rfc3339_ns(s["start_time"]) for s in closed)
+            mid = mid[len(mid) // 2]
+            after = "%d.%09d" % (mid // NS, mid % NS)
+            f = {"protocol": "tcp", "start_after": after, "min_bytes": "1",
+                 "min_duration_secs": "0.001"}
+            self.check_rows(pl, http, urllib.parse.urlencode(f),
+                            urllib.parse.urlencode(dict(f, limit=50)), hours)
+            f = {"start_before": after, "source_ip": closed[0]["source_ip"]}
+            self.check_rows(pl, http, urllib.parse.urlencode(f),
+                            urllib.parse.urlencode(dict(f, limit=50)), hours)
+            # A bad filter: the API's 400 detail, no rows.
+            dom = self.page(pl, http, "min_bytes=lots", hours)
+            self.assertEqual(dom_attr(dom, "explorer", "data-state"), "error")
+            self.assertIn("min_bytes", re.search(
+                r'<span id="explorer-error"[^>]*>(.*?)</span>', dom).group(1))
+            self.assertEqual(dom_rows(dom, "explorer-table"), [])
+
+            # A session's detail: every field; the other leg a link.
+            linked = [s for s in closed if s.get("peer_session_id")]
+            one = linked[0] if linked else closed[0]
+            dom = self.page(pl, http, "session=" + one["session_id"], hours)
+            self.assertEqual(dom_attr(dom, "detail", "data-state"), "loaded")
+            full = http.json("/api/sessions/" + one["session_id"])
+            self.assertEqual(len(full), 23)
+            for k, v in full.items():
+                m = re.search(r'<dd data-field="%s" data-value="([^"]*)"' % k,
+                              dom)
+                self.assertIsNotNone(m, k)
+                want_v = "" if v is None else (
+                    ("true" if v else "false") if isinstance(v, bool)
+                    else str(v))
+                got_v = html.unescape(m.group(1))
+                if isinstance(v, float):
+                    self.assertAlmostEqual(float(got_v), v, places=6)
+                else:
+                    self.assertEqual(got_v, want_v, k)
+            if linked:
+                self.assertIn('href="#session=%s"' % one["peer_session_id"],
+                              dom)
+        except BaseException:
+            print(pl.tails())
             pl.stop(check=False)
             raise
         pl.stop()
