@@ -109,6 +109,7 @@ static void
 child_start(struct child *ch)
 {
 	int cmd[2], ack[2];
+	char k;
 
 	assert_int_equal(pipe(cmd), 0);
 	assert_int_equal(pipe(ack), 0);
@@ -117,12 +118,16 @@ child_start(struct child *ch)
 	if (ch->pid == 0) {
 		close(cmd[1]);
 		close(ack[0]);
+		/* Ready: its descriptors are the ones it keeps. */
+		if (write(ack[1], "k", 1) != 1)
+			_exit(7);
 		child_loop(cmd[0], ack[1]);
 	}
 	close(cmd[0]);
 	close(ack[1]);
 	ch->cmd = cmd[1];
 	ch->ack = ack[0];
+	assert_int_equal(read(ch->ack, &k, 1), 1);
 }
 
 static void
