@@ -19,7 +19,9 @@ Groups (one ctest entry each):
         installed binary (--version, --check-config of the installed
         /etc/sessacct/sessacct.ini, an offline read that must print what
         the build's own sessacct-capture prints, the installed API serving
-        the installed dashboard), then purges it and checks that nothing
+        the installed dashboard), removes it (a local change to the
+        conffile and /var/lib/sessacct stay) and installs it again (the
+        change is kept), then purges it and checks that nothing
         it installed or created is left (the two system users stay, as
         Debian does). Needs root and dpkg-buildpackage; skipped, saying
         so, without them. An installed sessacct package is replaced and
@@ -541,6 +543,25 @@ class Deb(unittest.TestCase):
                 p.stderr.close()
             shutil.rmtree(tmp, ignore_errors=True)
 
+    def check_remove_keeps_config(self, deb):
+        """A local change to the conffile survives remove and reinstall;
+        remove keeps the configuration and the state directory."""
+        conf = "/etc/sessacct/sessacct.ini"
+        mark = "; local change kept by dpkg (test_package.py)\n"
+        with open(conf, "a") as fp:
+            fp.write(mark)
+        r = run_dpkg(["dpkg", "--remove", "sessacct"])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertFalse(os.path.exists("/usr/sbin/sessacct-api"))
+        self.assertTrue(os.path.isdir("/var/lib/sessacct"))
+        with open(conf) as fp:
+            self.assertTrue(fp.read().endswith(mark))
+        r = run_dpkg(["dpkg", "-i", deb])
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(conf) as fp:
+            self.assertTrue(fp.read().endswith(mark))
+        run(["/usr/sbin/sessacct-api", "--config", conf, "--check-config"])
+
     def test_package_build_install_purge(self):
         work = ARGS.work or os.path.join(ARGS.source, "build-package")
         os.makedirs(work, exist_ok=True)
@@ -568,6 +589,7 @@ class Deb(unittest.TestCase):
                   .stdout.splitlines() if l.strip()]
         try:
             self.check_installed(work)
+            self.check_remove_keeps_config(deb)
         finally:
             r = run_dpkg(["dpkg", "--purge", "sessacct"])
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
