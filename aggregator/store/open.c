@@ -565,6 +565,14 @@ schema_check(struct store *st, char *err, size_t errlen)
 
 	rc = store__get_value(st, st->ropt, FAM_META, "schema", 6, val, sizeof(val),
 	    &vlen);
+	if (rc == 0 && vlen == 4 && val[0] == 0 && val[1] == 0 &&
+	    val[2] == 0 && val[3] < STORE_SCHEMA) {
+		/* Older: what it holds is still read; from now on an older
+		 * build must not open it. */
+		log_info("store: %s: schema version %d upgraded to %d",
+		    st->path, val[3], STORE_SCHEMA);
+		rc = -ENOENT;
+	}
 	if (rc == -ENOENT) {
 		val[0] = val[1] = val[2] = 0;
 		val[3] = STORE_SCHEMA;

@@ -25,8 +25,14 @@
 #define NS_PER_MIN		(60 * NS_PER_SEC)
 #define NS_PER_DAY		(86400 * NS_PER_SEC)
 
-/* On-disk formats; bump STORE_SCHEMA when any of them changes. */
-#define STORE_SCHEMA		1
+/*
+ * On-disk formats; bump STORE_SCHEMA when any of them changes so that an
+ * older build refuses a store a newer one wrote. 2: session rows of
+ * version 3 (proxy legs), merge operands of amendments in the sessions
+ * family, the export queue in meta. A store of an older schema is
+ * upgraded in place when opened (its old rows are still read).
+ */
+#define STORE_SCHEMA		2
 #define SESS_VAL_VERSION	3	/* 2: without leg, 1: nor origin; read */
 #define ROLL_VAL_VERSION	1
 #define ROLL_NCOUNT		7

@@ -1215,6 +1215,83 @@ test_store_backup(void **state)
 	free(b.v);
 }
 
+/*
+ * The schema version in the closed database at path, raw: written from
+ * set (4 bytes) if not NULL, else read into get. The sessions family gets
+ * the merge operator's name only for RocksDB to open it.
+ */
+static void
+raw_schema(const char *path, const char *set, char *get)
+{
+	rocksdb_options_t *o = rocksdb_options_create();
+	rocksdb_column_family_handle_t *h[16];
+	const rocksdb_options_t *opts[16];
+	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	char **names, *err = NULL, *v;
+	rocksdb_t *db;
+	size_t n, i, meta = 16, vlen;
+
+	names = rocksdb_list_column_families(o, path, &n, &err);
+	assert_null(err);
+	assert_true(n <= 16);
+	for (i = 0; i < n; i++) {
+		opts[i] = o;
+		if (strcmp(names[i], "meta") == 0)
+			meta = i;
+	}
+	assert_true(meta < n);
+	db = rocksdb_open_column_families(o, path, (int)n,
+	    (const char *const *)names, opts, h, &err);
+	assert_null(err);
+	if (set != NULL) {
+		rocksdb_put_cf(db, wo, h[meta], "schema", 6, set, 4, &err);
+		assert_null(err);
+	} else {
+		v = rocksdb_get_cf(db, ro, h[meta], "schema", 6, &vlen, &err);
+		assert_null(err);
+		assert_non_null(v);
+		assert_int_equal(vlen, 4);
+		memcpy(get, v, 4);
+		rocksdb_free(v);
+	}
+	for (i = 0; i < n; i++)
+		rocksdb_column_family_handle_destroy(h[i]);
+	rocksdb_close(db);
+	rocksdb_list_column_families_destroy(names, n);
+	rocksdb_readoptions_destroy(ro);
+	rocksdb_writeoptions_destroy(wo);
+	rocksdb_options_destroy(o);
+}
+
+/*
+ * A database of an older schema opens (its rows are read) and is marked
+ * with this build's, so that an older build refuses it from then on.
+ */
+static void
+test_store_schema_older(void **state)
+{
+	struct fx *f = *state;
+	struct store_cfg cfg = { .path = f->path, .retention_days = 90 };
+	struct store_session got;
+	const char v1[4] = { 0, 0, 0, 1 };
+	char msg[512] = "", now[4], id[33];
+
+	put_all(f->st, f->s, 4);
+	store_close(f->st);
+	f->st = NULL;
+	raw_schema(f->path, v1, NULL);
+	f->st = store_open(&cfg, NULL, msg, sizeof(msg));
+	assert_non_null(f->st);
+	session_id(&f->s[2], id);
+	assert_int_equal(store_get_session(f->st, id, &got), 0);
+	store_close(f->st);
+	f->st = NULL;
+	raw_schema(f->path, NULL, now);
+	assert_true(now[3] > 1);
+	assert_int_equal(find_corrupt(f->dir), 0);
+}
+
 /* A database from a newer schema is refused (written here raw). */
 static void
 test_store_schema_newer(void **state)
@@ -1319,6 +1396,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_backup, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_store_schema_older,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_schema_newer,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_stats, setup,
