@@ -16,7 +16,8 @@ enum { OPT_READ = CLI_OPT_LOCAL, OPT_IFACE, OPT_FILTER, OPT_PRINT,
 
 static const char usage[] =
 "usage: sessacct-capture (--read FILE | --interface IF) [--print] [options]\n"
-"  -r, --read FILE        read a pcap or pcapng file (offline mode)\n"
+"  -r, --read FILE        read a pcap or pcapng file (offline mode); -:\n"
+"                         standard input\n"
 "  -i, --interface IF     capture live on interface IF\n"
 "  -f, --filter BPF       only packets matching this BPF filter\n"
 "  -p, --print            print each session as a JSON line when it closes\n"

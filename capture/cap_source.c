@@ -12,7 +12,8 @@
  * dead handle). A mapping of the file was slower: every new 4 KiB page
  * costs a TLB miss (and a fault now and then) where the kernel's copy
  * reads the page cache through its own large pages. pcapng, pipes and
- * any other format go through libpcap.
+ * any other format go through libpcap, and so does "-", standard input,
+ * as tcpdump's -r - (libpcap reads it as a stream, pcap or pcapng).
  */
 #include <sys/stat.h>
 
@@ -124,6 +125,9 @@ rd_open(struct cap_source *s, const char *path, char *err, size_t errlen)
 	uint32_t magic;
 	int fd;
 
+	/* Standard input: libpcap's, which reads it as a stream. */
+	if (strcmp(path, "-") == 0)
+		return 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -338,7 +342,9 @@ cap_source_open(const struct cap_source_cfg *cfg, char *err, size_t errlen,
 			s->pcap = pcap_open_offline_with_tstamp_precision(
 			    cfg->file, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 		if (s->pcap == NULL)
-			snprintf(err, errlen, "%s: %s", cfg->file, ours ?
+			snprintf(err, errlen, "%s: %s",
+			    strcmp(cfg->file, "-") == 0 ? "standard input" :
+			    cfg->file, ours ?
 			    "cannot set up the BPF compiler" : ebuf);
 	} else {
 		s->pcap = open_live(cfg, err, errlen);

@@ -332,6 +332,31 @@ class Offline(unittest.TestCase):
             self.check_ok(b, name)
             self.assertEqual(a.stdout, b.stdout, name)
 
+    def test_read_stdin(self):
+        # --read - reads standard input as tcpdump's -r - does: through a
+        # pipe (no seeking, no size), a classic pcap or a pcapng, with and
+        # without a filter, gives the sessions the file itself gives.
+        for name, extra in (("1kxun.pcap", ()), ("http.pcapng", ()),
+                            ("rtp.pcapng", ()),
+                            ("http_connect.pcap", ("--filter", "tcp"))):
+            want = self.capture("--read", self.pcap(name), "--print",
+                                *extra)
+            self.check_ok(want, name)
+            self.assertTrue(want.stdout, name)
+            got = run(["sh", "-c", 'f=$1; shift; cat "$f" | "$@"', "sh",
+                       self.pcap(name), ARGS.capture, "--read", "-",
+                       "--print"] + list(extra))
+            self.check_ok(got, "cat %s | --read -" % name)
+            self.assertEqual(got.stdout, want.stdout, name)
+        # Nothing, or not a capture, on standard input: an error naming it.
+        for data in (b"", b"not a capture file at all, just some text\n"):
+            r = subprocess.run([ARGS.capture, "--read", "-", "--print"],
+                               input=data, capture_output=True,
+                               timeout=TIMEOUT)
+            self.assertEqual(r.returncode, 1, text(r.stderr))
+            self.assertIn("standard input", text(r.stderr))
+            self.assertEqual(r.stdout, b"")
+
     def check_session(self, line, where):
         # Strict UTF-8, one object, no duplicate keys, DESIGN.md order.
         pairs = json.loads(line.decode("utf-8"), object_pairs_hook=list)
