@@ -862,6 +862,9 @@ q_events(const struct agg_query_ctx *x, const struct proto_query *q,
 	/* /health asks this question: what makes the aggregator degraded. */
 	json_object_set_new(o, "degraded", degraded_reasons(x));
 	json_object_set_new(o, "export", agg_export_json(x->export));
+	if (x->security != NULL)
+		json_object_set_new(o, "security", x->security(
+		    x->security_arg, 0));
 	return ok_body(body, o);
 }
 

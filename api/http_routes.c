@@ -47,6 +47,7 @@ struct req {
 
 static void	r_static(const struct http_routes_cfg *, struct http_resp *,
 		    const char *name);
+static void	health_facts(json_t *, json_t *);
 static void	r_health(struct req *);
 static void	r_metrics(struct req *);
 static void	r_active(struct req *);
@@ -257,6 +258,21 @@ r_static(const struct http_routes_cfg *cfg, struct http_resp *resp,
 
 /* ---- health and metrics ---------------------------------------------- */
 
+/*
+ * What /health tells of an aggregator besides its reachability, from its
+ * events answer (ev): its exporter's state (docs/SCALING.md) and its
+ * transport security (CURVE, or insecure by allow_insecure).
+ */
+static void
+health_facts(json_t *a, json_t *ev)
+{
+	if (json_is_object(json_object_get(ev, "export")))
+		json_object_set(a, "export", json_object_get(ev, "export"));
+	if (json_is_object(json_object_get(ev, "security")))
+		json_object_set(a, "security", json_object_get(ev,
+		    "security"));
+}
+
 static void
 r_health(struct req *rq)
 {
@@ -297,6 +313,7 @@ r_health(struct req *rq)
 	/* The aggregator says what degrades it (store damage). */
 	if (rc == 0 && body != NULL && (ev = json_loadb(body, len, 0,
 	    NULL)) != NULL) {
+		health_facts(a, ev);
 		why = json_object_get(ev, "degraded");
 		if (json_is_array(why) && json_array_size(why) > 0) {
 			json_object_set(a, "degraded", why);
@@ -946,6 +963,7 @@ m_health(struct req *rq)
 			    -EBADMSG ? API_STATS_AGG_BAD_REPLY :
 			    API_STATS_AGG_UNREACHABLE);
 		}
+		health_facts(a, ev);
 		why = json_object_get(ev, "degraded");
 		if (json_is_array(why) && json_array_size(why) > 0) {
 			json_object_set(a, "degraded", why);

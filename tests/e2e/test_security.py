@@ -480,6 +480,10 @@ class Insecure(SecurityCase):
         self.assertEqual(metric(body,
                                 "sessacct_aggregator_insecure_transport"), 1)
         self.assertEqual(metric(body, "sessacct_aggregator_curve"), 0)
+        # /health says it too.
+        health = json.loads(api.get("/health"))
+        self.assertTrue(health["aggregator"]["security"]["insecure"])
+        self.assertFalse(health["aggregator"]["security"]["curve"])
         agg.stop()
 
     def test_loopback_default_is_not_insecure(self):
