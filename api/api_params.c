@@ -189,7 +189,7 @@ api_params_enum(struct api_params *ps, const char *key,
     const char *const *names, const char **out, char *detail)
 {
 	const char *v = api_params_get(ps, key);
-	char q[80], list[160];
+	char q[80], list[API_DETAIL_MAX];
 	size_t i, len = 0;
 
 	if (v == NULL)

@@ -729,6 +729,14 @@ r_events(struct req *rq)
 	static const char *const allowed[] = { "minutes", "limit", "severity",
 	    "category", NULL };
 	static const char *const sev[] = { "info", "warning", "error", NULL };
+	/*
+	 * Every category the aggregator notes (agg_core_note), as listed in
+	 * docs/API.md; test_api.py checks the three agree.
+	 */
+	static const char *const cat[] = { "agent_back", "agent_forgotten",
+	    "agent_id_denied", "agent_lost", "agent_restarted", "batches_lost",
+	    "invalid_message", "rejected", "store_damage", "store_error",
+	    "store_quarantined", "table_full", NULL };
 	uint64_t minutes = 60, limit = rq->cfg->default_limit;
 	const char *v;
 	json_t *o;
@@ -748,7 +756,10 @@ r_events(struct req *rq)
 		goto bad;
 	if (i > 0)
 		q_add(rq, "severity", v);
-	if (api_params_str(&rq->params, "category", &v) > 0)
+	if ((i = api_params_enum(&rq->params, "category", cat, &v,
+	    rq->detail)) < 0)
+		goto bad;
+	if (i > 0)
 		q_add(rq, "category", v);
 	if (is_multi(rq)) {
 		m_events(rq, limit);

@@ -716,6 +716,8 @@ class Errors(unittest.TestCase):
                  "step: '10'"),
                 ("/api/sessions/timeseries?to=noon", "to: 'noon'"),
                 ("/api/telemetry/events?severity=loud", "severity: 'loud'"),
+                ("/api/telemetry/events?category=bogus",
+                 "category: 'bogus' is not one of agent_back, "),
                 ("/api/telemetry/events?minutes=x", "minutes: 'x'"),
                 ("/api/sessions/12345", "id: '12345' is not a session id")):
             self.expect(self.http, path, 400, "bad parameter", detail)
@@ -729,6 +731,44 @@ class Errors(unittest.TestCase):
         self.http.json("/api/sessions/stats?window_hours=48")
         self.expect(self.http, "/api/sessions/stats?window_hours=49", 400,
                     "bad parameter", "window_hours: ")
+
+    def test_event_categories(self):
+        # The categories the aggregator notes (every agg_core_note call in
+        # aggregator/), those docs/API.md lists, and those the API takes
+        # are the same; any other is a 400 naming them all.
+        root = os.path.dirname(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))))
+        noted = set()
+        adir = os.path.join(root, "aggregator")
+        for dp, _, files in os.walk(adir):
+            for f in files:
+                if f.endswith(".c"):
+                    with open(os.path.join(dp, f)) as fh:
+                        noted.update(re.findall(
+                            r'agg_core_note\([^,]+,\s*AGG_SEV_[A-Z]+,\s*'
+                            r'"([a-z_]+)"', fh.read()))
+        with open(os.path.join(root, "docs", "API.md")) as fh:
+            doc = fh.read()
+        sec = doc[doc.index("### GET /api/telemetry/events"):]
+        sec = sec[:sec.index("\n### ", 1)]
+        listed = set(re.findall(r"^\| `([a-z_]+)` \| (?:info|warning|error)"
+                                r" \|", sec, re.M))
+        self.assertGreaterEqual(len(noted), 10, noted)
+        self.assertEqual(listed, noted, "docs/API.md vs aggregator/")
+        for c in sorted(noted):
+            ev = self.http.json("/api/telemetry/events?minutes=525600&"
+                                "category=" + c)["events"]
+            self.assertTrue(all(e["category"] == c for e in ev), ev)
+        for bad in ("bogus", "Agent_lost", "agent_lost,rejected"):
+            st, _, body = self.http.raw("/api/telemetry/events?category=" +
+                                        bad)
+            self.assertEqual(st, 400, body)
+            o = json.loads(body)
+            self.assertEqual(o["error"], "bad parameter")
+            self.assertTrue(o["detail"].startswith(
+                "category: '%s' is not one of " % bad), o["detail"])
+            names = o["detail"].split(" is not one of ", 1)[1]
+            self.assertEqual(set(names.split(", ")), noted, o["detail"])
 
     def test_unknown_session(self):
         self.expect(self.http, "/api/sessions/" + "0" * 32, 404, "not found",

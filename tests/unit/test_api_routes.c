@@ -256,6 +256,8 @@ test_api_routes_bad_values(void **state)
 		{ "/api/sessions/timeseries?to=soon", "to: 'soon'" },
 		{ "/api/telemetry/events?minutes=0", "minutes: '0'" },
 		{ "/api/telemetry/events?severity=debug", "severity: 'debug'" },
+		{ "/api/telemetry/events?category=bogus",
+		  "category: 'bogus' is not one of agent_back, " },
 		{ "/api/sessions/XYZ", "id: 'XYZ' is not a session id" },
 		{ "/api/sessions/00112233445566778899AABBCCDDEEFF",
 		  "id: '00112233445566778899AABBCCDDEEFF'" },
