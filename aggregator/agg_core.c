@@ -373,6 +373,20 @@ closed_pending(const struct agg_core *c, uint64_t h, uint64_t start)
 	return 0;
 }
 
+/* The session an event names: agent, protocol and oriented ends. */
+static void
+ev_tuple(struct sess_event *ev, const struct agent *a,
+    const struct proto_event *e)
+{
+	ev->agent = a->idx;
+	ev->af = e->af;
+	ev->proto = e->proto;
+	memcpy(ev->cli, e->cli, 16);
+	memcpy(ev->srv, e->srv, 16);
+	ev->cli_port = e->cli_port;
+	ev->srv_port = e->srv_port;
+}
+
 /* Marks of amendments: the session's hash salted, the amendment's time. */
 #define AMEND_MARK_SALT	0x616d656e645f6d6bULL
 
@@ -399,13 +413,7 @@ apply_amend(struct agg_core *c, struct agent *a, const struct proto_event *e,
 	int k, rc;
 
 	memset(&ev, 0, sizeof(ev));
-	ev.agent = a->idx;
-	ev.af = e->af;
-	ev.proto = e->proto;
-	memcpy(ev.cli, e->cli, 16);
-	memcpy(ev.srv, e->srv, 16);
-	ev.cli_port = e->cli_port;
-	ev.srv_port = e->srv_port;
+	ev_tuple(&ev, a, e);
 	m.h = sess_table_event_id(c->table, &ev);
 	m.start = e->start_ns;
 	snprintf(id, sizeof(id), "%016llx%016llx", (unsigned long long)m.h,
@@ -466,13 +474,7 @@ apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 			apply_amend(c, a, e, marks);
 			continue;
 		}
-		ev.agent = a->idx;
-		ev.af = e->af;
-		ev.proto = e->proto;
-		memcpy(ev.cli, e->cli, 16);
-		memcpy(ev.srv, e->srv, 16);
-		ev.cli_port = e->cli_port;
-		ev.srv_port = e->srv_port;
+		ev_tuple(&ev, a, e);
 		ev.start_ns = e->start_ns;
 		if (marks) {
 			struct mark m;
