@@ -279,7 +279,7 @@ cap_engine_enrich(struct cap_engine *e, const struct sess_obs *key,
 		enr->peer_hash = sess_table_event_id(e->st, &ev);
 		enr->peer_start = peer->ts_ns;
 	}
-	return sess_table_enrich(e->st, key, enr);
+	return sess_table_enrich_copy(e->st, key, enr);
 }
 
 void

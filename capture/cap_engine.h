@@ -83,11 +83,12 @@ int	cap_engine_decode_l7(const struct cap_engine *, uint64_t ts_ns,
 	    struct cap_pkt *out, struct cap_engine_stats *st,
 	    const uint8_t **l7, uint32_t *l7_caplen);
 /*
- * Enrichment found for the session of key (see sess_table_enrich): e
- * taken. Applies what is held back first, so the session exists. peer:
- * the other leg of a linked proxy leg (oriented, ts_ns its start), or
- * NULL; its session id goes into e->peer_hash and e->peer_start.
- * Returns 0, or -ENOENT if the session is not open (e freed).
+ * Enrichment found for the session of key (see sess_table_enrich_copy):
+ * e borrowed, the table keeps a shared copy. Applies what is held back
+ * first, so the session exists. peer: the other leg of a linked proxy leg
+ * (oriented, ts_ns its start), or NULL; its session id goes into
+ * e->peer_hash and e->peer_start. Returns 0, or -ENOENT if the session is
+ * not open.
  */
 int	cap_engine_enrich(struct cap_engine *, const struct sess_obs *key,
 	    const struct sess_obs *peer, struct sess_enr *e);

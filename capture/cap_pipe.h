@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/sess_enr.h"
 #include "cap_engine.h"
 
 enum cap_rec_type {
@@ -21,18 +22,42 @@ enum cap_rec_type {
 	CAP_REC_STATS,		/* live: time to log the counters */
 	CAP_REC_END,		/* no more records */
 	CAP_REC_WAKE,		/* nothing: lets the engine do its timers */
-	CAP_REC_ENRICH,		/* enrichment: a struct cap_enr_msg, taken */
+	CAP_REC_ENRICH,		/* enrichment: an answer's first bytes */
+	CAP_REC_ENRICH_MORE,	/* enrichment: the answer's next bytes */
 };
 
-/* What a CAP_REC_ENRICH record carries (its pointer, in pkt.src). */
-struct cap_enr_msg {
-	struct sess_obs		 key;
-	struct sess_enr		*enr;
-	/* A linked leg: the other leg (oriented, ts_ns its start), whose id
-	 * the engine computes into enr->peer_hash. */
-	uint8_t			 has_peer;
-	struct sess_obs		 peer;
+/*
+ * An enrichment answer goes down the pipe as bytes, so that no memory
+ * crosses threads: a CAP_REC_ENRICH record (pkt.payload: the message's
+ * length), then as many CAP_REC_ENRICH_MORE records as it takes, each
+ * carrying CAP_ENR_CHUNK bytes at the start of its cap_pkt (ts_ns, src,
+ * dst: before af and proto, which say what the record is). The message:
+ * struct cap_enr_hdr, the peer's struct cap_enr_id if has_peer, then the
+ * struct sess_enr block (size bytes), every part a multiple of 8 bytes
+ * so the block stays aligned.
+ */
+#define CAP_ENR_CHUNK	40
+
+/* A session's identity: an oriented flow and its start (ts_ns). */
+struct cap_enr_id {
+	uint64_t	ts_ns;
+	uint8_t		src[16], dst[16];
+	uint16_t	sport, dport;
+	uint8_t		af, proto;
+	uint16_t	agent;
 };
+
+struct cap_enr_hdr {
+	struct cap_enr_id key;
+	/* A linked leg: the other leg (oriented, ts_ns its start) follows,
+	 * whose id the engine computes into the block's peer_hash. */
+	uint32_t	has_peer;
+	uint32_t	size;		/* of the block */
+};
+
+/* The longest message. */
+#define CAP_ENR_MSG_MAX	(sizeof(struct cap_enr_hdr) + \
+	sizeof(struct cap_enr_id) + SESS_ENR_SIZE_MAX + 8)
 
 /*
  * A record is a cap_pkt (one cache line). Control records have af 0 and

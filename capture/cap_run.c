@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,9 +62,12 @@ struct cap_ctx {
 	 * reports under snap_mu. */
 	struct enrich		*enr;
 	uint64_t		 enr_next_expire;
-	struct cap_enr_msg	**enr_pend;	/* answers not in the pipe yet */
-	size_t			 enr_npend, enr_cappend;
+	uint64_t		*enr_pend;	/* answers not in the pipe yet */
+	size_t			 enr_npend, enr_cappend;	/* bytes */
 	struct enrich_stats	 enr_snap;
+	/* The engine thread's: the answer being read from the pipe. */
+	uint64_t		 enr_rx[(CAP_ENR_MSG_MAX + 7) / 8];
+	size_t			 enr_rx_len, enr_rx_want;
 };
 
 
@@ -357,26 +361,92 @@ pace(struct cap_ctx *c, uint64_t ts)
 	}
 }
 
+_Static_assert(offsetof(struct cap_pkt, af) >= CAP_ENR_CHUNK &&
+    offsetof(struct cap_pkt, proto) >= CAP_ENR_CHUNK,
+    "an answer's bytes leave a record's type alone");
+_Static_assert(sizeof(struct cap_enr_hdr) % 8 == 0 &&
+    sizeof(struct cap_enr_id) % 8 == 0, "the block stays aligned");
+
+static void
+enr_id(struct cap_enr_id *d, const struct sess_obs *o)
+{
+	memset(d, 0, sizeof(*d));
+	d->ts_ns = o->ts_ns;
+	memcpy(d->src, o->src, 16);
+	memcpy(d->dst, o->dst, 16);
+	d->sport = o->sport;
+	d->dport = o->dport;
+	d->af = o->af;
+	d->proto = o->proto;
+	d->agent = o->agent;
+}
+
+static void
+enr_obs(struct sess_obs *d, const struct cap_enr_id *o)
+{
+	memset(d, 0, sizeof(*d));
+	d->ts_ns = o->ts_ns;
+	memcpy(d->src, o->src, 16);
+	memcpy(d->dst, o->dst, 16);
+	d->sport = o->sport;
+	d->dport = o->dport;
+	d->af = o->af;
+	d->proto = o->proto;
+	d->agent = o->agent;
+}
+
 /*
- * Capture thread: an enrichment answer. It waits until the packet that
- * brought it is in the pipe (enrichment reads that packet's slot before
- * it is committed), then follows it down (enr_flush).
+ * Capture thread: an enrichment answer, as the bytes it goes down the
+ * pipe as (struct cap_enr_hdr), after the message's length. It waits
+ * until the packet that brought it is in the pipe (enrichment reads that
+ * packet's slot before it is committed), then follows it (enr_flush).
+ * The block is freed here, on the thread that made it.
  */
+static void
+enr_queue(struct cap_ctx *c, const struct sess_obs *key,
+    const struct sess_obs *peer, struct sess_enr *e)
+{
+	struct cap_enr_hdr h;
+	size_t sz = sess_enr_size(e), len, need;
+	uint64_t pre;
+	uint8_t *p;
+
+	len = sizeof(h) + (peer != NULL ? sizeof(struct cap_enr_id) : 0) +
+	    ((sz + 7) & ~(size_t)7);
+	need = c->enr_npend + 8 + len;
+	if (need > c->enr_cappend) {
+		while (need > c->enr_cappend)
+			c->enr_cappend = c->enr_cappend ? 2 * c->enr_cappend :
+			    4096;
+		c->enr_pend = xreallocarray(c->enr_pend, c->enr_cappend / 8,
+		    8);
+	}
+	p = (uint8_t *)c->enr_pend + c->enr_npend;
+	memset(p, 0, 8 + len);
+	pre = len;
+	memcpy(p, &pre, 8);
+	p += 8;
+	enr_id(&h.key, key);
+	h.has_peer = peer != NULL;
+	h.size = (uint32_t)sz;
+	memcpy(p, &h, sizeof(h));
+	p += sizeof(h);
+	if (peer != NULL) {
+		struct cap_enr_id pi;
+
+		enr_id(&pi, peer);
+		memcpy(p, &pi, sizeof(pi));
+		p += sizeof(pi);
+	}
+	memcpy(p, e, sz);
+	c->enr_npend += 8 + len;
+	free(e);
+}
+
 static void
 on_enrich(void *arg, const struct sess_obs *key, struct sess_enr *e)
 {
-	struct cap_ctx *c = arg;
-	struct cap_enr_msg *m = xmalloc(sizeof(*m));
-
-	m->key = *key;
-	m->enr = e;
-	m->has_peer = 0;
-	if (c->enr_npend == c->enr_cappend) {
-		c->enr_cappend = c->enr_cappend ? 2 * c->enr_cappend : 16;
-		c->enr_pend = xreallocarray(c->enr_pend, c->enr_cappend,
-		    sizeof(*c->enr_pend));
-	}
-	c->enr_pend[c->enr_npend++] = m;
+	enr_queue(arg, key, NULL, e);
 }
 
 /* Capture thread: a linked proxy leg's block, with the other leg. */
@@ -384,29 +454,75 @@ static void
 on_enrich_link(void *arg, const struct sess_obs *key,
     const struct sess_obs *peer, struct sess_enr *e)
 {
-	struct cap_ctx *c = arg;
-
-	on_enrich(arg, key, e);
-	c->enr_pend[c->enr_npend - 1]->has_peer = 1;
-	c->enr_pend[c->enr_npend - 1]->peer = *peer;
+	enr_queue(arg, key, peer, e);
 }
 
 /* Capture thread: the answers waiting, into the pipe in their order. */
 static void
 enr_flush(struct cap_ctx *c)
 {
+	const uint8_t *p = (const uint8_t *)c->enr_pend;
+	const uint8_t *end = p + c->enr_npend;
 	struct cap_rec *r;
-	size_t i;
+	uint64_t pre;
+	size_t len, off, n;
 
-	for (i = 0; i < c->enr_npend; i++) {
-		r = cap_pipe_reserve(c->pipe);
-		memset(&r->pkt, 0, sizeof(r->pkt));
-		r->pkt.af = 0;
-		r->pkt.proto = CAP_REC_ENRICH;
-		memcpy(r->pkt.src, &c->enr_pend[i], sizeof(c->enr_pend[i]));
-		cap_pipe_commit(c->pipe);
+	while (p < end) {
+		memcpy(&pre, p, 8);
+		len = (size_t)pre;
+		p += 8;
+		for (off = 0; off < len; off += n) {
+			n = len - off < CAP_ENR_CHUNK ? len - off :
+			    CAP_ENR_CHUNK;
+			r = cap_pipe_reserve(c->pipe);
+			memcpy(&r->pkt, p + off, n);
+			r->pkt.af = 0;
+			r->pkt.proto = off == 0 ? CAP_REC_ENRICH :
+			    CAP_REC_ENRICH_MORE;
+			r->pkt.payload = (uint32_t)len;
+			cap_pipe_commit(c->pipe);
+		}
+		p += len;
 	}
 	c->enr_npend = 0;
+}
+
+/*
+ * Engine thread: one record of an answer; the last one hands it to the
+ * session table, which keeps a shared copy of the block.
+ */
+static void
+enr_receive(struct cap_ctx *c, const struct cap_rec *r)
+{
+	const struct cap_enr_hdr *h;
+	struct sess_obs key, peer;
+	uint8_t *b = (uint8_t *)c->enr_rx;
+	size_t n;
+
+	if (cap_rec_type(r) == CAP_REC_ENRICH) {
+		c->enr_rx_len = 0;
+		c->enr_rx_want = r->pkt.payload;
+		if (c->enr_rx_want > sizeof(c->enr_rx))
+			c->enr_rx_want = 0;	/* cannot be: dropped */
+	}
+	if (c->enr_rx_len >= c->enr_rx_want)
+		return;
+	n = c->enr_rx_want - c->enr_rx_len;
+	if (n > CAP_ENR_CHUNK)
+		n = CAP_ENR_CHUNK;
+	memcpy(b + c->enr_rx_len, &r->pkt, n);
+	c->enr_rx_len += n;
+	if (c->enr_rx_len < c->enr_rx_want)
+		return;
+	h = (const struct cap_enr_hdr *)(const void *)b;
+	b += sizeof(*h);
+	enr_obs(&key, &h->key);
+	if (h->has_peer) {
+		enr_obs(&peer, (const struct cap_enr_id *)(const void *)b);
+		b += sizeof(struct cap_enr_id);
+	}
+	(void)cap_engine_enrich(c->eng, &key, h->has_peer ? &peer : NULL,
+	    (struct sess_enr *)(void *)b);
 }
 
 /* Capture thread: decode straight into the next pipe slot. */
@@ -493,15 +609,10 @@ engine_main(void *arg)
 				break;
 			case CAP_REC_WAKE:
 				break;
-			case CAP_REC_ENRICH: {
-				struct cap_enr_msg *m;
-
-				memcpy(&m, recs[i].pkt.src, sizeof(m));
-				(void)cap_engine_enrich(c->eng, &m->key,
-				    m->has_peer ? &m->peer : NULL, m->enr);
-				free(m);
+			case CAP_REC_ENRICH:
+			case CAP_REC_ENRICH_MORE:
+				enr_receive(c, &recs[i]);
 				break;
-			}
 			}
 		}
 		cap_pipe_release(c->pipe, n);

@@ -87,11 +87,33 @@ struct sess_list {
 /*
  * The enrichment blocks of the few sessions that have one, by entry index:
  * open addressing with linear probing, at most half full, so sessions
- * without enrichment pay nothing but a flag bit.
+ * without enrichment pay nothing but a flag bit. The blocks are shared:
+ * one per distinct content (struct enr_pool), each slot and each held
+ * TIME_WAIT record holding a reference.
  */
 struct enr_slot {
-	uint32_t	 idx;		/* NIL when empty */
-	struct sess_enr	*e;
+	uint32_t		 idx;		/* NIL when empty */
+	const struct sess_enr	*e;
+};
+
+/*
+ * A shared block: its reference count and content hash just before it
+ * (8 bytes, so the block stays aligned for its uint64_t fields).
+ */
+struct enr_box {
+	uint32_t	refs;
+	uint32_t	hash;
+};
+
+/*
+ * The distinct blocks of a table: open addressing with linear probing
+ * over block pointers, at most half full. Users, targets and verdicts
+ * repeat (a few dozen users, a few thousand targets), so sessions share
+ * a few thousand blocks instead of one each.
+ */
+struct enr_pool {
+	const struct sess_enr	**slot;		/* NULL when empty */
+	uint32_t		  mask, n;
 };
 
 struct sess_table {
@@ -117,6 +139,7 @@ struct sess_table {
 	uint64_t		 next_sweep;
 	struct enr_slot		*enr;		/* NULL until the first block */
 	uint32_t		 enr_mask, nenr;
+	struct enr_pool		 pool;		/* the blocks, shared */
 	struct sess_tw		*tw;		/* TIME_WAIT, or NULL */
 	sess_table_amend_cb	 on_amend;
 	void			*amend_arg;
@@ -149,9 +172,13 @@ static void		 grow_index(struct sess_table *);
 static void		 index_insert(struct sess_slot *, uint32_t, uint32_t,
 			    uint32_t);
 static void		 index_remove(struct sess_table *, uint32_t, uint32_t);
-static struct sess_enr	*enr_get(const struct sess_table *, uint32_t);
+static const struct sess_enr *enr_get(const struct sess_table *, uint32_t);
 static void		 enr_put(struct sess_table *, uint32_t,
-			    struct sess_enr *);
+			    const struct sess_enr *);
+static const struct sess_enr *enr_intern(struct sess_table *,
+			    const struct sess_enr *);
+static void		 enr_ref(const struct sess_enr *);
+static void		 enr_unref(struct sess_table *, const struct sess_enr *);
 static void		 enr_drop(struct sess_table *, uint32_t);
 static void		 enr_clear(struct sess_table *);
 static void		 tw_leave(void *, struct sess_tw_ent *);
@@ -206,7 +233,7 @@ sess_table_create(const struct sess_table_cfg *cfg,
 		t->agent_n = xcalloc(UINT16_MAX + 1, sizeof(*t->agent_n));
 	if (cfg->tcp_time_wait_ns > 0 && cfg->time_wait_max > 0 &&
 	    (t->tw = sess_tw_create(cfg->time_wait_max, cfg->tcp_time_wait_ns,
-	    tw_leave, t)) == NULL) {
+	    cfg->time_wait_hold, tw_leave, t)) == NULL) {
 		sess_table_destroy(t);
 		return NULL;
 	}
@@ -232,6 +259,11 @@ sess_table_destroy(struct sess_table *t)
 	sess_tw_destroy(t->tw);
 	enr_clear(t);
 	free(t->enr);
+	for (i = 0; t->pool.slot != NULL && i <= t->pool.mask; i++)
+		if (t->pool.slot[i] != NULL)
+			free((char *)(uintptr_t)t->pool.slot[i] -
+			    sizeof(struct enr_box));
+	free(t->pool.slot);
 	for (i = 0; i < t->nchunks; i++)
 		xfree_huge(t->chunks[i], CHUNK_SIZE * sizeof(struct sess));
 	free(t->chunks);
@@ -652,18 +684,33 @@ close_sess_status(struct sess_table *t, uint32_t i, enum sess_close reason,
 	t->st.status[r.status]++;
 	if (t->tw != NULL && s->proto == 6 && (reason == SESS_CLOSE_FIN ||
 	    reason == SESS_CLOSE_RST)) {
-		struct sess_rec *held = NULL;
+		struct sess_tw_held held;
 
 		/* Offline: reported when it leaves TIME_WAIT, late packets
 		 * and all (tw_leave). */
 		if (t->cfg.time_wait_hold) {
-			held = xmalloc(sizeof(*held));
-			*held = r;
-			held->enr = sess_enr_dup(r.enr);
+			memcpy(held.packets, r.packets, sizeof(held.packets));
+			memcpy(held.bytes, r.bytes, sizeof(held.bytes));
+			memcpy(held.wire_bytes, r.wire_bytes,
+			    sizeof(held.wire_bytes));
+			held.enr = r.enr;
+			if (r.enr != NULL)
+				enr_ref(r.enr);
+			memcpy(held.cli, r.cli, 16);
+			memcpy(held.srv, r.srv, 16);
+			held.agent = r.agent;
+			held.cli_port = r.cli_port;
+			held.srv_port = r.srv_port;
+			held.af = r.af;
+			held.proto = r.proto;
+			held.status = (uint8_t)r.status;
+			held.reason = (uint8_t)r.reason;
+			held.reported = r.reported;
+			held.enr_new = r.enr_new;
 		} else
 			t->on_close(t->arg, &r);
 		sess_tw_add(t->tw, r.key_hash, r.start_ns, r.end_ns, t->now,
-		    held);
+		    t->cfg.time_wait_hold ? &held : NULL);
 	} else
 		t->on_close(t->arg, &r);
 	/* The block lived through the callback (r.enr); now it goes. */
@@ -1041,7 +1088,7 @@ sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 	s->aflags |= AF_DIRTY;
 	if (ev->enr != NULL && !sess_enr_equal(ev->enr,
 	    (s->flags & SF_ENR) ? enr_get(t, i) : NULL)) {
-		enr_put(t, i, sess_enr_dup(ev->enr));
+		enr_put(t, i, enr_intern(t, ev->enr));
 		s->aflags |= AF_ENR_NEW;
 	}
 	old_last = s->last_ns;
@@ -1148,7 +1195,7 @@ sess_table_restore(struct sess_table *t, const struct sess_rec *r)
 	memcpy(s->wire, r->wire_bytes, sizeof(s->wire));
 	s->aflags = AF_OPENED;
 	if (r->enr != NULL)
-		enr_put(t, i, sess_enr_dup(r->enr));
+		enr_put(t, i, enr_intern(t, r->enr));
 	if (r->end_ns > t->now)
 		t->now = r->end_ns;
 	return 0;
@@ -1158,22 +1205,138 @@ int
 sess_table_enrich(struct sess_table *t, const struct sess_obs *key,
     struct sess_enr *e)
 {
+	int rc = sess_table_enrich_copy(t, key, e);
+
+	free(e);
+	return rc;
+}
+
+int
+sess_table_enrich_copy(struct sess_table *t, const struct sess_obs *key,
+    const struct sess_enr *e)
+{
 	uint32_t i;
 	int dir;
 
 	i = lookup(t, key, obs_hash(t, key), &dir);
-	if (i == NIL || (key->ts_ns != 0 && S(t, i)->first_ns != key->ts_ns)) {
-		free(e);
+	if (i == NIL || (key->ts_ns != 0 && S(t, i)->first_ns != key->ts_ns))
 		return -ENOENT;
-	}
 	if (sess_enr_equal(e, (S(t, i)->flags & SF_ENR) ? enr_get(t, i) :
-	    NULL)) {
-		free(e);
+	    NULL))
 		return 0;
-	}
-	enr_put(t, i, e);
+	enr_put(t, i, e != NULL ? enr_intern(t, e) : NULL);
 	S(t, i)->aflags |= AF_DIRTY | AF_ENR_NEW;
 	return 0;
+}
+
+/*
+ * The shared blocks (struct enr_pool). A block's hash covers all its
+ * bytes (blocks are made with their padding zeroed, as sess_enr_equal
+ * assumes).
+ */
+static inline struct enr_box *
+enr_box(const struct sess_enr *e)
+{
+	return (struct enr_box *)(void *)((char *)(uintptr_t)e -
+	    sizeof(struct enr_box));
+}
+
+static uint32_t
+enr_hash(const struct sess_enr *e)
+{
+	const unsigned char *p = (const unsigned char *)e;
+	size_t n = sess_enr_size(e), k;
+	uint64_t h = 0x9e3779b97f4a7c15ULL, w;
+
+	for (k = 0; k + 8 <= n; k += 8) {
+		memcpy(&w, p + k, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	for (; k < n; k++)
+		h = (h ^ p[k]) * 0x100000001b3ULL;
+	return (uint32_t)(mix64(h) >> 32);
+}
+
+static void
+pool_grow(struct enr_pool *p)
+{
+	const struct sess_enr **old = p->slot;
+	uint32_t oldn = old == NULL ? 0 : p->mask + 1, n, i, q;
+
+	n = old == NULL ? 256 : 2 * oldn;
+	p->slot = xcalloc(n, sizeof(*p->slot));
+	p->mask = n - 1;
+	for (i = 0; i < oldn; i++) {
+		if (old[i] == NULL)
+			continue;
+		for (q = enr_box(old[i])->hash & p->mask; p->slot[q] != NULL;
+		    q = (q + 1) & p->mask)
+			;
+		p->slot[q] = old[i];
+	}
+	free(old);
+}
+
+/* A reference to the shared block saying what e says (e borrowed). */
+static const struct sess_enr *
+enr_intern(struct sess_table *t, const struct sess_enr *e)
+{
+	struct enr_pool *p = &t->pool;
+	struct enr_box *b;
+	struct sess_enr *d;
+	uint32_t h = enr_hash(e), q;
+	size_t sz = sess_enr_size(e);
+
+	if (p->slot == NULL || 2 * (p->n + 1) > p->mask + 1)
+		pool_grow(p);
+	for (q = h & p->mask; p->slot[q] != NULL; q = (q + 1) & p->mask) {
+		b = enr_box(p->slot[q]);
+		if (b->hash == h && sess_enr_equal(p->slot[q], e)) {
+			b->refs++;
+			return p->slot[q];
+		}
+	}
+	b = xmalloc(sizeof(*b) + sz);
+	b->refs = 1;
+	b->hash = h;
+	d = (struct sess_enr *)(void *)(b + 1);
+	memcpy(d, e, sz);
+	p->slot[q] = d;
+	p->n++;
+	return d;
+}
+
+static void
+enr_ref(const struct sess_enr *e)
+{
+	enr_box(e)->refs++;
+}
+
+/* Drops a reference; the last one frees the block (backward shift). */
+static void
+enr_unref(struct sess_table *t, const struct sess_enr *e)
+{
+	struct enr_pool *p = &t->pool;
+	struct enr_box *b = enr_box(e);
+	uint32_t q, r, home;
+
+	if (--b->refs > 0)
+		return;
+	for (q = b->hash & p->mask; p->slot[q] != e; q = (q + 1) & p->mask)
+		;
+	for (r = (q + 1) & p->mask; p->slot[r] != NULL;
+	    r = (r + 1) & p->mask) {
+		home = enr_box(p->slot[r])->hash & p->mask;
+		/* Move r back to q unless its home lies in (q, r]. */
+		if (((r - home) & p->mask) >= ((r - q) & p->mask)) {
+			p->slot[q] = p->slot[r];
+			q = r;
+		}
+	}
+	p->slot[q] = NULL;
+	p->n--;
+	free(b);
 }
 
 /* The enrichment map (struct enr_slot). */
@@ -1183,7 +1346,7 @@ enr_pos(const struct sess_table *t, uint32_t idx)
 	return (uint32_t)((idx * 0x9e3779b97f4a7c15ULL) >> 32) & t->enr_mask;
 }
 
-static struct sess_enr *
+static const struct sess_enr *
 enr_get(const struct sess_table *t, uint32_t idx)
 {
 	uint32_t p;
@@ -1219,9 +1382,9 @@ enr_grow(struct sess_table *t)
 	free(old);
 }
 
-/* Sets (takes e) or replaces the block of entry idx. */
+/* Sets (takes the reference e) or replaces the block of entry idx. */
 static void
-enr_put(struct sess_table *t, uint32_t idx, struct sess_enr *e)
+enr_put(struct sess_table *t, uint32_t idx, const struct sess_enr *e)
 {
 	uint32_t p;
 
@@ -1235,7 +1398,7 @@ enr_put(struct sess_table *t, uint32_t idx, struct sess_enr *e)
 	for (p = enr_pos(t, idx); t->enr[p].idx != NIL;
 	    p = (p + 1) & t->enr_mask)
 		if (t->enr[p].idx == idx) {
-			free(t->enr[p].e);
+			enr_unref(t, t->enr[p].e);
 			t->enr[p].e = e;
 			return;
 		}
@@ -1257,7 +1420,7 @@ enr_drop(struct sess_table *t, uint32_t idx)
 	    p = (p + 1) & t->enr_mask)
 		if (t->enr[p].idx == NIL)
 			return;
-	free(t->enr[p].e);
+	enr_unref(t, t->enr[p].e);
 	t->nenr--;
 	for (q = (p + 1) & t->enr_mask; t->enr[q].idx != NIL;
 	    q = (q + 1) & t->enr_mask) {
@@ -1283,7 +1446,7 @@ enr_clear(struct sess_table *t)
 		if (t->enr[i].idx == NIL)
 			continue;
 		S(t, t->enr[i].idx)->flags &= (uint8_t)~SF_ENR;
-		free(t->enr[i].e);
+		enr_unref(t, t->enr[i].e);
 		t->enr[i].idx = NIL;
 		t->enr[i].e = NULL;
 	}
@@ -1299,14 +1462,36 @@ static void
 tw_leave(void *arg, struct sess_tw_ent *e)
 {
 	struct sess_table *t = arg;
-	struct sess_rec *r = e->held;
+	const struct sess_tw_held *h = e->held;
+	struct sess_rec r;
 
-	if (r == NULL)
+	if (h == NULL)
 		return;
-	if (!t->quiet)
-		t->on_close(t->arg, r);
-	free((void *)(uintptr_t)r->enr);
-	free(r);
+	if (!t->quiet) {
+		memset(&r, 0, sizeof(r));
+		r.key_hash = e->key;
+		r.start_ns = e->start_ns;
+		r.end_ns = e->end_ns;
+		memcpy(r.packets, h->packets, sizeof(r.packets));
+		memcpy(r.bytes, h->bytes, sizeof(r.bytes));
+		memcpy(r.wire_bytes, h->wire_bytes, sizeof(r.wire_bytes));
+		r.agent = h->agent;
+		r.af = h->af;
+		r.proto = h->proto;
+		r.cli_port = h->cli_port;
+		r.srv_port = h->srv_port;
+		memcpy(r.cli, h->cli, 16);
+		memcpy(r.srv, h->srv, 16);
+		r.status = (enum sess_status)h->status;
+		r.reason = (enum sess_close)h->reason;
+		r.reported = h->reported;
+		r.amend_ns = 0;
+		r.enr_new = h->enr_new;
+		r.enr = h->enr;
+		t->on_close(t->arg, &r);
+	}
+	if (h->enr != NULL)
+		enr_unref(t, h->enr);
 }
 
 /* Counts o in the closed session it belongs to; 0 if there is none. */
@@ -1314,7 +1499,8 @@ static int
 tw_late(struct sess_table *t, const struct sess_obs *o)
 {
 	struct sess_tw_ent *e;
-	struct sess_rec r, *d;
+	struct sess_tw_held *d;
+	struct sess_rec r;
 	int dir = 0;
 
 	e = sess_tw_find(t->tw, sess_id_hash(t, o->src, o->sport, o->dst,
@@ -1329,11 +1515,14 @@ tw_late(struct sess_table *t, const struct sess_obs *o)
 	t->st.late_packets++;
 	/* Amendments are told apart by time: never twice the same. */
 	e->amend_ns = o->ts_ns > e->amend_ns ? o->ts_ns : e->amend_ns + 1;
-	if ((d = e->held) == NULL) {
-		if (t->on_amend == NULL)
-			return 1;
+	if ((d = e->held) != NULL) {
+		d->packets[dir] += o->packets;
+		d->bytes[dir] += o->bytes;
+		d->wire_bytes[dir] += o->wire_bytes;
+		return 1;
+	}
+	if (t->on_amend != NULL) {
 		memset(&r, 0, sizeof(r));
-		d = &r;
 		r.key_hash = e->key;
 		r.start_ns = e->start_ns;
 		r.end_ns = e->end_ns;
@@ -1347,11 +1536,10 @@ tw_late(struct sess_table *t, const struct sess_obs *o)
 		r.srv_port = dir == 0 ? o->dport : o->sport;
 		r.status = SESS_CLOSED;
 		r.reported = 1;
-	}
-	d->packets[dir] += o->packets;
-	d->bytes[dir] += o->bytes;
-	d->wire_bytes[dir] += o->wire_bytes;
-	if (d == &r)
+		r.packets[dir] = o->packets;
+		r.bytes[dir] = o->bytes;
+		r.wire_bytes[dir] = o->wire_bytes;
 		t->on_amend(t->amend_arg, &r);
+	}
 	return 1;
 }

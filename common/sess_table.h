@@ -272,6 +272,10 @@ int	sess_table_restore(struct sess_table *, const struct sess_rec *rec)
  */
 int	sess_table_enrich(struct sess_table *, const struct sess_obs *key,
 	    struct sess_enr *e);
+/* The same with e borrowed (copied, or shared with a session that says
+ * the same); NULL removes the session's block. */
+int	sess_table_enrich_copy(struct sess_table *, const struct sess_obs *key,
+	    const struct sess_enr *e);
 
 size_t	sess_table_count(const struct sess_table *);
 void	sess_table_get_stats(const struct sess_table *,

@@ -1,9 +1,10 @@
 /*
  * sess_tw: TIME_WAIT entries in a ring (close order, so the oldest is
  * always at the head and expiry pops heads) with a chained hash index
- * over the ring positions. An entry is 48 bytes and its bucket 4 to 8;
- * the arrays are allocated zeroed at creation, so pages never used
- * (a record far from full) cost no resident memory.
+ * over the ring positions. An entry is 56 bytes and its bucket 4 to 8,
+ * plus 104 bytes of held record in a record made with hold; the arrays
+ * are allocated zeroed at creation, so pages never used (a record far
+ * from full) cost no resident memory.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 struct sess_tw {
 	struct sess_tw_ent	*ent;
+	struct sess_tw_held	*held;		/* parallel to ent, or NULL */
 	uint32_t		*bucket;	/* position + 1, 0 empty */
 	uint32_t		 cap, mask;
 	uint32_t		 head, n;	/* oldest position, entries */
@@ -25,8 +27,8 @@ struct sess_tw {
 static void	pop_head(struct sess_tw *);
 
 struct sess_tw *
-sess_tw_create(uint32_t cap, uint64_t ttl_ns, sess_tw_leave_cb leave,
-    void *arg)
+sess_tw_create(uint32_t cap, uint64_t ttl_ns, int hold,
+    sess_tw_leave_cb leave, void *arg)
 {
 	struct sess_tw *w;
 	uint32_t nb = 16;
@@ -37,6 +39,8 @@ sess_tw_create(uint32_t cap, uint64_t ttl_ns, sess_tw_leave_cb leave,
 		nb <<= 1;
 	w = xcalloc(1, sizeof(*w));
 	w->ent = xcalloc(cap, sizeof(*w->ent));
+	if (hold)
+		w->held = xcalloc(cap, sizeof(*w->held));
 	w->bucket = xcalloc(nb, sizeof(*w->bucket));
 	w->cap = cap;
 	w->mask = nb - 1;
@@ -53,13 +57,14 @@ sess_tw_destroy(struct sess_tw *w)
 		return;
 	sess_tw_flush(w);
 	free(w->ent);
+	free(w->held);
 	free(w->bucket);
 	free(w);
 }
 
 void
 sess_tw_add(struct sess_tw *w, uint64_t key, uint64_t start_ns,
-    uint64_t end_ns, uint64_t now_ns, struct sess_rec *held)
+    uint64_t end_ns, uint64_t now_ns, const struct sess_tw_held *held)
 {
 	struct sess_tw_ent *e;
 	uint32_t pos, *b;
@@ -78,7 +83,11 @@ sess_tw_add(struct sess_tw *w, uint64_t key, uint64_t start_ns,
 	e->end_ns = end_ns;
 	e->closed_ns = now_ns;
 	e->amend_ns = 0;
-	e->held = held;
+	e->held = NULL;
+	if (held != NULL && w->held != NULL) {
+		w->held[pos] = *held;
+		e->held = &w->held[pos];
+	}
 	/* Newest first in its chain: a reused port finds its last close. */
 	e->next = *b;
 	*b = pos + 1;

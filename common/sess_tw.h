@@ -6,14 +6,30 @@
  * late RST) is counted in the session it belongs to instead of opening a
  * new one. Entries are a few dozen bytes, kept in close order in a ring
  * of fixed capacity: the oldest leaves first, by age or to make room.
- * Not thread-safe: one owner thread.
+ * A record made with hold keeps beside each entry what reporting the
+ * session later needs (struct sess_tw_held), in an array parallel to the
+ * ring: no allocation per entry. Not thread-safe: one owner thread.
  */
 #ifndef SA_COMMON_SESS_TW_H
 #define SA_COMMON_SESS_TW_H
 
 #include <stdint.h>
 
-struct sess_rec;
+struct sess_enr;
+
+/*
+ * What a held session is reported with besides the entry's key, start and
+ * end (the rest of struct sess_rec; amend_ns is 0). enr is a reference the
+ * holder owns (the session table's shared blocks).
+ */
+struct sess_tw_held {
+	uint64_t		 packets[2], bytes[2], wire_bytes[2];
+	const struct sess_enr	*enr;
+	uint8_t			 cli[16], srv[16];
+	uint16_t		 agent, cli_port, srv_port;
+	uint8_t			 af, proto;
+	uint8_t			 status, reason, reported, enr_new;
+};
 
 /* One closed connection. held: its record, kept until the entry leaves
  * (offline output: a session is reported once, late packets included);
@@ -25,7 +41,7 @@ struct sess_tw_ent {
 	uint64_t	 amend_ns;	/* time of the last amendment, or 0 */
 	uint32_t	 next;		/* hash chain: position + 1, 0 ends */
 	uint32_t	 spare;
-	struct sess_rec	*held;
+	struct sess_tw_held *held;	/* in the record's parallel array */
 };
 
 /* An entry that leaves, with its held record (may be NULL). */
@@ -33,14 +49,17 @@ typedef void (*sess_tw_leave_cb)(void *arg, struct sess_tw_ent *e);
 
 struct sess_tw;
 
-/* cap entries (>= 1), each kept ttl_ns after its close. Returns owned. */
-struct sess_tw	*sess_tw_create(uint32_t cap, uint64_t ttl_ns,
+/* cap entries (>= 1), each kept ttl_ns after its close; hold nonzero:
+ * entries may hold a record (sess_tw_add). Returns owned. */
+struct sess_tw	*sess_tw_create(uint32_t cap, uint64_t ttl_ns, int hold,
 		    sess_tw_leave_cb leave, void *arg);
 /* Every entry leaves (the callback sees each), then the record goes. */
 void		 sess_tw_destroy(struct sess_tw *);
-/* Adds a closed connection; the oldest entry leaves first if full. */
+/* Adds a closed connection; the oldest entry leaves first if full. held
+ * (copied; only in a record made with hold) or NULL. */
 void		 sess_tw_add(struct sess_tw *, uint64_t key, uint64_t start_ns,
-		    uint64_t end_ns, uint64_t now_ns, struct sess_rec *held);
+		    uint64_t end_ns, uint64_t now_ns,
+		    const struct sess_tw_held *held);
 /* The newest entry with this key, or NULL. Borrowed until the next add,
  * expire or flush. */
 struct sess_tw_ent *sess_tw_find(struct sess_tw *, uint64_t key);
