@@ -7,7 +7,9 @@
  * API_PARAMS_MAX bounded NUL-free pairs or fails with a detail; a getter
  * answers 0, 1 or -1 with a detail that starts with the key; a parsed
  * time is within the documented range and epoch seconds agree with the
- * same instant in RFC 3339.
+ * same instant in RFC 3339; the merged history cursor of several
+ * aggregators (api_multi.c) decodes only to what encodes back to the
+ * same text, and a list splits into bounded, non-empty items.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api_multi.h"
 #include "api_params.h"
 #include "api_time.h"
 #include "fuzz_run.h"
@@ -110,6 +113,41 @@ fuzz_time(const char *s)
 	CHECK(rc != 0 || ns <= 86400000000000ULL);
 }
 
+static void
+fuzz_multi(const char *s)
+{
+	static char items[API_MULTI_MAX][API_MULTI_ITEM_MAX + 1];
+	struct api_multi_cursor c;
+	char detail[API_DETAIL_MAX], again[API_MULTI_CURSOR_MAX];
+	size_t n, i, k;
+	int rc;
+
+	/* As a cursor for 1 to 3 aggregators (list id 7). */
+	for (n = 1; n <= 3; n++) {
+		detail[0] = '\0';
+		rc = api_multi_cursor_decode(s, n, 7, &c, detail,
+		    sizeof(detail));
+		CHECK(rc == 0 || (rc == -EINVAL && detail[0] != '\0'));
+		if (rc != 0)
+			continue;
+		CHECK(c.n == n && c.list_id == 7);
+		for (k = 0; k < n; k++)
+			CHECK(strlen(c.pos[k].cursor) <= API_MULTI_POS_MAX);
+		CHECK(api_multi_cursor_encode(&c, again) == 0);
+		CHECK(strcmp(again, s) == 0);
+	}
+	/* As an aggregator list. */
+	rc = api_multi_split(s, items, API_MULTI_MAX, &n, detail,
+	    sizeof(detail));
+	CHECK(rc == 0 || rc == -EINVAL);
+	if (rc == 0) {
+		CHECK(n <= API_MULTI_MAX);
+		for (i = 0; i < n; i++)
+			CHECK(items[i][0] != '\0' &&
+			    strlen(items[i]) <= API_MULTI_ITEM_MAX);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -121,6 +159,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	fuzz_params(s);
 	fuzz_time(s);
+	fuzz_multi(s);
 	return 0;
 }
 
@@ -138,7 +177,27 @@ static const struct {
 	SEED("seed-time-rfc", "2024-01-02T03:04:05.123456789+02:00"),
 	SEED("seed-time-epoch", "1704164645.5"),
 	SEED("seed-time-edge", "2554-07-21T23:34:33.709551615Z"),
+	SEED("seed-list", "tcp://127.0.0.1:7711, tcp://[::1]:7711,agg-2"),
 };
+
+/* A real merged cursor of two aggregators, one at a position. */
+static int
+seed_cursor(fuzz_seed_fn fn, void *arg)
+{
+	struct api_multi_cursor c;
+	char text[API_MULTI_CURSOR_MAX];
+
+	memset(&c, 0, sizeof(c));
+	c.n = 2;
+	c.list_id = 7;
+	c.pos[0].state = API_MULTI_POS_AT;
+	snprintf(c.pos[0].cursor, sizeof(c.pos[0].cursor), "t%s",
+	    "00112233445566778899aabbccddeeff0011223344556677deadbeef");
+	c.pos[1].state = API_MULTI_POS_DONE;
+	if (api_multi_cursor_encode(&c, text) != 0)
+		return 0;
+	return fn(arg, "seed-cursor", (const uint8_t *)text, strlen(text));
+}
 
 int
 fuzz_seeds(fuzz_seed_fn fn, void *arg)
@@ -150,5 +209,5 @@ fuzz_seeds(fuzz_seed_fn fn, void *arg)
 		if ((rc = fn(arg, seeds[i].name, (const uint8_t *)seeds[i].text,
 		    seeds[i].len)) != 0)
 			return rc;
-	return 0;
+	return seed_cursor(fn, arg);
 }
