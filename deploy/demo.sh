@@ -11,33 +11,49 @@
 #     refused by each, captured live on lo by an agent (demo-proxies), so
 #     the dashboard shows proxy users, targets and refused sessions (live
 #     capture needs root: without it, this step is skipped, saying so);
-#  4. prints where to look, and runs until Ctrl-C.
-# Usage: deploy/demo.sh [--once]   (--once: replay once, show, stop)
+#  4. prints where to look (the URLs last), and runs until Ctrl-C.
+# Every step says what it does; the output of apt, the build, the daemons
+# and the traffic generator goes to logs in the work folder, which is
+# removed when the demo stops unless --keep (or SESSACCT_DEMO_KEEP=1).
+# Usage: deploy/demo.sh [--once] [--keep]
+#   --once: replay once, show, stop; --keep: keep the work folder
 # SESSACCT_DEMO_BUILD=DIR uses an existing build (the tests' own) and
-# installs and builds nothing; SESSACCT_DEMO_DIR=DIR is the work folder.
+# installs and builds nothing; SESSACCT_DEMO_DIR=DIR is the work folder
+# (a folder that exists already is kept).
 set -eu
 cd "$(dirname "$0")/.."
 ONCE=0
-[ "${1:-}" = "--once" ] && ONCE=1
-if [ -n "${SESSACCT_DEMO_BUILD:-}" ]; then
-	B=$SESSACCT_DEMO_BUILD
-else
-	deploy/install-deps.sh >/dev/null
-	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSA_BUILD_TESTS=ON \
-		>/dev/null
-	cmake --build build -j"$(nproc)" >/dev/null
-	B=build
+KEEP=${SESSACCT_DEMO_KEEP:-0}
+for a in "$@"; do
+	case $a in
+	--once) ONCE=1 ;;
+	--keep) KEEP=1 ;;
+	-h|--help)
+		echo "usage: deploy/demo.sh [--once] [--keep]"
+		echo "  --once  replay the captures once, show, stop"
+		echo "  --keep  keep the work folder (SESSACCT_DEMO_KEEP=1)"
+		echo "SESSACCT_DEMO_DIR=DIR: the work folder;" \
+			"SESSACCT_DEMO_BUILD=DIR: an existing build"
+		exit 0 ;;
+	*)
+		echo "usage: deploy/demo.sh [--once] [--keep]" >&2
+		exit 2 ;;
+	esac
+done
+say() {
+	echo "demo: $*"
+}
+
+W=${SESSACCT_DEMO_DIR:-}
+OURS=1
+if [ -z "$W" ]; then
+	W=$(mktemp -d /tmp/sessacct-demo.XXXXXX)
+elif [ -e "$W" ]; then
+	OURS=0
 fi
-W=${SESSACCT_DEMO_DIR:-$(mktemp -d /tmp/sessacct-demo.XXXXXX)}
 mkdir -p "$W"
 chmod 1777 "$W"
-
-echo "== 1. offline: sessacct-capture --read tests/pcap/http_connect.pcap --print"
-$B/capture/sessacct-capture --read tests/pcap/http_connect.pcap --print \
-	2>/dev/null
-
-echo
-echo "== 2. pipeline on loopback (work dir $W)"
+W=$(cd "$W" && pwd)
 PIDS=""
 CAP=""
 LIVE=""
@@ -51,12 +67,60 @@ cleanup() {
 	# shellcheck disable=SC2086
 	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null || true
 	wait 2>/dev/null || true
+	if [ "$KEEP" = 1 ] || [ "$OURS" = 0 ]; then
+		echo "demo: stopped; kept the work folder $W"
+	else
+		rm -rf "$W"
+		echo "demo: stopped; removed the work folder $W"
+	fi
 }
 # A signal ends the script (and the EXIT trap stops everything); the
 # agent runs in the background so that the wait for it is interruptible.
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+if [ "$KEEP" = 1 ] || [ "$OURS" = 0 ]; then
+	say "work folder $W (data and logs; kept after the demo)"
+else
+	say "work folder $W (data and logs; removed when the demo" \
+		"stops, --keep keeps it)"
+fi
+
+# Runs "$@" with its output in log $1; on failure shows the log's end.
+logged() {
+	log=$1
+	shift
+	if ! "$@" >"$log" 2>&1; then
+		echo "demo: failed: $*; the last lines of $log:" >&2
+		tail -n 20 "$log" >&2
+		exit 1
+	fi
+}
+if [ -n "${SESSACCT_DEMO_BUILD:-}" ]; then
+	B=$SESSACCT_DEMO_BUILD
+	say "using the build in $B (SESSACCT_DEMO_BUILD)"
+else
+	say "installing dependencies with apt (deploy/install-deps.sh," \
+		"log $W/install.log)"
+	SESSACCT_DEPS_LOG="$W/install.log" deploy/install-deps.sh
+	say "configuring a release build in build/ (cmake, log" \
+		"$W/build.log)"
+	logged "$W/build.log" cmake -S . -B build \
+		-DCMAKE_BUILD_TYPE=Release -DSA_BUILD_TESTS=ON
+	say "building (a minute or two the first time; log $W/build.log)"
+	logged "$W/build.log.2" cmake --build build -j"$(nproc)"
+	cat "$W/build.log.2" >>"$W/build.log"
+	rm -f "$W/build.log.2"
+	B=build
+fi
+
+echo "== 1. offline: sessacct-capture --read tests/pcap/http_connect.pcap --print"
+$B/capture/sessacct-capture --read tests/pcap/http_connect.pcap --print \
+	2>/dev/null
+
+echo
+echo "== 2. pipeline on loopback (work folder $W)"
+say "starting the aggregator (RocksDB in $W/db)"
 $B/aggregator/sessacct-aggregator --set store.path="$W/db" \
 	--set store.retention_days=36500 \
 	--set aggregator.listen=tcp://127.0.0.1:0 \
@@ -68,6 +132,7 @@ ING=$(sed -n 's/.*"ingest": "\([^"]*\)".*/\1/p' "$W/aggregator.json")
 QRY=$(sed -n 's/.*"query": "\([^"]*\)".*/\1/p' "$W/aggregator.json")
 HTTP=""
 if [ -x $B/api/sessacct-api ]; then
+	say "starting the API and dashboard"
 	$B/api/sessacct-api --set api.listen=127.0.0.1:0 \
 		--set api.static_dir="$(pwd)/api/static" \
 		--set api.aggregator="$QRY" --ready-file "$W/api.json" \
@@ -86,6 +151,8 @@ replay() {	# $1: agent id suffix, $2: extra flags
 			2>>"$W/agent.log" || true
 	done
 }
+say "replaying every bundled capture into it (tests/pcap, log" \
+	"$W/agent.log)"
 replay 0 ""
 Q="$B/aggregator/sessacct-aggregator --set aggregator.query_listen=$QRY --query"
 echo
@@ -219,6 +286,14 @@ proxies() {
 proxies
 
 echo
+if [ "$ONCE" != 1 ]; then
+	echo "== 4. live-looking traffic: synthetic captures stamped with the"
+	echo "   current time (tests/bench/gen_pcap.c), replayed at capture"
+	echo "   speed, so sessions come and go on the dashboard (logs"
+	echo "   $W/generator.log and $W/agent.log). Ctrl-C stops everything."
+	echo
+fi
+echo "Work folder: $W (logs: $W/*.log)"
 echo "Look:"
 if [ "$PROXIES" = 1 ]; then
 	echo "  $Q history agent=demo-proxies status=rejected_by_acl"
@@ -233,14 +308,12 @@ if [ -n "$HTTP" ]; then
 	echo "  curl -s http://$HTTP/metrics"
 fi
 [ "$ONCE" = 1 ] && exit 0
-echo
-echo "Now live-looking traffic: synthetic captures stamped with the current"
-echo "time (tests/bench/gen_pcap.c), replayed at capture speed, so sessions"
-echo "come and go on the dashboard. Ctrl-C stops everything."
+# Nothing more is printed from here on: the URLs above stay the last
+# lines on the screen.
 n=1
 while :; do
 	$B/tests/bench/sa_gen_pcap -o "$W/live.pcap" -n 20000 -c 200 \
-		-t 3000 -s "$n" -T "$(date +%s)" >/dev/null
+		-t 3000 -s "$n" -T "$(date +%s)" >>"$W/generator.log" 2>&1
 	$B/capture/sessacct-capture --read "$W/live.pcap" --connect "$ING" \
 		--set capture.agent_id="demo-live-$n" --speed 1 \
 		--set capture.ack_wait=3 2>>"$W/agent.log" &

@@ -9,7 +9,10 @@ through them, captured live on lo: the API must then hold a session with
 a proxy user, one with a target, and refused ones (a wrong SOCKS5
 password, a filtered domain) as rejected_by_acl. Not root: the demo must
 say that it skipped the proxies. Either way every process the demo
-started must be gone after the Ctrl-C.
+started must be gone after the Ctrl-C. The demo must say where its work
+folder is, print the URLs last (nothing after them while the traffic
+generator runs: its lines go to a log in the work folder), and remove the
+folder when it stops; with --keep (test_keep, with --once) it keeps it.
 
 usage: test_demo.py --build DIR [unittest args]
 """
@@ -32,6 +35,21 @@ READY_TIMEOUT = 150     # an ASan build replays every bundled capture
 AGENT = "demo-proxies"
 
 
+def url_tail(test, out):
+    """The URLs are the last lines printed: the dashboard, then curl."""
+    lines = out.rstrip("\n").split("\n")
+    test.assertRegex(lines[-1], r"^  curl -s http://[0-9.:]+/metrics$", out)
+    test.assertRegex(lines[-4], r"^  dashboard:  http://[0-9.:]+/$", out)
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
 def get_json(base, path):
     with urllib.request.urlopen(base + path, timeout=10) as r:
         return json.loads(r.read())
@@ -39,11 +57,53 @@ def get_json(base, path):
 
 class Demo(unittest.TestCase):
 
+    def check_proxies(self, base):
+        """As root: the proxy sessions, through the API."""
+        hist = get_json(base, "/api/sessions/history?limit=100&agent=" +
+                        AGENT)["sessions"]
+        got = json.dumps(hist, indent=1)
+        # What the demo's clients did: demo through microsocks (once
+        # with the right password, once not), alice through tinyproxy
+        # (forward, CONNECT, and a filtered domain).
+        ok_socks = [s for s in hist if s["user"] == "demo" and
+                    s["status"] == "closed"]
+        self.assertTrue(ok_socks, got)
+        self.assertTrue(all(s["target"] and s["target"].startswith(
+            "localhost:") for s in ok_socks), got)
+        self.assertTrue([s for s in hist if s["user"] == "demo" and
+                         s["status"] == "rejected_by_acl"], got)
+        self.assertGreaterEqual(len([
+            s for s in hist if s["user"] == "alice" and
+            s["status"] == "closed" and s["target"] and
+            s["target"].startswith("localhost:")]), 2, got)
+        self.assertTrue([s for s in hist if s["user"] == "alice" and
+                         s["status"] == "rejected_by_acl" and
+                         (s["target"] or "").startswith(
+                             "blocked.test:")], got)
+        # The same, filtered by the API.
+        rej = get_json(base, "/api/sessions/history?status="
+                       "rejected_by_acl&agent=" + AGENT)["sessions"]
+        self.assertEqual(sorted(s["user"] for s in rej),
+                         ["alice", "demo"], got)
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+            metrics = r.read().decode()
+        m = re.search(r"^sessacct_sessions_rejected_total (\d+)$",
+                      metrics, re.M)
+        self.assertIsNotNone(m)
+        self.assertEqual(int(m.group(1)), 2)
+        m = re.search(r'^sessacct_agent_enrich_sessions_total\{agent='
+                      r'"%s",kind="socks5"\} (\d+)$' % AGENT,
+                      metrics, re.M)
+        self.assertIsNotNone(m, metrics[-3000:])
+        self.assertGreaterEqual(int(m.group(1)), 2)
+
     def test_demo_shows_proxy_users_targets_and_refusals(self):
         td = tempfile.mkdtemp(prefix="sessacct-demo-test.")
         out_path = os.path.join(td, "demo.out")
+        work = os.path.join(td, "w")
         env = dict(os.environ, SESSACCT_DEMO_BUILD=ARGS.build,
-                   SESSACCT_DEMO_DIR=os.path.join(td, "w"))
+                   SESSACCT_DEMO_DIR=work)
+        env.pop("SESSACCT_DEMO_KEEP", None)
         with open(out_path, "wb") as out:
             p = subprocess.Popen(["sh", os.path.join(ROOT, "deploy",
                                                      "demo.sh")],
@@ -57,7 +117,7 @@ class Demo(unittest.TestCase):
                 return f.read().decode("utf-8", "replace")
         try:
             deadline = time.monotonic() + READY_TIMEOUT
-            while "dashboard:" not in text():
+            while "/metrics\n" not in text():
                 self.assertIsNone(p.poll(), "demo ended early:\n" + text())
                 self.assertLess(time.monotonic(), deadline,
                                 "demo not ready:\n" + text())
@@ -66,47 +126,24 @@ class Demo(unittest.TestCase):
             m = re.search(r"dashboard:\s+(http://[0-9.:]+)/", out)
             self.assertIsNotNone(m, out)
             base = m.group(1)
+            self.assertIn("demo: work folder %s (data and logs; removed "
+                          "when the demo stops" % work, out)
+            self.assertIn("Work folder: %s" % work, out)
+            url_tail(self, out)
             if os.geteuid() != 0:
                 self.assertIn("skipped, live capture on lo", out)
-                return
-            self.assertIn("== 3. real proxies on loopback", out)
-            hist = get_json(base, "/api/sessions/history?limit=100&agent=" +
-                            AGENT)["sessions"]
-            got = json.dumps(hist, indent=1)
-            # What the demo's clients did: demo through microsocks (once
-            # with the right password, once not), alice through tinyproxy
-            # (forward, CONNECT, and a filtered domain).
-            ok_socks = [s for s in hist if s["user"] == "demo" and
-                        s["status"] == "closed"]
-            self.assertTrue(ok_socks, got)
-            self.assertTrue(all(s["target"] and s["target"].startswith(
-                "localhost:") for s in ok_socks), got)
-            self.assertTrue([s for s in hist if s["user"] == "demo" and
-                             s["status"] == "rejected_by_acl"], got)
-            self.assertGreaterEqual(len([
-                s for s in hist if s["user"] == "alice" and
-                s["status"] == "closed" and s["target"] and
-                s["target"].startswith("localhost:")]), 2, got)
-            self.assertTrue([s for s in hist if s["user"] == "alice" and
-                             s["status"] == "rejected_by_acl" and
-                             (s["target"] or "").startswith(
-                                 "blocked.test:")], got)
-            # The same, filtered by the API.
-            rej = get_json(base, "/api/sessions/history?status="
-                           "rejected_by_acl&agent=" + AGENT)["sessions"]
-            self.assertEqual(sorted(s["user"] for s in rej),
-                             ["alice", "demo"], got)
-            with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
-                metrics = r.read().decode()
-            m = re.search(r"^sessacct_sessions_rejected_total (\d+)$",
-                          metrics, re.M)
-            self.assertIsNotNone(m)
-            self.assertEqual(int(m.group(1)), 2)
-            m = re.search(r'^sessacct_agent_enrich_sessions_total\{agent='
-                          r'"%s",kind="socks5"\} (\d+)$' % AGENT,
-                          metrics, re.M)
-            self.assertIsNotNone(m, metrics[-3000:])
-            self.assertGreaterEqual(int(m.group(1)), 2)
+            else:
+                self.check_proxies(base)
+            # The generator ran (its report in its log), and printed
+            # nothing: the URLs are still the last lines.
+            gen = os.path.join(work, "generator.log")
+            while "packets=" not in read(gen):
+                self.assertIsNone(p.poll(), "demo ended early:\n" + text())
+                self.assertLess(time.monotonic(), deadline + 60,
+                                "no generator log:\n" + text())
+                time.sleep(0.5)
+            time.sleep(1)
+            self.assertEqual(text(), out)
         finally:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGINT)
@@ -122,10 +159,46 @@ class Demo(unittest.TestCase):
                     os.killpg(p.pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
+            after = text()
+            work_left = os.path.exists(work)
             if os.environ.get("SA_E2E_KEEP") != "1":
                 subprocess.run(["rm", "-rf", td])
         self.assertIsNotNone(p.returncode, "demo ignored Ctrl-C")
         self.assertEqual(left, "", "left running after Ctrl-C")
+        self.assertFalse(work_left, "work folder left behind")
+        self.assertIn("demo: stopped; removed the work folder %s" % work,
+                      after)
+
+    def test_keep(self):
+        # --once --keep: the demo stops by itself and keeps its folder.
+        td = tempfile.mkdtemp(prefix="sessacct-demo-test.")
+        work = os.path.join(td, "w")
+        env = dict(os.environ, SESSACCT_DEMO_BUILD=ARGS.build,
+                   SESSACCT_DEMO_DIR=work)
+        env.pop("SESSACCT_DEMO_KEEP", None)
+        try:
+            p = subprocess.run(["sh", os.path.join(ROOT, "deploy",
+                                                   "demo.sh"), "--once",
+                                "--keep"],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL,
+                               timeout=READY_TIMEOUT + 60,
+                               start_new_session=True)
+            out = p.stdout.decode("utf-8", "replace")
+            self.assertEqual(p.returncode, 0, out)
+            self.assertIn("demo: work folder %s (data and logs; kept after "
+                          "the demo)" % work, out)
+            last = "demo: stopped; kept the work folder %s\n" % work
+            self.assertTrue(out.endswith(last), out)
+            url_tail(self, out[:-len(last)])
+            for f in ("aggregator.log", "api.log", "agent.log", "db"):
+                self.assertTrue(os.path.exists(os.path.join(work, f)), f)
+            self.assertFalse(os.path.exists(os.path.join(
+                work, "generator.log")), "--once ran the generator")
+        finally:
+            if os.environ.get("SA_E2E_KEEP") != "1":
+                subprocess.run(["rm", "-rf", td])
 
 
 def main():
