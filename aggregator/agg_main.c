@@ -71,7 +71,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const sections[] = { "aggregator", "sessions",
-	    "store", NULL };
+	    "store", "export", NULL };
 	struct cli_common cl = { .prog = "sessacct-aggregator" };
 	const char *query = NULL, *backup = NULL, *genkey = NULL, *ids = NULL;
 	struct agg_ctx *ctx;
