@@ -75,6 +75,8 @@ struct agg_export {
 	_Atomic uint64_t	 a_pos, a_expired, lag_wns;
 	_Atomic uint64_t	 published, acks, duplicates, errors;
 	_Atomic uint64_t	 rounds_failed;
+	/* Rounds that published, their time and their wait for acks. */
+	_Atomic uint64_t	 rounds, round_ns, ack_wait_ns;
 	/* Acks of the current round, from libnats' thread. */
 	_Atomic uint64_t	 r_acks, r_errs;
 };
@@ -245,6 +247,12 @@ agg_export_json(struct agg_export *x)
 	    atomic_load(&x->rounds_failed)));
 	json_object_set_new(o, "expired_unexported", json_integer((json_int_t)
 	    atomic_load(&x->a_expired)));
+	json_object_set_new(o, "rounds", json_integer((json_int_t)
+	    atomic_load(&x->rounds)));
+	json_object_set_new(o, "round_seconds", json_real((double)
+	    atomic_load(&x->round_ns) / 1e9));
+	json_object_set_new(o, "ack_wait_seconds", json_real((double)
+	    atomic_load(&x->ack_wait_ns) / 1e9));
 	pthread_mutex_lock(&x->mu);
 	json_object_set_new(o, "last_error", x->last_error[0] != '\0' ?
 	    json_string(x->last_error) : json_null());
@@ -527,7 +535,7 @@ round_once(struct agg_export *x)
 {
 	natsMsgList pending = { NULL, 0 };
 	jsPubOptions po;
-	uint64_t now = sa_wall_ns(), cut, n_acks;
+	uint64_t now = sa_wall_ns(), cut, n_acks, t0, t1;
 	size_t n;
 	natsStatus s;
 	int rc;
@@ -539,7 +547,9 @@ round_once(struct agg_export *x)
 	x->round_failed = 0;
 	atomic_store(&x->r_acks, 0);
 	atomic_store(&x->r_errs, 0);
+	t0 = sa_mono_ns();
 	rc = store_scan_from(x->st, x->pos, x->batch, cut, publish_one, x, &n);
+	t1 = sa_mono_ns();
 	if (rc < 0) {
 		x->round_failed = 1;
 		pthread_mutex_lock(&x->mu);
@@ -561,6 +571,8 @@ round_once(struct agg_export *x)
 			x->round_failed = 1;
 		}
 	}
+	if (x->round_sent > 0)
+		atomic_fetch_add(&x->ack_wait_ns, sa_mono_ns() - t1);
 	n_acks = atomic_load(&x->r_acks);
 	if (x->round_failed || atomic_load(&x->r_errs) != 0 ||
 	    n_acks != x->round_sent) {
@@ -598,6 +610,8 @@ round_once(struct agg_export *x)
 	x->expired += x->round_expired;
 	atomic_store(&x->a_pos, x->pos);
 	atomic_store(&x->a_expired, x->expired);
+	atomic_fetch_add(&x->rounds, 1);
+	atomic_fetch_add(&x->round_ns, sa_mono_ns() - t0);
 	return 1;
 }
 

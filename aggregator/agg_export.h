@@ -32,8 +32,9 @@ void			 agg_export_destroy(struct agg_export *);
  * The exporter's state and counters as a new JSON object (any thread):
  * enabled, state, stream, position, queued, lag_sessions, lag_seconds,
  * published, acks, duplicates, publish_errors, rounds_failed,
- * expired_unexported, last_error. A disabled exporter (NULL) gives
- * {"enabled": false}.
+ * expired_unexported, rounds, round_seconds, ack_wait_seconds (rounds
+ * that published, the time they took and their part waiting for acks),
+ * last_error. A disabled exporter (NULL) gives {"enabled": false}.
  */
 json_t			*agg_export_json(struct agg_export *);
 /* Why the exporter degrades the aggregator, or NULL (reason, len). */

@@ -26,6 +26,16 @@
 #define XQ_VAL_LEN	(SKEY_LEN + 8)
 #define XPOS_KEY	"xpos"
 #define XEXP_KEY	"xexpired"
+#define XQ_CHUNK	256	/* rows read by one MultiGet */
+
+/* A queue entry read, its row not yet. */
+struct xq_ent {
+	uint64_t	seq, wns;
+	uint8_t		skey[SKEY_LEN];
+};
+
+static int	xq_deliver(struct store *, const struct xq_ent *, size_t,
+		    uint64_t, struct store_session *, store_export_fn, void *);
 
 static void
 xq_key(uint8_t *k, uint64_t seq)
@@ -151,19 +161,20 @@ store_scan_from(struct store *st, uint64_t after, size_t max,
 	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
 	rocksdb_iterator_t *it;
 	struct store_session *s = xmalloc(sizeof(*s));
-	uint8_t lo[XQ_KEY_LEN], val[SESS_VAL_MAX];
+	struct xq_ent *e = xreallocarray(NULL, XQ_CHUNK, sizeof(*e));
+	uint8_t lo[XQ_KEY_LEN];
 	const uint8_t *k, *v;
-	uint64_t seq, wns, cutoff = store__read_cutoff(st);
+	uint64_t cutoff = store__read_cutoff(st);
 	char *err = NULL;
-	size_t klen, vlen, rlen;
-	int rc = 0, got;
+	size_t klen, vlen, ne = 0;
+	int rc = 0;
 
 	*n = 0;
 	xq_key(lo, after + 1);
 	rocksdb_readoptions_set_iterate_upper_bound(ro, "xq0", 3);
 	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[FAM_META]);
 	for (rocksdb_iter_seek(it, (const char *)lo, sizeof(lo));
-	    rocksdb_iter_valid(it) && *n < max; rocksdb_iter_next(it)) {
+	    rocksdb_iter_valid(it) && *n + ne < max; rocksdb_iter_next(it)) {
 		k = (const uint8_t *)rocksdb_iter_key(it, &klen);
 		v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
 		if (klen != XQ_KEY_LEN || vlen != XQ_VAL_LEN) {
@@ -171,28 +182,17 @@ store_scan_from(struct store *st, uint64_t after, size_t max,
 			    "skipped", klen, vlen);
 			continue;
 		}
-		seq = be64_get(k + 3);
-		wns = be64_get(v + SKEY_LEN);
-		if (wns > written_max_ns)
+		if (be64_get(v + SKEY_LEN) > written_max_ns)
 			break;
-		/* Past retention is gone for good, whether or not
-		 * compaction has removed the row yet. */
-		got = -ENOENT;
-		if (be64_get(v) >= cutoff) {
-			got = store__get_value(st, st->ropt, FAM_SESSIONS, v,
-			    SKEY_LEN, val, sizeof(val), &rlen);
-			if (got == -EIO) {
-				rc = -EIO;
+		e[ne].seq = be64_get(k + 3);
+		e[ne].wns = be64_get(v + SKEY_LEN);
+		memcpy(e[ne].skey, v, SKEY_LEN);
+		if (++ne == XQ_CHUNK) {
+			if ((rc = xq_deliver(st, e, ne, cutoff, s, cb, arg)) < 0)
 				break;
-			}
-			if (got == 0 && store__sess_decode(val, rlen, s) < 0) {
-				log_warnx("store: export: damaged row of queue "
-				    "entry %llu skipped", (unsigned long long)seq);
-				got = -ENOENT;
-			}
+			*n += ne;
+			ne = 0;
 		}
-		cb(arg, seq, wns, got == 0 ? s : NULL);
-		(*n)++;
 	}
 	if (rc == 0) {
 		rocksdb_iter_get_error(it, &err);
@@ -202,9 +202,70 @@ store_scan_from(struct store *st, uint64_t after, size_t max,
 			rc = -EIO;
 		}
 	}
+	if (rc == 0 && ne > 0 &&
+	    (rc = xq_deliver(st, e, ne, cutoff, s, cb, arg)) == 0)
+		*n += ne;
 	rocksdb_iter_destroy(it);
 	rocksdb_readoptions_destroy(ro);
+	free(e);
 	free(s);
+	return rc;
+}
+
+/*
+ * Reads the rows of ne queue entries with one MultiGet (cheaper than ne
+ * point reads: one look at the memtables and files for all) and hands
+ * them to cb in queue order; NULL for a row past retention, gone or
+ * damaged. -EIO, with nothing handed on, if a read fails.
+ */
+static int
+xq_deliver(struct store *st, const struct xq_ent *e, size_t ne,
+    uint64_t cutoff, struct store_session *s, store_export_fn cb, void *arg)
+{
+	const char *keys[XQ_CHUNK] = { NULL };
+	size_t lens[XQ_CHUNK] = { 0 }, vlen, i;
+	rocksdb_pinnableslice_t *vals[XQ_CHUNK];
+	char *errs[XQ_CHUNK];
+	const char *v;
+	int rc = 0, got;
+
+	for (i = 0; i < ne; i++) {
+		keys[i] = (const char *)e[i].skey;
+		lens[i] = SKEY_LEN;
+		vals[i] = NULL;
+		errs[i] = NULL;
+	}
+	rocksdb_batched_multi_get_cf(st->db, st->ropt, st->cf[FAM_SESSIONS],
+	    ne, keys, lens, vals, errs, false);
+	for (i = 0; i < ne; i++) {
+		if (errs[i] == NULL)
+			continue;
+		if (strstr(errs[i], "Corruption") != NULL)
+			store__note_corrupt(st, FAM_SESSIONS, errs[i]);
+		else
+			log_warnx("store: export: reading a row: %s", errs[i]);
+		rc = -EIO;
+	}
+	for (i = 0; rc == 0 && i < ne; i++) {
+		/* Past retention is gone for good, whether or not
+		 * compaction has removed the row yet. */
+		got = -ENOENT;
+		if (be64_get(e[i].skey) >= cutoff && vals[i] != NULL) {
+			v = rocksdb_pinnableslice_value(vals[i], &vlen);
+			if (v != NULL && store__sess_decode((const uint8_t *)v,
+			    vlen, s) == 0)
+				got = 0;
+			else if (v != NULL)
+				log_warnx("store: export: damaged row of queue "
+				    "entry %llu skipped",
+				    (unsigned long long)e[i].seq);
+		}
+		cb(arg, e[i].seq, e[i].wns, got == 0 ? s : NULL);
+	}
+	for (i = 0; i < ne; i++) {
+		rocksdb_pinnableslice_destroy(vals[i]);
+		rocksdb_free(errs[i]);
+	}
 	return rc;
 }
 
