@@ -27,12 +27,12 @@ struct agg_client {
 	size_t			 max_reply;
 	const struct agg_client_keys *keys;
 	uint64_t		 next_id;
+	uint64_t		 want_id;	/* the request in flight */
 	struct proto_buf	 out;
 };
 
 static int	open_sock(struct agg_client *);
-static int	take_reply(struct agg_client *, const struct proto_query *,
-		    struct agg_client_answer *);
+static int	take_reply(struct agg_client *, struct agg_client_answer *);
 static void	close_sock(struct agg_client *);
 static int64_t	mono_ms(void);
 
@@ -154,7 +154,11 @@ agg_client_ask_many(struct agg_client *const *cs, size_t n,
 			ans[i].rc = -ENOTCONN;
 			continue;
 		}
+		/* Several entries of qs may be one query (the same question
+		 * to every aggregator): the id each client awaits is kept in
+		 * the client, never read back from the query. */
 		qs[i]->id = ++c->next_id;
+		c->want_id = qs[i]->id;
 		proto_buf_reset(&c->out);
 		if (proto_query_encode(&c->out, qs[i]) != 0) {
 			ans[i].rc = -EMSGSIZE;
@@ -205,7 +209,7 @@ agg_client_ask_many(struct agg_client *const *cs, size_t n,
 		for (k = 0; rc > 0 && k < np; k++) {
 			i = who[k];
 			if (st[i] == ST_WAIT && (pi[k].revents & ZMQ_POLLIN) &&
-			    take_reply(cs[i], qs[i], &ans[i]) != 0) {
+			    take_reply(cs[i], &ans[i]) != 0) {
 				st[i] = ST_IDLE;
 				pending--;
 			}
@@ -225,8 +229,7 @@ agg_client_ask_many(struct agg_client *const *cs, size_t n,
  * reply, or -EBADMSG), 0 while the reply is still to come.
  */
 static int
-take_reply(struct agg_client *c, const struct proto_query *q,
-    struct agg_client_answer *a)
+take_reply(struct agg_client *c, struct agg_client_answer *a)
 {
 	struct proto_reply r;
 	zmq_msg_t m;
@@ -244,7 +247,7 @@ take_reply(struct agg_client *c, const struct proto_query *q,
 			a->rc = -EBADMSG;
 			return 1;
 		}
-		if (r.id != q->id) {
+		if (r.id != c->want_id) {
 			/* The answer to an earlier request that timed out. */
 			zmq_msg_close(&m);
 			continue;

@@ -67,7 +67,9 @@ struct agg_client_answer {
 /*
  * Asks n clients at once (several aggregators behind one API): qs[i]
  * (borrowed; NULL: client i is not asked, its answer's rc is -ENOENT)
- * goes to cs[i], all are sent and then awaited together, so the wait is
+ * goes to cs[i] (entries may be one query, asked of every client; its
+ * id is then set for each in turn and is not the reply's to compare),
+ * all are sent and then awaited together, so the wait is
  * the slowest answer, bounded by timeout_ms for all. The clients must be
  * distinct and used by the calling thread only. ans[i] (n entries) gets
  * each result as agg_client_ask would return it.

@@ -826,8 +826,11 @@ m_ask(struct req *rq, struct proto_query *const *qs, const char *key_shape,
 			why = ans[i].rc == -ETIMEDOUT ? "no answer in time" :
 			    ans[i].rc == -EBADMSG ? "malformed reply" :
 			    "not reachable";
-		} else if (!json_is_object(o = json_loadb(ans[i].body,
-		    ans[i].len, 0, NULL))) {
+		} else if ((o = json_loadb(ans[i].body, ans[i].len, 0,
+		    NULL)) == NULL || !json_is_object(o)) {
+			/* Not json_is_object(o = json_loadb(...)): the macro
+			 * evaluates its argument twice, and the first parse
+			 * would be lost. */
 			api_stats_agg_error(cfg->stats,
 			    API_STATS_AGG_BAD_REPLY);
 			why = "malformed reply";
