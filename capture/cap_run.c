@@ -400,7 +400,7 @@ enr_obs(struct sess_obs *d, const struct cap_enr_id *o)
  * pipe as (struct cap_enr_hdr), after the message's length. It waits
  * until the packet that brought it is in the pipe (enrichment reads that
  * packet's slot before it is committed), then follows it (enr_flush).
- * The block is freed here, on the thread that made it.
+ * e is borrowed.
  */
 static void
 enr_queue(struct cap_ctx *c, const struct sess_obs *key,
@@ -440,7 +440,6 @@ enr_queue(struct cap_ctx *c, const struct sess_obs *key,
 	}
 	memcpy(p, e, sz);
 	c->enr_npend += 8 + len;
-	free(e);
 }
 
 static void

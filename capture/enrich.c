@@ -289,6 +289,7 @@ emit(struct enrich *en, struct conn *c, const struct l7_result *r)
 	struct sess_enr_fields f;
 	struct sess_enr *e;
 	struct sess_obs key, peer;
+	uint64_t buf[(SESS_ENR_SIZE_MAX + 7) / 8];
 	uint64_t h;
 	int lk = 0;
 
@@ -318,7 +319,7 @@ emit(struct enrich *en, struct conn *c, const struct l7_result *r)
 	    ((uint64_t)f.leg << 48) ^ f.peer_start;
 	if (h == c->sent)
 		return;
-	if ((e = sess_enr_new(&f)) == NULL)
+	if ((e = sess_enr_make(buf, sizeof(buf), &f)) == NULL)
 		return;
 	c->sent = h;
 	if (lk > 0)

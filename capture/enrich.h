@@ -60,7 +60,8 @@ struct enrich_stats {
 /*
  * A new answer for the connection of key (oriented client to server, af,
  * proto 6, addresses and ports; ts_ns the time of its SYN, i.e. the
- * session's start): e is taken by the callee.
+ * session's start): e is borrowed for the call (the callee copies what
+ * it keeps), so that answers cost no allocation.
  */
 typedef void (*enrich_cb)(void *arg, const struct sess_obs *key,
     struct sess_enr *e);

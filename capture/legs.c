@@ -5,7 +5,9 @@
  * record from a fixed pool until the proxy answers and the link is
  * decided. Candidates are looked up by walking the ring back from its
  * newest SYN to the request's time, so the cost of a decision is the
- * number of SYNs in its window.
+ * number of SYNs in its window. The index keeps each SYN's hash beside
+ * its position and is at most a quarter full, so a lookup reads one or
+ * two slots and touches the ring only for the SYN it finds.
  */
 #include <sys/socket.h>
 
@@ -69,6 +71,12 @@ struct pend {
 	char		origin[SESS_ENR_ORIGIN_MAX + 1];
 };
 
+/* An index slot: a SYN's tuple hash and ring position (NIL empty). */
+struct lslot {
+	uint32_t	h;
+	uint32_t	i;
+};
+
 struct legs {
 	struct legs_cfg	 cfg;
 	legs_cb		 cb;
@@ -76,7 +84,7 @@ struct legs {
 	struct syn	*ring;
 	uint32_t	 head;		/* next position written */
 	uint32_t	 count;		/* positions written, at most cfg.syns */
-	uint32_t	*slots;		/* ring position, NIL empty */
+	struct lslot	*slots;
 	uint32_t	 mask;
 	struct pend	*pool;
 	uint32_t	 free_head;
@@ -108,7 +116,7 @@ legs_create(const struct legs_cfg *cfg, legs_cb cb, void *arg)
 	l->cb = cb;
 	l->arg = arg;
 	l->ring = xcalloc(cfg->syns, sizeof(*l->ring));
-	while (n < 2 * cfg->syns)
+	while (n < 4 * cfg->syns)
 		n <<= 1;
 	l->slots = xreallocarray(NULL, n, sizeof(*l->slots));
 	memset(l->slots, 0xff, (size_t)n * sizeof(*l->slots));
@@ -146,7 +154,11 @@ tuple_hash(uint8_t af, const uint8_t *cli, uint16_t cport,
 	for (i = 0; i < n; i++)
 		h = (h ^ cli[i] ^ ((uint64_t)srv[i] << 8)) * 0x100000001b3ULL;
 	h = (h ^ cport ^ ((uint64_t)sport << 16)) * 0x100000001b3ULL;
-	return (uint32_t)(h ^ (h >> 32));
+	/* FNV's low bits mix poorly and they pick the slot: finish. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (uint32_t)(h >> 32);
 }
 
 static uint32_t
@@ -155,11 +167,11 @@ find(const struct legs *l, uint8_t af, const uint8_t *cli, uint16_t cport,
 {
 	uint32_t h = tuple_hash(af, cli, cport, srv, sport), pos, i;
 
-	for (pos = h & l->mask; (i = l->slots[pos]) != NIL;
+	for (pos = h & l->mask; (i = l->slots[pos].i) != NIL;
 	    pos = (pos + 1) & l->mask) {
 		const struct syn *s = &l->ring[i];
 
-		if (s->h == h && s->af == af && s->cport == cport &&
+		if (l->slots[pos].h == h && s->af == af && s->cport == cport &&
 		    s->sport == sport && memcmp(s->cli, cli, 16) == 0 &&
 		    memcmp(s->srv, srv, 16) == 0)
 			return i;
@@ -173,18 +185,18 @@ unindex(struct legs *l, uint32_t i)
 {
 	uint32_t pos, q, home;
 
-	for (pos = l->ring[i].h & l->mask; l->slots[pos] != i;
+	for (pos = l->ring[i].h & l->mask; l->slots[pos].i != i;
 	    pos = (pos + 1) & l->mask)
 		;
-	for (q = (pos + 1) & l->mask; l->slots[q] != NIL;
+	for (q = (pos + 1) & l->mask; l->slots[q].i != NIL;
 	    q = (q + 1) & l->mask) {
-		home = l->ring[l->slots[q]].h & l->mask;
+		home = l->slots[q].h & l->mask;
 		if (((q - home) & l->mask) >= ((q - pos) & l->mask)) {
 			l->slots[pos] = l->slots[q];
 			pos = q;
 		}
 	}
-	l->slots[pos] = NIL;
+	l->slots[pos].i = NIL;
 	l->ring[i].live = 0;
 }
 
@@ -245,10 +257,11 @@ legs_syn(struct legs *l, const struct cap_pkt *p)
 	s->syn_ns = p->ts_ns;
 	s->pend = NIL;
 	s->h = tuple_hash(s->af, s->cli, s->cport, s->srv, s->sport);
-	for (pos = s->h & l->mask; l->slots[pos] != NIL;
+	for (pos = s->h & l->mask; l->slots[pos].i != NIL;
 	    pos = (pos + 1) & l->mask)
 		;
-	l->slots[pos] = i;
+	l->slots[pos].h = s->h;
+	l->slots[pos].i = i;
 	s->live = 1;
 }
 
@@ -390,6 +403,7 @@ link(struct legs *l, struct pend *p, uint32_t u, enum legs_rule rule,
 	struct sess_enr_fields f;
 	struct sess_obs ck, sk;
 	struct sess_enr *e;
+	uint64_t buf[(SESS_ENR_SIZE_MAX + 7) / 8];
 	char ip[46];
 	const char *user = p->user;
 
@@ -410,7 +424,7 @@ link(struct legs *l, struct pend *p, uint32_t u, enum legs_rule rule,
 	f.kind = p->kind;
 	f.leg = SESS_LEG_UPSTREAM;
 	f.peer_start = c->syn_ns;
-	if ((e = sess_enr_new(&f)) != NULL)
+	if ((e = sess_enr_make(buf, sizeof(buf), &f)) != NULL)
 		l->cb(l->arg, &sk, &ck, e);
 	if (p->syn == self)
 		return;
@@ -421,7 +435,7 @@ link(struct legs *l, struct pend *p, uint32_t u, enum legs_rule rule,
 	f.kind = p->kind;
 	f.leg = SESS_LEG_CLIENT;
 	f.peer_start = s->syn_ns;
-	if ((e = sess_enr_new(&f)) != NULL)
+	if ((e = sess_enr_make(buf, sizeof(buf), &f)) != NULL)
 		l->cb(l->arg, &ck, &sk, e);
 }
 

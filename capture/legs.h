@@ -46,7 +46,8 @@ struct legs_stats {
 
 /*
  * A block for the session of key whose other leg is peer (both oriented
- * client to server, ts_ns their SYN time): e taken. e->peer_start is
+ * client to server, ts_ns their SYN time): e borrowed for the call
+ * (the callee copies what it keeps). e->peer_start is
  * set; e->peer_hash is 0, for the session table's owner to compute from
  * peer (sess_table_event_id), since it mixes in the agent.
  */

@@ -2,7 +2,9 @@
  * sess_table: hash index of sessions plus one recency list per timeout
  * class (UDP, TCP handshake, TCP open, TCP closing). Entries live in
  * fixed-size chunks addressed by 32-bit index, so a session costs 128 bytes
- * plus 16 to 32 bytes of index. The index is open addressing with linear
+ * plus 16 to 32 bytes of index. Enrichment blocks are shared between the
+ * sessions that say the same (struct enr_pool), each session naming its
+ * block by a 32-bit id in its entry. The index is open addressing with linear
  * probing over (hash, entry) pairs: a miss never touches an entry, and a
  * batch of observations can prefetch its slots and entries before use
  * (sess_table_observe_batch), which hides most of the memory latency of a
@@ -49,7 +51,6 @@ enum sess_class {
 #define SF_FIN_CLI	0x08
 #define SF_FIN_SRV	0x10
 #define SF_RST		0x20
-#define SF_ENR		0x40	/* has an enrichment block (enr map) */
 
 /* Reporting state (aflags). */
 #define AF_DIRTY	0x01	/* changed since the last drain */
@@ -63,7 +64,7 @@ struct sess {
 	uint16_t	agent;
 	uint8_t		reason;		/* enum sess_close, from FIN/RST */
 	uint8_t		aflags;		/* AF_*: reporting state */
-	uint32_t	hash;
+	uint32_t	enr;		/* enrichment block id, 0: none */
 	uint8_t		seen[2];	/* TCP flags seen each way */
 	uint16_t	spare;
 	uint32_t	prev, next;	/* recency list, or free list */
@@ -85,20 +86,8 @@ struct sess_list {
 };
 
 /*
- * The enrichment blocks of the few sessions that have one, by entry index:
- * open addressing with linear probing, at most half full, so sessions
- * without enrichment pay nothing but a flag bit. The blocks are shared:
- * one per distinct content (struct enr_pool), each slot and each held
- * TIME_WAIT record holding a reference.
- */
-struct enr_slot {
-	uint32_t		 idx;		/* NIL when empty */
-	const struct sess_enr	*e;
-};
-
-/*
- * A shared block: its reference count and content hash just before it
- * (8 bytes, so the block stays aligned for its uint64_t fields).
+ * A shared enrichment block: its reference count and content hash just
+ * before it (8 bytes, so the block stays aligned for its uint64_t fields).
  */
 struct enr_box {
 	uint32_t	refs;
@@ -106,13 +95,19 @@ struct enr_box {
 };
 
 /*
- * The distinct blocks of a table: open addressing with linear probing
- * over block pointers, at most half full. Users, targets and verdicts
- * repeat (a few dozen users, a few thousand targets), so sessions share
- * a few thousand blocks instead of one each.
+ * The distinct enrichment blocks of a table, by id (1 up; 0 is none):
+ * what each session and each held TIME_WAIT record names. Users, targets
+ * and verdicts repeat (a few dozen users, a few thousand targets), so
+ * sessions share a few thousand blocks instead of one each, and a session
+ * pays 4 bytes of its entry. A block goes with its last reference. The
+ * ids of blocks are found by content through an open-addressing index
+ * (linear probing, at most half full).
  */
 struct enr_pool {
-	const struct sess_enr	**slot;		/* NULL when empty */
+	const struct sess_enr	**blk;		/* by id; [0] unused */
+	uint32_t		 *free_ids;	/* ids to reuse, a stack */
+	uint32_t		  nblk, nfree, cap;
+	uint32_t		 *slot;		/* ids; 0 when empty */
 	uint32_t		  mask, n;
 };
 
@@ -137,9 +132,7 @@ struct sess_table {
 	uint64_t		 seed;		/* of the index hash */
 	uint64_t		 now;
 	uint64_t		 next_sweep;
-	struct enr_slot		*enr;		/* NULL until the first block */
-	uint32_t		 enr_mask, nenr;
-	struct enr_pool		 pool;		/* the blocks, shared */
+	struct enr_pool		 pool;		/* enrichment blocks, shared */
 	struct sess_tw		*tw;		/* TIME_WAIT, or NULL */
 	sess_table_amend_cb	 on_amend;
 	void			*amend_arg;
@@ -173,15 +166,13 @@ static void		 index_insert(struct sess_slot *, uint32_t, uint32_t,
 			    uint32_t);
 static void		 index_remove(struct sess_table *, uint32_t, uint32_t);
 static const struct sess_enr *enr_get(const struct sess_table *, uint32_t);
-static void		 enr_put(struct sess_table *, uint32_t,
+static void		 enr_put(struct sess_table *, uint32_t, uint32_t);
+static uint32_t		 enr_intern(struct sess_table *,
 			    const struct sess_enr *);
-static const struct sess_enr *enr_intern(struct sess_table *,
-			    const struct sess_enr *);
-static void		 enr_ref(const struct sess_enr *);
-static void		 enr_unref(struct sess_table *, const struct sess_enr *);
-static void		 enr_drop(struct sess_table *, uint32_t);
+static void		 enr_unref(struct sess_table *, uint32_t);
 static void		 enr_clear(struct sess_table *);
-static void		 tw_leave(void *, struct sess_tw_ent *);
+static void		 tw_leave(void *, struct sess_tw_ent *,
+			    struct sess_tw_held *);
 static int		 tw_late(struct sess_table *, const struct sess_obs *);
 
 const char *
@@ -258,11 +249,12 @@ sess_table_destroy(struct sess_table *t)
 	t->quiet = 1;
 	sess_tw_destroy(t->tw);
 	enr_clear(t);
-	free(t->enr);
-	for (i = 0; t->pool.slot != NULL && i <= t->pool.mask; i++)
-		if (t->pool.slot[i] != NULL)
-			free((char *)(uintptr_t)t->pool.slot[i] -
+	for (i = 1; i < t->pool.nblk; i++)
+		if (t->pool.blk[i] != NULL)
+			free((char *)(uintptr_t)t->pool.blk[i] -
 			    sizeof(struct enr_box));
+	free(t->pool.blk);
+	free(t->pool.free_ids);
 	free(t->pool.slot);
 	for (i = 0; i < t->nchunks; i++)
 		xfree_huge(t->chunks[i], CHUNK_SIZE * sizeof(struct sess));
@@ -509,7 +501,6 @@ create(struct sess_table *t, const struct sess_obs *o, uint32_t h,
 	s->af = o->af;
 	s->proto = o->proto;
 	s->agent = o->agent;
-	s->hash = h;
 	s->first_ns = s->last_ns = o->ts_ns;
 	if (o->proto != 6)
 		s->cls = CLS_UDP;
@@ -644,7 +635,7 @@ make_rec(const struct sess_table *t, uint32_t i, enum sess_close reason,
 	r.reason = reason;
 	r.reported = (s->aflags & AF_OPENED) != 0;
 	r.amend_ns = 0;
-	r.enr = (s->flags & SF_ENR) ? enr_get(t, i) : NULL;
+	r.enr = enr_get(t, s->enr);
 	r.enr_new = (s->aflags & AF_ENR_NEW) != 0;
 	/* The proxy's refusal outranks how the connection ended. */
 	if (r.enr != NULL && r.enr->verdict != 0)
@@ -672,7 +663,8 @@ close_sess_status(struct sess_table *t, uint32_t i, enum sess_close reason,
 	if (status != SESS_ACTIVE)
 		r.status = status;
 	/* Unlink before the callback so it sees a consistent table. */
-	index_remove(t, s->hash, i);
+	index_remove(t, sess_table_flow_hash(t->seed, s->af, s->proto,
+	    s->agent, s->cli, s->cli_port, s->srv, s->srv_port), i);
 	list_unlink(t, i);
 	s->cls = CLS_FREE;
 	s->next = t->free_head;
@@ -693,9 +685,9 @@ close_sess_status(struct sess_table *t, uint32_t i, enum sess_close reason,
 			memcpy(held.bytes, r.bytes, sizeof(held.bytes));
 			memcpy(held.wire_bytes, r.wire_bytes,
 			    sizeof(held.wire_bytes));
-			held.enr = r.enr;
-			if (r.enr != NULL)
-				enr_ref(r.enr);
+			/* The session's reference goes to the record. */
+			held.enr = s->enr;
+			s->enr = 0;
 			memcpy(held.cli, r.cli, 16);
 			memcpy(held.srv, r.srv, 16);
 			held.agent = r.agent;
@@ -714,9 +706,7 @@ close_sess_status(struct sess_table *t, uint32_t i, enum sess_close reason,
 	} else
 		t->on_close(t->arg, &r);
 	/* The block lived through the callback (r.enr); now it goes. */
-	if (s->flags & SF_ENR)
-		enr_drop(t, i);
-	s->flags &= (uint8_t)~SF_ENR;
+	enr_put(t, i, 0);
 }
 
 static void
@@ -1086,8 +1076,7 @@ sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 		s->seen[d] |= ev->tcp_flags[k];
 	}
 	s->aflags |= AF_DIRTY;
-	if (ev->enr != NULL && !sess_enr_equal(ev->enr,
-	    (s->flags & SF_ENR) ? enr_get(t, i) : NULL)) {
+	if (ev->enr != NULL && !sess_enr_equal(ev->enr, enr_get(t, s->enr))) {
 		enr_put(t, i, enr_intern(t, ev->enr));
 		s->aflags |= AF_ENR_NEW;
 	}
@@ -1221,10 +1210,9 @@ sess_table_enrich_copy(struct sess_table *t, const struct sess_obs *key,
 	i = lookup(t, key, obs_hash(t, key), &dir);
 	if (i == NIL || (key->ts_ns != 0 && S(t, i)->first_ns != key->ts_ns))
 		return -ENOENT;
-	if (sess_enr_equal(e, (S(t, i)->flags & SF_ENR) ? enr_get(t, i) :
-	    NULL))
+	if (sess_enr_equal(e, enr_get(t, S(t, i)->enr)))
 		return 0;
-	enr_put(t, i, e != NULL ? enr_intern(t, e) : NULL);
+	enr_put(t, i, e != NULL ? enr_intern(t, e) : 0);
 	S(t, i)->aflags |= AF_DIRTY | AF_ENR_NEW;
 	return 0;
 }
@@ -1258,199 +1246,132 @@ enr_hash(const struct sess_enr *e)
 	return (uint32_t)(mix64(h) >> 32);
 }
 
+/* The block of id, or NULL for 0. */
+static const struct sess_enr *
+enr_get(const struct sess_table *t, uint32_t id)
+{
+	return id != 0 ? t->pool.blk[id] : NULL;
+}
+
 static void
 pool_grow(struct enr_pool *p)
 {
-	const struct sess_enr **old = p->slot;
+	uint32_t *old = p->slot;
 	uint32_t oldn = old == NULL ? 0 : p->mask + 1, n, i, q;
 
 	n = old == NULL ? 256 : 2 * oldn;
 	p->slot = xcalloc(n, sizeof(*p->slot));
 	p->mask = n - 1;
 	for (i = 0; i < oldn; i++) {
-		if (old[i] == NULL)
+		if (old[i] == 0)
 			continue;
-		for (q = enr_box(old[i])->hash & p->mask; p->slot[q] != NULL;
-		    q = (q + 1) & p->mask)
+		for (q = enr_box(p->blk[old[i]])->hash & p->mask;
+		    p->slot[q] != 0; q = (q + 1) & p->mask)
 			;
 		p->slot[q] = old[i];
 	}
 	free(old);
 }
 
-/* A reference to the shared block saying what e says (e borrowed). */
-static const struct sess_enr *
+/* The id of a reference to the shared block saying what e says (e
+ * borrowed). */
+static uint32_t
 enr_intern(struct sess_table *t, const struct sess_enr *e)
 {
 	struct enr_pool *p = &t->pool;
 	struct enr_box *b;
 	struct sess_enr *d;
-	uint32_t h = enr_hash(e), q;
+	uint32_t h = enr_hash(e), q, id;
 	size_t sz = sess_enr_size(e);
 
 	if (p->slot == NULL || 2 * (p->n + 1) > p->mask + 1)
 		pool_grow(p);
-	for (q = h & p->mask; p->slot[q] != NULL; q = (q + 1) & p->mask) {
-		b = enr_box(p->slot[q]);
-		if (b->hash == h && sess_enr_equal(p->slot[q], e)) {
+	for (q = h & p->mask; (id = p->slot[q]) != 0; q = (q + 1) & p->mask) {
+		b = enr_box(p->blk[id]);
+		if (b->hash == h && sess_enr_equal(p->blk[id], e)) {
 			b->refs++;
-			return p->slot[q];
+			return id;
 		}
+	}
+	if (p->nfree > 0)
+		id = p->free_ids[--p->nfree];
+	else {
+		if (p->nblk == 0)
+			p->nblk = 1;	/* id 0 is none */
+		if (p->nblk >= p->cap) {
+			p->cap = p->cap ? 2 * p->cap : 256;
+			p->blk = xreallocarray(p->blk, p->cap,
+			    sizeof(*p->blk));
+			p->free_ids = xreallocarray(p->free_ids, p->cap,
+			    sizeof(*p->free_ids));
+		}
+		id = p->nblk++;
 	}
 	b = xmalloc(sizeof(*b) + sz);
 	b->refs = 1;
 	b->hash = h;
 	d = (struct sess_enr *)(void *)(b + 1);
 	memcpy(d, e, sz);
-	p->slot[q] = d;
+	p->blk[id] = d;
+	p->slot[q] = id;
 	p->n++;
-	return d;
-}
-
-static void
-enr_ref(const struct sess_enr *e)
-{
-	enr_box(e)->refs++;
+	return id;
 }
 
 /* Drops a reference; the last one frees the block (backward shift). */
 static void
-enr_unref(struct sess_table *t, const struct sess_enr *e)
+enr_unref(struct sess_table *t, uint32_t id)
 {
 	struct enr_pool *p = &t->pool;
-	struct enr_box *b = enr_box(e);
+	struct enr_box *b = enr_box(p->blk[id]);
 	uint32_t q, r, home;
 
 	if (--b->refs > 0)
 		return;
-	for (q = b->hash & p->mask; p->slot[q] != e; q = (q + 1) & p->mask)
+	for (q = b->hash & p->mask; p->slot[q] != id; q = (q + 1) & p->mask)
 		;
-	for (r = (q + 1) & p->mask; p->slot[r] != NULL;
-	    r = (r + 1) & p->mask) {
-		home = enr_box(p->slot[r])->hash & p->mask;
+	for (r = (q + 1) & p->mask; p->slot[r] != 0; r = (r + 1) & p->mask) {
+		home = enr_box(p->blk[p->slot[r]])->hash & p->mask;
 		/* Move r back to q unless its home lies in (q, r]. */
 		if (((r - home) & p->mask) >= ((r - q) & p->mask)) {
 			p->slot[q] = p->slot[r];
 			q = r;
 		}
 	}
-	p->slot[q] = NULL;
+	p->slot[q] = 0;
 	p->n--;
+	p->blk[id] = NULL;
+	p->free_ids[p->nfree++] = id;
 	free(b);
 }
 
-/* The enrichment map (struct enr_slot). */
-static inline uint32_t
-enr_pos(const struct sess_table *t, uint32_t idx)
-{
-	return (uint32_t)((idx * 0x9e3779b97f4a7c15ULL) >> 32) & t->enr_mask;
-}
-
-static const struct sess_enr *
-enr_get(const struct sess_table *t, uint32_t idx)
-{
-	uint32_t p;
-
-	if (t->enr == NULL)
-		return NULL;
-	for (p = enr_pos(t, idx); t->enr[p].idx != NIL;
-	    p = (p + 1) & t->enr_mask)
-		if (t->enr[p].idx == idx)
-			return t->enr[p].e;
-	return NULL;
-}
-
+/* Sets (takes the reference id; 0: none) the block of entry idx. */
 static void
-enr_grow(struct sess_table *t)
+enr_put(struct sess_table *t, uint32_t idx, uint32_t id)
 {
-	struct enr_slot *old = t->enr;
-	uint32_t n = old == NULL ? 64 : 2 * (t->enr_mask + 1), i, p;
-	uint32_t oldn = old == NULL ? 0 : t->enr_mask + 1;
+	struct sess *s = S(t, idx);
 
-	t->enr = xreallocarray(NULL, n, sizeof(*t->enr));
-	for (i = 0; i < n; i++)
-		t->enr[i].idx = NIL;
-	t->enr_mask = n - 1;
-	for (i = 0; i < oldn; i++) {
-		if (old[i].idx == NIL)
-			continue;
-		for (p = enr_pos(t, old[i].idx); t->enr[p].idx != NIL;
-		    p = (p + 1) & t->enr_mask)
-			;
-		t->enr[p] = old[i];
-	}
-	free(old);
+	if (s->enr != 0)
+		enr_unref(t, s->enr);
+	s->enr = id;
 }
 
-/* Sets (takes the reference e) or replaces the block of entry idx. */
-static void
-enr_put(struct sess_table *t, uint32_t idx, const struct sess_enr *e)
-{
-	uint32_t p;
-
-	if (e == NULL) {
-		enr_drop(t, idx);
-		S(t, idx)->flags &= (uint8_t)~SF_ENR;
-		return;
-	}
-	if (t->enr == NULL || 2 * (t->nenr + 1) > t->enr_mask + 1)
-		enr_grow(t);
-	for (p = enr_pos(t, idx); t->enr[p].idx != NIL;
-	    p = (p + 1) & t->enr_mask)
-		if (t->enr[p].idx == idx) {
-			enr_unref(t, t->enr[p].e);
-			t->enr[p].e = e;
-			return;
-		}
-	t->enr[p].idx = idx;
-	t->enr[p].e = e;
-	t->nenr++;
-	S(t, idx)->flags |= SF_ENR;
-}
-
-/* Frees the block of entry idx, if any (backward-shift deletion). */
-static void
-enr_drop(struct sess_table *t, uint32_t idx)
-{
-	uint32_t p, q, home;
-
-	if (t->enr == NULL)
-		return;
-	for (p = enr_pos(t, idx); t->enr[p].idx != idx;
-	    p = (p + 1) & t->enr_mask)
-		if (t->enr[p].idx == NIL)
-			return;
-	enr_unref(t, t->enr[p].e);
-	t->nenr--;
-	for (q = (p + 1) & t->enr_mask; t->enr[q].idx != NIL;
-	    q = (q + 1) & t->enr_mask) {
-		home = enr_pos(t, t->enr[q].idx);
-		/* Move q back to p unless its home lies in (p, q]. */
-		if (((q - home) & t->enr_mask) >= ((q - p) & t->enr_mask)) {
-			t->enr[p] = t->enr[q];
-			p = q;
-		}
-	}
-	t->enr[p].idx = NIL;
-	t->enr[p].e = NULL;
-}
-
+/* Every entry lets its block go (the entries are going). */
 static void
 enr_clear(struct sess_table *t)
 {
 	uint32_t i;
 
-	if (t->enr == NULL)
+	if (t->pool.n == 0)
 		return;
-	for (i = 0; i <= t->enr_mask; i++) {
-		if (t->enr[i].idx == NIL)
-			continue;
-		S(t, t->enr[i].idx)->flags &= (uint8_t)~SF_ENR;
-		enr_unref(t, t->enr[i].e);
-		t->enr[i].idx = NIL;
-		t->enr[i].e = NULL;
+	for (i = 0; i < t->nalloc; i++) {
+		struct sess *s = S(t, i);
+
+		if (s->enr != 0) {
+			enr_unref(t, s->enr);
+			s->enr = 0;
+		}
 	}
-	t->nenr = 0;
 }
 
 /*
@@ -1459,10 +1380,9 @@ enr_clear(struct sess_table *t)
  * matches) for tcp_time_wait_ns after its close.
  */
 static void
-tw_leave(void *arg, struct sess_tw_ent *e)
+tw_leave(void *arg, struct sess_tw_ent *e, struct sess_tw_held *h)
 {
 	struct sess_table *t = arg;
-	const struct sess_tw_held *h = e->held;
 	struct sess_rec r;
 
 	if (h == NULL)
@@ -1487,10 +1407,10 @@ tw_leave(void *arg, struct sess_tw_ent *e)
 		r.reported = h->reported;
 		r.amend_ns = 0;
 		r.enr_new = h->enr_new;
-		r.enr = h->enr;
+		r.enr = enr_get(t, h->enr);
 		t->on_close(t->arg, &r);
 	}
-	if (h->enr != NULL)
+	if (h->enr != 0)
 		enr_unref(t, h->enr);
 }
 
@@ -1515,7 +1435,7 @@ tw_late(struct sess_table *t, const struct sess_obs *o)
 	t->st.late_packets++;
 	/* Amendments are told apart by time: never twice the same. */
 	e->amend_ns = o->ts_ns > e->amend_ns ? o->ts_ns : e->amend_ns + 1;
-	if ((d = e->held) != NULL) {
+	if ((d = sess_tw_held(t->tw, e)) != NULL) {
 		d->packets[dir] += o->packets;
 		d->bytes[dir] += o->bytes;
 		d->wire_bytes[dir] += o->wire_bytes;

@@ -1,8 +1,8 @@
 /*
  * sess_tw: TIME_WAIT entries in a ring (close order, so the oldest is
  * always at the head and expiry pops heads) with a chained hash index
- * over the ring positions. An entry is 56 bytes and its bucket 4 to 8,
- * plus 104 bytes of held record in a record made with hold; the arrays
+ * over the ring positions. An entry is 48 bytes and its bucket 4 to 8,
+ * plus 96 bytes of held record in a record made with hold; the arrays
  * are allocated zeroed at creation, so pages never used (a record far
  * from full) cost no resident memory.
  */
@@ -83,10 +83,10 @@ sess_tw_add(struct sess_tw *w, uint64_t key, uint64_t start_ns,
 	e->end_ns = end_ns;
 	e->closed_ns = now_ns;
 	e->amend_ns = 0;
-	e->held = NULL;
+	e->held = 0;
 	if (held != NULL && w->held != NULL) {
 		w->held[pos] = *held;
-		e->held = &w->held[pos];
+		e->held = 1;
 	}
 	/* Newest first in its chain: a reused port finds its last close. */
 	e->next = *b;
@@ -122,6 +122,12 @@ sess_tw_flush(struct sess_tw *w)
 		pop_head(w);
 }
 
+struct sess_tw_held *
+sess_tw_held(struct sess_tw *w, const struct sess_tw_ent *e)
+{
+	return e->held ? &w->held[e - w->ent] : NULL;
+}
+
 uint32_t
 sess_tw_count(const struct sess_tw *w)
 {
@@ -152,6 +158,6 @@ pop_head(struct sess_tw *w)
 	if (++w->head == w->cap)
 		w->head = 0;
 	if (w->leave != NULL)
-		w->leave(w->arg, e);
-	e->held = NULL;
+		w->leave(w->arg, e, sess_tw_held(w, e));
+	e->held = 0;
 }

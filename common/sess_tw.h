@@ -15,37 +15,36 @@
 
 #include <stdint.h>
 
-struct sess_enr;
-
 /*
  * What a held session is reported with besides the entry's key, start and
- * end (the rest of struct sess_rec; amend_ns is 0). enr is a reference the
- * holder owns (the session table's shared blocks).
+ * end (the rest of struct sess_rec; amend_ns is 0). enr: the holder's
+ * reference to an enrichment block (the session table's block id), or 0.
  */
 struct sess_tw_held {
 	uint64_t		 packets[2], bytes[2], wire_bytes[2];
-	const struct sess_enr	*enr;
+	uint32_t		 enr;
 	uint8_t			 cli[16], srv[16];
 	uint16_t		 agent, cli_port, srv_port;
 	uint8_t			 af, proto;
 	uint8_t			 status, reason, reported, enr_new;
 };
 
-/* One closed connection. held: its record, kept until the entry leaves
- * (offline output: a session is reported once, late packets included);
- * NULL when the session was already reported. */
+/* One closed connection. held: 1 if it holds its record (sess_tw_held),
+ * kept until the entry leaves (offline output: a session is reported
+ * once, late packets included); 0 when the session was already
+ * reported. */
 struct sess_tw_ent {
 	uint64_t	 key;		/* session id hash (struct sess_rec) */
 	uint64_t	 start_ns, end_ns;
 	uint64_t	 closed_ns;	/* table time of the close */
 	uint64_t	 amend_ns;	/* time of the last amendment, or 0 */
 	uint32_t	 next;		/* hash chain: position + 1, 0 ends */
-	uint32_t	 spare;
-	struct sess_tw_held *held;	/* in the record's parallel array */
+	uint32_t	 held;
 };
 
-/* An entry that leaves, with its held record (may be NULL). */
-typedef void (*sess_tw_leave_cb)(void *arg, struct sess_tw_ent *e);
+/* An entry that leaves, with its held record (NULL if none). */
+typedef void (*sess_tw_leave_cb)(void *arg, struct sess_tw_ent *e,
+    struct sess_tw_held *held);
 
 struct sess_tw;
 
@@ -63,6 +62,9 @@ void		 sess_tw_add(struct sess_tw *, uint64_t key, uint64_t start_ns,
 /* The newest entry with this key, or NULL. Borrowed until the next add,
  * expire or flush. */
 struct sess_tw_ent *sess_tw_find(struct sess_tw *, uint64_t key);
+/* The record e holds (in an array beside the ring), or NULL. Borrowed
+ * like e. */
+struct sess_tw_held *sess_tw_held(struct sess_tw *, const struct sess_tw_ent *e);
 /* Entries closed ttl_ns or more before now_ns leave. */
 void		 sess_tw_expire(struct sess_tw *, uint64_t now_ns);
 /* Every entry leaves, oldest first. */

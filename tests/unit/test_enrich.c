@@ -48,7 +48,6 @@ on_answer(void *arg, const struct sess_obs *key, struct sess_enr *e)
 	g->verdict = e->verdict;
 	g->start = key->ts_ns;
 	g->cport = key->sport;
-	free(e);
 }
 
 static struct fx *

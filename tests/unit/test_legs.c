@@ -59,7 +59,6 @@ record(struct fx *f, const struct sess_obs *key, const struct sess_obs *peer,
 		assert_int_equal(e->peer_start, peer->ts_ns);
 		g->peer_start = peer->ts_ns;
 	}
-	free(e);
 }
 
 static void
