@@ -115,6 +115,12 @@ main(int argc, char **argv)
 		return gen_key(genkey, ids);
 	cfg = cli_load_config(&cl);
 	if (cl.check) {
+		/* What the start would refuse, refused here too. */
+		log_init("sessacct-aggregator", 1, cl.verbosity);
+		if (agg_check_config(cfg) != 0) {
+			cfg_destroy(cfg);
+			return 2;
+		}
 		cfg_dump(cfg, stdout, sections);
 		printf("# configuration OK\n");
 		cfg_destroy(cfg);

@@ -226,6 +226,18 @@ sec_config(struct agg_sec *sec, const struct cfg *cfg)
 	return 0;
 }
 
+int
+agg_check_config(const struct cfg *cfg)
+{
+	struct agg_sec sec;
+	int rc;
+
+	memset(&sec, 0, sizeof(sec));
+	rc = sec_config(&sec, cfg);
+	curve_cert_wipe(&sec.cert);
+	return rc;
+}
+
 /*
  * CURVE on: the allow-lists, the ZAP handler (running before either
  * socket binds, libzmq#2711), and both sockets as CURVE servers with

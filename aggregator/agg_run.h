@@ -25,6 +25,13 @@ void		 agg_ctx_destroy(struct agg_ctx *);
  * secret) when its sockets use CURVE, else NULL or "". Returns 0 for
  * status 200, 2 for a bad certificate, 1 otherwise.
  */
+/*
+ * The checks of the configuration that need several keys at once (what
+ * protects the sockets: a non-loopback endpoint without CURVE, a CURVE
+ * certificate that does not load), as agg_ctx_create makes them, without
+ * opening anything. 0, or -1 (logged). For --check-config.
+ */
+int	agg_check_config(const struct cfg *cfg);
 int	agg_query_client(const char *endpoint, const char *kind,
 	    char *const *params, int nparams, int timeout_ms,
 	    const char *cert);

@@ -41,6 +41,12 @@ main(int argc, char **argv)
 	}
 	cfg = cli_load_config(&cl);
 	if (cl.check) {
+		/* What the start would refuse, refused here too. */
+		log_init("sessacct-api", 1, cl.verbosity);
+		if (api_check_config(cfg) != 0) {
+			cfg_destroy(cfg);
+			return 2;
+		}
 		cfg_dump(cfg, stdout, sections);
 		printf("# configuration OK\n");
 		cfg_destroy(cfg);

@@ -104,6 +104,19 @@ api_run_block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+int
+api_check_config(const struct cfg *cfg)
+{
+	struct api_ctx *c = xcalloc(1, sizeof(*c));
+	int rc;
+
+	c->cfg = cfg;
+	api_stats_init(&c->stats);
+	rc = (c->zctx = zmq_ctx_new()) == NULL || check_cfg(c) != 0 ? -1 : 0;
+	api_ctx_destroy(c);
+	return rc;
+}
+
 struct api_ctx *
 api_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 {

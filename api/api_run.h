@@ -20,6 +20,12 @@ struct api_ctx;
  * owned, or NULL with *exit_code 2 (bad configuration) or 1 (could not
  * listen).
  */
+/*
+ * The checks api_ctx_create makes of the configuration (listen address,
+ * aggregators and their keys, tokens file, public routes, hosts), without
+ * listening: 0, or -1 (logged). For --check-config.
+ */
+int		 api_check_config(const struct cfg *cfg);
 struct api_ctx	*api_ctx_create(const struct cfg *cfg, const char *ready_file,
 		    int *exit_code);
 /*

@@ -472,12 +472,19 @@ class Kubernetes(unittest.TestCase):
             ini = os.path.join(td, "sessacct.ini")
             with open(ini, "w") as f:
                 f.write(self.ini)
+            # --check-config reads the files the keys name, as the start
+            # does: the tokens the Secret mounts in the cluster.
+            tokens = os.path.join(td, "tokens")
+            with open(tokens, "w") as f:
+                f.write("%s\n" % ("ab" * 32))
             env = {"NODE_NAME": NODE, "POD_IP": POD_IP}
             for name, wl in self.pods.items():
                 argv = [a for a in self.argv(wl, ini, env)]
                 if "--ready-file" in argv:
                     i = argv.index("--ready-file")
                     del argv[i:i + 2]
+                if name == "api":
+                    argv += ["--set", "api.tokens_file=" + tokens]
                 r = subprocess.run(argv + ["--check-config"],
                                    capture_output=True, text=True,
                                    timeout=60)
