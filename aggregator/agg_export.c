@@ -3,8 +3,12 @@
  * [export] batch entries of the store's export queue after the position,
  * publish each session asynchronously to JetStream (Nats-Msg-Id = the
  * session id, so the stream's duplicate window drops a repeat), wait for
- * every ack, then write the position. A round that does not end with all
- * acks is published again whole. docs/SCALING.md argues exactly-once.
+ * every ack, then write the position. Two rounds overlap, each on its own
+ * JetStream context: the next is read and published while the acks of
+ * the one before come in, and the position moves past a round only once
+ * it and every round before it are acknowledged. A round that does not
+ * end with all acks is published again whole, with the one after it.
+ * docs/SCALING.md argues exactly-once.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -40,6 +44,17 @@ static const char *const xstate_names[XS_MAX] = {
 	"connecting", "exporting", "retrying", "stopped"
 };
 
+/* One round: what it read and published, and its acks. */
+struct xround {
+	struct agg_export	*x;
+	jsCtx			*js;	/* its own, so its acks wait alone */
+	uint64_t		 last, expired, first_wns;
+	size_t			 sent;
+	int			 failed, busy;
+	/* From libnats' thread. */
+	_Atomic uint64_t	 acks, errs;
+};
+
 struct agg_export {
 	struct store	*st;
 	/* Configuration (owned copies). */
@@ -61,14 +76,13 @@ struct agg_export {
 	int		 stop;
 	char		 last_error[256];
 	natsConnection	*nc;
-	jsCtx		*js;
+	jsCtx		*js;		/* stream management */
 	int		 stream_ok;
 	uint64_t	 pos, expired;	/* as stored */
 	uint64_t	 last_trim;
-	/* One round (export thread). */
-	uint64_t	 round_last, round_expired;
-	size_t		 round_sent;
-	int		 round_failed;
+	/* The two rounds (export thread): r[cur] is read next. */
+	struct xround	 r[2];
+	int		 cur;
 	uint64_t	 peek_wns;
 	/* Counters, read by any thread. */
 	_Atomic int		 state;
@@ -77,8 +91,6 @@ struct agg_export {
 	_Atomic uint64_t	 rounds_failed;
 	/* Rounds that published, their time and their wait for acks. */
 	_Atomic uint64_t	 rounds, round_ns, ack_wait_ns;
-	/* Acks of the current round, from libnats' thread. */
-	_Atomic uint64_t	 r_acks, r_errs;
 };
 
 static void	*export_main(void *);
@@ -96,6 +108,7 @@ agg_export_create(const struct cfg *cfg, struct store *st, int *rc)
 		return NULL;
 	x = xcalloc(1, sizeof(*x));
 	x->st = st;
+	x->r[0].x = x->r[1].x = x;
 	pthread_mutex_init(&x->mu, NULL);
 	pthread_cond_init(&x->cv, NULL);
 	if (parse_servers(x, cfg_str(cfg, "export", "servers")) < 0)
@@ -339,16 +352,17 @@ stopping(struct agg_export *x)
 static void
 on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 {
-	struct agg_export *x = arg;
+	struct xround *r = arg;
+	struct agg_export *x = r->x;
 
 	(void)js;
 	if (pa != NULL && pae == NULL) {
-		atomic_fetch_add(&x->r_acks, 1);
+		atomic_fetch_add(&r->acks, 1);
 		atomic_fetch_add(&x->acks, 1);
 		if (pa->Duplicate)
 			atomic_fetch_add(&x->duplicates, 1);
 	} else {
-		atomic_fetch_add(&x->r_errs, 1);
+		atomic_fetch_add(&r->errs, 1);
 		atomic_fetch_add(&x->errors, 1);
 	}
 	natsMsg_Destroy(m);
@@ -357,6 +371,13 @@ on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 static void
 disconnect(struct agg_export *x)
 {
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		jsCtx_Destroy(x->r[i].js);
+		x->r[i].js = NULL;
+		x->r[i].busy = 0;
+	}
 	jsCtx_Destroy(x->js);
 	x->js = NULL;
 	if (x->nc != NULL) {
@@ -411,8 +432,13 @@ connect_js(struct agg_export *x)
 	jo.Wait = x->ack_timeout_ms;
 	jo.PublishAsync.MaxPending = x->max_in_flight;
 	jo.PublishAsync.AckHandler = on_ack;
-	jo.PublishAsync.AckHandlerClosure = x;
 	jo.PublishAsync.StallWait = x->ack_timeout_ms;
+	for (i = 0; i < 2; i++) {
+		jo.PublishAsync.AckHandlerClosure = &x->r[i];
+		if ((s = natsConnection_JetStream(&x->r[i].js, x->nc, &jo)) !=
+		    NATS_OK)
+			goto fail;
+	}
 	if ((s = natsConnection_JetStream(&x->js, x->nc, &jo)) != NATS_OK)
 		goto fail;
 	natsOptions_Destroy(o);
@@ -479,19 +505,20 @@ static void
 publish_one(void *arg, uint64_t seq, uint64_t wns,
     const struct store_session *s)
 {
-	struct agg_export *x = arg;
+	struct xround *r = arg;
+	struct agg_export *x = r->x;
 	natsMsg *m = NULL;
 	natsStatus st;
 	json_t *o;
 	char subj[256], id[33], *js;
 
-	if (x->round_failed)
+	if (r->failed)
 		return;
-	if (x->round_sent == 0 && x->round_expired == 0)
-		atomic_store(&x->lag_wns, wns);
-	x->round_last = seq;
+	if (r->sent == 0 && r->expired == 0)
+		r->first_wns = wns;
+	r->last = seq;
 	if (s == NULL) {
-		x->round_expired++;
+		r->expired++;
 		return;
 	}
 	snprintf(subj, sizeof(subj), "%s.%s", x->prefix, s->agent);
@@ -506,15 +533,15 @@ publish_one(void *arg, uint64_t seq, uint64_t wns,
 	if (st == NATS_OK)
 		st = natsMsgHeader_Set(m, "Nats-Msg-Id", id);
 	if (st == NATS_OK)
-		st = js_PublishMsgAsync(x->js, &m, NULL);
+		st = js_PublishMsgAsync(r->js, &m, NULL);
 	natsMsg_Destroy(m);
 	if (st != NATS_OK) {
 		set_error(x, "publish", st);
 		atomic_fetch_add(&x->errors, 1);
-		x->round_failed = 1;
+		r->failed = 1;
 		return;
 	}
-	x->round_sent++;
+	r->sent++;
 	atomic_fetch_add(&x->published, 1);
 }
 
@@ -527,92 +554,126 @@ peek_cb(void *arg, uint64_t seq, uint64_t wns, const struct store_session *s)
 }
 
 /*
- * One round: 1 if it exported something (or found expired entries), 0
- * if the queue had nothing ready, -1 if it failed (publish again).
+ * Takes back what the rounds still have unacknowledged (acks arriving
+ * later are ignored) and forgets them: the next round reads again from
+ * the position. Returns -1.
  */
 static int
-round_once(struct agg_export *x)
+rounds_fail(struct agg_export *x)
 {
 	natsMsgList pending = { NULL, 0 };
-	jsPubOptions po;
-	uint64_t now = sa_wall_ns(), cut, n_acks, t0, t1;
-	size_t n;
-	natsStatus s;
-	int rc;
+	int i;
 
-	cut = now > x->settle_ns ? now - x->settle_ns : 0;
-	x->round_last = x->pos;
-	x->round_expired = 0;
-	x->round_sent = 0;
-	x->round_failed = 0;
-	atomic_store(&x->r_acks, 0);
-	atomic_store(&x->r_errs, 0);
-	t0 = sa_mono_ns();
-	rc = store_scan_from(x->st, x->pos, x->batch, cut, publish_one, x, &n);
-	t1 = sa_mono_ns();
-	if (rc < 0) {
-		x->round_failed = 1;
-		pthread_mutex_lock(&x->mu);
-		snprintf(x->last_error, sizeof(x->last_error), "reading the "
-		    "store's export queue");
-		pthread_mutex_unlock(&x->mu);
+	for (i = 0; i < 2; i++) {
+		if (x->r[i].js != NULL && js_PublishAsyncGetPendingList(
+		    &pending, x->r[i].js) == NATS_OK)
+			natsMsgList_Destroy(&pending);
+		x->r[i].busy = 0;
 	}
-	if (x->round_sent > 0) {
+	atomic_fetch_add(&x->rounds_failed, 1);
+	return -1;
+}
+
+/* Waits for every ack of round r, then writes the position after it. */
+static int
+round_finish(struct agg_export *x, struct xround *r)
+{
+	jsPubOptions po;
+	uint64_t t = sa_mono_ns(), now;
+	natsStatus s;
+
+	if (r->sent > 0) {
 		jsPubOptions_Init(&po);
 		po.MaxWait = x->ack_timeout_ms;
-		s = js_PublishAsyncComplete(x->js, &po);
+		s = js_PublishAsyncComplete(r->js, &po);
+		atomic_fetch_add(&x->ack_wait_ns, sa_mono_ns() - t);
 		if (s != NATS_OK) {
-			/* Take back what is still unacked: acks arriving later
-			 * are ignored, and the round goes again. */
-			if (js_PublishAsyncGetPendingList(&pending, x->js) ==
-			    NATS_OK)
-				natsMsgList_Destroy(&pending);
 			set_error(x, "waiting for acks", s);
-			x->round_failed = 1;
+			return -1;
 		}
 	}
-	if (x->round_sent > 0)
-		atomic_fetch_add(&x->ack_wait_ns, sa_mono_ns() - t1);
-	n_acks = atomic_load(&x->r_acks);
-	if (x->round_failed || atomic_load(&x->r_errs) != 0 ||
-	    n_acks != x->round_sent) {
-		if (!x->round_failed)
-			set_error(x, "acks", NATS_ERR);
-		atomic_fetch_add(&x->rounds_failed, 1);
+	if (atomic_load(&r->errs) != 0 || atomic_load(&r->acks) != r->sent) {
+		set_error(x, "acks", NATS_ERR);
 		return -1;
 	}
-	if (n == 0) {
-		/* Caught up, or the next entry still settles. */
-		x->peek_wns = 0;
-		if (store_export_last(x->st) > x->pos)
-			(void)store_scan_from(x->st, x->pos, 1, UINT64_MAX,
-			    peek_cb, x, &n);
-		atomic_store(&x->lag_wns, x->peek_wns);
-		return 0;
-	}
-	if (x->round_expired > 0)
+	if (r->expired > 0)
 		log_warnx("export: %llu sessions expired before they were "
 		    "exported (store.retention_days), %llu in all",
-		    (unsigned long long)x->round_expired,
-		    (unsigned long long)(x->expired + x->round_expired));
-	if (store_export_position_set(x->st, x->round_last, x->expired +
-	    x->round_expired, now - x->last_trim >= TRIM_NS) < 0) {
+		    (unsigned long long)r->expired,
+		    (unsigned long long)(x->expired + r->expired));
+	now = sa_wall_ns();
+	if (store_export_position_set(x->st, r->last, x->expired +
+	    r->expired, now - x->last_trim >= TRIM_NS) < 0) {
 		pthread_mutex_lock(&x->mu);
 		snprintf(x->last_error, sizeof(x->last_error), "writing the "
 		    "export position");
 		pthread_mutex_unlock(&x->mu);
-		atomic_fetch_add(&x->rounds_failed, 1);
 		return -1;
 	}
 	if (now - x->last_trim >= TRIM_NS)
 		x->last_trim = now;
-	x->pos = x->round_last;
-	x->expired += x->round_expired;
+	x->pos = r->last;
+	x->expired += r->expired;
+	r->busy = 0;
 	atomic_store(&x->a_pos, x->pos);
 	atomic_store(&x->a_expired, x->expired);
 	atomic_fetch_add(&x->rounds, 1);
-	atomic_fetch_add(&x->round_ns, sa_mono_ns() - t0);
-	return 1;
+	return 0;
+}
+
+/*
+ * One step: reads and publishes the next round after the one in flight
+ * (or after the position), then finishes the one in flight. 1 if it
+ * exported or published something, 0 if the queue had nothing ready and
+ * nothing is in flight, -1 if it failed (published again from the
+ * position).
+ */
+static int
+round_once(struct agg_export *x)
+{
+	struct xround *r = &x->r[x->cur], *prev = &x->r[!x->cur];
+	uint64_t now = sa_wall_ns(), t0 = sa_mono_ns(), cut;
+	size_t n;
+	int rc, inflight = prev->busy;
+
+	cut = now > x->settle_ns ? now - x->settle_ns : 0;
+	r->last = prev->busy ? prev->last : x->pos;
+	r->expired = 0;
+	r->sent = 0;
+	r->failed = 0;
+	r->first_wns = 0;
+	atomic_store(&r->acks, 0);
+	atomic_store(&r->errs, 0);
+	rc = store_scan_from(x->st, r->last, x->batch, cut, publish_one, r,
+	    &n);
+	if (rc < 0) {
+		pthread_mutex_lock(&x->mu);
+		snprintf(x->last_error, sizeof(x->last_error), "reading the "
+		    "store's export queue");
+		pthread_mutex_unlock(&x->mu);
+		return rounds_fail(x);
+	}
+	if (r->failed)
+		return rounds_fail(x);
+	if (inflight && round_finish(x, prev) < 0)
+		return rounds_fail(x);
+	if (n > 0) {
+		/* Now the oldest session not acknowledged. */
+		atomic_store(&x->lag_wns, r->first_wns);
+		r->busy = 1;
+		x->cur = !x->cur;
+		atomic_fetch_add(&x->round_ns, sa_mono_ns() - t0);
+		return 1;
+	}
+	/* Caught up, or the next entry still settles. */
+	x->peek_wns = 0;
+	if (store_export_last(x->st) > x->pos)
+		(void)store_scan_from(x->st, x->pos, 1, UINT64_MAX, peek_cb, x,
+		    &n);
+	atomic_store(&x->lag_wns, x->peek_wns);
+	if (inflight)
+		atomic_fetch_add(&x->round_ns, sa_mono_ns() - t0);
+	return inflight;
 }
 
 static void *
