@@ -232,6 +232,15 @@ cfg_assign(struct cfg *c, size_t i, const char *value, char *err,
 			    (unsigned long long)d->max);
 			return -EINVAL;
 		}
+		/* What --set takes must fit a line of a file, as printed
+		 * (found by fuzz_cfg): "key = value". */
+		if (strlen(d->key) + 3 + strlen(value) > INI_MAX_LINE - 1) {
+			snprintf(err, errlen, "value longer than %zu bytes (a "
+			    "configuration file line holds %d)",
+			    (size_t)(INI_MAX_LINE - 1) - strlen(d->key) - 3,
+			    INI_MAX_LINE - 1);
+			return -EINVAL;
+		}
 		for (k = 0; cfg_checks[k].section != NULL; k++)
 			if (strcmp(cfg_checks[k].section, d->section) == 0 &&
 			    strcmp(cfg_checks[k].key, d->key) == 0 &&

@@ -443,7 +443,7 @@ static void
 test_cfg_line_limit(void **state)
 {
 	struct fx *f = *state;
-	char text[INI_MAX_LINE + 64];
+	char text[INI_MAX_LINE + 64], set[2 * INI_MAX_LINE + 64];
 	size_t n;
 
 	/* "[capture]\n" then "filter = xxx...", INI_MAX_LINE - 1 bytes. */
@@ -463,6 +463,17 @@ test_cfg_line_limit(void **state)
 	write_file(f, text);
 	if (cfg_load_file(f->c, f->path, f->err, sizeof(f->err)) != 0)
 		fail_msg("%s", f->err);
+
+	/* What --set takes must print as such a line (found by fuzz_cfg). */
+	memset(text, 'x', INI_MAX_LINE - 1 - 9);
+	text[INI_MAX_LINE - 1 - 9] = '\0';
+	snprintf(set, sizeof(set), "capture.filter=%s", text);
+	assert_int_equal(cfg_set(f->c, set, f->err, sizeof(f->err)), 0);
+	snprintf(set, sizeof(set), "capture.filter=%sy", text);
+	set_fails(f, set, "[capture] filter", "configuration file line");
+	n = (size_t)snprintf(text, sizeof(text), "[capture]\nfilter = ");
+	memset(text + n, 'x', INI_MAX_LINE - 1 - 9);
+	n += INI_MAX_LINE - 1 - 9;
 
 	/* One byte more is refused, and the message says where. */
 	memcpy(text + n, "y\nsnaplen = 99\n", 16);
