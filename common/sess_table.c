@@ -149,6 +149,7 @@ static const char *const close_names[SESS_CLOSE_MAX] = {
 };
 
 static struct sess	*S(const struct sess_table *, uint32_t);
+static size_t		 chunk_bytes(const struct sess_table *);
 static uint32_t		 obs_hash(const struct sess_table *,
 			    const struct sess_obs *);
 static inline uint64_t	 mix64(uint64_t);
@@ -257,7 +258,7 @@ sess_table_destroy(struct sess_table *t)
 	free(t->pool.free_ids);
 	free(t->pool.slot);
 	for (i = 0; i < t->nchunks; i++)
-		xfree_huge(t->chunks[i], CHUNK_SIZE * sizeof(struct sess));
+		xfree_huge(t->chunks[i], chunk_bytes(t));
 	free(t->chunks);
 	xfree_huge(t->slots, (size_t)t->nslots * sizeof(*t->slots));
 	free(t->agent_hash);
@@ -279,6 +280,15 @@ sess_table_get_stats(const struct sess_table *t, struct sess_table_stats *out)
 		out->time_wait = sess_tw_count(t->tw);
 		out->time_wait_evicted = sess_tw_evicted(t->tw);
 	}
+}
+
+/* A chunk's bytes: a table smaller than a chunk gets only what it holds
+ * (small tables are made often: tests, fuzzing). */
+static size_t
+chunk_bytes(const struct sess_table *t)
+{
+	return (t->cfg.max_sessions < CHUNK_SIZE ? t->cfg.max_sessions :
+	    CHUNK_SIZE) * sizeof(struct sess);
 }
 
 static inline struct sess *
@@ -466,7 +476,7 @@ alloc_entry(struct sess_table *t)
 	i = t->nalloc++;
 	if (t->chunks[i >> CHUNK_SHIFT] == NULL)
 		t->chunks[i >> CHUNK_SHIFT] =
-		    xmalloc_huge(CHUNK_SIZE * sizeof(struct sess));
+		    xmalloc_huge(chunk_bytes(t));
 	return i;
 }
 
