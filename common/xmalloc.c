@@ -75,11 +75,19 @@ huge_round(size_t n)
 	return (n + HUGE_ALIGN - 1) & ~(HUGE_ALIGN - 1);
 }
 
+/* Below this, a mapping of its own would mostly be rounding. */
+#define HUGE_MIN	(HUGE_ALIGN / 2)
+
 void *
 xmalloc_huge(size_t n)
 {
 	size_t len = huge_round(n == 0 ? 1 : n), extra;
 	uint8_t *p, *a;
+
+	/* A small table (tests, fuzz targets make thousands): the heap, not
+	 * 2 MiB cleared by the kernel every time. */
+	if (n < HUGE_MIN)
+		return xmalloc(n == 0 ? 1 : n);
 
 	/* Map one alignment more, then give back the ends. */
 	p = mmap(NULL, len + HUGE_ALIGN, PROT_READ | PROT_WRITE,
@@ -101,6 +109,8 @@ xmalloc_huge(size_t n)
 void
 xfree_huge(void *p, size_t n)
 {
-	if (p != NULL)
+	if (p != NULL && n < HUGE_MIN)
+		free(p);
+	else if (p != NULL)
 		munmap(p, huge_round(n == 0 ? 1 : n));
 }

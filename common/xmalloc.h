@@ -17,7 +17,8 @@ char	*xstrdup(const char *);
  * mapping (never carved from the heap, so freeing it gives the memory
  * back), aligned to 2 MiB and marked for transparent huge pages where
  * the kernel offers them, which spares a TLB miss on most accesses.
- * Free with xfree_huge and the same size.
+ * Below 1 MiB it is the heap's (xmalloc). Free with xfree_huge and the
+ * same size.
  */
 void	*xmalloc_huge(size_t);
 void	 xfree_huge(void *, size_t);
