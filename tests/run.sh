@@ -39,4 +39,4 @@ cd "$TBUILD"
 export TSAN_OPTIONS="suppressions=$ROOT/tests/tsan.supp second_deadlock_stack=1"
 ctest --output-on-failure -j"$(nproc)" -L 'unit|decode' "$@"
 ctest --output-on-failure -j"$(nproc)" -R \
-	'^(e2e_pipeline_(replay|loss)|e2e_api_(data|errors)|e2e_live|e2e_export_single|e2e_multi|e2e_security_curve)$' "$@"
+	'^(e2e_pipeline_replay|e2e_api_(data|errors)|e2e_live|e2e_export_single|e2e_multi|e2e_security_curve)$' "$@"
