@@ -5,9 +5,14 @@
  * Traffic looks like a proxy farm: 2,000 users (a quarter of sessions
  * without one), 50,000 clients, 5,000 destinations, 8 agents, one session
  * in 50 failed and one in 97 rejected. Deterministic for a given N and
- * start time. Not a test.
+ * end time. With -p K/M it keeps only the sessions of the agents whose
+ * number is K modulo M: M stores so filled hold, between them, exactly
+ * the sessions of the one store filled without -p (the benchmark of one
+ * API over several aggregators, tests/bench/api_multi_bench.sh). Not a
+ * test.
  *
  * usage: api_fill -d DBDIR [-n sessions] [-b batch] [-e end_unix_seconds]
+ *                 [-p K/M]
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -68,14 +73,15 @@ main(int argc, char **argv)
 	struct store_session *sess;
 	struct store_batch *b;
 	struct store *st;
-	uint64_t n = 10000000, bsz = 20000, end = 0, t0, done = 0, i, m;
+	uint64_t n = 10000000, bsz = 20000, end = 0, t0, kept = 0, i, m;
+	uint64_t pk = 0, pm = 1, rep = 1000000;
 	struct timespec ts, a, z;
-	const char *dir = NULL;
-	char err[512];
+	const char *dir = NULL, *slash;
+	char err[512], num[24];
 	int ch, q;
 
 	log_init("api_fill", 1, LOG_LVL_WARN);
-	while ((ch = getopt(argc, argv, "d:n:b:e:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:n:b:e:p:")) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -90,6 +96,17 @@ main(int argc, char **argv)
 			break;
 		case 'e':
 			if (sa_parse_u64(optarg, 86400, 1ULL << 33, &end) != 0)
+				goto usage;
+			break;
+		case 'p':
+			/* K/M: agents K, K + M, ... of the N_AGENTS. */
+			if ((slash = strchr(optarg, '/')) == NULL ||
+			    (size_t)(slash - optarg) >= sizeof(num))
+				goto usage;
+			memcpy(num, optarg, (size_t)(slash - optarg));
+			num[slash - optarg] = '\0';
+			if (sa_parse_u64(slash + 1, 1, N_AGENTS, &pm) != 0 ||
+			    sa_parse_u64(num, 0, pm - 1, &pk) != 0)
 				goto usage;
 			break;
 		default:
@@ -111,32 +128,46 @@ main(int argc, char **argv)
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	b = store_batch_new(st);
-	while (done < n) {
-		m = n - done < bsz ? n - done : bsz;
-		for (i = 0; i < m; i++) {
-			make(&sess[i], done + i, n, t0);
-			store_batch_put_session(b, &sess[i]);
+	/*
+	 * Every session of the N is made (the random stream and the end
+	 * times stay those of the whole), and those of other partitions
+	 * are dropped.
+	 */
+	for (i = 0, m = 0; i < n || m > 0; i++) {
+		if (i < n) {
+			make(&sess[m], i, n, t0);
+			if (sess[m].rec.agent % pm != pk)
+				continue;
+			store_batch_put_session(b, &sess[m]);
+			if (++m < bsz)
+				continue;
 		}
 		if (store_batch_commit(b) != 0) {
 			fprintf(stderr, "api_fill: commit failed\n");
 			return 1;
 		}
-		done += m;
-		if (done % 1000000 == 0)
-			fprintf(stderr, "api_fill: %" PRIu64 " sessions\n", done);
+		kept += m;
+		m = 0;
+		if (i + 1 >= rep) {
+			rep += 1000000;
+			fprintf(stderr, "api_fill: %" PRIu64 " of %" PRIu64
+			    " made, %" PRIu64 " kept\n", i < n ? i + 1 : n, n,
+			    kept);
+		}
 	}
 	store_batch_free(b);
 	store_compact(st);
 	store_close(st);
 	free(sess);
 	clock_gettime(CLOCK_MONOTONIC, &z);
-	printf("api_fill: %" PRIu64 " sessions ending in the 24 h before %"
-	    PRIu64 ", %.1f s (compaction included)\n", n, end,
+	printf("api_fill: %" PRIu64 " sessions (agents %" PRIu64 " modulo %"
+	    PRIu64 " of %" PRIu64 ") ending in the 24 h before %" PRIu64
+	    ", %.1f s (compaction included)\n", kept, pk, pm, n, end,
 	    (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) /
 	    1e9);
 	return 0;
 usage:
 	fprintf(stderr, "usage: api_fill -d DBDIR [-n sessions] [-b batch] "
-	    "[-e end_unix_seconds]\n");
+	    "[-e end_unix_seconds] [-p K/M]\n");
 	return 2;
 }
