@@ -11,14 +11,20 @@ Groups (one ctest entry each):
            <prefix>.<agent>, each body the history's object.
   Crash    the aggregator SIGKILLed mid-export and restarted on the same
            store: every session once.
-  Cluster  a 3-node JetStream cluster, a stream of 3 replicas: one node
-           SIGKILLed mid-export, then the whole cluster stopped while
-           ingest goes on and started again: every session once.
+  Cluster  a 3-node JetStream cluster, a stream of 3 replicas, two
+           aggregators exporting into it (each with its own agents) and
+           one sessacct-api over both: the stream holds exactly the
+           sessions the API's history pages list, each once, on the
+           subject of its agent; again after one node SIGKILLed
+           mid-export and the whole cluster stopped while ingest goes
+           on into both and started again.
   Expiry   an outage past a short retention: the sessions that expired
            unexported are counted exactly, the others exported once.
 
 usage: test_export.py --capture BIN --aggregator BIN --gen-pcap BIN
-                      --pcaps DIR --js-consume BIN [unittest args]
+                      --pcaps DIR --js-consume BIN [--api BIN]
+                      [unittest args]
+(--api: sessacct-api, needed by Cluster)
 """
 import argparse
 import collections
@@ -31,12 +37,14 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_pipeline as tp      # noqa: E402  (Aggregator, replays)
 
 JS_CONSUME = None
+API = None
 STREAM = "SESSACCT"
 PREFIX = "sessacct.sessions"
 EXPORT_TIMEOUT = 90     # s, for the exporter to catch up
@@ -109,6 +117,17 @@ class NatsNode:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
+
+
+class Http:
+    """GETs against one sessacct-api."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def json(self, path):
+        with urllib.request.urlopen(self.base + path, timeout=30) as r:
+            return json.loads(r.read())
 
 
 class ExportCase(tp.PipelineCase):
@@ -192,6 +211,99 @@ class ExportCase(tp.PipelineCase):
         tp.note("%s: %d sessions, each once; exporter %s" % (
             what, len(hist), json.dumps(x)))
         return hist, x
+
+    def api(self, aggs):
+        """One sessacct-api over every aggregator of aggs ({name: agg}),
+        named after them."""
+        names = sorted(aggs)
+        ready = os.path.join(self.tmp, "api-%d.ready" % next(self.counter))
+        p = self.spawn("api-%d" % next(self.counter), [
+            API, "--set", "api.listen=127.0.0.1:0",
+            "--set", "api.aggregator=" + ",".join(aggs[n].query_ep
+                                                  for n in names),
+            "--set", "api.aggregator_names=" + ",".join(names),
+            "--set", "api.aggregator_timeout_ms=5000",
+            "--set", "api.health_timeout_ms=2000",
+            "--ready-file", ready])
+        deadline = time.monotonic() + tp.READY_TIMEOUT
+        while True:
+            try:
+                with open(ready) as fp:
+                    d = json.load(fp)
+                break
+            except (OSError, ValueError):
+                pass
+            self.assertIsNone(p.poll(), "sessacct-api exited")
+            self.assertLess(time.monotonic(), deadline, "no API ready file")
+            time.sleep(0.05)
+        return Http("http://" + d["http"])
+
+    def api_history(self, http, limit=1000):
+        """Every page of the API's history, through its cursor; each page
+        must be whole (no aggregator missing)."""
+        out, cursor, pages = [], None, 0
+        while True:
+            q = "/api/sessions/history?limit=%d" % limit
+            if cursor is not None:
+                q += "&cursor=" + urllib.parse.quote(cursor, safe="")
+            page = http.json(q)
+            self.assertIs(page["partial"], False, page.get("missing"))
+            self.assertLessEqual(len(page["sessions"]), limit)
+            out.extend(page["sessions"])
+            cursor = page["next_cursor"]
+            pages += 1
+            if cursor is None:
+                return out, pages
+            self.assertLess(pages, 100000, "history never ends")
+
+    def assert_stream_is_api(self, aggs, agents, http, nodes, what):
+        """The stream holds exactly the sessions the API lists over every
+        aggregator: the same ids, each consumed once, on the subject of
+        its agent, and each agent on the aggregator it was assigned."""
+        t0 = time.monotonic()
+        xs = {n: self.wait_exported(a) for n, a in sorted(aggs.items())}
+        t1 = time.monotonic()
+        hist, pages = self.api_history(http)
+        ids = [s["session_id"] for s in hist]
+        self.assertEqual(len(ids), len(set(ids)), "%s: the API lists a "
+                         "session twice" % what)
+        # Each agent on the aggregator it was assigned to, and every
+        # session of the API from one of them.
+        by = {}
+        ag = http.json("/api/agents")
+        self.assertIs(ag["partial"], False)
+        for a in ag["agents"]:
+            by.setdefault(a["aggregator"], set()).add(a["agent"])
+        self.assertEqual(by, agents, what)
+        self.assertLessEqual({s["agent"] for s in hist},
+                             set().union(*agents.values()), what)
+        for n in aggs:
+            self.assertTrue(any(s["agent"] in agents[n] for s in hist),
+                            "%s: nothing of %s in the API" % (what, n))
+        t2 = time.monotonic()
+        got = self.consume(nodes)
+        t3 = time.monotonic()
+        count = collections.Counter(i for i, _ in got)
+        twice = [i for i, c in count.items() if c > 1]
+        self.assertEqual(twice, [], "%s: sessions in the stream more than "
+                         "once" % what)
+        want = {s["session_id"]: s["agent"] for s in hist}
+        self.assertEqual(set(count), set(want), "%s: stream vs API: "
+                         "%d missing, %d extra" % (
+                             what, len(set(want) - set(count)),
+                             len(set(count) - set(want))))
+        for i, subj in got:
+            self.assertEqual(subj, PREFIX + "." + want[i])
+        for n, x in xs.items():
+            self.assertEqual(x["expired_unexported"], 0, n)
+        tp.note("%s: %d sessions over %d API pages (%s), each once in "
+                "the stream; caught up in %.1f s, the API read in %.1f "
+                "s, consumed in %.1f s" % (
+                    what, len(hist), pages, ", ".join(
+                        "%s %d acks" % (n, x["acks"])
+                        for n, x in sorted(xs.items())),
+                    t1 - t0, t2 - t1, t3 - t2))
+        return hist
 
 
 class Single(ExportCase):
@@ -313,47 +425,90 @@ class Crash(ExportCase):
 
 
 class Cluster(ExportCase):
-    PACKETS = 200000
-    AGENT = "e2e-export-cluster"
+    """Two aggregators, each with its own agents, export into one stream
+    of 3 replicas on a 3-node cluster; one sessacct-api over both."""
+    PACKETS = 60000
+    CAPS = {"a": ["netflix.pcap", "synscan.pcap"],
+            "b": ["1kxun.pcap", "http_ipv6.pcap"]}
 
-    def test_node_kill_and_cluster_outage(self):
+    def test_two_aggregators_node_kill_and_cluster_outage(self):
         nodes = self.nats(3)
-        pcap = os.path.join(self.tmp, "synthetic.pcap")
-        self.gen_pcap(pcap, self.PACKETS, 20000, 31)
-        store = os.path.join(self.tmp, "db")
-        agg = self.aggregator(store, nodes, sets=["export.batch=200",
-                                                  "export.max_in_flight=100"])
-        p = self.start_replay(pcap, self.AGENT, agg.ingest, speed=0.4,
-                              sets=["capture.resend_timeout_ms=500",
-                                    "capture.ack_wait=90"])
+        sets = ["export.batch=200", "export.max_in_flight=100"]
+        aggs = {n: self.aggregator(os.path.join(self.tmp, "db-" + n),
+                                   nodes, sets=sets) for n in "ab"}
+        http = self.api(aggs)
+        # Each aggregator's own agents (agent ids name it).
+        agents = {n: set() for n in aggs}
+        for n, caps in sorted(self.CAPS.items()):
+            for name in caps:
+                agent = "%s-%s" % (n, tp.agent_for(name))
+                agents[n].add(agent)
+                rc, log = self.replay(os.path.join(tp.ARGS.pcaps, name),
+                                      agent, aggs[n].ingest)
+                self.assert_replay_ok(rc, log, agent)
+        self.assert_stream_is_api(aggs, agents, http, nodes, "captures")
+        # Live replays into both while the faults come.
+        ps = {}
+        for i, n in enumerate(sorted(aggs)):
+            pcap = os.path.join(self.tmp, "synthetic-%s.pcap" % n)
+            self.gen_pcap(pcap, self.PACKETS, 6000, 31 + i)
+            agent = "%s-e2e-export-cluster" % n
+            agents[n].add(agent)
+            ps[n] = self.start_replay(pcap, agent, aggs[n].ingest,
+                                      speed=0.4,
+                                      sets=["capture.resend_timeout_ms=500",
+                                            "capture.ack_wait=90"])
+        acks = {n: self.export_state(a)["acks"] for n, a in aggs.items()}
         deadline = time.monotonic() + 60
-        while self.export_state(agg)["acks"] < 300:
-            self.assertIsNone(p.poll(), "replay ended before the kill")
+        while any(self.export_state(a)["acks"] < acks[n] + 300
+                  for n, a in aggs.items()):
+            for n, p in ps.items():
+                self.assertIsNone(p.poll(), "replay %s ended before the "
+                                  "kill" % n)
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.05)
         nodes[1].kill9()        # one node of three: quorum stays
-        x = self.export_state(agg)
-        tp.note("node n1 killed at position %d of %d" % (x["position"],
-                                                         x["queued"]))
+        for n, a in sorted(aggs.items()):
+            x = self.export_state(a)
+            tp.note("node n1 killed: %s at position %d of %d" % (
+                n, x["position"], x["queued"]))
         time.sleep(2)
-        # The whole cluster down while ingest goes on.
-        for n in (nodes[0], nodes[2]):
-            n.stop()
-        before = agg.query("metrics")["store_sessions_written"]
+        # The whole cluster down while ingest goes on into both.
+        for node in (nodes[0], nodes[2]):
+            node.stop()
+        before = {n: a.query("metrics")["store_sessions_written"]
+                  for n, a in aggs.items()}
         time.sleep(4)
-        x = self.export_state(agg)
-        self.assertNotEqual(x["state"], "exporting", x)
-        ev = agg.query("events", minutes="1", limit="1")
-        self.assertTrue(any("export" in r for r in ev["degraded"]), ev)
-        self.assertGreater(agg.query("metrics")["store_sessions_written"],
-                           before, "ingest stopped with the cluster")
-        rc, log = self.wait_replay(p)
-        self.assert_replay_ok(rc, log, "replay across the outage")
-        self.assertGreater(self.export_state(agg)["lag_sessions"], 0)
+        for n, a in sorted(aggs.items()):
+            x = self.export_state(a)
+            self.assertNotEqual(x["state"], "exporting", (n, x))
+            self.assertGreater(a.query("metrics")["store_sessions_written"],
+                               before[n], "ingest into %s stopped with the "
+                               "cluster" % n)
+        # The API's /health names both exporters' trouble.
+        h = http.json("/health")
+        self.assertEqual(h["status"], "degraded", h)
+        for e in h["aggregators"]:
+            self.assertTrue(any("export" in r for r in e.get("degraded",
+                                                             [])), h)
+        t0 = time.monotonic()
+        for n, p in sorted(ps.items()):
+            rc, log = self.wait_replay(p)
+            self.assert_replay_ok(rc, log, "replay into %s across the "
+                                  "outage" % n)
+        for n, a in sorted(aggs.items()):
+            self.assertGreater(self.export_state(a)["lag_sessions"], 0, n)
+        t1 = time.monotonic()
         self.start_nodes(nodes)
-        hist, x = self.assert_exactly_once(agg, nodes, "cluster faults")
-        self.assertGreater(len(hist), 1000)
-        agg.stop()
+        t2 = time.monotonic()
+        self.assert_stream_is_api(aggs, agents, http, nodes,
+                                  "cluster faults")
+        tp.note("replays ended %.1f s into the outage; cluster healthy "
+                "in %.1f s; caught up and checked in %.1f s" % (
+                    t1 - t0, t2 - t1, time.monotonic() - t2))
+        self.assertEqual(http.json("/health")["status"], "ok")
+        for a in aggs.values():
+            a.stop()
 
 
 class Expiry(ExportCase):
@@ -411,16 +566,18 @@ class Expiry(ExportCase):
 
 
 def main():
-    global JS_CONSUME
+    global JS_CONSUME, API
     ap = argparse.ArgumentParser()
     ap.add_argument("--capture", required=True)
     ap.add_argument("--aggregator", required=True)
     ap.add_argument("--gen-pcap", required=True)
     ap.add_argument("--pcaps", required=True)
     ap.add_argument("--js-consume", required=True)
+    ap.add_argument("--api")
     args, rest = ap.parse_known_args()
     tp.ARGS = args
     JS_CONSUME = args.js_consume
+    API = args.api
     if shutil.which("nats-server") is None:
         sys.exit("test_export.py needs nats-server (deploy/install-deps.sh)")
     unittest.main(argv=[sys.argv[0], "-v"] + rest)
