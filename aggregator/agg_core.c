@@ -201,6 +201,8 @@ on_close(void *arg, const struct sess_rec *rec)
 		u->sessions++;
 	else
 		c->st.users_other.sessions++;
+	/* Bytes as history has them: the session's, when it closes. */
+	agg__dest_add(c, &ss, 1, ss.rec.bytes[0], ss.rec.bytes[1]);
 	if (rec->reason == SESS_CLOSE_EVICTED)
 		c->evictions_noted++;
 }
@@ -250,6 +252,7 @@ agg_core_create(const struct agg_core_cfg *cfg, struct store *store)
 		c->user_slots = xcalloc(n, sizeof(*c->user_slots));
 		c->user_mask = n - 1;
 	}
+	agg__dests_init(c);
 	c->tel_cap = c->cfg.telemetry_events;
 	c->tel = xcalloc(c->tel_cap ? c->tel_cap : 1, sizeof(*c->tel));
 	c->batch = store_batch_new(store);
@@ -294,6 +297,7 @@ agg_core_destroy(struct agg_core *c)
 	free(c->agents);
 	free(c->users);
 	free(c->user_slots);
+	agg__dests_free(c);
 	free(c->tel);
 	free(c);
 }
@@ -448,6 +452,7 @@ apply_amend(struct agg_core *c, struct agent *a, const struct proto_event *e,
 		u = &c->st.users_other;
 	sa_sat_inc(&u->bytes_sent, e->bytes[0]);
 	sa_sat_inc(&u->bytes_received, e->bytes[1]);
+	agg__dest_add(c, &row, 0, e->bytes[0], e->bytes[1]);
 	closed_add(c, m.h, m.start);
 	a->marked = 1;
 	c->st.amends++;

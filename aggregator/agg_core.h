@@ -21,6 +21,7 @@ struct agg_core_cfg {
 	struct sess_table_cfg	 sess;
 	uint32_t		 max_agents;
 	uint32_t		 max_users;	/* per-user counters kept */
+	uint32_t		 max_destinations; /* per-destination counters */
 	uint32_t		 telemetry_events; /* ring of recent events */
 	size_t			 max_msg;	/* bytes, checked first */
 	uint64_t		 agent_timeout_ns;
@@ -96,6 +97,17 @@ struct agg_user {
 	uint64_t	bytes_sent, bytes_received;
 };
 
+/*
+ * The counters of one destination, named as the stats' top destinations
+ * name it (store_dest_name), made valid UTF-8 (sess_json_utf8): closed
+ * sessions and their bytes, late packets (amends) included.
+ */
+struct agg_dest {
+	char		*name;		/* owned by the core */
+	uint64_t	 sessions;	/* closed */
+	uint64_t	 bytes_sent, bytes_received;
+};
+
 enum agg_severity { AGG_SEV_INFO = 0, AGG_SEV_WARNING, AGG_SEV_ERROR };
 
 struct agg_telemetry {
@@ -127,6 +139,7 @@ struct agg_core_stats {
 	uint64_t	duration_sum_ns;
 	uint64_t	bytes[2], packets[2], wire_bytes[2];	/* applied */
 	struct agg_user	users_other;	/* beyond max_users */
+	struct agg_dest	dests_other;	/* beyond max_destinations; name NULL */
 };
 
 struct agg_core;
@@ -178,6 +191,8 @@ void	agg_core_get_stats(const struct agg_core *, struct agg_core_stats *,
 	    struct sess_table_stats *);
 /* Tracked users (borrowed until the next call into the core). */
 const struct agg_user *agg_core_users(const struct agg_core *, size_t *n);
+/* Tracked destinations (borrowed until the next call into the core). */
+const struct agg_dest *agg_core_dests(const struct agg_core *, size_t *n);
 /* Recent operational events, oldest first (borrowed, as above). */
 size_t	agg_core_telemetry(const struct agg_core *,
 	    const struct agg_telemetry **first, const struct agg_telemetry

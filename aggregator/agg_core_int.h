@@ -1,8 +1,8 @@
 /*
  * agg_core_int.h: the state of the aggregator core (struct agg_core, its
  * agents and marks) and the helpers its files share: agg_core.c applies
- * batches and commits, agg_agents.c, agg_marks.c, agg_users.c and
- * agg_telemetry.c keep one part each. Nothing outside these files sees it.
+ * batches and commits, agg_agents.c, agg_marks.c, agg_users.c,
+ * agg_dests.c and agg_telemetry.c keep one part each. Nothing outside these files sees it.
  */
 #ifndef SA_AGGREGATOR_AGG_CORE_INT_H
 #define SA_AGGREGATOR_AGG_CORE_INT_H
@@ -74,6 +74,10 @@ struct agg_core {
 	struct agg_user		*users;
 	uint32_t		*user_slots;	/* index + 1, 0 empty */
 	uint32_t		 nusers, user_mask;
+	/* Per-destination counters: open addressing on the name, bounded. */
+	struct agg_dest		*dests;
+	uint32_t		*dest_slots;	/* index + 1, 0 empty */
+	uint32_t		 ndests, dest_mask;
 	/* Telemetry ring. */
 	struct agg_telemetry	*tel;
 	size_t			 tel_cap, tel_head, tel_n;
@@ -81,6 +85,13 @@ struct agg_core {
 
 /* agg_users.c */
 struct agg_user *agg__user_get(struct agg_core *c, const char *name);
+
+/* agg_dests.c */
+void	agg__dests_init(struct agg_core *c);
+void	agg__dests_free(struct agg_core *c);
+/* Adds to the counters of s's destination (or other past the bound). */
+void	agg__dest_add(struct agg_core *c, const struct store_session *s,
+	    uint64_t sessions, uint64_t sent, uint64_t received);
 
 /* agg_agents.c */
 struct agent *agg__find_agent(struct agg_core *c, const char *id, size_t len);

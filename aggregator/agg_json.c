@@ -10,6 +10,20 @@
 #include "../common/sess_json.h"
 #include "agg_json.h"
 
+/*
+ * An agent's text (user, target, origin) as a JSON string: bytes that are
+ * not UTF-8 read as U+FFFD, as sess_json_format writes them; jansson
+ * refuses such a string, and the field would be missing.
+ */
+static json_t *
+text_json(const char *s)
+{
+	char t[SESS_JSON_UTF8_MAX];
+
+	sess_json_utf8(s, t, sizeof(t));
+	return json_string(t);
+}
+
 json_t *
 agg_json_time(uint64_t ns)
 {
@@ -40,10 +54,10 @@ agg_json_session(const struct store_session *ss)
 	json_object_set_new(o, "source_port", json_integer(r->cli_port));
 	json_object_set_new(o, "dest_ip", json_string(srv));
 	json_object_set_new(o, "dest_port", json_integer(r->srv_port));
-	json_object_set_new(o, "user", json_string(ss->user[0] != '\0' ?
+	json_object_set_new(o, "user", text_json(ss->user[0] != '\0' ?
 	    ss->user : cli));
 	json_object_set_new(o, "target", ss->target[0] != '\0' ?
-	    json_string(ss->target) : json_null());
+	    text_json(ss->target) : json_null());
 	json_object_set_new(o, "start_time", agg_json_time(r->start_ns));
 	json_object_set_new(o, "end_time", r->status == SESS_ACTIVE ?
 	    json_null() : agg_json_time(r->end_ns));
@@ -66,7 +80,7 @@ agg_json_session(const struct store_session *ss)
 	json_object_set_new(o, "close_reason", reason != NULL ?
 	    json_string(reason) : json_null());
 	json_object_set_new(o, "origin", ss->origin[0] != '\0' ?
-	    json_string(ss->origin) : json_null());
+	    text_json(ss->origin) : json_null());
 	json_object_set_new(o, "leg", ss->leg != 0 &&
 	    sess_leg_name(ss->leg) != NULL ?
 	    json_string(sess_leg_name(ss->leg)) : json_null());

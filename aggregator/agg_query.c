@@ -368,12 +368,17 @@ static json_t *
 top_json(const struct store_top *t, size_t n, const char *name_key)
 {
 	json_t *arr = json_array();
+	char name[SESS_JSON_UTF8_MAX];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		json_t *e = json_object();
 
-		json_object_set_new(e, name_key, json_string(t[i].name));
+		/* Names come from agents: bytes that are not UTF-8 read as
+		 * U+FFFD, as in history and the metrics' labels (jansson
+		 * refuses such a string and the entry would lose its name). */
+		sess_json_utf8(t[i].name, name, sizeof(name));
+		json_object_set_new(e, name_key, json_string(name));
 		json_object_set_new(e, "sessions", json_integer((json_int_t)
 		    t[i].sessions));
 		json_object_set_new(e, "bytes", json_integer((json_int_t)
@@ -629,6 +634,23 @@ user_json(const struct agg_user *u, const char *name)
 	return o;
 }
 
+/* name NULL: "other", without the name (it is the key). */
+static json_t *
+dest_json(const struct agg_dest *d)
+{
+	json_t *o = json_object();
+
+	if (d->name != NULL)
+		json_object_set_new(o, "destination", json_string(d->name));
+	json_object_set_new(o, "sessions", json_integer((json_int_t)
+	    d->sessions));
+	json_object_set_new(o, "bytes_sent", json_integer((json_int_t)
+	    d->bytes_sent));
+	json_object_set_new(o, "bytes_received", json_integer((json_int_t)
+	    d->bytes_received));
+	return o;
+}
+
 #define SET_U(o, k, v) json_object_set_new((o), (k), \
 	json_integer((json_int_t)(v)))
 
@@ -639,9 +661,10 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	struct sess_table_stats ts;
 	struct store_stats ss;
 	const struct agg_user *users;
+	const struct agg_dest *dests;
 	json_t *o = json_object(), *closed = json_object(), *st, *ua, *other;
-	json_t *cr, *fr;
-	size_t nu, i;
+	json_t *cr, *fr, *da;
+	size_t nu, nd, i;
 
 	agg_core_get_stats(x->core, &cs, &ts);
 	store_get_stats(x->store, &ss);
@@ -691,6 +714,13 @@ q_metrics(const struct agg_query_ctx *x, uint64_t now, char **body)
 	other = user_json(&cs.users_other, "other");
 	json_object_del(other, "user");
 	json_object_set_new(o, "users_other", other);
+	dests = agg_core_dests(x->core, &nd);
+	da = json_array();
+	for (i = 0; i < nd; i++)
+		json_array_append_new(da, dest_json(&dests[i]));
+	json_object_set_new(o, "destinations", da);
+	json_object_set_new(o, "destinations_other", dest_json(
+	    &cs.dests_other));
 	SET_U(o, "table_evictions", ts.closed[SESS_CLOSE_EVICTED]);
 	SET_U(o, "table_size", ts.active);
 	SET_U(o, "table_capacity", agg_core_capacity(x->core));

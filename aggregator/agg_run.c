@@ -399,6 +399,8 @@ agg_ctx_create(const struct cfg *cfg, const char *ready_file, int *exit_code)
 	ccfg.checkpoint_max_closed = (uint32_t)cfg_u64(cfg, "aggregator",
 	    "checkpoint_max_closed");
 	ccfg.max_users = (uint32_t)cfg_u64(cfg, "aggregator", "max_users");
+	ccfg.max_destinations = (uint32_t)cfg_u64(cfg, "aggregator",
+	    "max_destinations");
 	ccfg.telemetry_events = (uint32_t)cfg_u64(cfg, "aggregator",
 	    "telemetry_events");
 	ccfg.max_floor_jump = cfg_u64(cfg, "aggregator", "max_floor_jump");

@@ -211,6 +211,16 @@ struct store_top {
 	uint64_t	bytes;
 };
 
+#define STORE_DEST_MAX	(STORE_STR_MAX + 1)	/* a destination's name, NUL */
+
+/*
+ * Writes into out (STORE_DEST_MAX bytes) the name under which the
+ * rollups, the stats' top destinations and the per-destination metrics
+ * count s (borrowed): its target, else the server as "ip:port" ("[ip]:port"
+ * for IPv6). Returns the length.
+ */
+size_t	store_dest_name(const struct store_session *s, char *out);
+
 /*
  * Sums the rollups of closed sessions whose end time falls in
  * [from_ns, to_ns): totals, and the top_n users and destinations by bytes

@@ -32,6 +32,37 @@ struct user_row {
 	uint64_t	 sessions, sent, received;
 };
 
+/*
+ * One bounded family pair of the aggregator's named counters (users,
+ * destinations): the top_n names by bytes keep their own label value,
+ * the others, the aggregator's own "other" and a name literally "other"
+ * add up under label="other".
+ */
+struct named_fam {
+	const char	*arr_key, *other_key;	/* in the metrics reply */
+	const char	*name_key, *label;
+	const char	*sessions, *sessions_help;
+	const char	*bytes, *bytes_help;
+};
+
+static const struct named_fam users_fam = {
+	"users", "users_other", "user", "user",
+	"sessacct_user_sessions_total", "Closed sessions per user: the top "
+	"users by bytes, the rest as user=\"other\".",
+	"sessacct_user_bytes_total", "Transport payload bytes per user and "
+	"direction: the top users by bytes, the rest as user=\"other\".",
+};
+
+static const struct named_fam dests_fam = {
+	"destinations", "destinations_other", "destination", "destination",
+	"sessacct_destination_sessions_total", "Closed sessions per "
+	"destination (target, else server ip:port): the top destinations by "
+	"bytes, the rest as destination=\"other\".",
+	"sessacct_destination_bytes_total", "Transport payload bytes of "
+	"closed sessions per destination and direction: the top "
+	"destinations by bytes, the rest as destination=\"other\".",
+};
+
 static void	family(struct api_buf *, const char *name, const char *type,
 		    const char *help);
 static void	label_value(struct api_buf *, const char *v);
@@ -43,7 +74,8 @@ static void	simple(struct api_buf *, const json_t *o, const char *key,
 static void	histogram(struct api_buf *, const json_t *h, const char *name,
 		    const char *help);
 static void	sessions_part(struct api_buf *, const json_t *m);
-static void	users_part(struct api_buf *, const json_t *m, uint64_t top_n);
+static void	named_part(struct api_buf *, const json_t *m,
+		    const struct named_fam *, uint64_t top_n);
 static void	aggregator_part(struct api_buf *, const json_t *m);
 static void	per_family(struct api_buf *, json_t *, const char *,
 		    const char *);
@@ -84,7 +116,8 @@ api_metrics_render(const struct api_metrics_in *in, struct api_buf *out)
 	}
 	if (m != NULL && (in->parts & API_METRICS_AGG)) {
 		sessions_part(out, m);
-		users_part(out, m, in->top_users);
+		named_part(out, m, &users_fam, in->top_users);
+		named_part(out, m, &dests_fam, in->top_destinations);
 		aggregator_part(out, m);
 		security_part(out, json_object_get(m, "security"));
 		export_part(out, json_object_get(m, "export"));
@@ -306,13 +339,16 @@ sessions_part(struct api_buf *b, const json_t *m)
 }
 
 static void
-users_part(struct api_buf *b, const json_t *m, uint64_t top_n)
+named_part(struct api_buf *b, const json_t *m, const struct named_fam *f,
+    uint64_t top_n)
 {
-	const json_t *arr = json_object_get(m, "users"), *u,
-	    *other = json_object_get(m, "users_other");
+	static const char *const dirs[] = { "sent", "received" };
+	const json_t *arr = json_object_get(m, f->arr_key), *u,
+	    *other = json_object_get(m, f->other_key);
 	struct user_row *rows, rest;
 	size_t n, i, k;
-	int have;
+	uint64_t v;
+	int have, d;
 
 	if (!json_is_array(arr))
 		return;
@@ -322,9 +358,10 @@ users_part(struct api_buf *b, const json_t *m, uint64_t top_n)
 		return;
 	for (i = k = 0; i < n; i++) {
 		u = json_array_get(arr, i);
-		if (!json_is_string(json_object_get(u, "user")))
+		if (!json_is_string(json_object_get(u, f->name_key)))
 			continue;
-		rows[k].name = json_string_value(json_object_get(u, "user"));
+		rows[k].name = json_string_value(json_object_get(u,
+		    f->name_key));
 		rows[k].sessions = u64(u, "sessions", &have);
 		rows[k].sent = u64(u, "bytes_sent", &have);
 		rows[k].received = u64(u, "bytes_received", &have);
@@ -338,7 +375,7 @@ users_part(struct api_buf *b, const json_t *m, uint64_t top_n)
 		rest.sent = u64(other, "bytes_sent", &have);
 		rest.received = u64(other, "bytes_received", &have);
 	}
-	/* Past the top N, and a user literally called "other", fold in. */
+	/* Past the top N, and a name literally "other", fold in. */
 	for (i = 0; i < n; i++)
 		if (i >= top_n || strcmp(rows[i].name, "other") == 0) {
 			rest.sessions += rows[i].sessions;
@@ -346,36 +383,28 @@ users_part(struct api_buf *b, const json_t *m, uint64_t top_n)
 			rest.received += rows[i].received;
 			rows[i].name = NULL;
 		}
-	family(b, "sessacct_user_sessions_total", "counter",
-	    "Closed sessions per user: the top users by bytes, the rest as "
-	    "user=\"other\".");
+	family(b, f->sessions, "counter", f->sessions_help);
 	for (i = 0; i < n; i++)
 		if (rows[i].name != NULL) {
-			api_buf_puts(b, "sessacct_user_sessions_total{user=");
+			api_buf_printf(b, "%s{%s=", f->sessions, f->label);
 			label_value(b, rows[i].name);
 			api_buf_printf(b, "} %llu\n", (unsigned long long)
 			    rows[i].sessions);
 		}
-	api_buf_printf(b, "sessacct_user_sessions_total{user=\"other\"} %llu\n",
+	api_buf_printf(b, "%s{%s=\"other\"} %llu\n", f->sessions, f->label,
 	    (unsigned long long)rest.sessions);
-	family(b, "sessacct_user_bytes_total", "counter",
-	    "Transport payload bytes per user and direction: the top users by "
-	    "bytes, the rest as user=\"other\".");
-	for (i = 0; i < n; i++)
-		if (rows[i].name != NULL) {
-			api_buf_puts(b, "sessacct_user_bytes_total{user=");
-			label_value(b, rows[i].name);
-			api_buf_printf(b, ",direction=\"sent\"} %llu\n",
-			    (unsigned long long)rows[i].sent);
-			api_buf_puts(b, "sessacct_user_bytes_total{user=");
-			label_value(b, rows[i].name);
-			api_buf_printf(b, ",direction=\"received\"} %llu\n",
-			    (unsigned long long)rows[i].received);
+	family(b, f->bytes, "counter", f->bytes_help);
+	for (i = 0; i <= n; i++)
+		for (d = 0; d < 2; d++) {
+			if (i < n && rows[i].name == NULL)
+				continue;
+			api_buf_printf(b, "%s{%s=", f->bytes, f->label);
+			label_value(b, i < n ? rows[i].name : "other");
+			v = i < n ? (d == 0 ? rows[i].sent : rows[i].received) :
+			    (d == 0 ? rest.sent : rest.received);
+			api_buf_printf(b, ",direction=\"%s\"} %llu\n",
+			    dirs[d], (unsigned long long)v);
 		}
-	api_buf_printf(b, "sessacct_user_bytes_total{user=\"other\","
-	    "direction=\"sent\"} %llu\n", (unsigned long long)rest.sent);
-	api_buf_printf(b, "sessacct_user_bytes_total{user=\"other\","
-	    "direction=\"received\"} %llu\n", (unsigned long long)rest.received);
 	free(rows);
 }
 

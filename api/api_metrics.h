@@ -3,9 +3,9 @@
  * GET /metrics, from the aggregator's "metrics" and "agents" replies
  * (JSON, proto/query.h) and the API's own counters. Every family it can
  * write is listed in docs/METRICS.md: prefix sessacct_, base units,
- * counters end in _total. Per-user series are bounded: the top_n users
- * by bytes keep their own label value, all others add up under
- * user="other".
+ * counters end in _total. Per-user and per-destination series are
+ * bounded: the top_n users (destinations) by bytes keep their own label
+ * value, all others add up under user="other" (destination="other").
  */
 #ifndef SA_API_API_METRICS_H
 #define SA_API_API_METRICS_H
@@ -25,6 +25,7 @@ struct api_metrics_in {
 	const char		*agents_json;	/* NULL: not available */
 	const struct api_stats	*stats;
 	uint64_t		 top_users;
+	uint64_t		 top_destinations;
 	double			 api_uptime_secs;
 	const char		*version;
 };

@@ -487,6 +487,7 @@ check_cfg(struct api_ctx *c)
 	r->max_limit = cfg_u64(cfg, "api", "max_limit");
 	r->default_limit = r->max_limit < 100 ? r->max_limit : 100;
 	r->top_users = cfg_u64(cfg, "api", "metrics_top_users");
+	r->top_destinations = cfg_u64(cfg, "api", "metrics_top_destinations");
 	r->max_body = cfg_u64(cfg, "api", "max_response_size");
 	r->started_ns = api_time_now_ns();
 	r->stats = &c->stats;

@@ -353,6 +353,7 @@ r_metrics(struct req *rq)
 	memset(&in, 0, sizeof(in));
 	in.stats = cfg->stats;
 	in.top_users = cfg->top_users;
+	in.top_destinations = cfg->top_destinations;
 	in.api_uptime_secs = (double)(api_time_now_ns() - cfg->started_ns) /
 	    1e9;
 	in.version = SA_VERSION;

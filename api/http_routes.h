@@ -66,6 +66,7 @@ struct http_routes_cfg {
 	uint64_t		 max_limit;	/* cap on limit= */
 	uint64_t		 default_limit;
 	uint64_t		 top_users;	/* per-user metric series */
+	uint64_t		 top_destinations; /* per-destination series */
 	size_t			 max_body;	/* CSV and metrics text */
 	uint64_t		 started_ns;	/* wall clock at start */
 	struct api_stats	*stats;		/* the API's own counters */

@@ -131,6 +131,8 @@ const struct cfg_def cfg_defs[] = {
 	  "added to the idle timeouts: agents close sessions, this is a net" },
 	{ "aggregator", "max_users", CFG_T_U64, "10000", 0, 1000000,
 	  "users with their own counters; the rest count as other" },
+	{ "aggregator", "max_destinations", CFG_T_U64, "10000", 0, 1000000,
+	  "destinations with their own counters; the rest count as other" },
 	{ "aggregator", "telemetry_events", CFG_T_U64, "1000", 0, 1000000,
 	  "recent operational events kept for /api/telemetry/events" },
 	{ "aggregator", "max_floor_jump", CFG_T_U64, "1048576", 1,
@@ -247,6 +249,9 @@ const struct cfg_def cfg_defs[] = {
 	  "largest limit= of a session list (default 100 or this)" },
 	{ "api", "metrics_top_users", CFG_T_U64, "20", 0, 10000,
 	  "users with their own /metrics series; the rest are user=other" },
+	{ "api", "metrics_top_destinations", CFG_T_U64, "20", 0, 10000,
+	  "destinations with their own /metrics series; the rest are "
+	  "destination=other" },
 	{ "api", "max_response_size", CFG_T_SIZE, "64m", 64 * KiB, 1 * GiB,
 	  "largest CSV or metrics body built" },
 	{ "api", "max_reply_size", CFG_T_SIZE, "64m", 64 * KiB, 64 * MiB,

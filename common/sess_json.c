@@ -133,6 +133,29 @@ put_str(struct jbuf *b, const char *str)
 	PUTLIT(b, "\"");
 }
 
+size_t
+sess_json_utf8(const char *str, char *out, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = 0, o = 0, l, adv;
+
+	for (; *s != '\0'; s += adv, n += adv) {
+		l = utf8_len(s);
+		adv = l != 0 ? l : 1;
+		if (n + adv > SESS_JSON_STR_MAX || o + (l != 0 ? l : 3) >= len)
+			break;
+		if (l == 0) {
+			memcpy(out + o, "\xef\xbf\xbd", 3);	/* U+FFFD */
+			o += 3;
+		} else {
+			memcpy(out + o, s, l);
+			o += l;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
 /*
  * IPv6 text per RFC 5952: lowercase hex without leading zeros, the
  * longest run of two or more zero groups (the first if tied) as "::",

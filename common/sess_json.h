@@ -36,6 +36,22 @@
 size_t	sess_json_format(const struct sess_rec *rec, const char *agent,
 	    const char *user, const char *target, char *buf, size_t len);
 
+/*
+ * Longest text sess_json_utf8 writes, with its NUL: every byte of a
+ * string of SESS_JSON_STR_MAX replaced by U+FFFD (3 bytes).
+ */
+#define SESS_JSON_UTF8_MAX	(3 * SESS_JSON_STR_MAX + 1)
+
+/*
+ * Copies str (borrowed) into out (len bytes) as the text a JSON reader
+ * gets back from sess_json_format's string: cut at SESS_JSON_STR_MAX
+ * bytes on a character boundary, and each byte that starts no valid
+ * UTF-8 sequence replaced by U+FFFD; cut earlier, on a boundary, if out
+ * is shorter than SESS_JSON_UTF8_MAX. NUL-terminated (len > 0). Returns
+ * the length written.
+ */
+size_t	sess_json_utf8(const char *str, char *out, size_t len);
+
 /* Writes an address (af 4 or 6) as text; buf of at least 46 bytes. */
 size_t	sess_json_addr(uint8_t af, const uint8_t *addr, char *buf);
 

@@ -209,6 +209,12 @@ store__dest_name(const struct store_session *s, char *out)
 	return n;
 }
 
+size_t
+store_dest_name(const struct store_session *s, char *out)
+{
+	return store__dest_name(s, out);
+}
+
 void
 store__skey_make(uint8_t *k, uint64_t end, uint64_t hash, uint64_t start)
 {

@@ -3,7 +3,8 @@
  * aggregator's JSON: each family once with HELP and TYPE, histograms
  * copied with their bounds, label values escaped, per-user series cut to
  * the top N with the rest (and the aggregator's own "other") summed
- * under user="other", and the API's own counters.
+ * under user="other", per-destination series alike with hostile names,
+ * and the API's own counters.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -142,6 +143,73 @@ test_api_metrics_top_users(void **state)
 	t = render(metrics, NULL, 0, NULL, &rc);
 	has(t, "sessacct_user_sessions_total{user=\"other\"} 14\n");
 	assert_null(strstr(t, "user=\"mid\""));
+	free(t);
+}
+
+/* Destination names as agents may send them (SNI, Host, SOCKS). */
+static const char dests[] =
+"{\"destinations\":["
+"{\"destination\":\"a\\\"} 1\\nfake{x=\\\"y\\\"} 2\\\\\",\"sessions\":2,"
+"\"bytes_sent\":900,\"bytes_received\":100},"
+"{\"destination\":\"bad\\ufffd\\u00e9:443\",\"sessions\":4,"
+"\"bytes_sent\":300,\"bytes_received\":300},"
+"{\"destination\":\"[2001:db8::1]:80\",\"sessions\":1,"
+"\"bytes_sent\":5,\"bytes_received\":5},"
+"{\"destination\":\"other\",\"sessions\":1,\"bytes_sent\":1,"
+"\"bytes_received\":1}],"
+"\"destinations_other\":{\"sessions\":3,\"bytes_sent\":30,"
+"\"bytes_received\":40}}";
+
+static void
+test_api_metrics_top_destinations(void **state)
+{
+	struct api_metrics_in in;
+	struct api_buf b;
+	char *t, *p, *nl;
+	int rc;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.parts = API_METRICS_AGG;
+	in.metrics_json = dests;
+	in.top_destinations = 2;
+	in.version = "9.9";
+	api_buf_init(&b, 1 << 20);
+	rc = api_metrics_render(&in, &b);
+	assert_int_equal(rc, 0);
+	t = api_buf_steal(&b, NULL);
+	/* Quote, backslash and newline escaped: one line per series. */
+	has(t, "# TYPE sessacct_destination_sessions_total counter\n"
+	    "sessacct_destination_sessions_total{destination="
+	    "\"a\\\"} 1\\nfake{x=\\\"y\\\"} 2\\\\\"} 2\n");
+	has(t, "sessacct_destination_bytes_total{destination="
+	    "\"a\\\"} 1\\nfake{x=\\\"y\\\"} 2\\\\\",direction=\"sent\"} 900\n");
+	/* UTF-8 as it came (the aggregator made it valid). */
+	has(t, "sessacct_destination_sessions_total{destination="
+	    "\"bad\xef\xbf\xbd\xc3\xa9:443\"} 4\n");
+	has(t, "sessacct_destination_bytes_total{destination="
+	    "\"bad\xef\xbf\xbd\xc3\xa9:443\",direction=\"received\"} 300\n");
+	assert_null(strstr(t, "2001:db8"));
+	/* [2001:db8::1]:80 (1) + literal "other" (1) + the rest (3). */
+	has(t, "sessacct_destination_sessions_total{destination=\"other\"} 5\n");
+	has(t, "sessacct_destination_bytes_total{destination=\"other\","
+	    "direction=\"sent\"} 36\n");
+	has(t, "sessacct_destination_bytes_total{destination=\"other\","
+	    "direction=\"received\"} 46\n");
+	for (p = t; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl);
+		if (*p != '#')
+			assert_true(strncmp(p, "sessacct_", 9) == 0);
+	}
+	free(t);
+	/* An aggregator without the field: no destination family. */
+	in.metrics_json = "{}";
+	api_buf_init(&b, 1 << 20);
+	rc = api_metrics_render(&in, &b);
+	assert_int_equal(rc, 0);
+	t = api_buf_steal(&b, NULL);
+	assert_null(strstr(t, "sessacct_destination_"));
 	free(t);
 }
 
@@ -376,6 +444,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_api_metrics_sessions),
 		cmocka_unit_test(test_api_metrics_top_users),
+		cmocka_unit_test(test_api_metrics_top_destinations),
 		cmocka_unit_test(test_api_metrics_agents),
 		cmocka_unit_test(test_api_metrics_enrichment),
 		cmocka_unit_test(test_api_metrics_families_once),

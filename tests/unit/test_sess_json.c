@@ -242,6 +242,37 @@ test_sess_json_utf8(void **state)
 	free(s);
 }
 
+/*
+ * sess_json_utf8 gives the text a JSON reader gets back from
+ * sess_json_format's string: the same replacements and cuts.
+ */
+static void
+test_sess_json_utf8_text(void **state)
+{
+	char in[SESS_JSON_STR_MAX + 8], out[SESS_JSON_UTF8_MAX], small[7];
+	size_t i, n;
+
+	(void)state;
+	n = sess_json_utf8("a\xff" "b\xc0\xaf" "c\xc3\xa9\"\\", out,
+	    sizeof(out));
+	assert_string_equal(out, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd"
+	    "c\xc3\xa9\"\\");
+	assert_int_equal(n, strlen(out));
+	/* Every byte replaced: three times as long, and it fits. */
+	memset(in, 0xff, SESS_JSON_STR_MAX + 7);
+	in[SESS_JSON_STR_MAX + 7] = '\0';
+	n = sess_json_utf8(in, out, sizeof(out));
+	assert_int_equal(n, 3 * SESS_JSON_STR_MAX);
+	for (i = 0; i < n; i += 3)
+		assert_memory_equal(out + i, "\xef\xbf\xbd", 3);
+	/* A short buffer cuts on a character boundary. */
+	n = sess_json_utf8("ab\xc3\xa9\xff", small, sizeof(small));
+	assert_string_equal(small, "ab\xc3\xa9");
+	assert_int_equal(n, 4);
+	n = sess_json_utf8("abcdefghij", small, sizeof(small));
+	assert_string_equal(small, "abcdef");
+}
+
 /* Strings are cut at SESS_JSON_STR_MAX bytes, never inside a character. */
 static void
 test_sess_json_cuts_long_strings(void **state)
@@ -387,6 +418,7 @@ main(void)
 		cmocka_unit_test(test_sess_json_negative_duration_is_zero),
 		cmocka_unit_test(test_sess_json_escapes_strings),
 		cmocka_unit_test(test_sess_json_utf8),
+		cmocka_unit_test(test_sess_json_utf8_text),
 		cmocka_unit_test(test_sess_json_cuts_long_strings),
 		cmocka_unit_test(test_sess_json_worst_case_fits),
 		cmocka_unit_test(test_sess_json_short_buffer),
