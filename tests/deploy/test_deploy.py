@@ -712,6 +712,7 @@ class Grafana(unittest.TestCase):
         for want in ("sessacct_sessions_active", "sessacct_bytes_total",
                      "sessacct_sessions_ended_total",
                      "sessacct_user_bytes_total",
+                     "sessacct_destination_bytes_total",
                      "sessacct_agent_packets_dropped_total",
                      "sessacct_agent_decode_errors_total",
                      "sessacct_agent_batches_lost_total",
@@ -763,6 +764,13 @@ class Grafana(unittest.TestCase):
                 st, body = http_get("http://%s/metrics" % target)
                 self.assertEqual(st, 200)
             scraped = scraped_families(body.decode())
+            # Per-destination series of the replayed sessions, not only
+            # the "other" every scrape has: the panel would be empty.
+            dests = set(re.findall(
+                r'^sessacct_destination_bytes_total\{destination="'
+                r'((?:[^"\\]|\\.)*)",direction="sent"\} [1-9]',
+                body.decode(), re.M)) - {"other"}
+            self.assertGreaterEqual(len(dests), 3, body.decode())
             doc = documented_metrics()
             for e in self.exprs:
                 names = metric_names(e)
