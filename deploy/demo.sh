@@ -12,11 +12,18 @@
 #     the dashboard shows proxy users, targets and refused sessions (live
 #     capture needs root: without it, this step is skipped, saying so);
 #  4. prints where to look (the URLs last), and runs until Ctrl-C.
+# With --export, a local nats-server with JetStream (store and log in the
+# work folder, free loopback ports) is started first and the aggregator
+# exports every closed session into its stream SESSACCT
+# (docs/SCALING.md); after each step the demo prints how many messages
+# the stream holds and how far the exporter is behind, until it has
+# caught up. nats-server stops with the demo.
 # Every step says what it does; the output of apt, the build, the daemons
 # and the traffic generator goes to logs in the work folder, which is
 # removed when the demo stops unless --keep (or SESSACCT_DEMO_KEEP=1).
-# Usage: deploy/demo.sh [--once] [--keep]
-#   --once: replay once, show, stop; --keep: keep the work folder
+# Usage: deploy/demo.sh [--once] [--keep] [--export]
+#   --once: replay once, show, stop; --keep: keep the work folder;
+#   --export: export to a local JetStream and show the stream filling
 # SESSACCT_DEMO_BUILD=DIR uses an existing build (the tests' own) and
 # installs and builds nothing; SESSACCT_DEMO_DIR=DIR is the work folder
 # (a folder that exists already is kept).
@@ -24,19 +31,23 @@ set -eu
 cd "$(dirname "$0")/.."
 ONCE=0
 KEEP=${SESSACCT_DEMO_KEEP:-0}
+EXPORT=0
 for a in "$@"; do
 	case $a in
 	--once) ONCE=1 ;;
 	--keep) KEEP=1 ;;
+	--export) EXPORT=1 ;;
 	-h|--help)
-		echo "usage: deploy/demo.sh [--once] [--keep]"
-		echo "  --once  replay the captures once, show, stop"
-		echo "  --keep  keep the work folder (SESSACCT_DEMO_KEEP=1)"
+		echo "usage: deploy/demo.sh [--once] [--keep] [--export]"
+		echo "  --once    replay the captures once, show, stop"
+		echo "  --keep    keep the work folder (SESSACCT_DEMO_KEEP=1)"
+		echo "  --export  export every closed session to a local NATS" \
+			"JetStream (nats-server) and show the stream filling"
 		echo "SESSACCT_DEMO_DIR=DIR: the work folder;" \
 			"SESSACCT_DEMO_BUILD=DIR: an existing build"
 		exit 0 ;;
 	*)
-		echo "usage: deploy/demo.sh [--once] [--keep]" >&2
+		echo "usage: deploy/demo.sh [--once] [--keep] [--export]" >&2
 		exit 2 ;;
 	esac
 done
@@ -57,6 +68,7 @@ W=$(cd "$W" && pwd)
 PIDS=""
 CAP=""
 LIVE=""
+NATSPID=""
 cleanup() {
 	# The agents first, while the aggregator can still take their last
 	# batches; then the proxies, the aggregator and the API.
@@ -66,6 +78,13 @@ cleanup() {
 	done
 	# shellcheck disable=SC2086
 	[ -n "$PIDS" ] && kill $PIDS 2>/dev/null || true
+	# nats-server last: the aggregator's last publishes are acked.
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ -n "$NATSPID" ]; then
+		kill "$NATSPID" 2>/dev/null || true
+	fi
 	wait 2>/dev/null || true
 	if [ "$KEEP" = 1 ] || [ "$OURS" = 0 ]; then
 		echo "demo: stopped; kept the work folder $W"
@@ -114,6 +133,50 @@ else
 	B=build
 fi
 
+# A free TCP port on 127.0.0.1.
+freeport() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# Waits until something accepts on 127.0.0.1:$1 (5 s at most).
+waitport() {
+	n=0
+	until python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null; do
+		n=$((n + 1))
+		[ "$n" -gt 50 ] && return 1
+		sleep 0.1
+	done
+}
+
+# --export: a local nats-server with JetStream, before the aggregator.
+AGG_EXPORT=""
+if [ "$EXPORT" = 1 ]; then
+	PATH=$PATH:/usr/sbin:/sbin
+	if ! command -v nats-server >/dev/null; then
+		echo "demo: --export needs nats-server (deploy/install-deps.sh" \
+			"installs it)" >&2
+		exit 1
+	fi
+	NPORT=$(freeport)
+	NMON=$(freeport)
+	say "export on: starting nats-server with JetStream on" \
+		"nats://127.0.0.1:$NPORT (monitoring http://127.0.0.1:$NMON," \
+		"store $W/nats, log $W/nats.log)"
+	nats-server -a 127.0.0.1 -p "$NPORT" -m "$NMON" -js -sd "$W/nats" \
+		>"$W/nats.log" 2>&1 &
+	NATSPID=$!
+	if ! waitport "$NPORT"; then
+		echo "demo: nats-server did not start; the last lines of" \
+			"$W/nats.log:" >&2
+		tail -n 20 "$W/nats.log" >&2
+		exit 1
+	fi
+	# settle=0: a session is published as soon as it is written (the
+	# default waits 130 s for late TCP packets; docs/SCALING.md).
+	AGG_EXPORT="--set export.enabled=yes
+		--set export.servers=nats://127.0.0.1:$NPORT
+		--set export.settle=0"
+fi
+
 echo "== 1. offline: sessacct-capture --read tests/pcap/http_connect.pcap --print"
 $B/capture/sessacct-capture --read tests/pcap/http_connect.pcap --print \
 	2>/dev/null
@@ -121,8 +184,9 @@ $B/capture/sessacct-capture --read tests/pcap/http_connect.pcap --print \
 echo
 echo "== 2. pipeline on loopback (work folder $W)"
 say "starting the aggregator (RocksDB in $W/db)"
+# shellcheck disable=SC2086
 $B/aggregator/sessacct-aggregator --set store.path="$W/db" \
-	--set store.retention_days=36500 \
+	--set store.retention_days=36500 $AGG_EXPORT \
 	--set aggregator.listen=tcp://127.0.0.1:0 \
 	--set aggregator.query_listen=tcp://127.0.0.1:0 \
 	--ready-file "$W/aggregator.json" 2>"$W/aggregator.log" &
@@ -142,19 +206,87 @@ if [ -x $B/api/sessacct-api ]; then
 	HTTP=$(sed -n 's/.*"http": "\([^"]*\)".*/\1/p' "$W/api.json")
 fi
 echo "aggregator: ingest $ING, queries $QRY (log $W/aggregator.log)"
+Q="$B/aggregator/sessacct-aggregator --set aggregator.query_listen=$QRY --query"
+
+# --export: one line on the stream, "MESSAGES STATE LAG": the messages in
+# the stream SESSACCT (nats-server's monitoring endpoint), the exporter's
+# state and the sessions it has still to publish (the aggregator's
+# metrics, which /health shows too).
+exportstate() {
+	$Q metrics 2>/dev/null | python3 -c '
+import json, sys, urllib.request
+try:
+    x = json.load(sys.stdin).get("export") or {}
+except ValueError:
+    x = {}
+n = 0
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+        for a in json.load(r).get("account_details") or []:
+            for s in a.get("stream_detail") or []:
+                if s.get("name") == "SESSACCT":
+                    n = s["state"]["messages"]
+except (OSError, ValueError, KeyError):
+    pass
+print(n, x.get("state", "unknown"), x.get("lag_sessions", "unknown"))
+' "http://127.0.0.1:$NMON/jsz?streams=1"
+}
+# --export: sets XMSG, XSTATE, XLAG and XLINE, the export line ($1: what
+# was done so far, or empty).
+exportline() {
+	sfx=$1
+	# shellcheck disable=SC2046
+	set -- $(exportstate) 0 unknown unknown
+	XMSG=$1
+	XSTATE=$2
+	XLAG=$3
+	XLINE="export: stream SESSACCT holds $1 messages; exporter $2, $3"
+	XLINE="$XLINE sessions to export${sfx:+ $sfx}"
+}
+# --export: prints the stream filling until the exporter has caught up
+# (60 s at most), then the history's count of closed sessions beside it.
+showexport() {
+	[ "$EXPORT" = 1 ] || return 0
+	n=0
+	last=""
+	while :; do
+		exportline ""
+		[ "$XLINE" != "$last" ] && say "$XLINE"
+		last=$XLINE
+		[ "$XSTATE" = exporting ] && [ "$XLAG" = 0 ] && break
+		n=$((n + 1))
+		if [ "$n" -gt 120 ]; then
+			say "export: not caught up within 60 s; see" \
+				"$W/aggregator.log and $W/nats.log"
+			return 0
+		fi
+		sleep 0.5
+	done
+	total=$($Q stats window_hours=876000 | sed -n 's/.*"total_sessions":\([0-9]*\).*/\1/p')
+	echo "== export: the stream SESSACCT holds $XMSG messages, the history" \
+		"$total closed sessions"
+}
 
 replay() {	# $1: agent id suffix, $2: extra flags
+	i=0
+	nf=$(ls tests/pcap/*.pcap tests/pcap/*.pcapng | wc -l)
 	for f in tests/pcap/*.pcap tests/pcap/*.pcapng; do
 		name=$(basename "$f" | tr -c 'A-Za-z0-9\n' '-')
 		$B/capture/sessacct-capture --read "$f" --connect "$ING" \
 			--set capture.agent_id="demo-$1-$name" $2 \
 			2>>"$W/agent.log" || true
+		i=$((i + 1))
+		# --export: the stream filling while the captures go in.
+		if [ "$EXPORT" = 1 ] && [ $((i % 5)) = 0 ]; then
+			exportline "($i of $nf captures replayed)"
+			say "$XLINE"
+		fi
 	done
 }
 say "replaying every bundled capture into it (tests/pcap, log" \
 	"$W/agent.log)"
 replay 0 ""
-Q="$B/aggregator/sessacct-aggregator --set aggregator.query_listen=$QRY --query"
+showexport
 echo
 echo "== history, 3 newest of $($Q stats window_hours=876000 | sed -n 's/.*"total_sessions":\([0-9]*\).*/\1/p') sessions:"
 $Q history limit=3
@@ -162,10 +294,6 @@ echo
 echo "== stats (all time):"
 $Q stats window_hours=876000
 
-# A free TCP port on 127.0.0.1.
-freeport() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # One curl client: prints what it asked and the HTTP status it got (000:
 # no HTTP answer, e.g. a SOCKS refusal). The caller's proxy variables
 # must not redirect it.
@@ -177,15 +305,6 @@ client() {	# $1: description, then curl's arguments
 		curl -sS -o /dev/null -m 10 -w '%{http_code}' "$@" \
 		2>>"$W/curl.log") || true
 	echo "  $d -> $code"
-}
-# Waits until something accepts on 127.0.0.1:$1 (5 s at most).
-waitport() {
-	n=0
-	until python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null; do
-		n=$((n + 1))
-		[ "$n" -gt 50 ] && return 1
-		sleep 0.1
-	done
 }
 PROXIES=0
 proxies() {
@@ -282,6 +401,7 @@ proxies() {
 	echo
 	echo "== the proxy sessions (agent demo-proxies), newest first:"
 	$Q history agent=demo-proxies limit=8
+	showexport
 }
 proxies
 
@@ -301,6 +421,13 @@ fi
 echo "  $Q history limit=10 user=192.168.1.146"
 echo "  $Q active"
 echo "  $Q agents"
+if [ "$EXPORT" = 1 ]; then
+	echo "  $Q metrics    (\"export\": state, lag, acks)"
+	if [ -x "$B/tests/e2e/js_consume" ]; then
+		echo "  $B/tests/e2e/js_consume nats://127.0.0.1:$NPORT SESSACCT 'sessacct.sessions.>' demo 2000 --body"
+	fi
+	echo "  stream:     curl -s 'http://127.0.0.1:$NMON/jsz?streams=1'"
+fi
 if [ -n "$HTTP" ]; then
 	echo "  dashboard:  http://$HTTP/"
 	echo "  curl -s http://$HTTP/api/sessions/history?limit=5"

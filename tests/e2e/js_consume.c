@@ -3,7 +3,8 @@
  * independently of the aggregator's exporter, for tests/e2e/test_export.py
  * and as the C example of docs/SCALING.md. Prints one line per message,
  * "<Nats-Msg-Id> <subject> <body length>", acks it, and stops once a
- * fetch stays empty for the idle time. The last line is "# N messages".
+ * fetch stays empty for the idle time, or after --max messages (a stream
+ * that is still being written). The last line is "# N messages".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: js_consume SERVERS STREAM SUBJECT DURABLE "
-	    "[IDLE_MS] [--body]\n"
+	    "[IDLE_MS] [--body] [--max N]\n"
 	    "  SERVERS  comma-separated nats:// URLs\n"
 	    "  SUBJECT  filter, e.g. sessacct.sessions.>\n");
 	exit(2);
@@ -34,17 +35,25 @@ main(int argc, char **argv)
 	natsStatus s;
 	const char *id;
 	long idle_ms = 2000;
-	unsigned long long n = 0;
+	unsigned long long n = 0, max = 0;
 	const char *srv[16];
 	char *p, *e;
-	int i, nsrv = 0, body = 0;
+	int i, batch, nsrv = 0, body = 0;
 
 	if (argc < 5)
 		usage();
 	if (argc > 5)
 		idle_ms = strtol(argv[5], NULL, 10);
-	if (argc > 6 && strcmp(argv[6], "--body") == 0)
-		body = 1;
+	for (i = 6; i < argc; i++) {
+		if (strcmp(argv[i], "--body") == 0)
+			body = 1;
+		else if (strcmp(argv[i], "--max") == 0 && i + 1 < argc) {
+			max = strtoull(argv[++i], &e, 10);
+			if (*e != '\0' || max == 0)
+				usage();
+		} else
+			usage();
+	}
 	/* SERVERS: split at the commas, in place. */
 	for (p = argv[1]; nsrv < 16 && p != NULL; p = e) {
 		if ((e = strchr(p, ',')) != NULL)
@@ -80,8 +89,9 @@ main(int argc, char **argv)
 		    natsStatus_GetText(s), (int)je);
 		return 1;
 	}
-	for (;;) {
-		s = natsSubscription_Fetch(&list, sub, 256, idle_ms, &je);
+	while (max == 0 || n < max) {
+		batch = max == 0 || max - n > 256 ? 256 : (int)(max - n);
+		s = natsSubscription_Fetch(&list, sub, batch, idle_ms, &je);
 		if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0))
 			break;
 		if (s != NATS_OK) {
