@@ -8,7 +8,10 @@
  * test: it exits 0 whatever the figures are.
  *
  * usage: api_multi_bench -s HOST:PORT -m HOST:PORT [-r requests]
- *                        [-k deep_pages] [-t token]
+ *                        [-k deep_pages] [-t token] [-o route_prefix]
+ *
+ * -o runs only the routes whose name begins with route_prefix (to
+ * profile one of them).
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -59,7 +62,7 @@ struct walk {
 	size_t		 rows[2];
 };
 
-static const char *token;
+static const char *token, *only;
 static size_t	 nreq = 200, deep = 1000;
 static int	 mismatch;
 
@@ -80,6 +83,7 @@ static int	walk(struct conn *, const char *, const char *, size_t,
 		    size_t, int);
 static int	varied(struct conn *, const char *, const char *, size_t);
 static int	parse_hostport(const char *, struct conn *);
+static int	skipped(const char *);
 
 int
 main(int argc, char **argv)
@@ -91,7 +95,7 @@ main(int argc, char **argv)
 	memset(c, 0, sizeof(c));
 	c[0].name = "single";
 	c[1].name = "multi";
-	while ((ch = getopt(argc, argv, "s:m:r:k:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:m:r:k:t:o:")) != -1) {
 		switch (ch) {
 		case 's':
 			if (parse_hostport(optarg, &c[0]) != 0)
@@ -113,6 +117,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			token = optarg;
+			break;
+		case 'o':
+			only = optarg;
 			break;
 		default:
 			goto usage;
@@ -169,7 +176,7 @@ main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr, "usage: api_multi_bench -s HOST:PORT -m HOST:PORT "
-	    "[-r requests] [-k deep_pages] [-t token]\n");
+	    "[-r requests] [-k deep_pages] [-t token] [-o route_prefix]\n");
 	return 2;
 }
 
@@ -182,6 +189,8 @@ fixed(struct conn *c, const char *name, const char *path, size_t n)
 	size_t j;
 	int i, s;
 
+	if (skipped(name))
+		return 0;
 	memset(&l, 0, sizeof(l));
 	/* Warm both (caches, connections). */
 	for (i = 0; i < 2; i++)
@@ -213,6 +222,8 @@ varied(struct conn *c, const char *name, const char *key, size_t n)
 	size_t j;
 	int i, s;
 
+	if (skipped(name))
+		return 0;
 	memset(&l, 0, sizeof(l));
 	for (j = 0; j < n; j++) {
 		d = (unsigned)((j * 7) % 5000);
@@ -249,6 +260,8 @@ walk(struct conn *c, const char *name, const char *base, size_t skip,
 	size_t j, rows;
 	int i, s, restarts = 0;
 
+	if (skipped(name))
+		return 0;
 	memset(&l, 0, sizeof(l));
 	memset(&w, 0, sizeof(w));
 	/* The first page is that of "history first page": not timed. */
@@ -289,6 +302,12 @@ walk(struct conn *c, const char *name, const char *base, size_t skip,
 		printf("    (%zu rows a side; the walk reached the end %d "
 		    "times and started again)\n", w.rows[0], restarts);
 	return 0;
+}
+
+static int
+skipped(const char *name)
+{
+	return only != NULL && strncmp(name, only, strlen(only)) != 0;
 }
 
 static void

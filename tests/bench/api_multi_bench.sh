@@ -91,6 +91,7 @@ ready() {
 	for _ in $(seq 600); do [ -s "$1" ] && break; sleep 0.1; done
 	python3 -c "import json,sys;print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"
 }
+declare -A PID
 for s in a b1 b2; do
 	rm -f "$WORK/agg-$s.ready"
 	"$B/aggregator/sessacct-aggregator" --set store.path="$WORK/db-$s" \
@@ -99,6 +100,7 @@ for s in a b1 b2; do
 	    --set aggregator.query_listen=tcp://127.0.0.1:0 \
 	    --ready-file "$WORK/agg-$s.ready" 2>"$WORK/agg-$s.log" &
 	PIDS+=($!)
+	PID[agg-$s]=$!
 done
 QA=$(ready "$WORK/agg-a.ready" query)
 QB1=$(ready "$WORK/agg-b1.ready" query)
@@ -111,12 +113,23 @@ api() {
 	    --set api.aggregator_timeout_ms=120000 \
 	    --ready-file "$WORK/api-$1.ready" 2>"$WORK/api-$1.log" &
 	PIDS+=($!)
+	PID[api-$1]=$!
 }
 api single "$QA" a
 api multi "$QB1,$QB2" b1,b2
 HS=$(ready "$WORK/api-single.ready" http)
 HM=$(ready "$WORK/api-multi.ready" http)
 echo "single: http://$HS over $QA; multi: http://$HM over $QB1,$QB2"
+# CPU seconds (user + system) each process spent during the requests.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+    "/proc/${PID[$1]}/stat"; }
+declare -A C0
+for p in "${!PID[@]}"; do C0[$p]=$(cpu "$p"); done
 echo "== load before: $(load)"
 "$B/tests/bench/sa_api_multi_bench" -s "$HS" -m "$HM" -r "$REQ" -k "$DEEP"
 echo "== load after: $(load)"
+for p in agg-a api-single agg-b1 agg-b2 api-multi; do
+	awk -v p="$p" -v a="$(cpu "$p")" -v b="${C0[$p]}" \
+	    'BEGIN { printf "%s %.2f s  ", p, a - b }'
+done
+echo "(CPU during the requests)"
