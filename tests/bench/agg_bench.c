@@ -14,6 +14,12 @@
  *	[-w WINDOW] [-P PID]
  *	closed sessions persisted per second (UPDATE + CLOSE per session,
  *	SESSIONS per agent), from the first send to the last ack
+ *   sa_agg_bench steady -e EP -q QEP -r RATE [-t SECS] [-a AGENTS]
+ *	[-b EVENTS] [-w WINDOW] [-P PID]
+ *	closed sessions offered at a steady RATE per second (UPDATE + CLOSE
+ *	each) for SECS; every second the store's sessions written and the
+ *	exporter's lag (sessions and seconds behind); at the end their p50,
+ *	p99 and max and whether the lag stayed bounded (export_lag.sh)
  *   sa_agg_bench open -e EP -q QEP -n SESSIONS -P PID [-b EVENTS] [-w WIN]
  *	[-k] [-S SETTLE_S]
  *	RSS per open session: opens SESSIONS sessions (UPDATE only); -k
@@ -111,6 +117,9 @@ struct pump {
 	uint64_t	 applied0;
 	uint64_t	 applied_ns;
 	struct qc	*qc;
+	/* Pacing (steady): batches per second per agent from t0; 0 none. */
+	double		 rate_bps;
+	uint64_t	 t0;
 	struct proto_buf hdr;
 	uint64_t	 resends;
 	int		 stop;		/* send nothing more */
@@ -693,6 +702,9 @@ may_send(struct pump *p, const struct agent *a)
 {
 	if (p->stop || (a->limit != 0 && a->sent >= a->limit))
 		return 0;
+	if (p->rate_bps > 0 && (double)a->sent >= (double)(sa_mono_ns() -
+	    p->t0) / 1e9 * p->rate_bps)
+		return 0;
 	if (p->by_applied)
 		return pump_ev_sent(p) - p->applied <
 		    (uint64_t)p->window * p->bs->v[0].nev;
@@ -787,6 +799,7 @@ struct opts {
 	uint64_t	 pool, sessions;
 	uint32_t	 per, window;
 	double		 warm_s, secs, settle_s;
+	uint64_t	 rate;
 	int		 pid;
 	int		 wait_ack;
 	uint64_t	 gap_ms;
@@ -912,6 +925,176 @@ mode_closes(const struct opts *o)
 	bodies_free(&bs);
 	free(p);
 	return 0;
+}
+
+/* The exporter's lag at one sample of the steady mode. */
+struct lag_sample {
+	double		 t, lag_s;
+	uint64_t	 written, lag_n, pos;
+};
+
+static int
+dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* p50, p99 (nearest rank) and max of v[0..n) (sorts v). */
+static void
+pctl(double *v, size_t n, double *p50, double *p99, double *max)
+{
+	*p50 = *p99 = *max = 0;
+	if (n == 0)
+		return;
+	qsort(v, n, sizeof(*v), dbl_cmp);
+	*p50 = v[(n - 1) / 2];
+	*p99 = v[(size_t)((double)(n - 1) * 0.99 + 0.5)];
+	*max = v[n - 1];
+}
+
+/*
+ * Slope of y over x by least squares (per second): how fast the lag
+ * grows over the samples [from, n).
+ */
+static double
+slope(const struct lag_sample *s, size_t from, size_t n)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, k = (double)(n - from);
+	size_t i;
+
+	if (n < from + 2)
+		return 0;
+	for (i = from; i < n; i++) {
+		sx += s[i].t;
+		sy += (double)s[i].lag_n;
+		sxx += s[i].t * s[i].t;
+		sxy += s[i].t * (double)s[i].lag_n;
+	}
+	return (k * sxy - sx * sy) / (k * sxx - sx * sx);
+}
+
+/* A number of the metrics' export object, 0 if absent (export off);
+ * a key ending in "_ms" reads the seconds of its stem in ms. */
+static uint64_t
+json_pos(const char *body, const char *key)
+{
+	char stem[40];
+	size_t l = strlen(key);
+	double v;
+
+	if (l > 3 && l < sizeof(stem) && strcmp(key + l - 3, "_ms") == 0) {
+		memcpy(stem, key, l - 3);
+		stem[l - 3] = '\0';
+		v = json_num(body, "\"export\"", stem) * 1e3;
+	} else
+		v = json_num(body, "\"export\"", key);
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+static int
+mode_steady(const struct opts *o)
+{
+	struct bodies bs;
+	struct pump *p = xcalloc(1, sizeof(*p));
+	struct qc qc;
+	struct cpu_snap c0, c1;
+	struct lag_sample *sm;
+	uint64_t per_agent, base = sa_wall_ns() - 60 * NS, next, w0, pos0;
+	uint32_t half = o->per / 2 ? o->per / 2 : 1;
+	double secs, *v, p50, p99, max, grow, wrate, xrate, cpu = 0;
+	size_t n = 0, cap, i;
+	char *b;
+	int bounded;
+
+	per_agent = (uint64_t)((double)o->rate * o->secs / o->agents) + half;
+	memset(&bs, 0, sizeof(bs));
+	bodies_stream(&bs, per_agent, o->per, base);
+	printf("steady: %llu sessions/s offered for %.0f s by %d agents, "
+	    "batches of %u sessions, window %u batches per agent\n",
+	    (unsigned long long)o->rate, o->secs, o->agents, half,
+	    o->window);
+	qc_open(&qc, o->qep);
+	pump_init(p, o->ep, o->agents, "std", &bs, o->window, &qc);
+	p->rate_bps = (double)o->rate / o->agents / half;
+	for (i = 0; i < (size_t)o->agents; i++)
+		p->ag[i].limit = bs.n;
+	cap = (size_t)o->secs + 16;
+	sm = xcalloc(cap, sizeof(*sm));
+	v = xcalloc(cap, sizeof(*v));
+	sleep_ns(100 * MS);	/* let the connections come up */
+	b = qc_ask(&qc, "metrics", NULL, 0);
+	w0 = json_u64(b, "store_sessions_written");
+	pos0 = json_pos(b, "position");
+	free(b);
+	if (o->pid > 0)
+		cpu_snap(o->pid, &c0);
+	p->t0 = sa_mono_ns();
+	next = p->t0 + NS;
+	while (sa_mono_ns() - p->t0 < (uint64_t)(o->secs * 1e9)) {
+		pump_step(p, 1);
+		if (sa_mono_ns() < next)
+			continue;
+		next += NS;
+		b = qc_ask(&qc, "metrics", NULL, 0);
+		if (n < cap) {
+			sm[n].t = (double)(sa_mono_ns() - p->t0) / 1e9;
+			sm[n].written = json_u64(b, "store_sessions_written") -
+			    w0;
+			sm[n].lag_n = json_pos(b, "lag_sessions");
+			sm[n].lag_s = (double)json_pos(b, "lag_seconds_ms") /
+			    1e3;
+			sm[n].pos = json_pos(b, "position") - pos0;
+			printf("  t=%.0f offered=%llu written=%llu exported=%llu "
+			    "lag_sessions=%llu lag_seconds=%.2f\n", sm[n].t,
+			    (unsigned long long)pump_ev_sent(p) / 2,
+			    (unsigned long long)sm[n].written,
+			    (unsigned long long)sm[n].pos,
+			    (unsigned long long)sm[n].lag_n, sm[n].lag_s);
+			n++;
+		}
+		free(b);
+	}
+	secs = (double)(sa_mono_ns() - p->t0) / 1e9;
+	if (o->pid > 0) {
+		cpu_snap(o->pid, &c1);
+		cpu = cpu_report("aggregator", &c0, &c1, secs);
+	}
+	if (n == 0)
+		die("%s", "no sample taken");
+	/* Rates over the second half, once the pipeline is full. */
+	i = n / 2;
+	wrate = (double)(sm[n - 1].written - sm[i].written) /
+	    (sm[n - 1].t - sm[i].t);
+	xrate = (double)(sm[n - 1].pos - sm[i].pos) / (sm[n - 1].t - sm[i].t);
+	grow = slope(sm, i, n);
+	/* Bounded: over the second half the lag grows by less than 1% of
+	 * the offered rate a second, and export keeps pace with the store. */
+	bounded = grow < 0.01 * (double)o->rate && xrate >= 0.97 * wrate;
+	for (i = 0; i < n; i++)
+		v[i] = (double)sm[i].lag_n;
+	pctl(v, n, &p50, &p99, &max);
+	printf("result: offered_per_s=%llu sent_per_s=%.0f written_per_s=%.0f "
+	    "exported_per_s=%.0f lag_sessions_p50=%.0f lag_sessions_p99=%.0f "
+	    "lag_sessions_max=%.0f", (unsigned long long)o->rate,
+	    (double)pump_ev_sent(p) / 2 / secs, wrate, xrate, p50, p99, max);
+	for (i = 0; i < n; i++)
+		v[i] = sm[i].lag_s;
+	pctl(v, n, &p50, &p99, &max);
+	printf(" lag_seconds_p50=%.2f lag_seconds_p99=%.2f "
+	    "lag_seconds_max=%.2f lag_growth_per_s=%.0f bounded=%s "
+	    "written=%llu exported=%llu secs=%.1f cpu=%.2f\n", p50, p99, max,
+	    grow, bounded ? "yes" : "no",
+	    (unsigned long long)sm[n - 1].written,
+	    (unsigned long long)sm[n - 1].pos, secs, cpu);
+	pump_close(p);
+	zmq_close(qc.sock);
+	bodies_free(&bs);
+	free(sm);
+	free(v);
+	free(p);
+	return bounded ? 0 : 3;
 }
 
 static int
@@ -1657,14 +1840,15 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: sa_agg_bench updates|closes|open|fin|replay|live -e EP -q QEP "
+	    "usage: sa_agg_bench updates|closes|steady|open|fin|replay|live "
+	    "-e EP -q QEP "
 	    "[options]\n"
 	    "  -a AGENTS  -p POOL  -n SESSIONS  -b EVENTS_PER_BATCH  "
 	    "-w WINDOW\n"
 	    "  -W WARM_S  -t SECS  -P PID  -k (open: wait for acks)  "
 	    "-S SETTLE_S\n"
 	    "  -c CAPTURE_BIN  -o PCAP  -g GAP_MS  -T TAIL_S  -l LOG  "
-	    "-s KEY=VAL\n");
+	    "-s KEY=VAL  -r RATE (steady)\n");
 	exit(2);
 }
 
@@ -1700,7 +1884,7 @@ main(int argc, char **argv)
 	o.gap_ms = 370;
 	o.tail_s = 4;
 	optind = 2;
-	while ((ch = getopt(argc, argv, "e:q:a:p:n:b:w:W:t:P:kS:c:o:g:T:l:s:"))
+	while ((ch = getopt(argc, argv, "e:q:a:p:n:b:w:W:t:P:kS:c:o:g:T:l:s:r:"))
 	    != -1) {
 		switch (ch) {
 		case 'e':
@@ -1754,6 +1938,9 @@ main(int argc, char **argv)
 		case 'l':
 			o.log = optarg;
 			break;
+		case 'r':
+			o.rate = num(optarg, 1, 10000000);
+			break;
 		case 's':
 			if (o.nsets == MAX_SETS || strchr(optarg, '=') == NULL)
 				usage();
@@ -1776,6 +1963,10 @@ main(int argc, char **argv)
 		if (o.sessions == 0)
 			o.sessions = 500000;
 		rc = mode_closes(&o);
+	} else if (strcmp(mode, "steady") == 0) {
+		if (o.rate == 0)
+			usage();
+		rc = mode_steady(&o);
 	} else if (strcmp(mode, "open") == 0) {
 		if (o.sessions == 0)
 			o.sessions = 1000000;
