@@ -19,12 +19,15 @@
 #   5. removes the stores (unless --keep).
 #
 # usage: tests/bench/api_multi_bench.sh [-n SESSIONS] [-r REQUESTS]
-#            [-k DEEP_PAGES] [-w WORKDIR] [--no-build] [--keep]
+#            [-k DEEP_PAGES] [-o ROUTE_PREFIX] [-w WORKDIR] [--no-build] [--keep]
+# -o measures only the routes whose name begins with ROUTE_PREFIX (as
+# printed in the table), so that the CPU figures are that route's.
 set -euo pipefail
 
 N=10000000
 REQ=200
 DEEP=1000
+ONLY=()
 WORK=${SA_BENCH_DIR:-/tmp/sessacct-api-multi-bench}
 BUILD=1
 KEEP=0
@@ -33,11 +36,13 @@ while [ $# -gt 0 ]; do
 	-n) N=$2; shift 2 ;;
 	-r) REQ=$2; shift 2 ;;
 	-k) DEEP=$2; shift 2 ;;
+	-o) ONLY=(-o "$2"); shift 2 ;;
 	-w) WORK=$2; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
 	--keep) KEEP=1; shift ;;
 	*) echo "usage: $0 [-n SESSIONS] [-r REQUESTS] [-k DEEP_PAGES]" \
-	    "[-w WORKDIR] [--no-build] [--keep]" >&2; exit 2 ;;
+	    "[-o ROUTE_PREFIX] [-w WORKDIR] [--no-build] [--keep]" >&2
+	   exit 2 ;;
 	esac
 done
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -126,7 +131,8 @@ cpu() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
 declare -A C0
 for p in "${!PID[@]}"; do C0[$p]=$(cpu "$p"); done
 echo "== load before: $(load)"
-"$B/tests/bench/sa_api_multi_bench" -s "$HS" -m "$HM" -r "$REQ" -k "$DEEP"
+"$B/tests/bench/sa_api_multi_bench" -s "$HS" -m "$HM" -r "$REQ" -k "$DEEP" \
+    "${ONLY[@]}"
 echo "== load after: $(load)"
 for p in agg-a api-single agg-b1 agg-b2 api-multi; do
 	awk -v p="$p" -v a="$(cpu "$p")" -v b="${C0[$p]}" \
