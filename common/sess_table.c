@@ -1,8 +1,9 @@
 /*
  * sess_table: hash index of sessions plus one recency list per timeout
  * class (UDP, TCP handshake, TCP open, TCP closing). Entries live in
- * fixed-size chunks addressed by 32-bit index, so a session costs 128 bytes
- * plus 16 to 32 bytes of index. Enrichment blocks are shared between the
+ * fixed-size chunks addressed by 32-bit index, so a session costs 104 bytes
+ * plus 16 to 32 bytes of index; an IPv4 session keeps its two addresses in
+ * its entry, any other 32 more bytes in a pool beside the entries. Enrichment blocks are shared between the
  * sessions that say the same (struct enr_pool), each session naming its
  * block by a 32-bit id in its entry. The index is open addressing with linear
  * probing over (hash, entry) pairs: a miss never touches an entry, and a
@@ -28,9 +29,12 @@
 #include "xmalloc.h"
 
 #define NIL		UINT32_MAX
-#define CHUNK_SHIFT	14
-#define CHUNK_SIZE	(1u << CHUNK_SHIFT)
-#define CHUNK_MASK	(CHUNK_SIZE - 1)
+/* Entries a chunk: as many as fill one 2 MiB huge page (xmalloc_huge). */
+#define CHUNK_SIZE	((uint32_t)((2u << 20) / sizeof(struct sess)))
+/* Address pool slots a chunk. */
+#define ACHUNK_SHIFT	14
+#define ACHUNK_SIZE	(1u << ACHUNK_SHIFT)
+#define ACHUNK_MASK	(ACHUNK_SIZE - 1)
 #define TICK_SHIFT	32		/* ~4.3 s recency granularity */
 #define SWEEP_NS	(1ULL << 28)	/* ~0.27 s between expiry sweeps */
 #define MIN_SLOTS	2048u		/* index slots, a power of two */
@@ -41,6 +45,7 @@ enum sess_class {
 	CLS_TCP_OPEN,
 	CLS_TCP_CLOSING,
 	CLS_MAX,
+	CLS_HELD = 0xfe,	/* closed, held in TIME_WAIT (struct held_q) */
 	CLS_FREE = 0xff		/* entry on the free list */
 };
 
@@ -56,19 +61,34 @@ enum sess_class {
 #define AF_DIRTY	0x01	/* changed since the last drain */
 #define AF_OPENED	0x02	/* reported at least once */
 #define AF_ENR_NEW	0x04	/* enrichment changed since the last drain */
+#define AF_ADDR6	0x08	/* addresses in the pool (a.ref), not a.v4 */
 
+/*
+ * A session. Addresses: an IPv4 pair (af 4, the 12 bytes after each
+ * address zero, as the decoder leaves them) is kept in a.v4; any other
+ * pair (IPv6, or an agent's event with stray bytes) in the address pool,
+ * by a.ref, so that every address comes back exactly as it went in.
+ */
 struct sess {
-	uint8_t		cli[16], srv[16];
+	union {
+		uint32_t	v4[2];		/* client, server */
+		uint32_t	ref;		/* AF_ADDR6: pool slot */
+	} a;
 	uint16_t	cli_port, srv_port;
 	uint8_t		af, proto, cls, flags;
 	uint16_t	agent;
 	uint8_t		reason;		/* enum sess_close, from FIN/RST */
 	uint8_t		aflags;		/* AF_*: reporting state */
 	uint32_t	enr;		/* enrichment block id, 0: none */
-	uint8_t		seen[2];	/* TCP flags seen each way */
-	uint16_t	spare;
 	uint32_t	prev, next;	/* recency list, or free list */
-	uint32_t	syn_seq;
+	union {
+		struct {
+			uint32_t	syn_seq;
+			uint8_t		seen[2];	/* TCP flags each way */
+			uint16_t	spare;
+		};
+		uint64_t	closed_ns;	/* CLS_HELD: table time of close */
+	};
 	uint64_t	first_ns, last_ns;
 	uint64_t	pkts[2], bytes[2], wire[2];
 };
@@ -79,10 +99,37 @@ struct sess_slot {
 	uint32_t	idx;
 };
 
-_Static_assert(sizeof(struct sess) == 128, "a session is two cache lines");
+_Static_assert(sizeof(struct sess) == 104, "a session is 104 bytes");
+
+/* The address pool: a client and a server address (32 bytes) a slot, in
+ * chunks like the entries; free slots are chained through their first 4
+ * bytes. */
+struct addr_pool {
+	uint8_t		**chunks;
+	uint32_t	  nchunks, nalloc, free_head;
+};
 
 struct sess_list {
 	uint32_t	head, tail;
+};
+
+/*
+ * Offline TIME_WAIT (hold mode, cfg.time_wait_hold): a TCP session closed
+ * by FIN or RST stays in its own entry, out of the index and the lists,
+ * until tcp_time_wait after its close; a late packet is counted in it,
+ * and it is reported once, when it leaves. So a held session costs no
+ * more than it did open, and the entries freed by closes are the ones
+ * that hold. The held entries form a queue in close order (through next,
+ * the oldest leaves first) and chains by index hash (through prev, newest
+ * first, so a reused port finds its last close); the buckets double with
+ * the queue, up to the capacity.
+ */
+struct held_q {
+	uint32_t	*bucket;	/* entry, or NIL */
+	uint32_t	 mask, max_buckets;
+	uint32_t	 head, tail;	/* oldest, newest; NIL when empty */
+	uint32_t	 n, cap;
+	uint64_t	 ttl, evicted;
 };
 
 /*
@@ -121,6 +168,7 @@ struct sess_table {
 	uint32_t		 nchunks;
 	uint32_t		 nalloc;	/* entries ever handed out */
 	uint32_t		 free_head;
+	struct addr_pool	 addr;		/* pairs not kept in entries */
 
 	struct sess_slot	*slots;
 	uint32_t		 nslots;	/* power of two, >= 2 * active */
@@ -134,6 +182,8 @@ struct sess_table {
 	uint64_t		 next_sweep;
 	struct enr_pool		 pool;		/* enrichment blocks, shared */
 	struct sess_tw		*tw;		/* TIME_WAIT, or NULL */
+	struct held_q		 held;		/* hold mode's, if cap > 0 */
+	uint32_t		 max_entries;	/* max_sessions + held.cap */
 	sess_table_amend_cb	 on_amend;
 	void			*amend_arg;
 	int			 quiet;		/* destroying: report nothing */
@@ -150,6 +200,7 @@ static const char *const close_names[SESS_CLOSE_MAX] = {
 
 static struct sess	*S(const struct sess_table *, uint32_t);
 static size_t		 chunk_bytes(const struct sess_table *);
+static size_t		 addr_chunk_bytes(const struct sess_table *);
 static uint32_t		 obs_hash(const struct sess_table *,
 			    const struct sess_obs *);
 static inline uint64_t	 mix64(uint64_t);
@@ -172,9 +223,13 @@ static uint32_t		 enr_intern(struct sess_table *,
 			    const struct sess_enr *);
 static void		 enr_unref(struct sess_table *, uint32_t);
 static void		 enr_clear(struct sess_table *);
-static void		 tw_leave(void *, struct sess_tw_ent *,
-			    struct sess_tw_held *);
 static int		 tw_late(struct sess_table *, const struct sess_obs *);
+static void		 held_add(struct sess_table *, uint32_t, uint32_t,
+			    const struct sess_rec *);
+static void		 held_pop(struct sess_table *);
+static void		 held_expire(struct sess_table *);
+static int		 held_late(struct sess_table *, const struct sess_obs *,
+			    uint32_t);
 
 const char *
 sess_status_name(enum sess_status s)
@@ -207,9 +262,22 @@ sess_table_create(const struct sess_table_cfg *cfg,
 	t->timeout[CLS_TCP_CLOSING] = cfg->tcp_linger_ns;
 	t->on_close = on_close;
 	t->arg = arg;
-	t->nchunks = (cfg->max_sessions + CHUNK_SIZE - 1) >> CHUNK_SHIFT;
+	t->max_entries = cfg->max_sessions;
+	if (cfg->time_wait_hold && cfg->tcp_time_wait_ns > 0 &&
+	    cfg->time_wait_max > 0) {
+		if (cfg->time_wait_max > NIL / 2)
+			return NULL;
+		t->held.cap = cfg->time_wait_max;
+		t->held.ttl = cfg->tcp_time_wait_ns;
+		t->held.head = t->held.tail = NIL;
+		t->max_entries += cfg->time_wait_max;
+	}
+	t->nchunks = (t->max_entries + CHUNK_SIZE - 1) / CHUNK_SIZE;
 	t->chunks = xcalloc(t->nchunks, sizeof(*t->chunks));
 	t->free_head = NIL;
+	t->addr.nchunks = (t->max_entries + ACHUNK_SIZE - 1) >> ACHUNK_SHIFT;
+	t->addr.chunks = xcalloc(t->addr.nchunks, sizeof(*t->addr.chunks));
+	t->addr.free_head = NIL;
 	/* Seed of the index hash; any value is correct, a random one keeps
 	 * probe runs out of an attacker's reach. */
 	t->seed = mix64(sa_random_u64() ^ (uint64_t)(uintptr_t)t);
@@ -223,9 +291,10 @@ sess_table_create(const struct sess_table_cfg *cfg,
 		t->lists[i].head = t->lists[i].tail = NIL;
 	if (cfg->agent_max_sessions > 0)
 		t->agent_n = xcalloc(UINT16_MAX + 1, sizeof(*t->agent_n));
-	if (cfg->tcp_time_wait_ns > 0 && cfg->time_wait_max > 0 &&
-	    (t->tw = sess_tw_create(cfg->time_wait_max, cfg->tcp_time_wait_ns,
-	    cfg->time_wait_hold, tw_leave, t)) == NULL) {
+	if (t->held.cap == 0 && cfg->tcp_time_wait_ns > 0 &&
+	    cfg->time_wait_max > 0 &&
+	    (t->tw = sess_tw_create(cfg->time_wait_max,
+	    cfg->tcp_time_wait_ns)) == NULL) {
 		sess_table_destroy(t);
 		return NULL;
 	}
@@ -249,6 +318,9 @@ sess_table_destroy(struct sess_table *t)
 		return;
 	t->quiet = 1;
 	sess_tw_destroy(t->tw);
+	while (t->held.n > 0)
+		held_pop(t);
+	free(t->held.bucket);
 	enr_clear(t);
 	for (i = 1; i < t->pool.nblk; i++)
 		if (t->pool.blk[i] != NULL)
@@ -259,7 +331,10 @@ sess_table_destroy(struct sess_table *t)
 	free(t->pool.slot);
 	for (i = 0; i < t->nchunks; i++)
 		xfree_huge(t->chunks[i], chunk_bytes(t));
+	for (i = 0; i < t->addr.nchunks; i++)
+		xfree_huge(t->addr.chunks[i], addr_chunk_bytes(t));
 	free(t->chunks);
+	free(t->addr.chunks);
 	xfree_huge(t->slots, (size_t)t->nslots * sizeof(*t->slots));
 	free(t->agent_hash);
 	free(t->agent_n);
@@ -280,6 +355,10 @@ sess_table_get_stats(const struct sess_table *t, struct sess_table_stats *out)
 		out->time_wait = sess_tw_count(t->tw);
 		out->time_wait_evicted = sess_tw_evicted(t->tw);
 	}
+	if (t->held.cap > 0) {
+		out->time_wait = t->held.n;
+		out->time_wait_evicted = t->held.evicted;
+	}
 }
 
 /* A chunk's bytes: a table smaller than a chunk gets only what it holds
@@ -287,14 +366,113 @@ sess_table_get_stats(const struct sess_table *t, struct sess_table_stats *out)
 static size_t
 chunk_bytes(const struct sess_table *t)
 {
-	return (t->cfg.max_sessions < CHUNK_SIZE ? t->cfg.max_sessions :
-	    CHUNK_SIZE) * sizeof(struct sess);
+	return (t->max_entries < CHUNK_SIZE ? t->max_entries : CHUNK_SIZE) *
+	    sizeof(struct sess);
 }
 
 static inline struct sess *
 S(const struct sess_table *t, uint32_t i)
 {
-	return &t->chunks[i >> CHUNK_SHIFT][i & CHUNK_MASK];
+	return &t->chunks[i / CHUNK_SIZE][i % CHUNK_SIZE];
+}
+
+static size_t
+addr_chunk_bytes(const struct sess_table *t)
+{
+	return (t->max_entries < ACHUNK_SIZE ? t->max_entries : ACHUNK_SIZE) *
+	    (size_t)32;
+}
+
+/* Pool slot r: the client address, then the server's. */
+static inline uint8_t *
+A(const struct sess_table *t, uint32_t r)
+{
+	return t->addr.chunks[r >> ACHUNK_SHIFT] + (size_t)(r & ACHUNK_MASK) * 32;
+}
+
+/* Whether the 12 bytes after an IPv4 address are zero. */
+static inline int
+pad_zero(const uint8_t *a)
+{
+	uint32_t w0;
+	uint64_t w1;
+
+	memcpy(&w0, a + 4, 4);
+	memcpy(&w1, a + 8, 8);
+	return (w0 | w1) == 0;
+}
+
+/* Stores s's addresses (s->af set, AF_ADDR6 clear); a pool slot at most
+ * one per live entry, so the pool never outgrows the entries' chunks. */
+static void
+addr_set(struct sess_table *t, struct sess *s, const uint8_t *cli,
+    const uint8_t *srv)
+{
+	struct addr_pool *p = &t->addr;
+	uint32_t r;
+	uint8_t *a;
+
+	if (s->af == 4 && pad_zero(cli) && pad_zero(srv)) {
+		memcpy(&s->a.v4[0], cli, 4);
+		memcpy(&s->a.v4[1], srv, 4);
+		return;
+	}
+	if (p->free_head != NIL) {
+		r = p->free_head;
+		memcpy(&p->free_head, A(t, r), 4);
+	} else {
+		r = p->nalloc++;
+		if (p->chunks[r >> ACHUNK_SHIFT] == NULL)
+			p->chunks[r >> ACHUNK_SHIFT] =
+			    xmalloc_huge(addr_chunk_bytes(t));
+	}
+	a = A(t, r);
+	memcpy(a, cli, 16);
+	memcpy(a + 16, srv, 16);
+	s->a.ref = r;
+	s->aflags |= AF_ADDR6;
+}
+
+/* The entry is going: its pool slot, if any, is free again. */
+static void
+addr_release(struct sess_table *t, struct sess *s)
+{
+	if (s->aflags & AF_ADDR6) {
+		memcpy(A(t, s->a.ref), &t->addr.free_head, 4);
+		t->addr.free_head = s->a.ref;
+		s->aflags &= ~AF_ADDR6;
+	}
+}
+
+/* s's addresses, 16 bytes each. */
+static void
+addr_get(const struct sess_table *t, const struct sess *s, uint8_t *cli,
+    uint8_t *srv)
+{
+	if (s->aflags & AF_ADDR6) {
+		memcpy(cli, A(t, s->a.ref), 16);
+		memcpy(srv, A(t, s->a.ref) + 16, 16);
+		return;
+	}
+	memset(cli, 0, 16);
+	memset(srv, 0, 16);
+	memcpy(cli, &s->a.v4[0], 4);
+	memcpy(srv, &s->a.v4[1], 4);
+}
+
+/* Whether s's client and server addresses are c and v. */
+static inline int
+addr_eq(const struct sess_table *t, const struct sess *s, const uint8_t *c,
+    const uint8_t *v)
+{
+	const uint8_t *a;
+
+	if (s->aflags & AF_ADDR6) {
+		a = A(t, s->a.ref);
+		return memcmp(a, c, 16) == 0 && memcmp(a + 16, v, 16) == 0;
+	}
+	return memcmp(&s->a.v4[0], c, 4) == 0 &&
+	    memcmp(&s->a.v4[1], v, 4) == 0 && pad_zero(c) && pad_zero(v);
 }
 
 static inline uint64_t
@@ -377,14 +555,12 @@ lookup(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
 		if (s->proto == o->proto &&
 		    s->agent == o->agent && s->af == o->af) {
 			if (s->cli_port == o->sport && s->srv_port == o->dport &&
-			    memcmp(s->cli, o->src, 16) == 0 &&
-			    memcmp(s->srv, o->dst, 16) == 0) {
+			    addr_eq(t, s, o->src, o->dst)) {
 				*dir = 0;
 				return i;
 			}
 			if (s->cli_port == o->dport && s->srv_port == o->sport &&
-			    memcmp(s->cli, o->dst, 16) == 0 &&
-			    memcmp(s->srv, o->src, 16) == 0) {
+			    addr_eq(t, s, o->dst, o->src)) {
 				*dir = 1;
 				return i;
 			}
@@ -474,8 +650,8 @@ alloc_entry(struct sess_table *t)
 		return i;
 	}
 	i = t->nalloc++;
-	if (t->chunks[i >> CHUNK_SHIFT] == NULL)
-		t->chunks[i >> CHUNK_SHIFT] =
+	if (t->chunks[i / CHUNK_SIZE] == NULL)
+		t->chunks[i / CHUNK_SIZE] =
 		    xmalloc_huge(chunk_bytes(t));
 	return i;
 }
@@ -497,18 +673,16 @@ create(struct sess_table *t, const struct sess_obs *o, uint32_t h,
 	s = S(t, i);
 	memset(s, 0, sizeof(*s));
 	*dir = force_dir >= 0 ? force_dir : orient(t, o);
+	s->af = o->af;
 	if (*dir == 0) {
-		memcpy(s->cli, o->src, 16);
-		memcpy(s->srv, o->dst, 16);
+		addr_set(t, s, o->src, o->dst);
 		s->cli_port = o->sport;
 		s->srv_port = o->dport;
 	} else {
-		memcpy(s->cli, o->dst, 16);
-		memcpy(s->srv, o->src, 16);
+		addr_set(t, s, o->dst, o->src);
 		s->cli_port = o->dport;
 		s->srv_port = o->sport;
 	}
-	s->af = o->af;
 	s->proto = o->proto;
 	s->agent = o->agent;
 	s->first_ns = s->last_ns = o->ts_ns;
@@ -639,8 +813,7 @@ make_rec(const struct sess_table *t, uint32_t i, enum sess_close reason,
 	r.proto = s->proto;
 	r.cli_port = s->cli_port;
 	r.srv_port = s->srv_port;
-	memcpy(r.cli, s->cli, 16);
-	memcpy(r.srv, s->srv, 16);
+	addr_get(t, s, r.cli, r.srv);
 	r.status = final_status(s);
 	r.reason = reason;
 	r.reported = (s->aflags & AF_OPENED) != 0;
@@ -650,7 +823,7 @@ make_rec(const struct sess_table *t, uint32_t i, enum sess_close reason,
 	/* The proxy's refusal outranks how the connection ended. */
 	if (r.enr != NULL && r.enr->verdict != 0)
 		r.status = (enum sess_status)r.enr->verdict;
-	r.key_hash = sess_id_hash(t, s->cli, s->cli_port, s->srv, s->srv_port,
+	r.key_hash = sess_id_hash(t, r.cli, s->cli_port, r.srv, s->srv_port,
 	    s->proto, s->agent);
 	*out = r;
 }
@@ -668,53 +841,37 @@ close_sess_status(struct sess_table *t, uint32_t i, enum sess_close reason,
 {
 	struct sess *s = S(t, i);
 	struct sess_rec r;
+	uint32_t h;
+	int tw;
 
 	make_rec(t, i, reason, &r);
 	if (status != SESS_ACTIVE)
 		r.status = status;
 	/* Unlink before the callback so it sees a consistent table. */
-	index_remove(t, sess_table_flow_hash(t->seed, s->af, s->proto,
-	    s->agent, s->cli, s->cli_port, s->srv, s->srv_port), i);
+	h = sess_table_flow_hash(t->seed, s->af, s->proto, s->agent, r.cli,
+	    s->cli_port, r.srv, s->srv_port);
+	index_remove(t, h, i);
 	list_unlink(t, i);
-	s->cls = CLS_FREE;
-	s->next = t->free_head;
-	t->free_head = i;
 	t->st.active--;
 	if (t->agent_n != NULL)
 		t->agent_n[s->agent]--;
 	t->st.closed[reason]++;
 	t->st.status[r.status]++;
-	if (t->tw != NULL && s->proto == 6 && (reason == SESS_CLOSE_FIN ||
-	    reason == SESS_CLOSE_RST)) {
-		struct sess_tw_held held;
-
-		/* Offline: reported when it leaves TIME_WAIT, late packets
-		 * and all (tw_leave). */
-		if (t->cfg.time_wait_hold) {
-			memcpy(held.packets, r.packets, sizeof(held.packets));
-			memcpy(held.bytes, r.bytes, sizeof(held.bytes));
-			memcpy(held.wire_bytes, r.wire_bytes,
-			    sizeof(held.wire_bytes));
-			/* The session's reference goes to the record. */
-			held.enr = s->enr;
-			s->enr = 0;
-			memcpy(held.cli, r.cli, 16);
-			memcpy(held.srv, r.srv, 16);
-			held.agent = r.agent;
-			held.cli_port = r.cli_port;
-			held.srv_port = r.srv_port;
-			held.af = r.af;
-			held.proto = r.proto;
-			held.status = (uint8_t)r.status;
-			held.reason = (uint8_t)r.reason;
-			held.reported = r.reported;
-			held.enr_new = r.enr_new;
-		} else
-			t->on_close(t->arg, &r);
-		sess_tw_add(t->tw, r.key_hash, r.start_ns, r.end_ns, t->now,
-		    t->cfg.time_wait_hold ? &held : NULL);
-	} else
-		t->on_close(t->arg, &r);
+	tw = s->proto == 6 && (reason == SESS_CLOSE_FIN ||
+	    reason == SESS_CLOSE_RST);
+	/* Offline: reported when it leaves TIME_WAIT, late packets and
+	 * all (held_pop). */
+	if (tw && t->held.cap > 0) {
+		held_add(t, i, h, &r);
+		return;
+	}
+	addr_release(t, s);
+	s->cls = CLS_FREE;
+	s->next = t->free_head;
+	t->free_head = i;
+	t->on_close(t->arg, &r);
+	if (tw && t->tw != NULL)
+		sess_tw_add(t->tw, r.key_hash, r.start_ns, r.end_ns, t->now);
 	/* The block lived through the callback (r.enr); now it goes. */
 	enr_put(t, i, 0);
 }
@@ -766,6 +923,7 @@ sess_table_expire(struct sess_table *t, uint64_t now)
 	}
 	if (t->tw != NULL)
 		sess_tw_expire(t->tw, t->now);
+	held_expire(t);
 	t->next_sweep = t->now + SWEEP_NS;
 }
 
@@ -786,11 +944,13 @@ sess_table_close_all(struct sess_table *t, enum sess_close reason)
 	/* Those in TIME_WAIT closed first. */
 	if (t->tw != NULL)
 		sess_tw_flush(t->tw);
+	while (t->held.n > 0)
+		held_pop(t);
 	for (i = 0; i < t->nalloc; i++) {
 		struct sess *s = S(t, i);
 		enum sess_close why;
 
-		if (s->cls == CLS_FREE)
+		if (s->cls >= CLS_MAX)
 			continue;
 		/* A TCP session already finished by FIN or RST keeps that
 		 * reason, one already past its timeout is idle_timeout; the
@@ -808,6 +968,8 @@ sess_table_close_all(struct sess_table *t, enum sess_close reason)
 		memset(t->agent_n, 0, (UINT16_MAX + 1) * sizeof(*t->agent_n));
 	t->nalloc = 0;
 	t->free_head = NIL;
+	t->addr.nalloc = 0;
+	t->addr.free_head = NIL;
 	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
 	for (c = 0; c < CLS_MAX; c++)
 		t->lists[c].head = t->lists[c].tail = NIL;
@@ -896,8 +1058,10 @@ observe_hashed(struct sess_table *t, const struct sess_obs *o, uint32_t h)
 	}
 	/* A packet of a connection already over belongs to it, unless it is
 	 * a client SYN: that opens a new one (the ports reused). */
-	if (i == NIL && t->tw != NULL && o->proto == 6 && (o->tcp_flags &
-	    (SESS_TCP_SYN | SESS_TCP_ACK)) != SESS_TCP_SYN && tw_late(t, o))
+	if (i == NIL && o->proto == 6 && (o->tcp_flags &
+	    (SESS_TCP_SYN | SESS_TCP_ACK)) != SESS_TCP_SYN &&
+	    ((t->tw != NULL && tw_late(t, o)) ||
+	    (t->held.n > 0 && held_late(t, o, h))))
 		return;
 	if (i == NIL)
 		i = create(t, o, h, -1, &dir);
@@ -967,6 +1131,8 @@ prefetch_entry(const struct sess_table *t, uint32_t h)
 
 			__builtin_prefetch(p);
 			__builtin_prefetch(p + 64);
+			if (((uintptr_t)p & 63) > 128 - sizeof(struct sess))
+				__builtin_prefetch(p + sizeof(struct sess) - 1);
 			return;
 		}
 	}
@@ -1114,7 +1280,7 @@ sess_table_drain(struct sess_table *t, sess_table_drain_cb cb, void *arg,
 	for (i = 0; i < t->nalloc; i++) {
 		struct sess *s = S(t, i);
 
-		if (s->cls == CLS_FREE || !(s->aflags & AF_DIRTY))
+		if (s->cls >= CLS_MAX || !(s->aflags & AF_DIRTY))
 			continue;
 		make_rec(t, i, SESS_CLOSE_NONE, &r);
 		r.status = SESS_ACTIVE;
@@ -1140,7 +1306,7 @@ sess_table_foreach(const struct sess_table *t,
 	for (i = 0; i < t->nalloc; i++) {
 		const struct sess *s = S(t, i);
 
-		if (s->cls == CLS_FREE)
+		if (s->cls >= CLS_MAX)
 			continue;
 		make_rec(t, i, SESS_CLOSE_NONE, &r);
 		r.status = SESS_ACTIVE;
@@ -1158,7 +1324,7 @@ sess_table_close_agent(struct sess_table *t, uint16_t agent,
 	for (i = 0; i < t->nalloc; i++) {
 		struct sess *s = S(t, i);
 
-		if (s->cls != CLS_FREE && s->agent == agent)
+		if (s->cls < CLS_MAX && s->agent == agent)
 			close_sess(t, i, reason);
 	}
 }
@@ -1192,7 +1358,7 @@ sess_table_restore(struct sess_table *t, const struct sess_rec *r)
 	memcpy(s->pkts, r->packets, sizeof(s->pkts));
 	memcpy(s->bytes, r->bytes, sizeof(s->bytes));
 	memcpy(s->wire, r->wire_bytes, sizeof(s->wire));
-	s->aflags = AF_OPENED;
+	s->aflags |= AF_OPENED;
 	if (r->enr != NULL)
 		enr_put(t, i, enr_intern(t, r->enr));
 	if (r->end_ns > t->now)
@@ -1387,49 +1553,13 @@ enr_clear(struct sess_table *t)
 /*
  * TIME_WAIT. A TCP session closed by FIN or RST is remembered by its id
  * hash (oriented, so the packet's direction is known by which orientation
- * matches) for tcp_time_wait_ns after its close.
+ * matches) for tcp_time_wait_ns after its close; a late packet is sent
+ * to the aggregator as an amendment (on_amend).
  */
-static void
-tw_leave(void *arg, struct sess_tw_ent *e, struct sess_tw_held *h)
-{
-	struct sess_table *t = arg;
-	struct sess_rec r;
-
-	if (h == NULL)
-		return;
-	if (!t->quiet) {
-		memset(&r, 0, sizeof(r));
-		r.key_hash = e->key;
-		r.start_ns = e->start_ns;
-		r.end_ns = e->end_ns;
-		memcpy(r.packets, h->packets, sizeof(r.packets));
-		memcpy(r.bytes, h->bytes, sizeof(r.bytes));
-		memcpy(r.wire_bytes, h->wire_bytes, sizeof(r.wire_bytes));
-		r.agent = h->agent;
-		r.af = h->af;
-		r.proto = h->proto;
-		r.cli_port = h->cli_port;
-		r.srv_port = h->srv_port;
-		memcpy(r.cli, h->cli, 16);
-		memcpy(r.srv, h->srv, 16);
-		r.status = (enum sess_status)h->status;
-		r.reason = (enum sess_close)h->reason;
-		r.reported = h->reported;
-		r.amend_ns = 0;
-		r.enr_new = h->enr_new;
-		r.enr = enr_get(t, h->enr);
-		t->on_close(t->arg, &r);
-	}
-	if (h->enr != 0)
-		enr_unref(t, h->enr);
-}
-
-/* Counts o in the closed session it belongs to; 0 if there is none. */
 static int
 tw_late(struct sess_table *t, const struct sess_obs *o)
 {
 	struct sess_tw_ent *e;
-	struct sess_tw_held *d;
 	struct sess_rec r;
 	int dir = 0;
 
@@ -1445,12 +1575,6 @@ tw_late(struct sess_table *t, const struct sess_obs *o)
 	t->st.late_packets++;
 	/* Amendments are told apart by time: never twice the same. */
 	e->amend_ns = o->ts_ns > e->amend_ns ? o->ts_ns : e->amend_ns + 1;
-	if ((d = sess_tw_held(t->tw, e)) != NULL) {
-		d->packets[dir] += o->packets;
-		d->bytes[dir] += o->bytes;
-		d->wire_bytes[dir] += o->wire_bytes;
-		return 1;
-	}
 	if (t->on_amend != NULL) {
 		memset(&r, 0, sizeof(r));
 		r.key_hash = e->key;
@@ -1472,4 +1596,139 @@ tw_late(struct sess_table *t, const struct sess_obs *o)
 		t->on_amend(t->amend_arg, &r);
 	}
 	return 1;
+}
+
+/* The index hash of held entry i (also its bucket's). */
+static uint32_t
+held_hash(const struct sess_table *t, uint32_t i)
+{
+	const struct sess *s = S(t, i);
+	uint8_t cli[16], srv[16];
+
+	addr_get(t, s, cli, srv);
+	return sess_table_flow_hash(t->seed, s->af, s->proto, s->agent, cli,
+	    s->cli_port, srv, s->srv_port);
+}
+
+/* Twice the buckets, the queue walked oldest first so that each chain
+ * is newest first again. */
+static void
+held_grow(struct sess_table *t)
+{
+	struct held_q *q = &t->held;
+	uint32_t n = q->bucket == NULL ? 1024 : 2 * (q->mask + 1), i, *b;
+
+	free(q->bucket);
+	q->bucket = xreallocarray(NULL, n, sizeof(*q->bucket));
+	memset(q->bucket, 0xff, (size_t)n * sizeof(*q->bucket));
+	q->mask = n - 1;
+	for (i = q->head; i != NIL; i = S(t, i)->next) {
+		b = &q->bucket[held_hash(t, i) & q->mask];
+		S(t, i)->prev = *b;
+		*b = i;
+	}
+}
+
+/* Entry i, just closed (r) and out of the index, joins the queue. */
+static void
+held_add(struct sess_table *t, uint32_t i, uint32_t h,
+    const struct sess_rec *r)
+{
+	struct held_q *q = &t->held;
+	struct sess *s;
+	uint32_t *b;
+
+	if (q->n == q->cap) {
+		q->evicted++;
+		held_pop(t);
+	}
+	if (q->bucket == NULL || (q->n >= q->mask + 1 &&
+	    q->mask + 1 < q->cap))
+		held_grow(t);
+	s = S(t, i);
+	s->cls = CLS_HELD;
+	s->flags = (uint8_t)r->status;
+	s->reason = (uint8_t)r->reason;
+	s->closed_ns = t->now;
+	s->next = NIL;
+	if (q->tail != NIL)
+		S(t, q->tail)->next = i;
+	else
+		q->head = i;
+	q->tail = i;
+	b = &q->bucket[h & q->mask];
+	s->prev = *b;
+	*b = i;
+	q->n++;
+}
+
+/* The oldest held session leaves: reported (unless the table is going),
+ * then its entry is free. */
+static void
+held_pop(struct sess_table *t)
+{
+	struct held_q *q = &t->held;
+	uint32_t i = q->head, *p;
+	struct sess *s = S(t, i);
+	struct sess_rec r;
+
+	p = &q->bucket[held_hash(t, i) & q->mask];
+	while (*p != i)
+		p = &S(t, *p)->prev;
+	*p = s->prev;
+	q->head = s->next;
+	if (q->head == NIL)
+		q->tail = NIL;
+	q->n--;
+	if (!t->quiet) {
+		make_rec(t, i, (enum sess_close)s->reason, &r);
+		r.status = (enum sess_status)s->flags;
+		t->on_close(t->arg, &r);
+	}
+	enr_put(t, i, 0);
+	addr_release(t, s);
+	s->cls = CLS_FREE;
+	s->next = t->free_head;
+	t->free_head = i;
+}
+
+/* Held sessions closed tcp_time_wait or more before now leave. */
+static void
+held_expire(struct sess_table *t)
+{
+	struct held_q *q = &t->held;
+
+	while (q->n > 0 && S(t, q->head)->closed_ns + q->ttl <= t->now)
+		held_pop(t);
+}
+
+/* Counts o (index hash h) in the held session it belongs to, the newest
+ * with its tuple; 0 if there is none. */
+static int
+held_late(struct sess_table *t, const struct sess_obs *o, uint32_t h)
+{
+	struct sess *s;
+	uint32_t i;
+	int dir;
+
+	for (i = t->held.bucket[h & t->held.mask]; i != NIL; i = s->prev) {
+		s = S(t, i);
+		if (s->proto != o->proto || s->agent != o->agent ||
+		    s->af != o->af)
+			continue;
+		if (s->cli_port == o->sport && s->srv_port == o->dport &&
+		    addr_eq(t, s, o->src, o->dst))
+			dir = 0;
+		else if (s->cli_port == o->dport && s->srv_port == o->sport &&
+		    addr_eq(t, s, o->dst, o->src))
+			dir = 1;
+		else
+			continue;
+		t->st.late_packets++;
+		s->pkts[dir] += o->packets;
+		s->bytes[dir] += o->bytes;
+		s->wire[dir] += o->wire_bytes;
+		return 1;
+	}
+	return 0;
 }

@@ -1,10 +1,9 @@
 /*
  * sess_tw: TIME_WAIT entries in a ring (close order, so the oldest is
  * always at the head and expiry pops heads) with a chained hash index
- * over the ring positions. An entry is 48 bytes and its bucket 4 to 8,
- * plus 96 bytes of held record in a record made with hold; the arrays
- * are allocated zeroed at creation, so pages never used (a record far
- * from full) cost no resident memory.
+ * over the ring positions. An entry is 48 bytes and its bucket 4 to 8;
+ * the arrays are allocated zeroed at creation, so pages never used (a
+ * record far from full) cost no resident memory.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +13,17 @@
 
 struct sess_tw {
 	struct sess_tw_ent	*ent;
-	struct sess_tw_held	*held;		/* parallel to ent, or NULL */
 	uint32_t		*bucket;	/* position + 1, 0 empty */
 	uint32_t		 cap, mask;
 	uint32_t		 head, n;	/* oldest position, entries */
 	uint64_t		 ttl;
 	uint64_t		 evicted;
-	sess_tw_leave_cb	 leave;
-	void			*arg;
 };
 
 static void	pop_head(struct sess_tw *);
 
 struct sess_tw *
-sess_tw_create(uint32_t cap, uint64_t ttl_ns, int hold,
-    sess_tw_leave_cb leave, void *arg)
+sess_tw_create(uint32_t cap, uint64_t ttl_ns)
 {
 	struct sess_tw *w;
 	uint32_t nb = 16;
@@ -39,14 +34,10 @@ sess_tw_create(uint32_t cap, uint64_t ttl_ns, int hold,
 		nb <<= 1;
 	w = xcalloc(1, sizeof(*w));
 	w->ent = xcalloc(cap, sizeof(*w->ent));
-	if (hold)
-		w->held = xcalloc(cap, sizeof(*w->held));
 	w->bucket = xcalloc(nb, sizeof(*w->bucket));
 	w->cap = cap;
 	w->mask = nb - 1;
 	w->ttl = ttl_ns;
-	w->leave = leave;
-	w->arg = arg;
 	return w;
 }
 
@@ -57,14 +48,13 @@ sess_tw_destroy(struct sess_tw *w)
 		return;
 	sess_tw_flush(w);
 	free(w->ent);
-	free(w->held);
 	free(w->bucket);
 	free(w);
 }
 
 void
 sess_tw_add(struct sess_tw *w, uint64_t key, uint64_t start_ns,
-    uint64_t end_ns, uint64_t now_ns, const struct sess_tw_held *held)
+    uint64_t end_ns, uint64_t now_ns)
 {
 	struct sess_tw_ent *e;
 	uint32_t pos, *b;
@@ -83,11 +73,6 @@ sess_tw_add(struct sess_tw *w, uint64_t key, uint64_t start_ns,
 	e->end_ns = end_ns;
 	e->closed_ns = now_ns;
 	e->amend_ns = 0;
-	e->held = 0;
-	if (held != NULL && w->held != NULL) {
-		w->held[pos] = *held;
-		e->held = 1;
-	}
 	/* Newest first in its chain: a reused port finds its last close. */
 	e->next = *b;
 	*b = pos + 1;
@@ -122,12 +107,6 @@ sess_tw_flush(struct sess_tw *w)
 		pop_head(w);
 }
 
-struct sess_tw_held *
-sess_tw_held(struct sess_tw *w, const struct sess_tw_ent *e)
-{
-	return e->held ? &w->held[e - w->ent] : NULL;
-}
-
 uint32_t
 sess_tw_count(const struct sess_tw *w)
 {
@@ -141,9 +120,8 @@ sess_tw_evicted(const struct sess_tw *w)
 }
 
 /*
- * The head leaves: unlinked from its chain (chains are short: the index
- * has at least as many buckets as the ring has entries), then handed to
- * the callback, which takes its held record.
+ * The head leaves, unlinked from its chain (chains are short: the index
+ * has at least as many buckets as the ring has entries).
  */
 static void
 pop_head(struct sess_tw *w)
@@ -157,7 +135,4 @@ pop_head(struct sess_tw *w)
 	w->n--;
 	if (++w->head == w->cap)
 		w->head = 0;
-	if (w->leave != NULL)
-		w->leave(w->arg, e, sess_tw_held(w, e));
-	e->held = 0;
 }
