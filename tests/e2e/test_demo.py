@@ -290,6 +290,10 @@ class DemoExport(unittest.TestCase):
             self.assertIsNotNone(m, out)
             self.assertEqual(m.group(1), m.group(2), out)
             self.assertGreater(int(m.group(1)), 1000, out)
+            # /health carries the exporter's state.
+            h = get_json(base, "/health")
+            self.assertEqual(h["aggregator"]["export"]["state"],
+                             "exporting", h)
             # The generator goes on adding sessions: what the API lists
             # now (h1) must all reach the stream; the stream then holds
             # nothing the API does not list afterwards (h2), nothing twice.
