@@ -196,12 +196,12 @@ fixed(struct conn *c, const char *name, const char *path, size_t n)
 	for (i = 0; i < 2; i++)
 		for (j = 0; j < 3; j++)
 			if (conn_get(&c[i], path, NULL) != 0)
-				return -1;
+				return -EIO;
 	for (j = 0; j < n; j++)
 		for (s = 0; s < 2; s++) {
 			i = (int)(j + (size_t)s) % 2;
 			if (conn_get(&c[i], path, &ms) != 0)
-				return -1;
+				return -EIO;
 			lat_add(&l, i, ms);
 		}
 	row(name, &l);
@@ -236,7 +236,7 @@ varied(struct conn *c, const char *name, const char *key, size_t n)
 		for (s = 0; s < 2; s++) {
 			i = (int)(j + (size_t)s) % 2;
 			if (conn_get(&c[i], path, &ms) != 0)
-				return -1;
+				return -EIO;
 			lat_add(&l, i, ms);
 		}
 	}
@@ -275,7 +275,7 @@ walk(struct conn *c, const char *name, const char *base, size_t skip,
 				snprintf(path, sizeof(path), "%s", base);
 			pm = j > skip ? &ms : NULL;
 			if (conn_get(&c[i], path, pm) != 0)
-				return -1;
+				return -EIO;
 			if (pm != NULL)
 				lat_add(&l, i, ms);
 			w.ids[i] = ids_hash(c[i].body, w.ids[i], &rows);
@@ -397,7 +397,7 @@ conn_open(struct conn *c)
 	return 0;
 }
 
-/* More bytes into c->in; 0, or -1 at the end or on an error. */
+/* More bytes into c->in; 0, or a negative errno at the end or on an error. */
 static int
 read_more(struct conn *c)
 {
@@ -406,17 +406,17 @@ read_more(struct conn *c)
 
 	if (c->in_cap - c->in_len < 65536) {
 		if (c->in_cap > BODY_MAX)
-			return -1;
+			return -E2BIG;
 		c->in_cap = c->in_cap * 2 + 131072;
 		if ((p = realloc(c->in, c->in_cap + 1)) == NULL)
-			return -1;
+			return -ENOMEM;
 		c->in = p;
 	}
 	do
 		r = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
 	while (r < 0 && errno == EINTR);
 	if (r <= 0)
-		return -1;
+		return -EIO;
 	c->in_len += (size_t)r;
 	return 0;
 }
@@ -446,7 +446,7 @@ conn_get(struct conn *c, const char *path, double *ms)
 		if (tries > 0) {
 			c->reconnects++;
 			if (conn_open(c) != 0)
-				return -1;
+				return -ECONNREFUSED;
 		}
 		t0 = now_ms();
 		for (off = 0; off < len; ) {
@@ -474,7 +474,7 @@ conn_get(struct conn *c, const char *path, double *ms)
 			continue;	/* closed under us: once again */
 		hlen = (size_t)(hend - c->in) + 4;
 		if (strncmp(c->in, "HTTP/1.1 ", 9) != 0)
-			return -1;
+			return -EPROTO;
 		status = (c->in[9] - '0') * 100 + (c->in[10] - '0') * 10 +
 		    (c->in[11] - '0');
 		for (line = strstr(c->in, "\r\n"); line != NULL &&
@@ -487,15 +487,15 @@ conn_get(struct conn *c, const char *path, double *ms)
 				num[k++] = *p++;
 			num[k] = '\0';
 			if (sa_parse_u64(num, 0, BODY_MAX, &v) != 0)
-				return -1;
+				return -EPROTO;
 			clen = (size_t)v;
 			cl = 1;
 		}
 		if (!cl)
-			return -1;
+			return -EPROTO;
 		while (c->in_len < hlen + clen)
 			if (read_more(c) != 0)
-				return -1;
+				return -EIO;
 		if (ms != NULL)
 			*ms = now_ms() - t0;
 		c->body = c->in + hlen;
@@ -504,11 +504,11 @@ conn_get(struct conn *c, const char *path, double *ms)
 		if (status != 200) {
 			fprintf(stderr, "api_multi_bench: %s: GET %s: %d "
 			    "%.200s\n", c->name, path, status, c->body);
-			return -1;
+			return -EPROTO;
 		}
 		return 0;
 	}
-	return -1;
+	return -EIO;
 }
 
 static double
@@ -522,7 +522,7 @@ now_ms(void)
 
 /* ---- the few JSON fields read ---------------------------------------- */
 
-/* The value of "key" when it is a string without escapes; -1 if not. */
+/* The value of "key" when it is a string without escapes; -ENOENT if not. */
 static int
 json_str(const char *body, const char *key, char *out, size_t outlen)
 {
@@ -531,12 +531,12 @@ json_str(const char *body, const char *key, char *out, size_t outlen)
 
 	snprintf(pat, sizeof(pat), "\"%s\":", key);
 	if ((p = strstr(body, pat)) == NULL)
-		return -1;
+		return -ENOENT;
 	for (p += strlen(pat); *p == ' '; p++)
 		;
 	if (*p != '"' || (e = strchr(p + 1, '"')) == NULL ||
 	    (size_t)(e - p - 1) >= outlen)
-		return -1;
+		return -ENOENT;
 	memcpy(out, p + 1, (size_t)(e - p - 1));
 	out[e - p - 1] = '\0';
 	return 0;
@@ -551,7 +551,7 @@ json_u64(const char *body, const char *key, uint64_t *v)
 
 	snprintf(pat, sizeof(pat), "\"%s\":", key);
 	if ((p = strstr(body, pat)) == NULL)
-		return -1;
+		return -ENOENT;
 	for (p += strlen(pat); *p == ' '; p++)
 		;
 	while (k + 1 < sizeof(num) && *p >= '0' && *p <= '9')

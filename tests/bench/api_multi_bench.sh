@@ -19,7 +19,8 @@
 #   5. removes the stores (unless --keep).
 #
 # usage: tests/bench/api_multi_bench.sh [-n SESSIONS] [-r REQUESTS]
-#            [-k DEEP_PAGES] [-o ROUTE_PREFIX] [-w WORKDIR] [--no-build] [--keep]
+#            [-k DEEP_PAGES] [-o ROUTE_PREFIX] [-w WORKDIR] [--no-build]
+#            [--keep]
 # -o measures only the routes whose name begins with ROUTE_PREFIX (as
 # printed in the table), so that the CPU figures are that route's.
 set -euo pipefail
