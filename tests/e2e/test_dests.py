@@ -15,9 +15,10 @@ read back through a real sessacct-api.
            holds exactly the rest.
   Hostile  SOCKS5 target names with quotes, backslashes, braces and a
            newline byte (a capture made here, through the real agent),
-           and a crafted agent's target with bytes that are not UTF-8:
-           the exposition stays valid and each label reads back as the
-           name history shows.
+           and a crafted agent's target and user with bytes that are not
+           UTF-8: the exposition stays valid and each label reads back as
+           the name history shows (a user cut to the 63 bytes the
+           per-user counters keep, on a character boundary).
   Multi    one API over both aggregators: the series carry the
            aggregator label, each equal to that aggregator's alone.
 
@@ -53,6 +54,9 @@ HOSTILE = [b'q"uote.example', b'back\\slash\\', b'x{a="b"} 1\nfake 2',
 # A crafted agent's target: not UTF-8 (\xff, a cut sequence), quotes,
 # a backslash and a valid two-byte character. Replaced by U+FFFD.
 RAW_TARGET = b'bad\xff"utf\\8\xc3(\xc3\xa9:443'
+# Its user: not UTF-8 either, and longer than the per-user counters keep
+# (63 bytes), cut inside a two-byte character.
+RAW_USER = b'u\xfe"x' + b'\xc3\xa9' * 40
 
 
 def socks5_pcap(path, names, start_s):
@@ -111,14 +115,15 @@ def socks5_pcap(path, names, start_s):
             f.write(p)
 
 
-def crafted_agent(ingest, target):
-    """One UDP session of agent "crafted" whose target is target (bytes,
-    sent as a msgpack str as they are); returns once it is acked."""
+def crafted_agent(ingest, target, user):
+    """One UDP session of agent "crafted" whose target and user are
+    target and user (bytes, sent as msgpack str as they are); returns
+    once it is acked."""
     now = time.time_ns()
     start = now - 5 * NS
-    marker = "T" * len(target)
+    marker, umarker = "T" * len(target), "U" * len(user)
     ev = [1, 4, 17, bytes([10, 8, 0, 1]), 40000, bytes([10, 8, 0, 2]), 9999,
-          start, start + NS, 1, 1, 70, 90, 98, 118, 0, 0, 0, 0, None,
+          start, start + NS, 1, 1, 70, 90, 98, 118, 0, 0, 0, 0, umarker,
           marker]
     close = list(ev)
     close[0], close[7], close[8] = 2, start, start + 2 * NS
@@ -129,7 +134,9 @@ def crafted_agent(ingest, target):
                          use_bin_type=True)
     # Same length: the msgpack str header stays right.
     assert body.count(marker.encode()) == 2
+    assert body.count(umarker.encode()) == 2
     body = body.replace(marker.encode(), target)
+    body = body.replace(umarker.encode(), user)
     ctx = zmq.Context()
     s = ctx.socket(zmq.DEALER)
     s.setsockopt(zmq.LINGER, 0)
@@ -211,9 +218,10 @@ class Dests(unittest.TestCase):
                     cls.pl.replay(os.path.join(ARGS.pcaps, pcap),
                                   agg["ingest"], ta.agent_name(pcap))
                 cls.pl.replay(hostile, agg["ingest"], "hostile")
-                crafted_agent(agg["ingest"], RAW_TARGET)
+                crafted_agent(agg["ingest"], RAW_TARGET, RAW_USER)
             cls.http_a = cls.pl.api(cls.a["query"], [
                 "--set", "api.metrics_top_destinations=10000",
+                "--set", "api.metrics_top_users=10000",
                 "--set", "api.metrics_cache_ms=0"])
             cls.http_b = cls.pl.api(cls.b["query"], [
                 "--set", "api.metrics_top_destinations=2",
@@ -291,6 +299,15 @@ class Dests(unittest.TestCase):
         hist = [s for s in self.hist_a if s["target"] == name]
         self.assertEqual(len(hist), 1, name)
         self.assertEqual(got[name], [1, 77, 90])
+        # Its user: the same replacement, cut to 63 bytes on a character
+        # boundary (the per-user counters' name), one series.
+        user = RAW_USER.decode("utf-8", "replace")
+        self.assertEqual([s["user"] for s in hist], [user])
+        short = user.encode()[:63].decode("utf-8", "ignore")
+        self.assertEqual(len(short.encode()), 62)
+        self.assertEqual(ta.metric(ms, "sessacct_user_sessions_total",
+                                   user=short.replace("\\", "\\\\")
+                                   .replace('"', '\\"')), 1)
         # The only session of the last hour: the stats name it alike.
         st = self.http_a.json("/api/sessions/stats?window_hours=1")
         self.assertEqual(st["top_destinations"],
