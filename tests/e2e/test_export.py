@@ -428,8 +428,8 @@ class Cluster(ExportCase):
     """Two aggregators, each with its own agents, export into one stream
     of 3 replicas on a 3-node cluster; one sessacct-api over both."""
     PACKETS = 60000
-    CAPS = {"a": ["netflix.pcap", "synscan.pcap"],
-            "b": ["1kxun.pcap", "http_ipv6.pcap"]}
+    CAPS = {"a": ["netflix.pcap", "ocs.pcap"],
+            "b": ["sites.pcapng", "KakaoTalk_chat.pcap"]}
 
     def test_two_aggregators_node_kill_and_cluster_outage(self):
         nodes = self.nats(3)
@@ -460,7 +460,7 @@ class Cluster(ExportCase):
                                             "capture.ack_wait=90"])
         acks = {n: self.export_state(a)["acks"] for n, a in aggs.items()}
         deadline = time.monotonic() + 60
-        while any(self.export_state(a)["acks"] < acks[n] + 300
+        while any(self.export_state(a)["acks"] < acks[n] + 200
                   for n, a in aggs.items()):
             for n, p in ps.items():
                 self.assertIsNone(p.poll(), "replay %s ended before the "
@@ -478,6 +478,9 @@ class Cluster(ExportCase):
             node.stop()
         before = {n: a.query("metrics")["store_sessions_written"]
                   for n, a in aggs.items()}
+        for n, p in ps.items():
+            self.assertIsNone(p.poll(), "replay %s ended before the "
+                              "outage" % n)
         time.sleep(4)
         for n, a in sorted(aggs.items()):
             x = self.export_state(a)
