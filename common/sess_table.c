@@ -1,7 +1,7 @@
 /*
  * sess_table: hash index of sessions plus one recency list per timeout
  * class (UDP, TCP handshake, TCP open, TCP closing). Entries live in
- * fixed-size chunks addressed by 32-bit index, so a session costs 104 bytes
+ * fixed-size chunks addressed by 32-bit index, so a session costs 88 bytes
  * plus 16 to 32 bytes of index; an IPv4 session keeps its two addresses in
  * its entry, any other 32 more bytes in a pool beside the entries. Enrichment blocks are shared between the
  * sessions that say the same (struct enr_pool), each session naming its
@@ -62,12 +62,23 @@ enum sess_class {
 #define AF_OPENED	0x02	/* reported at least once */
 #define AF_ENR_NEW	0x04	/* enrichment changed since the last drain */
 #define AF_ADDR6	0x08	/* addresses in the pool (a.ref), not a.v4 */
+#define AF_WIDE		0x10	/* counters on the heap (c.wide), not c.w */
+
+/* Packed counters: each direction's bytes and wire bytes in 44 bits (16
+ * TiB), its packets in 40 (split 20 and 20 over the two words). */
+#define CNT_M44		((UINT64_C(1) << 44) - 1)
+#define CNT_M40		((UINT64_C(1) << 40) - 1)
+#define CNT_M20		((UINT64_C(1) << 20) - 1)
 
 /*
  * A session. Addresses: an IPv4 pair (af 4, the 12 bytes after each
  * address zero, as the decoder leaves them) is kept in a.v4; any other
  * pair (IPv6, or an agent's event with stray bytes) in the address pool,
  * by a.ref, so that every address comes back exactly as it went in.
+ * Counters: packed in c.w (CNT_*); the first sum that would not fit
+ * moves all six to the heap (AF_WIDE, 48 bytes), so no count is ever cut.
+ * An agent reports every flush interval and starts again from zero, and a
+ * capture file would need 16 TiB of one connection, so that is rare.
  */
 struct sess {
 	union {
@@ -90,7 +101,10 @@ struct sess {
 		uint64_t	closed_ns;	/* CLS_HELD: table time of close */
 	};
 	uint64_t	first_ns, last_ns;
-	uint64_t	pkts[2], bytes[2], wire[2];
+	union {
+		uint64_t	 w[4];	/* direction d: w[2d], w[2d + 1] */
+		uint64_t	*wide;	/* packets, bytes, wire bytes each way */
+	} c;
 };
 
 /* One index slot: the entry's hash and index; idx NIL when empty. */
@@ -99,7 +113,7 @@ struct sess_slot {
 	uint32_t	idx;
 };
 
-_Static_assert(sizeof(struct sess) == 104, "a session is 104 bytes");
+_Static_assert(sizeof(struct sess) == 88, "a session is 88 bytes");
 
 /* The address pool: a client and a server address (32 bytes) a slot, in
  * chunks like the entries; free slots are chained through their first 4
@@ -201,6 +215,7 @@ static const char *const close_names[SESS_CLOSE_MAX] = {
 static struct sess	*S(const struct sess_table *, uint32_t);
 static size_t		 chunk_bytes(const struct sess_table *);
 static size_t		 addr_chunk_bytes(const struct sess_table *);
+static void		 cnt_release(struct sess *);
 static uint32_t		 obs_hash(const struct sess_table *,
 			    const struct sess_obs *);
 static inline uint64_t	 mix64(uint64_t);
@@ -321,6 +336,9 @@ sess_table_destroy(struct sess_table *t)
 	while (t->held.n > 0)
 		held_pop(t);
 	free(t->held.bucket);
+	for (i = 0; i < t->nalloc; i++)
+		if (S(t, i)->cls != CLS_FREE)
+			cnt_release(S(t, i));
 	enr_clear(t);
 	for (i = 1; i < t->pool.nblk; i++)
 		if (t->pool.blk[i] != NULL)
@@ -458,6 +476,89 @@ addr_get(const struct sess_table *t, const struct sess *s, uint8_t *cli,
 	memset(srv, 0, 16);
 	memcpy(cli, &s->a.v4[0], 4);
 	memcpy(srv, &s->a.v4[1], 4);
+}
+
+/* The counters move to the heap, where they are 64 bits each. */
+static void
+cnt_widen(struct sess *s)
+{
+	uint64_t *v = xmalloc(6 * sizeof(*v));
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		uint64_t lo = s->c.w[2 * d], hi = s->c.w[2 * d + 1];
+
+		v[d] = (lo >> 44) | (hi >> 44) << 20;
+		v[2 + d] = lo & CNT_M44;
+		v[4 + d] = hi & CNT_M44;
+	}
+	s->c.wide = v;
+	s->aflags |= AF_WIDE;
+}
+
+/* Adds a packet count and byte counts to direction d; sat: saturate at
+ * 2^64 - 1 (an agent's numbers) instead of wrapping. */
+static inline void
+cnt_add(struct sess *s, int d, uint64_t p, uint64_t b, uint64_t w, int sat)
+{
+	uint64_t *v;
+
+	if (!(s->aflags & AF_WIDE)) {
+		uint64_t lo = s->c.w[2 * d], hi = s->c.w[2 * d + 1];
+		uint64_t cb = lo & CNT_M44, cw = hi & CNT_M44;
+		uint64_t cp = (lo >> 44) | (hi >> 44) << 20;
+
+		if (b <= CNT_M44 - cb && w <= CNT_M44 - cw &&
+		    p <= CNT_M40 - cp) {
+			cp += p;
+			s->c.w[2 * d] = (cb + b) | (cp & CNT_M20) << 44;
+			s->c.w[2 * d + 1] = (cw + w) | (cp >> 20) << 44;
+			return;
+		}
+		cnt_widen(s);
+	}
+	v = s->c.wide;
+	if (sat) {
+		v[d] = sa_sat_add(v[d], p);
+		v[2 + d] = sa_sat_add(v[2 + d], b);
+		v[4 + d] = sa_sat_add(v[4 + d], w);
+	} else {
+		v[d] += p;
+		v[2 + d] += b;
+		v[4 + d] += w;
+	}
+}
+
+/* The six counters (each two directions). */
+static void
+cnt_get(const struct sess *s, uint64_t *pk, uint64_t *by, uint64_t *wi)
+{
+	int d;
+
+	for (d = 0; d < 2; d++) {
+		if (s->aflags & AF_WIDE) {
+			pk[d] = s->c.wide[d];
+			by[d] = s->c.wide[2 + d];
+			wi[d] = s->c.wide[4 + d];
+		} else {
+			uint64_t lo = s->c.w[2 * d], hi = s->c.w[2 * d + 1];
+
+			pk[d] = (lo >> 44) | (hi >> 44) << 20;
+			by[d] = lo & CNT_M44;
+			wi[d] = hi & CNT_M44;
+		}
+	}
+}
+
+/* Back to zero, packed. */
+static void
+cnt_release(struct sess *s)
+{
+	if (s->aflags & AF_WIDE) {
+		free(s->c.wide);
+		s->aflags &= ~AF_WIDE;
+	}
+	memset(&s->c, 0, sizeof(s->c));
 }
 
 /* Whether s's client and server addresses are c and v. */
@@ -805,9 +906,7 @@ make_rec(const struct sess_table *t, uint32_t i, enum sess_close reason,
 
 	r.start_ns = s->first_ns;
 	r.end_ns = s->last_ns;
-	memcpy(r.packets, s->pkts, sizeof(r.packets));
-	memcpy(r.bytes, s->bytes, sizeof(r.bytes));
-	memcpy(r.wire_bytes, s->wire, sizeof(r.wire_bytes));
+	cnt_get(s, r.packets, r.bytes, r.wire_bytes);
 	r.agent = s->agent;
 	r.af = s->af;
 	r.proto = s->proto;
@@ -866,6 +965,7 @@ close_sess_status(struct sess_table *t, uint32_t i, enum sess_close reason,
 		return;
 	}
 	addr_release(t, s);
+	cnt_release(s);
 	s->cls = CLS_FREE;
 	s->next = t->free_head;
 	t->free_head = i;
@@ -961,6 +1061,7 @@ sess_table_close_all(struct sess_table *t, enum sess_close reason)
 		t->st.closed[why]++;
 		t->st.status[r.status]++;
 		t->on_close(t->arg, &r);
+		cnt_release(s);
 	}
 	enr_clear(t);
 	t->st.active = 0;
@@ -1069,9 +1170,7 @@ observe_hashed(struct sess_table *t, const struct sess_obs *o, uint32_t h)
 	s->aflags |= AF_DIRTY;
 	s->seen[dir] |= o->tcp_flags;
 
-	s->pkts[dir] += o->packets;
-	s->bytes[dir] += o->bytes;
-	s->wire[dir] += o->wire_bytes;
+	cnt_add(s, dir, o->packets, o->bytes, o->wire_bytes, 0);
 	old_last = s->last_ns;
 	if (o->ts_ns > s->last_ns)
 		s->last_ns = o->ts_ns;
@@ -1246,9 +1345,8 @@ sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 	for (k = 0; k < 2; k++) {
 		int d = dir ^ k;
 
-		s->pkts[d] = sa_sat_add(s->pkts[d], ev->packets[k]);
-		s->bytes[d] = sa_sat_add(s->bytes[d], ev->bytes[k]);
-		s->wire[d] = sa_sat_add(s->wire[d], ev->wire_bytes[k]);
+		cnt_add(s, d, ev->packets[k], ev->bytes[k], ev->wire_bytes[k],
+		    1);
 		s->seen[d] |= ev->tcp_flags[k];
 	}
 	s->aflags |= AF_DIRTY;
@@ -1288,9 +1386,7 @@ sess_table_drain(struct sess_table *t, sess_table_drain_cb cb, void *arg,
 		s->aflags = (uint8_t)((s->aflags & ~(AF_DIRTY | AF_ENR_NEW)) |
 		    AF_OPENED);
 		if (reset) {
-			memset(s->pkts, 0, sizeof(s->pkts));
-			memset(s->bytes, 0, sizeof(s->bytes));
-			memset(s->wire, 0, sizeof(s->wire));
+			cnt_release(s);
 			s->seen[0] = s->seen[1] = 0;
 		}
 	}
@@ -1336,7 +1432,7 @@ sess_table_restore(struct sess_table *t, const struct sess_rec *r)
 	struct sess_obs o;
 	struct sess *s;
 	uint32_t h, i;
-	int dir;
+	int dir, k;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.agent = r->agent;
@@ -1355,9 +1451,8 @@ sess_table_restore(struct sess_table *t, const struct sess_rec *r)
 	s = S(t, i);
 	s->first_ns = r->start_ns;
 	s->last_ns = r->end_ns;
-	memcpy(s->pkts, r->packets, sizeof(s->pkts));
-	memcpy(s->bytes, r->bytes, sizeof(s->bytes));
-	memcpy(s->wire, r->wire_bytes, sizeof(s->wire));
+	for (k = 0; k < 2; k++)
+		cnt_add(s, k, r->packets[k], r->bytes[k], r->wire_bytes[k], 0);
 	s->aflags |= AF_OPENED;
 	if (r->enr != NULL)
 		enr_put(t, i, enr_intern(t, r->enr));
@@ -1687,6 +1782,7 @@ held_pop(struct sess_table *t)
 	}
 	enr_put(t, i, 0);
 	addr_release(t, s);
+	cnt_release(s);
 	s->cls = CLS_FREE;
 	s->next = t->free_head;
 	t->free_head = i;
@@ -1725,9 +1821,7 @@ held_late(struct sess_table *t, const struct sess_obs *o, uint32_t h)
 		else
 			continue;
 		t->st.late_packets++;
-		s->pkts[dir] += o->packets;
-		s->bytes[dir] += o->bytes;
-		s->wire[dir] += o->wire_bytes;
+		cnt_add(s, dir, o->packets, o->bytes, o->wire_bytes, 0);
 		return 1;
 	}
 	return 0;

@@ -1171,6 +1171,169 @@ test_sess_table_apply_events(void **state)
 	assert_int_equal(f->recs[0].reported, 0);
 }
 
+/*
+ * Counters are packed in the entry (44 bits of bytes, 40 of packets):
+ * sums that outgrow them move to 64 bits on the heap, exact, and an
+ * agent's sums saturate at 2^64 - 1 rather than wrap. Drained with reset,
+ * a widened session starts again packed; nothing leaks (ASan).
+ */
+static void
+test_sess_table_counters_wide(void **state)
+{
+	struct fx *f = *state;
+	struct sess_event ev;
+	struct sess_obs o;
+	const uint64_t big = (UINT64_C(1) << 44) - 5;
+	int k;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.af = 4;
+	ev.proto = 17;
+	put_ip4(ev.cli, IP_C);
+	put_ip4(ev.srv, IP_S);
+	ev.cli_port = 5000;
+	ev.srv_port = 53;
+	ev.start_ns = T0;
+	ev.last_ns = T0;
+	ev.bytes[0] = big;
+	ev.wire_bytes[1] = big;
+	ev.packets[1] = (UINT64_C(1) << 40) - 1;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	/* Still packed: the packet counter is full to its last value. */
+	for (k = 0; k < 3; k++) {
+		ev.bytes[0] = 3;
+		ev.wire_bytes[1] = 1;
+		ev.packets[1] = 0;
+		ev.last_ns = T0 + (uint64_t)(k + 1) * SEC;
+		assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	}
+	/* 2^44 - 5 + 9 does not fit: widened. */
+	ev.bytes[0] = 0;
+	ev.wire_bytes[1] = 0;
+	ev.packets[1] = 2;
+	ev.packets[0] = UINT64_MAX - 1;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	ev.packets[0] = 7;			/* saturates */
+	ev.packets[1] = 0;
+	ev.close = 1;
+	ev.reason = SESS_CLOSE_IDLE;
+	ev.status = SESS_CLOSED;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	assert_int_equal(f->n, 1);
+	assert_true(f->recs[0].bytes[0] == big + 9);
+	assert_true(f->recs[0].wire_bytes[1] == big + 3);
+	assert_true(f->recs[0].packets[1] == (UINT64_C(1) << 40) + 1);
+	assert_true(f->recs[0].packets[0] == UINT64_MAX);
+
+	/* A capture's own sums wrap nowhere either: one observation of
+	 * 2^44 bytes, then more, on a UDP flow, reported by close_all. */
+	o = mk(T0, 17, IP_C, 6000, IP_S, 53, 0, UINT64_C(1) << 44);
+	sess_table_observe(f->t, &o);
+	o = mk(T0 + MS, 17, IP_S, 53, IP_C, 6000, 0, 10);
+	sess_table_observe(f->t, &o);
+	o = mk(T0 + 2 * MS, 17, IP_C, 6000, IP_S, 53, 0, 1);
+	sess_table_observe(f->t, &o);
+	sess_table_close_all(f->t, SESS_CLOSE_CAPTURE_END);
+	assert_int_equal(f->n, 2);
+	assert_true(f->recs[1].bytes[0] == (UINT64_C(1) << 44) + 1);
+	assert_true(f->recs[1].wire_bytes[0] == (UINT64_C(1) << 44) + 1 + 56);
+	assert_int_equal(f->recs[1].packets[0], 2);
+	assert_int_equal(f->recs[1].bytes[1], 10);
+	assert_int_equal(f->recs[1].packets[1], 1);
+}
+
+/* Reported reset (the agent's drain): a widened session's next report
+ * counts from zero again, packed. */
+static void
+drain_keep(void *arg, const struct sess_rec *r, int opened,
+    const uint8_t seen[2])
+{
+	struct fx *f = arg;
+
+	(void)opened;
+	(void)seen;
+	collect(f, r);
+}
+
+static void
+test_sess_table_counters_drain_reset(void **state)
+{
+	struct fx *f = *state;
+	struct sess_obs o;
+
+	o = mk(T0, 17, IP_C, 6000, IP_S, 53, 0, (UINT64_C(1) << 44) + 7);
+	sess_table_observe(f->t, &o);
+	sess_table_drain(f->t, drain_keep, f, 1);
+	o = mk(T0 + MS, 17, IP_C, 6000, IP_S, 53, 0, 5);
+	sess_table_observe(f->t, &o);
+	sess_table_drain(f->t, drain_keep, f, 1);
+	assert_int_equal(f->n, 2);
+	assert_true(f->recs[0].bytes[0] == (UINT64_C(1) << 44) + 7);
+	assert_int_equal(f->recs[1].bytes[0], 5);
+	assert_int_equal(f->recs[1].packets[0], 1);
+}
+
+/*
+ * Addresses: IPv4 pairs live in the entry, IPv6 pairs (and an agent's
+ * IPv4 event with stray bytes after the address) in the pool; each comes
+ * back exactly, the two forms of one IPv4 address are different
+ * sessions, and pool slots are reused after closes.
+ */
+static void
+test_sess_table_addresses(void **state)
+{
+	struct fx *f = *state;
+	struct sess_obs o;
+	struct sess_event ev;
+	size_t i;
+	int round;
+
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 100; i++) {
+			o = mk(T0 + (uint64_t)round * 100 * SEC, 17, IP_C,
+			    (uint16_t)(7000 + i), IP_S, 53, 0, i);
+			o.af = 6;
+			o.src[15] = (uint8_t)i;
+			o.dst[0] = 0x20;
+			o.dst[1] = 0x01;
+			sess_table_observe(f->t, &o);
+		}
+		/* Every one idles out at the next round's first packet. */
+	}
+	sess_table_close_all(f->t, SESS_CLOSE_CAPTURE_END);
+	assert_int_equal(f->n, 300);
+	for (i = 0; i < f->n; i++) {
+		assert_int_equal(f->recs[i].af, 6);
+		assert_int_equal(f->recs[i].cli[0], 10);
+		assert_int_equal(f->recs[i].cli[15],
+		    (uint8_t)(f->recs[i].cli_port - 7000));
+		assert_int_equal(f->recs[i].srv[0], 0x20);
+		assert_int_equal(f->recs[i].srv[1], 0x01);
+		assert_int_equal(f->recs[i].bytes[0], f->recs[i].cli_port - 7000);
+	}
+
+	f->n = 0;
+	memset(&ev, 0, sizeof(ev));
+	ev.af = 4;
+	ev.proto = 6;
+	put_ip4(ev.cli, IP_C);
+	put_ip4(ev.srv, IP_S);
+	ev.cli_port = 40000;
+	ev.srv_port = 443;
+	ev.start_ns = ev.last_ns = T0;
+	ev.packets[0] = 1;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	ev.cli[9] = 0xee;		/* stray byte: another session */
+	ev.packets[0] = 2;
+	assert_int_equal(sess_table_apply(f->t, &ev), 1);
+	assert_int_equal(sess_table_count(f->t), 2);
+	sess_table_close_all(f->t, SESS_CLOSE_CAPTURE_END);
+	assert_int_equal(f->n, 2);
+	for (i = 0; i < 2; i++)
+		assert_int_equal(f->recs[i].cli[9],
+		    f->recs[i].packets[0] == 2 ? 0xee : 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* TIME_WAIT: one connection, one session                               */
 /* ------------------------------------------------------------------ */
@@ -1419,6 +1582,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sess_table_create_rejects_bad_cfg),
 		T(test_sess_table_apply_events),
+		T(test_sess_table_counters_wide),
+		T(test_sess_table_counters_drain_reset),
+		T(test_sess_table_addresses),
 		T(test_sess_table_agent_share),
 		cmocka_unit_test(test_sess_table_names),
 		T(test_sess_table_orient_syn_sender_is_client),
