@@ -37,7 +37,7 @@ proc_stat_read(pid_t pid, struct proc_stat *st)
 	char dir[32], path[64], buf[4096];
 	const char *p, *end;
 	uint64_t v, utime = 0, stime = 0, start = 0, hz, bt;
-	size_t len;
+	size_t len = 0;
 	long tck, page;
 	int field, rc;
 
