@@ -156,6 +156,7 @@ cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
 	    "link_pending");
 	c->enrich.link_window_ns = cfg_u64(cfg, "capture", "link_window") *
 	    NS;
+	c->enrich.link_dns = (uint32_t)cfg_u64(cfg, "capture", "link_dns");
 	n = cfg_section_entries(cfg, "users", &keys, &values);
 	c->users = n > 0 ? cidr_table_create() : NULL;
 	for (i = 0; i < n; i++)

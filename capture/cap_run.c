@@ -540,7 +540,9 @@ on_frame(void *arg, uint64_t ts, const uint8_t *pkt, uint32_t caplen,
 	if (!cap_engine_decode_l7(c->eng, ts, pkt, caplen, wirelen, &r->pkt,
 	    &c->rd, &l7, &l7len))
 		return;
-	if (c->enr == NULL || r->pkt.proto != 6) {
+	/* TCP, and DNS responses for the leg linker (legs_resolve). */
+	if (c->enr == NULL || (r->pkt.proto != 6 && (r->pkt.proto != 17 ||
+	    r->pkt.sport != 53))) {
 		cap_pipe_commit(c->pipe);
 		return;
 	}

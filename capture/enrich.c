@@ -152,6 +152,7 @@ enrich_set_link(struct enrich *en, legs_cb cb)
 	lc.syns = en->cfg.link_syns;
 	lc.pending = en->cfg.link_pending;
 	lc.window_ns = en->cfg.link_window_ns;
+	lc.dns = en->cfg.link_dns;
 	lc.users = en->cfg.users;
 	if ((en->legs = legs_create(&lc, cb, en->arg)) == NULL)
 		return -EINVAL;
@@ -461,6 +462,11 @@ enrich_packet(struct enrich *en, const struct cap_pkt *p, const uint8_t *l7,
 	uint32_t i, cap, before, grew;
 	int dir = 0, fin;
 
+	if (p->proto == 17 && p->sport == 53 && p->frag == 0 &&
+	    en->legs != NULL) {
+		legs_resolve(en->legs, p, l7, l7_caplen);
+		return;
+	}
 	if (p->proto != 6 || p->frag != 0)
 		return;
 	en->now = p->ts_ns;

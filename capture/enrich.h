@@ -40,6 +40,7 @@ struct enrich_cfg {
 	uint32_t	link_syns;
 	uint32_t	link_pending;
 	uint64_t	link_window_ns;
+	uint32_t	link_dns;	/* DNS answers kept (0: none) */
 	const struct cidr_table *users;
 };
 
@@ -80,8 +81,9 @@ void		 enrich_destroy(struct enrich *);
 int		 enrich_set_link(struct enrich *, legs_cb cb);
 
 /*
- * One decoded packet (p borrowed; TCP, not a fragment: others are
- * ignored) and its captured payload l7 (l7_caplen bytes, borrowed for the
+ * One decoded packet (p borrowed; TCP, not a fragment, or a UDP datagram
+ * from port 53 for the leg linker's DNS answers: others are ignored) and
+ * its captured payload l7 (l7_caplen bytes, borrowed for the
  * call). May call the callback.
  */
 void	enrich_packet(struct enrich *, const struct cap_pkt *p,

@@ -7,7 +7,8 @@
  * newest SYN to the request's time, so the cost of a decision is the
  * number of SYNs in its window. The index keeps each SYN's hash beside
  * its position and is at most a quarter full, so a lookup reads one or
- * two slots and touches the ring only for the SYN it finds.
+ * two slots and touches the ring only for the SYN it finds. DNS answers
+ * the host received (legs_dns.c) tell a name target's candidates apart.
  */
 #include <sys/socket.h>
 
@@ -17,7 +18,9 @@
 
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
+#include "l7_dns.h"
 #include "legs.h"
+#include "legs_dns.h"
 
 #define NIL	UINT32_MAX
 
@@ -89,11 +92,12 @@ struct legs {
 	struct pend	*pool;
 	uint32_t	 free_head;
 	uint32_t	 nwait;		/* pool entries in P_WAIT */
+	struct legs_dns	*dns;		/* recent DNS answers, or NULL */
 	struct legs_stats st;
 };
 
 static const char *const rule_names[LEGS_RULE_MAX] = {
-	"bnd", "window", "name",
+	"bnd", "window", "name", "dns",
 };
 
 const char *
@@ -109,7 +113,8 @@ legs_create(const struct legs_cfg *cfg, legs_cb cb, void *arg)
 	uint32_t n = 16, i;
 
 	if (cfg->syns == 0 || cfg->syns > (1u << 24) || cfg->pending == 0 ||
-	    cfg->pending > (1u << 20) || cfg->window_ns == 0)
+	    cfg->pending > (1u << 20) || cfg->window_ns == 0 ||
+	    cfg->dns > (1u << 24))
 		return NULL;
 	l = xcalloc(1, sizeof(*l));
 	l->cfg = *cfg;
@@ -124,6 +129,8 @@ legs_create(const struct legs_cfg *cfg, legs_cb cb, void *arg)
 	l->pool = xcalloc(cfg->pending, sizeof(*l->pool));
 	for (i = 0; i < cfg->pending; i++)
 		l->pool[i].next = i + 1 < cfg->pending ? i + 1 : NIL;
+	if (cfg->dns > 0)
+		l->dns = legs_dns_create(cfg->dns);
 	return l;
 }
 
@@ -135,6 +142,7 @@ legs_destroy(struct legs *l)
 	free(l->ring);
 	free(l->slots);
 	free(l->pool);
+	legs_dns_destroy(l->dns);
 	free(l);
 }
 
@@ -450,7 +458,8 @@ decide(struct legs *l, uint32_t k, int final, uint32_t self)
 {
 	struct pend *p = &l->pool[k];
 	const struct syn *c = &l->ring[p->syn];
-	uint32_t j, i, cand = 0, match = 0, unknown = 0, ci = NIL, mi = NIL;
+	uint32_t j, i, cand = 0, match = 0, unknown = 0, dns = 0;
+	uint32_t ci = NIL, mi = NIL, di = NIL;
 	int complete = l->count < l->cfg.syns;
 
 	for (j = 0; j < l->count; j++) {
@@ -483,6 +492,15 @@ decide(struct legs *l, uint32_t k, int final, uint32_t self)
 			mi = i;
 		} else if (s->host == HOST_UNKNOWN)
 			unknown++;
+		/* A name target: was its address an answer for the name,
+		 * unless the SYN's own name says another? */
+		if (l->dns != NULL && p->tgt_af == 0 && p->bnd_af == 0 &&
+		    !(s->host == HOST_KNOWN && s->name != p->name) &&
+		    legs_dns_seen(l->dns, p->name, s->af, s->srv, s->af, s->cli,
+		    s->syn_ns, l->cfg.window_ns)) {
+			dns++;
+			di = i;
+		}
 	}
 	if (!complete) {
 		/* SYNs of the window were overwritten: cannot tell. */
@@ -504,11 +522,19 @@ decide(struct legs *l, uint32_t k, int final, uint32_t self)
 			link(l, p, ci, LEGS_RULE_WINDOW, self);
 		else
 			l->st.unmatched++;
+	} else if (match == 1 && unknown == 0) {
+		link(l, p, mi, LEGS_RULE_NAME, self);
+	} else if (dns == 1 && (match == 0 ||
+	    l->ring[di].host == HOST_KNOWN)) {
+		/* Several, and the names do not settle it (yet): the one
+		 * SYN to an address the name resolved to just before (its
+		 * own name, if known, is the name: see the loop). */
+		link(l, p, di, LEGS_RULE_DNS, self);
 	} else if (unknown > 0 && !final) {
 		return;		/* several: their names decide */
 	} else if (match == 1) {
 		link(l, p, mi, LEGS_RULE_NAME, self);
-	} else if (match == 0) {
+	} else if (match == 0 && dns < 2) {
 		l->st.unmatched++;
 	} else
 		l->st.ambiguous++;
@@ -676,4 +702,29 @@ legs_expire(struct legs *l, uint64_t now)
 {
 	if (l->nwait > 0)
 		recheck(l, now, NIL);
+}
+
+void
+legs_resolve(struct legs *l, const struct cap_pkt *p, const uint8_t *l7,
+    uint32_t l7_caplen)
+{
+	struct l7_dns d;
+	enum l7_res res;
+	uint64_t h;
+	uint32_t cap;
+	uint8_t i;
+
+	if (l->dns == NULL || l7 == NULL)
+		return;
+	/* Link-layer padding can follow a short datagram: never read it. */
+	cap = l7_caplen < p->payload ? l7_caplen : p->payload;
+	res = l7_dns_parse(l7, cap, &d);
+	/* A response cut by the snaplen keeps the records before the cut. */
+	if ((res != L7_DONE && res != L7_MORE) || d.rcode != 0 ||
+	    d.naddr == 0 || d.qname[0] == '\0')
+		return;
+	h = name_hash(d.qname, strlen(d.qname));
+	for (i = 0; i < d.naddr; i++)
+		legs_dns_add(l->dns, h, d.addr[i].af, d.addr[i].addr, p->af,
+		    p->dst, p->ts_ns);
 }

@@ -6,9 +6,11 @@
  * client leg whose proxy request it read, finds the upstream leg when the
  * proxy grants it: by the SOCKS5 reply's BND address, else by the
  * proxy's SYN to the requested address and port (or, for a name, to the
- * requested port with that name in its SNI or Host) between the request
- * and the reply. An ambiguous link is not made. Rules: docs/ENRICHMENT.md.
- * Bounded: a ring of syns records and a pool of pending client legs.
+ * requested port with that name in its SNI or Host, or whose address a
+ * DNS answer the host received just before gave for the name) between the
+ * request and the reply. An ambiguous link is not made. Rules:
+ * docs/ENRICHMENT.md. Bounded: a ring of syns records, a pool of pending
+ * client legs and a table of recent DNS answers (legs_dns.c).
  */
 #ifndef SA_CAPTURE_LEGS_H
 #define SA_CAPTURE_LEGS_H
@@ -26,6 +28,7 @@ enum legs_rule {
 	LEGS_RULE_BND = 0,	/* the SOCKS5 reply's BND.ADDR:BND.PORT */
 	LEGS_RULE_WINDOW,	/* the only SYN to the target in the window */
 	LEGS_RULE_NAME,		/* the only one whose SNI/Host is the name */
+	LEGS_RULE_DNS,		/* the only one to an address of the name */
 	LEGS_RULE_MAX
 };
 
@@ -33,6 +36,7 @@ struct legs_cfg {
 	uint32_t	syns;		/* SYNs remembered (capture.link_syns) */
 	uint32_t	pending;	/* client legs waiting (link_pending) */
 	uint64_t	window_ns;	/* capture.link_window */
+	uint32_t	dns;		/* DNS answers kept (link_dns), 0 none */
 	/* [users] labels, borrowed; NULL for none. */
 	const struct cidr_table *users;
 };
@@ -75,6 +79,15 @@ void	legs_syn(struct legs *, const struct cap_pkt *p);
 int	legs_answer(struct legs *, const struct sess_obs *key,
 	    const struct l7_result *r, struct sess_enr_fields *f,
 	    struct sess_obs *peer, uint64_t now);
+/*
+ * A UDP datagram from port 53 (p borrowed; its captured payload l7,
+ * l7_caplen bytes, borrowed for the call): if it is a DNS response
+ * (l7_dns.c), the addresses it gives for its question name are kept with
+ * the time and the receiver, for name targets' links. Nothing without
+ * link_dns.
+ */
+void	legs_resolve(struct legs *, const struct cap_pkt *p,
+	    const uint8_t *l7, uint32_t l7_caplen);
 /* Enrichment is done with the connection (af, addresses 16 bytes). */
 void	legs_end(struct legs *, uint8_t af, const uint8_t *cli,
 	    uint16_t cport, const uint8_t *srv, uint16_t sport, uint64_t now);

@@ -77,6 +77,8 @@ const struct cfg_def cfg_defs[] = {
 	  "proxy client legs waiting at once for their link" },
 	{ "capture", "link_window", CFG_T_DURATION, "10", 1, 3600,
 	  "seconds after the proxy's reply a link may wait for names" },
+	{ "capture", "link_dns", CFG_T_U64, "4096", 0, 1 << 24,
+	  "recent DNS answers kept to link a proxy's legs by name (0: off)" },
 
 	/* [sessions]: the session engine, shared by agent and aggregator. */
 	{ "sessions", "udp_idle_timeout", CFG_T_DURATION, "60", 1, 7 * 86400,

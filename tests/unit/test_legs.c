@@ -2,8 +2,9 @@
  * test_legs: linking a proxy's client and upstream legs, driven with
  * hand-made TCP packets through the enrichment table as the agent's
  * capture thread does: the SOCKS5 reply's BND address, the only SYN to
- * the target in the window, two candidates (ambiguous, not linked), and
- * a name target decided by the upstream legs' TLS server names.
+ * the target in the window, two candidates (ambiguous, not linked), a
+ * name target decided by the upstream legs' TLS server names, and one
+ * decided by the DNS answers the proxy host received before its SYNs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -80,7 +81,7 @@ fx_new(void)
 	struct fx *f = calloc(1, sizeof(*f));
 	struct enrich_cfg cfg = { .budget = 4096, .reply_budget = 1024,
 	    .max_sessions = 64, .timeout_ns = 30 * SEC, .link_syns = 64,
-	    .link_pending = 8, .link_window_ns = 10 * SEC };
+	    .link_pending = 8, .link_window_ns = 10 * SEC, .link_dns = 64 };
 
 	assert_non_null(f);
 	f->en = enrich_create(&cfg, on_answer, f);
@@ -367,6 +368,155 @@ test_legs_domain_sni(void **state)
 	fx_free(f);
 }
 
+/*
+ * A DNS response from 10.0.0.53:53 to rcv: name resolves (type A) to
+ * 10.0.0.a[0], 10.0.0.a[1] ... (na of them), RFC 1035 section 4.1.
+ */
+static void
+dns_answer(struct fx *f, uint8_t rcv, const char *name, const uint8_t *a,
+    size_t na, uint64_t ts)
+{
+	uint8_t m[512];
+	const char *l = name, *dot;
+	size_t o = 12, i;
+	struct cap_pkt p;
+
+	memset(m, 0, 12);
+	m[0] = 0x42;
+	m[2] = 0x81;
+	m[3] = 0x80;
+	m[5] = 1;
+	m[7] = (uint8_t)na;
+	for (; *l != '\0'; l = *dot != '\0' ? dot + 1 : dot) {
+		dot = strchr(l, '.');
+		if (dot == NULL)
+			dot = l + strlen(l);
+		m[o++] = (uint8_t)(dot - l);
+		memcpy(m + o, l, (size_t)(dot - l));
+		o += (size_t)(dot - l);
+	}
+	m[o++] = 0;
+	memcpy(m + o, "\0\1\0\1", 4);
+	o += 4;
+	for (i = 0; i < na; i++) {
+		static const uint8_t rr[] = { 0xc0, 12, 0, 1, 0, 1, 0, 0, 0,
+		    60, 0, 4, 10, 0, 0 };
+
+		memcpy(m + o, rr, sizeof(rr));
+		o += sizeof(rr);
+		m[o++] = a[i];
+	}
+	memset(&p, 0, sizeof(p));
+	p.ts_ns = ts;
+	p.af = 4;
+	p.proto = 17;
+	p.src[0] = p.dst[0] = 10;
+	p.src[3] = 53;
+	p.dst[3] = rcv;
+	p.sport = 53;
+	p.dport = 5353;
+	p.payload = (uint32_t)o;
+	enrich_packet(f->en, &p, m, (uint32_t)o);
+}
+
+/*
+ * A SOCKS5 request for example.com:443 from client port 40000 at T0, the
+ * proxy's SYNs to TGT and TGT2 port 443 at T0 + 3 and 4 ms, its success
+ * reply at T0 + 5 ms; then the end of the capture. Returns the stats.
+ */
+static void
+socks_name_two(struct fx *f, struct enrich_stats *st, int finish)
+{
+	static const uint8_t req[] = { 5, 1, 0, 5, 1, 0, 3, 11, 'e', 'x',
+	    'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm', 1, 0xbb };
+	static const uint8_t rep[10] = { 5, 0, 0, 1 };
+
+	open_conn(f, CLI, 40000, PRX, 1080, T0);
+	cdata(f, CLI, 40000, PRX, 1080, 0, req, sizeof(req), T0 + MS);
+	pkt(f, PRX, 1080, CLI, 40000, DEC_TCP_ACK | DEC_TCP_PSH, ISN, method,
+	    sizeof(method), T0 + 2 * MS);
+	open_conn(f, PRX, 50001, TGT, 443, T0 + 3 * MS);
+	open_conn(f, PRX, 50002, TGT2, 443, T0 + 4 * MS);
+	pkt(f, PRX, 1080, CLI, 40000, DEC_TCP_ACK | DEC_TCP_PSH,
+	    ISN + sizeof(method), rep, sizeof(rep), T0 + 5 * MS);
+	if (finish) {
+		enrich_expire(f->en, T0 + 60 * SEC);
+		enrich_finish(f->en);
+	}
+	enrich_get_stats(f->en, st);
+}
+
+/* One candidate's address was the name's answer just before its SYN:
+ * linked at the reply, without waiting for names. */
+static void
+test_legs_dns_one(void **state)
+{
+	static const uint8_t a[] = { TGT2, 77 };
+	struct fx *f = fx_new();
+	struct enrich_stats st;
+
+	(void)state;
+	dns_answer(f, PRX, "Example.com", a, 2, T0 + 2 * MS);
+	socks_name_two(f, &st, 0);
+	assert_linked(f, 40000, 50002, "10.0.0.1", "example.com:443");
+	assert_null(find_leg(f, 50001, SESS_LEG_UPSTREAM));
+	assert_int_equal(st.legs.linked[LEGS_RULE_DNS], 1);
+	assert_string_equal(legs_rule_name(LEGS_RULE_DNS), "dns");
+	fx_free(f);
+}
+
+/* Answers that do not count: for another name, to another host, too old
+ * (more than link_window before the SYN), after the SYN. */
+static void
+test_legs_dns_none(void **state)
+{
+	static const uint8_t a[] = { TGT2 };
+	struct fx *f;
+	struct enrich_stats st;
+	int c;
+
+	(void)state;
+	for (c = 0; c < 4; c++) {
+		f = fx_new();
+		if (c == 0)
+			dns_answer(f, PRX, "example.org", a, 1, T0 + 2 * MS);
+		else if (c == 1)
+			dns_answer(f, 77, "example.com", a, 1, T0 + 2 * MS);
+		else if (c == 2)
+			dns_answer(f, PRX, "example.com", a, 1,
+			    T0 + 4 * MS - 10 * SEC - 1);
+		socks_name_two(f, &st, c != 3);
+		if (c == 3) {
+			/* The SYN to TGT2 was at T0 + 4 ms. */
+			dns_answer(f, PRX, "example.com", a, 1, T0 + 6 * MS);
+			enrich_expire(f->en, T0 + 60 * SEC);
+			enrich_finish(f->en);
+			enrich_get_stats(f->en, &st);
+		}
+		assert_int_equal(count_legs(f), 0);
+		assert_int_equal(st.legs.linked[LEGS_RULE_DNS], 0);
+		assert_int_equal(st.legs.unmatched, 1);
+		fx_free(f);
+	}
+}
+
+/* Both candidates' addresses were answers for the name: not linked. */
+static void
+test_legs_dns_ambiguous(void **state)
+{
+	static const uint8_t a[] = { TGT, TGT2 };
+	struct fx *f = fx_new();
+	struct enrich_stats st;
+
+	(void)state;
+	dns_answer(f, PRX, "example.com", a, 2, T0 + 2 * MS);
+	socks_name_two(f, &st, 1);
+	assert_int_equal(count_legs(f), 0);
+	assert_int_equal(st.legs.ambiguous, 1);
+	assert_int_equal(st.legs.linked[LEGS_RULE_DNS], 0);
+	fx_free(f);
+}
+
 int
 main(void)
 {
@@ -375,6 +525,9 @@ main(void)
 		cmocka_unit_test(test_legs_window_single),
 		cmocka_unit_test(test_legs_ambiguous),
 		cmocka_unit_test(test_legs_domain_sni),
+		cmocka_unit_test(test_legs_dns_one),
+		cmocka_unit_test(test_legs_dns_none),
+		cmocka_unit_test(test_legs_dns_ambiguous),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
