@@ -143,7 +143,8 @@ static void
 test_dns_oracle(void **state)
 {
 	static const char *const files[] = { "dns.pcap", "1kxun.pcap",
-	    "KakaoTalk_chat.pcap", "http_connect.pcap", "netflix.pcap" };
+	    "KakaoTalk_chat.pcap", "http_connect.pcap", "netflix.pcap",
+	    "crafted/socks_dns.pcap" };
 	size_t i;
 
 	(void)state;
