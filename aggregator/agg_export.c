@@ -4,9 +4,11 @@
  * publish each session asynchronously to JetStream (Nats-Msg-Id = the
  * session id, so the stream's duplicate window drops a repeat), wait for
  * every ack, then write the position. Two rounds overlap, each on its own
- * JetStream context: the next is read and published while the acks of
+ * JetStream contexts: the next is read and published while the acks of
  * the one before come in, and the position moves past a round only once
- * it and every round before it are acknowledged. A round that does not
+ * it and every round before it are acknowledged. A round's messages go
+ * out in turn on NCONN connections, so that nats-server and libnats
+ * take them on as many threads. A round that does not
  * end with all acks is published again whole, with the one after it.
  * docs/SCALING.md argues exactly-once.
  */
@@ -32,6 +34,7 @@
 #define IDLE_MS		50	/* queue empty: look again after this */
 #define RETRY_MS	500	/* after a failed round or connect */
 #define TRIM_NS		NS	/* delete done queue entries at most this often */
+#define NCONN		2	/* connections a round's messages share */
 
 enum xstate {
 	XS_CONNECTING = 0,
@@ -48,7 +51,8 @@ static const char *const xstate_names[XS_MAX] = {
 /* One round: what it read and published, and its acks. */
 struct xround {
 	struct agg_export	*x;
-	jsCtx			*js;	/* its own, so its acks wait alone */
+	/* Its own, one per connection, so that its acks wait alone. */
+	jsCtx			*js[NCONN];
 	uint64_t		 last, expired, first_wns;
 	size_t			 sent;
 	int			 failed, busy;
@@ -76,8 +80,8 @@ struct agg_export {
 	pthread_cond_t	 cv;
 	int		 stop;
 	char		 last_error[256];
-	natsConnection	*nc;
-	jsCtx		*js;		/* stream management */
+	natsConnection	*nc[NCONN];
+	jsCtx		*js;		/* stream management, on nc[0] */
 	int		 stream_ok;
 	uint64_t	 pos, expired;	/* as stored */
 	uint64_t	 last_trim;
@@ -375,18 +379,20 @@ disconnect(struct agg_export *x)
 {
 	int i;
 
-	for (i = 0; i < 2; i++) {
-		jsCtx_Destroy(x->r[i].js);
-		x->r[i].js = NULL;
-		x->r[i].busy = 0;
+	for (i = 0; i < 2 * NCONN; i++) {
+		jsCtx_Destroy(x->r[i / NCONN].js[i % NCONN]);
+		x->r[i / NCONN].js[i % NCONN] = NULL;
+		x->r[i / NCONN].busy = 0;
 	}
 	jsCtx_Destroy(x->js);
 	x->js = NULL;
-	if (x->nc != NULL) {
-		natsConnection_Close(x->nc);
-		natsConnection_Destroy(x->nc);
+	for (i = 0; i < NCONN; i++) {
+		if (x->nc[i] != NULL) {
+			natsConnection_Close(x->nc[i]);
+			natsConnection_Destroy(x->nc[i]);
+		}
+		x->nc[i] = NULL;
 	}
-	x->nc = NULL;
 	x->stream_ok = 0;
 }
 
@@ -426,22 +432,23 @@ connect_js(struct agg_export *x)
 		s = natsOptions_SetUserCredentialsFromFiles(o, x->creds, NULL);
 	if (s == NATS_OK && x->seed != NULL)
 		s = natsOptions_SetNKeyFromSeed(o, x->nkey, x->seed);
-	if (s == NATS_OK)
-		s = natsConnection_Connect(&x->nc, o);
+	for (i = 0; i < NCONN && s == NATS_OK; i++)
+		s = natsConnection_Connect(&x->nc[i], o);
 	if (s != NATS_OK)
 		goto fail;
 	jsOptions_Init(&jo);
 	jo.Wait = x->ack_timeout_ms;
-	jo.PublishAsync.MaxPending = x->max_in_flight;
+	/* max_in_flight is a round's: its connections share it. */
+	jo.PublishAsync.MaxPending = (x->max_in_flight + NCONN - 1) / NCONN;
 	jo.PublishAsync.AckHandler = on_ack;
 	jo.PublishAsync.StallWait = x->ack_timeout_ms;
-	for (i = 0; i < 2; i++) {
-		jo.PublishAsync.AckHandlerClosure = &x->r[i];
-		if ((s = natsConnection_JetStream(&x->r[i].js, x->nc, &jo)) !=
-		    NATS_OK)
+	for (i = 0; i < 2 * NCONN; i++) {
+		jo.PublishAsync.AckHandlerClosure = &x->r[i / NCONN];
+		if ((s = natsConnection_JetStream(&x->r[i / NCONN].js[i %
+		    NCONN], x->nc[i % NCONN], &jo)) != NATS_OK)
 			goto fail;
 	}
-	if ((s = natsConnection_JetStream(&x->js, x->nc, &jo)) != NATS_OK)
+	if ((s = natsConnection_JetStream(&x->js, x->nc[0], &jo)) != NATS_OK)
 		goto fail;
 	natsOptions_Destroy(o);
 	return 0;
@@ -550,7 +557,7 @@ publish_one(void *arg, uint64_t seq, uint64_t wns,
 	if (st == NATS_OK)
 		st = natsMsgHeader_Set(m, "Nats-Msg-Id", id);
 	if (st == NATS_OK)
-		st = js_PublishMsgAsync(r->js, &m, NULL);
+		st = js_PublishMsgAsync(r->js[r->sent % NCONN], &m, NULL);
 	natsMsg_Destroy(m);
 	if (st != NATS_OK) {
 		set_error(x, "publish", st);
@@ -579,13 +586,15 @@ static int
 rounds_fail(struct agg_export *x)
 {
 	natsMsgList pending = { NULL, 0 };
+	jsCtx *js;
 	int i;
 
-	for (i = 0; i < 2; i++) {
-		if (x->r[i].js != NULL && js_PublishAsyncGetPendingList(
-		    &pending, x->r[i].js) == NATS_OK)
+	for (i = 0; i < 2 * NCONN; i++) {
+		js = x->r[i / NCONN].js[i % NCONN];
+		if (js != NULL && js_PublishAsyncGetPendingList(&pending,
+		    js) == NATS_OK)
 			natsMsgList_Destroy(&pending);
-		x->r[i].busy = 0;
+		x->r[i / NCONN].busy = 0;
 	}
 	atomic_fetch_add(&x->rounds_failed, 1);
 	return -1;
@@ -597,12 +606,14 @@ round_finish(struct agg_export *x, struct xround *r)
 {
 	jsPubOptions po;
 	uint64_t t = sa_mono_ns(), now;
-	natsStatus s;
+	natsStatus s = NATS_OK;
+	int i;
 
 	if (r->sent > 0) {
 		jsPubOptions_Init(&po);
 		po.MaxWait = x->ack_timeout_ms;
-		s = js_PublishAsyncComplete(r->js, &po);
+		for (i = 0; i < NCONN && s == NATS_OK; i++)
+			s = js_PublishAsyncComplete(r->js[i], &po);
 		atomic_fetch_add(&x->ack_wait_ns, sa_mono_ns() - t);
 		if (s != NATS_OK) {
 			set_error(x, "waiting for acks", s);
