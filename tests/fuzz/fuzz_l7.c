@@ -4,7 +4,9 @@
  * growing prefixes of both directions (every parser behind it), and the
  * client bytes are cut into segments the input's bytes choose, fed to a
  * tcp_stream out of order, with retransmissions and overlaps, whose in-order
- * prefix must always equal the start of the client bytes. Built into
+ * prefix must always equal the start of the client bytes. The bytes after
+ * the split word are also read as one DNS response (l7_dns_parse) and its
+ * prefixes, whose answers must agree with the whole's. Built into
  * fuzz_l7_replay (every build) and, with SA_FUZZ, into the libFuzzer
  * binary.
  */
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "l7.h"
+#include "l7_dns.h"
 #include "tcp_stream.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -81,6 +84,66 @@ stream_segments(const uint8_t *c, size_t nc, const uint8_t *ctl, size_t nctl)
 	tcp_stream_free(&st);
 }
 
+static void
+check_dns(enum l7_res res, const struct l7_dns *d)
+{
+	size_t i;
+
+	if (res > L7_INVALID || d->naddr > L7_DNS_ADDR_MAX || d->more > 1)
+		abort();
+	check_str(d->qname, sizeof(d->qname));
+	for (i = 0; d->qname[i] != '\0'; i++)
+		if (d->qname[i] >= 'A' && d->qname[i] <= 'Z')
+			abort();
+	for (i = 0; i < d->naddr; i++)
+		if (d->addr[i].af != 4 && d->addr[i].af != 6)
+			abort();
+	if ((res == L7_NOMATCH || res == L7_INVALID) && d->naddr != 0)
+		abort();
+}
+
+/* Is every address of a among those of b? */
+static int
+dns_subset(const struct l7_dns *a, const struct l7_dns *b)
+{
+	size_t i, j;
+
+	for (i = 0; i < a->naddr; i++) {
+		for (j = 0; j < b->naddr; j++)
+			if (memcmp(&a->addr[i], &b->addr[j],
+			    sizeof(a->addr[i])) == 0)
+				break;
+		if (j == b->naddr)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The DNS reader over m and its prefixes: a prefix read to its end reads
+ * what the whole does; a cut one keeps only answers the whole has.
+ */
+static void
+dns_prefixes(const uint8_t *m, size_t n)
+{
+	struct l7_dns full, d;
+	enum l7_res fr, res;
+	size_t k;
+
+	fr = l7_dns_parse(m, n, &full);
+	check_dns(fr, &full);
+	for (k = 0; k < n; k += n / 32 + 1) {
+		res = l7_dns_parse(m, k, &d);
+		check_dns(res, &d);
+		if (res == L7_DONE && (fr != L7_DONE ||
+		    memcmp(&d, &full, sizeof(d)) != 0))
+			abort();
+		if (res == L7_MORE && (fr == L7_DONE || fr == L7_MORE) &&
+		    !full.more && !dns_subset(&d, &full))
+			abort();
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -95,5 +158,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		split = size;
 	parse_prefixes(data, split, data + split, size - split);
 	stream_segments(data, split, data + split, size - split);
+	dns_prefixes(data, size);
 	return 0;
 }

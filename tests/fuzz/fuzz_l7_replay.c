@@ -1,10 +1,11 @@
 /*
  * fuzz_l7_replay: runs fuzz_l7's target without libFuzzer on seed
  * handshakes (SOCKS4a, SOCKS5 with a login, CONNECT, a proxy request, a
- * TLS ClientHello, PROXY v1) and on a bounded number of deterministic
- * mutations of each (byte flips, cuts, insertions), so every build fuzzes
- * the enrichment readers a little (ctest unit_fuzz_l7_replay). Files or
- * directories named on the command line are run as inputs too.
+ * TLS ClientHello, PROXY v1) and a DNS response, and on a bounded number
+ * of deterministic mutations of each (byte flips, cuts, insertions), so
+ * every build fuzzes the enrichment readers a little (ctest
+ * unit_fuzz_l7_replay). Files or directories named on the command line
+ * are run as inputs too.
  *
  *   fuzz_l7_replay [-n MUTATIONS] [file]...
  */
@@ -43,6 +44,16 @@ static const struct seed seeds[] = {
 	    "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 	    "\x00\x00\x02\x13\x01\x01\x00\x00\x0e\x00\x00\x00\x0a\x00\x08\x00"
 	    "\x00\x05" "a.com"), S("") },
+	/* A DNS response: www.a.io CNAME cd.a.io, its A and AAAA. */
+	{ S("\x12\x34\x81\x80\x00\x01\x00\x03\x00\x00\x00\x00"
+	    "\x03" "www" "\x01" "a" "\x02" "io" "\x00\x00\x01\x00\x01"
+	    "\xc0\x0c\x00\x05\x00\x01\x00\x00\x00\x3c\x00\x05"
+	    "\x02" "cd" "\xc0\x10"
+	    "\xc0\x26\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04"
+	    "\xc0\x00\x02\x01"
+	    "\xc0\x26\x00\x1c\x00\x01\x00\x00\x00\x3c\x00\x10"
+	    "\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00"
+	    "\x00\x00\x00\x01"), S("") },
 };
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
