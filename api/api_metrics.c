@@ -850,7 +850,7 @@ enrich_part(struct api_buf *b, const json_t *agents)
 		  "complete answer, by reason (gap, budget, cap_full, "
 		  "parse_error, timeout, ended)." },
 		{ "legs", "outcome", "sessacct_agent_enrich_legs_total",
-		  "counter", "Proxy leg links, by rule (bnd, window, name) "
+		  "counter", "Proxy leg links, by rule (bnd, window, name, dns) "
 		  "or why not made (ambiguous, unmatched, dropped)." },
 		{ "buffering", NULL, "sessacct_agent_enrich_buffering",
 		  "gauge", "Connections holding stream buffers now." },
