@@ -27,6 +27,8 @@ struct legs_dns {
 
 static uint32_t	set_of(const struct legs_dns *, uint64_t, uint8_t,
 		    const uint8_t *);
+static int	loopback(uint8_t, const uint8_t *);
+static int	in_window(uint64_t, uint64_t, uint64_t);
 
 struct legs_dns *
 legs_dns_create(uint32_t entries)
@@ -82,20 +84,6 @@ legs_dns_add(struct legs_dns *d, uint64_t name, uint8_t af,
 	e->last = ts_ns;
 }
 
-static int
-loopback(uint8_t af, const uint8_t *a)
-{
-	static const uint8_t one[16] = { [15] = 1 };
-
-	return af == 4 ? a[0] == 127 : memcmp(a, one, 16) == 0;
-}
-
-static int
-in_window(uint64_t t, uint64_t syn_ns, uint64_t window_ns)
-{
-	return t != 0 && t <= syn_ns && syn_ns - t <= window_ns;
-}
-
 int
 legs_dns_seen(const struct legs_dns *d, uint64_t name, uint8_t af,
     const uint8_t *addr, uint8_t sf, const uint8_t *src, uint64_t syn_ns,
@@ -132,4 +120,18 @@ set_of(const struct legs_dns *d, uint64_t name, uint8_t af,
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	return (uint32_t)(h % d->nsets);
+}
+
+static int
+loopback(uint8_t af, const uint8_t *a)
+{
+	static const uint8_t one[16] = { [15] = 1 };
+
+	return af == 4 ? a[0] == 127 : memcmp(a, one, 16) == 0;
+}
+
+static int
+in_window(uint64_t t, uint64_t syn_ns, uint64_t window_ns)
+{
+	return t != 0 && t <= syn_ns && syn_ns - t <= window_ns;
 }
