@@ -216,10 +216,22 @@ q_active(const struct agg_query_ctx *x, const struct proto_query *q,
 
 /* ---- history --------------------------------------------------------- */
 
+/* A history page being built: its sessions and, when asked, the
+ * cursor after each of them (row is where the store writes it). */
+struct history_arg {
+	json_t	*arr;
+	json_t	*cursors;		/* NULL: not asked */
+	char	 row[STORE_CURSOR_MAX];
+};
+
 static void
 history_cb(void *arg, const struct store_session *ss)
 {
-	json_array_append_new((json_t *)arg, agg_json_session(ss));
+	struct history_arg *h = arg;
+
+	json_array_append_new(h->arr, agg_json_session(ss));
+	if (h->cursors != NULL)
+		json_array_append_new(h->cursors, json_string(h->row));
 }
 
 static int
@@ -229,13 +241,14 @@ q_history(const struct agg_query_ctx *x, const struct proto_query *q,
 	static const char *const allowed[] = { "user", "status",
 	    "start_after", "start_before", "dest_ip", "target", "origin",
 	    "source_ip", "protocol", "min_duration_ns", "min_bytes", "limit",
-	    "cursor", "agent", NULL };
+	    "cursor", "agent", "row_cursors", NULL };
 	struct store_filter f;
+	struct history_arg h;
 	uint32_t damaged = 0;
 	char detail[256], next[STORE_CURSOR_MAX];
-	const char *bad;
+	const char *bad, *rcs;
 	uint64_t limit = 100;
-	json_t *arr, *o;
+	json_t *o;
 	int rc;
 
 	memset(&f, 0, sizeof(f));
@@ -265,21 +278,33 @@ q_history(const struct agg_query_ctx *x, const struct proto_query *q,
 	f.origin = proto_query_get(q, "origin");
 	f.agent = proto_query_get(q, "agent");
 	f.cursor = proto_query_get(q, "cursor");
-	arr = json_array();
+	/* row_cursors=1: the cursor after each row too (docs/PROTOCOL.md),
+	 * for an API merging several aggregators' pages. */
+	rcs = proto_query_get(q, "row_cursors");
+	if (rcs != NULL && strcmp(rcs, "0") != 0 && strcmp(rcs, "1") != 0)
+		return error_body(body, 400, "bad parameter",
+		    "row_cursors: 0 or 1");
+	memset(&h, 0, sizeof(h));
+	h.arr = json_array();
+	if (rcs != NULL && strcmp(rcs, "1") == 0) {
+		h.cursors = json_array();
+		f.row_cursor = h.row;
+	}
 	next[0] = '\0';
 	f.damaged = &damaged;
-	rc = store_history(x->store, &f, history_cb, arr, next);
-	if (rc == -EINVAL) {
-		json_decref(arr);
-		return error_body(body, 400, "bad parameter",
-		    "cursor: not a cursor from this server");
-	}
+	rc = store_history(x->store, &f, history_cb, &h, next);
 	if (rc != 0) {
-		json_decref(arr);
+		json_decref(h.arr);
+		json_decref(h.cursors);
+		if (rc == -EINVAL)
+			return error_body(body, 400, "bad parameter",
+			    "cursor: not a cursor from this server");
 		return error_body(body, 500, "store error", "history");
 	}
 	o = json_object();
-	json_object_set_new(o, "sessions", arr);
+	json_object_set_new(o, "sessions", h.arr);
+	if (h.cursors != NULL)
+		json_object_set_new(o, "row_cursors", h.cursors);
 	json_object_set_new(o, "next_cursor", next[0] != '\0' ?
 	    json_string(next) : json_null());
 	/* Only when it happened: the page lacks what damaged blocks held. */

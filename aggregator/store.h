@@ -176,6 +176,10 @@ struct store_filter {
 	/* Out, may be NULL: incremented for each damaged range the page
 	 * stepped over or stopped at (docs/SECURITY.md, "Store damage"). */
 	uint32_t	*damaged;
+	/* Out, may be NULL (STORE_CURSOR_MAX bytes): set before each cb
+	 * to the cursor that goes on after that row, the same text a page
+	 * ending there hands out as next_cursor. */
+	char		*row_cursor;
 };
 
 /*

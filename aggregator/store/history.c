@@ -175,6 +175,8 @@ again:
 		}
 		if (!store__filter_match(f, &s))
 			continue;
+		if (f->row_cursor != NULL)
+			cursor_make(h.kind, k, f->row_cursor);
 		cb(arg, &s);
 		memcpy(last, k, SKEY_LEN);
 		n++;
