@@ -197,6 +197,79 @@ api_multi_session_cmp(const json_t *a, const json_t *b)
 	    "session_id"));
 }
 
+/* ---- history merge --------------------------------------------------- */
+
+int
+api_multi_rows_check(const json_t *sessions, const json_t *cursors)
+{
+	const json_t *r, *c;
+	const char *s;
+	size_t i, j, len;
+
+	if (!json_is_array(sessions) || !json_is_array(cursors) ||
+	    json_array_size(sessions) != json_array_size(cursors))
+		return -EBADMSG;
+	for (i = 0; i < json_array_size(sessions); i++) {
+		r = json_array_get(sessions, i);
+		c = json_array_get(cursors, i);
+		if (!json_is_object(r) ||
+		    !json_is_string(json_object_get(r, "end_time")) ||
+		    !json_is_string(json_object_get(r, "session_id")) ||
+		    !json_is_string(c))
+			return -EBADMSG;
+		/* The length jansson knows, not strlen: a \u0000 inside
+		 * would hide the rest. */
+		len = json_string_length(c);
+		s = json_string_value(c);
+		if (len == 0 || len > API_MULTI_POS_MAX)
+			return -EBADMSG;
+		for (j = 0; j < len; j++)
+			if (s[j] < 0x21 || s[j] > 0x7e)
+				return -EBADMSG;
+	}
+	return 0;
+}
+
+size_t
+api_multi_merge(struct api_multi_src *src, size_t n, json_t *page,
+    size_t limit, int *need)
+{
+	json_t *best, *e;
+	size_t i, bi, nneed;
+
+	for (;;) {
+		nneed = 0;
+		for (i = 0; i < n; i++) {
+			need[i] = src[i].more && src[i].taken >=
+			    json_array_size(src[i].rows);
+			nneed += (size_t)need[i];
+		}
+		if (json_array_size(page) >= limit)
+			break;
+		if (nneed > 0)
+			return nneed;
+		best = NULL;
+		bi = 0;
+		for (i = 0; i < n; i++) {
+			if (src[i].taken >= json_array_size(src[i].rows))
+				continue;
+			e = json_array_get(src[i].rows, src[i].taken);
+			if (best == NULL || api_multi_session_cmp(e, best) > 0) {
+				best = e;
+				bi = i;
+			}
+		}
+		if (best == NULL)
+			break;
+		json_array_append(page, best);
+		src[bi].taken++;
+	}
+	/* Complete: nothing more is needed for this page. */
+	for (i = 0; i < n; i++)
+		need[i] = 0;
+	return 0;
+}
+
 /* ---- top lists ------------------------------------------------------- */
 
 struct top_ent {

@@ -77,6 +77,36 @@ int	api_multi_cursor_decode(const char *text, size_t n, uint32_t list_id,
 int	api_multi_session_cmp(const json_t *a, const json_t *b);
 
 /*
+ * Checks an aggregator's history answer before it is merged (answers are
+ * trusted less than local state): sessions (borrowed) an array of
+ * objects, each with string end_time and session_id, and cursors
+ * (borrowed; its "row_cursors") an array as long, each a string of 1 to
+ * API_MULTI_POS_MAX printable ASCII bytes. 0 or -EBADMSG.
+ */
+int	api_multi_rows_check(const json_t *sessions, const json_t *cursors)
+	    __attribute__((warn_unused_result));
+
+/* One aggregator's rows in the merge of a history page. */
+struct api_multi_src {
+	json_t		*rows;	/* borrowed array of sessions; NULL: none */
+	size_t		 taken;	/* its first taken rows are in the page */
+	int		 more;	/* it has rows after its last one */
+};
+
+/*
+ * Appends sessions of the sources (n of them) to page (borrowed array;
+ * each appended with a new reference), newest first by
+ * api_multi_session_cmp, ties to the lower index, advancing each
+ * source's taken, until page holds limit sessions or every source is used
+ * up. It stops early when a source with more has had all its rows taken:
+ * its next rows, not fetched yet, may be newer than the others' next.
+ * need (n entries) gets 1 for each such source, 0 for the others.
+ * Returns how many need more rows (0: the page is complete).
+ */
+size_t	api_multi_merge(struct api_multi_src *src, size_t n, json_t *page,
+	    size_t limit, int *need);
+
+/*
  * Sums top lists (lists[i] borrowed arrays of {name_key, sessions,
  * bytes}; NULL entries skipped) by name, orders them as the aggregator
  * does (bytes, then sessions, descending; then name) and keeps cap.

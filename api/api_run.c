@@ -486,6 +486,7 @@ check_cfg(struct api_ctx *c)
 	r->health_timeout_ms = (int)cfg_u64(cfg, "api", "health_timeout_ms");
 	r->max_limit = cfg_u64(cfg, "api", "max_limit");
 	r->default_limit = r->max_limit < 100 ? r->max_limit : 100;
+	r->multi_fetch_margin = cfg_u64(cfg, "api", "multi_fetch_margin");
 	r->top_users = cfg_u64(cfg, "api", "metrics_top_users");
 	r->top_destinations = cfg_u64(cfg, "api", "metrics_top_destinations");
 	r->max_body = cfg_u64(cfg, "api", "max_response_size");

@@ -88,6 +88,7 @@ static void	m_metrics(struct req *, struct api_metrics_in *,
 		    struct api_buf *agg);
 static void	m_active(struct req *, uint64_t limit);
 static void	m_history(struct req *, uint64_t limit, const char *format);
+static int	m_rows(json_t *, struct api_multi_src *, json_t **rc);
 static void	m_session(struct req *);
 static void	m_stats(struct req *);
 static json_t	*m_points(struct req *);
@@ -1083,29 +1084,32 @@ m_active(struct req *rq, uint64_t limit)
 }
 
 /*
- * One page over several aggregators: each is asked limit sessions from
- * its own position, the pages are merged newest first and the first
- * limit kept. An aggregator whose page was used up moves to its own
- * next_cursor; one whose page was used in part needs the cursor after
- * the last session taken, which only it can make: it is asked again
- * for exactly that many from the same position, and the page checked to
- * end at that session (sessions that closed meanwhile, or expired, make
- * it ask again, at most MULTI_REASK times).
+ * One page over several aggregators. Each that is not done is asked for
+ * its share, ceil(limit / asked) + api.multi_fetch_margin sessions (at
+ * most limit), with the cursor after each row (row_cursors=1,
+ * docs/PROTOCOL.md), and the pages are merged newest first. When an
+ * aggregator that has more sees all its rows taken, its next rows may be
+ * newer than the others' next, so the merge is not yet right: it alone is
+ * asked again, from the cursor after its last row, for as many as the
+ * page still lacks, and the merge goes on. After one such refetch an
+ * aggregator cannot run out before the page is full, so each is asked
+ * at most twice for a page, and evenly spread sessions cost one round.
+ * The merged cursor keeps, for each aggregator, the cursor after the
+ * last row taken from it, or its old position.
  */
-#define MULTI_REASK	4
-
 static void
 m_history(struct req *rq, uint64_t limit, const char *format)
 {
 	const struct http_routes_cfg *cfg = rq->cfg;
 	struct api_multi_cursor cur, next;
-	struct proto_query *base, *qv, *qs[API_MULTI_MAX];
+	struct api_multi_src src[API_MULTI_MAX];
+	struct proto_query *qv, *qs[API_MULTI_MAX];
 	struct multi m, r;
 	const char *ctext = NULL;
-	json_t *pages[API_MULTI_MAX], *out, *o, *best, *e, *last[API_MULTI_MAX];
-	json_t *rs, *nc;
-	size_t i, n = cfg->naggs, k[API_MULTI_MAX], x[API_MULTI_MAX], c, bi;
-	int pending[API_MULTI_MAX], bound[API_MULTI_MAX], round, left, done;
+	json_t *out, *o, *ans[API_MULTI_MAX], *rc[API_MULTI_MAX], *nc;
+	size_t i, n = cfg->naggs, asked = 0, rounds, len;
+	uint64_t share;
+	int need[API_MULTI_MAX];
 	char text[API_MULTI_CURSOR_MAX], lim[24];
 
 	(void)api_params_str(&rq->params, "cursor", &ctext);
@@ -1121,168 +1125,166 @@ m_history(struct req *rq, uint64_t limit, const char *format)
 		cur.list_id = cfg->agg_list_id;
 	}
 	q_del(&rq->q, "cursor");
-	base = &rq->q;
+	for (i = 0; i < n; i++)
+		if (cur.pos[i].state != API_MULTI_POS_DONE)
+			asked++;
+	memset(&m, 0, sizeof(m));
+	memset(src, 0, sizeof(src));
+	memset(ans, 0, sizeof(ans));
+	memset(rc, 0, sizeof(rc));
+	out = json_array();
+	next = cur;
 	qv = xcalloc(n, sizeof(*qv));
+	if (asked == 0)
+		goto answer;	/* a cursor past every aggregator's end */
+	share = (limit + asked - 1) / asked + cfg->multi_fetch_margin;
+	snprintf(lim, sizeof(lim), "%" PRIu64, share < limit ? share : limit);
 	for (i = 0; i < n; i++) {
 		qs[i] = NULL;
 		if (cur.pos[i].state == API_MULTI_POS_DONE)
 			continue;
-		qv[i] = *base;
+		qv[i] = rq->q;
 		if (cur.pos[i].state == API_MULTI_POS_AT)
 			q_set(&qv[i], "cursor", cur.pos[i].cursor);
+		q_set(&qv[i], "limit", lim);
+		q_set(&qv[i], "row_cursors", "1");
 		qs[i] = &qv[i];
 	}
-	if (m_ask(rq, qs, "sessions", cfg->timeout_ms, 0, &m) < 0) {
-		free(qv);
-		return;
-	}
-	/* The merge: newest first, ties to the first aggregator. */
-	out = json_array();
+	if (m_ask(rq, qs, "sessions", cfg->timeout_ms, 0, &m) < 0)
+		goto out;
 	for (i = 0; i < n; i++) {
-		pages[i] = m.o[i] != NULL ? json_object_get(m.o[i],
-		    "sessions") : NULL;
-		if (!json_is_array(pages[i]))
-			pages[i] = NULL;
-		k[i] = 0;
-	}
-	while (json_array_size(out) < limit) {
-		best = NULL;
-		bi = 0;
-		for (i = 0; i < n; i++) {
-			if (pages[i] == NULL || k[i] >= json_array_size(
-			    pages[i]))
-				continue;
-			e = json_array_get(pages[i], k[i]);
-			if (best == NULL || api_multi_session_cmp(e, best) > 0) {
-				best = e;
-				bi = i;
-			}
-		}
-		if (best == NULL)
-			break;
-		json_array_append(out, best);
-		k[bi]++;
-	}
-	/* Where each aggregator goes on from. */
-	next = cur;
-	left = 0;
-	for (i = 0; i < n; i++) {
-		pending[i] = 0;
-		bound[i] = 0;
-		last[i] = NULL;
-		if (cur.pos[i].state == API_MULTI_POS_DONE || m.missing[i] ||
-		    pages[i] == NULL || k[i] == 0) {
-			/* Unchanged: nothing of it was taken, or it did not
-			 * answer and is asked again from here next time. */
-			if (pages[i] != NULL && json_array_size(pages[i]) == 0)
-				next.pos[i].state = API_MULTI_POS_DONE;
+		if (m.o[i] == NULL)
+			continue;
+		if (m_rows(m.o[i], &src[i], &rc[i]) != 0) {
+			/* Left out like any malformed reply; its place in
+			 * the cursor stays. */
+			api_stats_agg_error(cfg->stats,
+			    API_STATS_AGG_BAD_REPLY);
+			json_decref(m.o[i]);
+			m.o[i] = NULL;
+			m.missing[i] = 1;
+			snprintf(m.why[i], sizeof(m.why[i]), "malformed reply");
+			m.nmissing++;
 			continue;
 		}
-		if (k[i] == json_array_size(pages[i])) {
-			nc = json_object_get(m.o[i], "next_cursor");
-			if (json_is_string(nc)) {
-				next.pos[i].state = API_MULTI_POS_AT;
-				snprintf(next.pos[i].cursor,
-				    sizeof(next.pos[i].cursor), "%s",
-				    json_string_value(nc));
-			} else
-				next.pos[i].state = API_MULTI_POS_DONE;
-			continue;
-		}
-		pending[i] = 1;
-		last[i] = json_incref(json_array_get(pages[i], k[i] - 1));
-		x[i] = k[i];
-		left++;
+		ans[i] = json_incref(m.o[i]);
 	}
-	for (round = 0; left > 0 && round < MULTI_REASK; round++) {
+	if (m.nmissing == asked) {
+		len = (size_t)snprintf(rq->detail, sizeof(rq->detail),
+		    "no aggregator answered:");
+		for (i = 0; i < n && len < sizeof(rq->detail); i++)
+			if (m.missing[i])
+				len += (size_t)snprintf(rq->detail + len,
+				    sizeof(rq->detail) - len, " %.64s (%s)",
+				    cfg->agg_names[i], m.why[i]);
+		m_mark(rq, &m, NULL);
+		resp_error(rq->resp, 503, "aggregator unavailable",
+		    rq->detail);
+		goto out;
+	}
+	/* Each round adds at least one session to the page; the bound only
+	 * guards against an aggregator that answers nonsense. */
+	for (rounds = 0; api_multi_merge(src, n, out, limit, need) > 0;
+	    rounds++) {
+		if (rounds > limit)
+			goto fail;
+		snprintf(lim, sizeof(lim), "%zu", (size_t)limit -
+		    json_array_size(out));
 		for (i = 0; i < n; i++) {
 			qs[i] = NULL;
-			if (!pending[i])
+			if (!need[i])
 				continue;
-			snprintf(lim, sizeof(lim), "%zu", x[i]);
+			/* All its rows were taken: it goes on after the last
+			 * one, which is also its position if none of the
+			 * rows asked now is taken. */
+			snprintf(next.pos[i].cursor, sizeof(next.pos[i].cursor),
+			    "%s", json_string_value(json_array_get(rc[i],
+			    src[i].taken - 1)));
+			next.pos[i].state = API_MULTI_POS_AT;
+			q_set(&qv[i], "cursor", next.pos[i].cursor);
 			q_set(&qv[i], "limit", lim);
 			qs[i] = &qv[i];
 		}
 		if (m_ask(rq, qs, "sessions", cfg->timeout_ms, 0, &r) < 0)
-			goto fail_answered;
+			goto out_marked;
 		for (i = 0; i < n; i++) {
-			if (!pending[i])
+			if (!need[i])
 				continue;
-			if (r.o[i] == NULL)
+			if (r.o[i] == NULL || m_rows(r.o[i], &src[i],
+			    &rc[i]) != 0) {
+				m_free(&r);
 				goto fail;
-			rs = json_object_get(r.o[i], "sessions");
-			nc = json_object_get(r.o[i], "next_cursor");
-			for (c = 0; c < json_array_size(rs); c++)
-				if (api_multi_session_cmp(json_array_get(rs, c),
-				    last[i]) < 0)
-					break;
-			done = 0;
-			if (c == json_array_size(rs)) {
-				if ((c > 0 && api_multi_session_cmp(
-				    json_array_get(rs, c - 1), last[i]) == 0) ||
-				    (bound[i] && c == x[i]) ||
-				    !json_is_string(nc)) {
-					if (json_is_string(nc)) {
-						next.pos[i].state =
-						    API_MULTI_POS_AT;
-						snprintf(next.pos[i].cursor,
-						    sizeof(next.pos[i].cursor),
-						    "%s", json_string_value(nc));
-					} else
-						next.pos[i].state =
-						    API_MULTI_POS_DONE;
-					done = 1;
-				} else if (x[i] >= cfg->max_limit)
-					goto fail;
-				else
-					/* Sessions closed since: more. */
-					x[i] = x[i] * 2 < cfg->max_limit ?
-					    x[i] * 2 : cfg->max_limit;
-			} else if (c == 0) {
-				/* What was taken has expired meanwhile. */
-				done = 1;
-			} else {
-				x[i] = c;
-				bound[i] = 1;
 			}
-			if (done) {
-				pending[i] = 0;
-				left--;
-			}
+			json_decref(ans[i]);
+			ans[i] = json_incref(r.o[i]);
 		}
 		m_free(&r);
 	}
-	if (left > 0)
-		goto fail;
+	/* Where each aggregator goes on from. */
+	for (i = 0; i < n; i++) {
+		if (ans[i] == NULL)
+			continue;	/* not asked or left out: unchanged */
+		if (src[i].taken == json_array_size(src[i].rows) &&
+		    !src[i].more)
+			next.pos[i].state = API_MULTI_POS_DONE;
+		else if (src[i].taken > 0) {
+			next.pos[i].state = API_MULTI_POS_AT;
+			snprintf(next.pos[i].cursor, sizeof(next.pos[i].cursor),
+			    "%s", json_string_value(json_array_get(rc[i],
+			    src[i].taken - 1)));
+		}
+	}
+answer:
 	o = json_object();
 	json_object_set_new(o, "sessions", out);
+	out = NULL;
 	for (i = 0; i < n; i++)
 		if (next.pos[i].state != API_MULTI_POS_DONE)
 			break;
 	if (i < n && api_multi_cursor_encode(&next, text) == 0)
-		json_object_set_new(o, "next_cursor", json_string(text));
+		nc = json_string(text);
 	else
-		json_object_set_new(o, "next_cursor", json_null());
+		nc = json_null();
+	json_object_set_new(o, "next_cursor", nc);
 	m_mark(rq, &m, o);
-	m_free(&m);
-	for (i = 0; i < n; i++)
-		json_decref(last[i]);
-	free(qv);
 	answer_history(rq, o, format);
-	return;
+	goto out;
 fail:
-	m_free(&r);
 	snprintf(rq->detail, sizeof(rq->detail), "an aggregator stopped "
-	    "answering or its history moved while the page was merged; ask "
+	    "answering or answered nonsense while the page was merged; ask "
 	    "again");
 	resp_error(rq->resp, 503, "aggregator unavailable", rq->detail);
-fail_answered:
+out_marked:
 	m_mark(rq, &m, NULL);
+out:
 	m_free(&m);
 	for (i = 0; i < n; i++)
-		json_decref(last[i]);
+		json_decref(ans[i]);
 	json_decref(out);
 	free(qv);
+}
+
+/*
+ * One aggregator's history answer o (borrowed) as a merge source: its
+ * sessions and row_cursors (*rc, borrowed from o) checked, and whether
+ * it has more (a next_cursor, and at least one row: an empty page with
+ * a cursor would be asked again forever). 0 or -EBADMSG.
+ */
+static int
+m_rows(json_t *o, struct api_multi_src *s, json_t **rc)
+{
+	json_t *rows = json_object_get(o, "sessions"),
+	    *cs = json_object_get(o, "row_cursors"),
+	    *nc = json_object_get(o, "next_cursor");
+
+	if (api_multi_rows_check(rows, cs) != 0 ||
+	    (!json_is_null(nc) && !json_is_string(nc)))
+		return -EBADMSG;
+	s->rows = rows;
+	s->taken = 0;
+	s->more = json_is_string(nc) && json_array_size(rows) > 0;
+	*rc = cs;
+	return 0;
 }
 
 static void

@@ -65,6 +65,9 @@ struct http_routes_cfg {
 	const char		*static_dir;	/* dashboard files */
 	uint64_t		 max_limit;	/* cap on limit= */
 	uint64_t		 default_limit;
+	/* Several aggregators: sessions asked of each beyond its share of
+	 * a history page (api.multi_fetch_margin). */
+	uint64_t		 multi_fetch_margin;
 	uint64_t		 top_users;	/* per-user metric series */
 	uint64_t		 top_destinations; /* per-destination series */
 	size_t			 max_body;	/* CSV and metrics text */

@@ -249,6 +249,8 @@ const struct cfg_def cfg_defs[] = {
 	  "milliseconds /health waits for the aggregator" },
 	{ "api", "max_limit", CFG_T_U64, "1000", 1, 10000,
 	  "largest limit= of a session list (default 100 or this)" },
+	{ "api", "multi_fetch_margin", CFG_T_U64, "16", 0, 10000,
+	  "history rows asked of each aggregator beyond its share of a page" },
 	{ "api", "metrics_top_users", CFG_T_U64, "20", 0, 10000,
 	  "users with their own /metrics series; the rest are user=other" },
 	{ "api", "metrics_top_destinations", CFG_T_U64, "20", 0, 10000,

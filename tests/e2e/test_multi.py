@@ -10,6 +10,11 @@ api.aggregator_names=a,b) and one over each alone. Checks:
   - history over both equals the union of each alone: the same session
     ids, newest first; pages of 7 through the merged cursor visit every
     session exactly once; the CSV of a page equals its JSON;
+  - pages drawn mostly or wholly from one aggregator (api.multi_fetch_
+    margin=0, so its first share runs out and it is asked again) equal
+    the union's, with and without user= and dest_ip= filters;
+  - an aggregator's history with row_cursors=1 (sessacct-aggregator
+    --query): each row's cursor is the next_cursor of a page ending there;
   - stats totals are the sums of each; top lists are merged (a user on
     both is summed); each session is found by id; /api/agents has the
     agents of both with their aggregator; /metrics carries both
@@ -30,6 +35,7 @@ import json
 import math
 import os
 import signal
+import subprocess
 import sys
 import time
 import unittest
@@ -291,6 +297,100 @@ class Multi(unittest.TestCase):
                       if name == "sessacct_agent_up" and
                       ("aggregator", n) in lb}
             self.assertEqual(agents, self.agents[n])
+
+    def test_7_uneven_spread_and_filters(self):
+        """Pages where most or all sessions come from one aggregator: its
+        first share (ceil(limit / 2) + api.multi_fetch_margin, here 0) is
+        used up and it is asked again from its last row's cursor. Every
+        page must still be exactly the union's, newest first, with and
+        without filters that pick an index (user=, dest_ip=)."""
+        http = self.pl.api(
+            self.aggs["a"]["query"] + "," + self.aggs["b"]["query"],
+            ["--set", "api.aggregator_names=a,b",
+             "--set", "api.multi_fetch_margin=0"])
+        side = {s["session_id"]: n for n in ("a", "b")
+                for s in self.alone[n]}
+        union = sorted(self.alone["a"] + self.alone["b"],
+                       key=lambda s: (s["end_time"], s["session_id"]),
+                       reverse=True)
+        users = {}
+        dests = {}
+        for s in union:
+            users.setdefault(s["user"], set()).add(side[s["session_id"]])
+            dests.setdefault(s["dest_ip"], set()).add(side[s["session_id"]])
+        # A user on both aggregators (the shared capture), the busiest
+        # destination, and one found on one aggregator only.
+        both = max((u for u in users if users[u] == {"a", "b"}),
+                   key=lambda u: sum(1 for s in union if s["user"] == u))
+        dest = max(dests, key=lambda d: sum(1 for s in union
+                                            if s["dest_ip"] == d))
+        only = max((d for d in dests if len(dests[d]) == 1),
+                   key=lambda d: sum(1 for s in union if s["dest_ip"] == d))
+        cases = [("", union),
+                 ("user=" + urllib.parse.quote(both),
+                  [s for s in union if s["user"] == both]),
+                 ("dest_ip=" + dest,
+                  [s for s in union if s["dest_ip"] == dest]),
+                 ("dest_ip=" + only,
+                  [s for s in union if s["dest_ip"] == only])]
+        lopsided = 0
+        for query, want in cases:
+            self.assertTrue(want, query)
+            ids = [s["session_id"] for s in want]
+            for limit in (1, 2, 3, 7, 50, 1000):
+                got, n = pages(http, limit, query)
+                self.assertEqual([s["session_id"] for s in got], ids,
+                                 "%s limit=%d" % (query, limit))
+                # An empty last page only when the pages are full.
+                self.assertIn(n, (math.ceil(len(ids) / limit),
+                                  len(ids) // limit + 1))
+                # Pages with more than the first share from one side:
+                # the refetch ran for them.
+                for k in range(0, len(ids), limit):
+                    chunk = [side[i] for i in ids[k:k + limit]]
+                    if max(chunk.count("a"), chunk.count("b")) > \
+                            -(-limit // 2):
+                        lopsided += 1
+        self.assertGreater(lopsided, 10, "no page needed a refetch")
+
+    def query(self, name, *params):
+        """sessacct-aggregator --query history on aggregator name:
+        (exit code, answer or None)."""
+        r = subprocess.run(
+            [ARGS.aggregator, "--set", "aggregator.query_listen=" +
+             self.aggs[name]["query"], "--query", "history"] + list(params),
+            capture_output=True, timeout=60)
+        return r.returncode, (json.loads(r.stdout) if r.returncode == 0
+                              else None)
+
+    def test_8_row_cursors_on_the_socket(self):
+        """row_cursors=1: entry i is the next_cursor of a page ending at
+        row i, with the index a filter picks too; absent without it."""
+        a = self.alone["a"]
+        user = max({s["user"] for s in a},
+                   key=lambda u: sum(1 for s in a if s["user"] == u))
+        dest = max({s["dest_ip"] for s in a},
+                   key=lambda d: sum(1 for s in a if s["dest_ip"] == d))
+        for filt in ([], ["user=" + user], ["dest_ip=" + dest]):
+            rc, full = self.query("a", "limit=6", "row_cursors=1", *filt)
+            self.assertEqual(rc, 0)
+            self.assertEqual(len(full["row_cursors"]), len(full["sessions"]))
+            self.assertGreater(len(full["sessions"]), 1, filt)
+            for i in range(len(full["sessions"]) - 1):
+                rc, part = self.query("a", "limit=%d" % (i + 1), *filt)
+                self.assertEqual(rc, 0)
+                self.assertNotIn("row_cursors", part)
+                self.assertEqual(part["next_cursor"],
+                                 full["row_cursors"][i], (filt, i))
+                # Going on from it gives the rest of the page.
+                rc, rest = self.query("a", "limit=%d" % (5 - i),
+                                      "cursor=" + full["row_cursors"][i],
+                                      *filt)
+                self.assertEqual(rc, 0)
+                self.assertEqual(rest["sessions"],
+                                 full["sessions"][i + 1:6])
+        rc, _ = self.query("a", "row_cursors=yes")
+        self.assertEqual(rc, 1)
 
     # ---- one aggregator stopped, then back -------------------------------
 

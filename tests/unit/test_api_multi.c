@@ -33,6 +33,7 @@ struct fagg {
 	size_t	n;
 	int	down;
 	int	calls;
+	int	evil;		/* forged row_cursors: which kind, 0 none */
 };
 
 static struct fagg fa[NAGG];
@@ -58,9 +59,9 @@ fake_many(void *arg, struct proto_query *const *qs, size_t n,
     int timeout_ms, struct http_routes_answer *ans)
 {
 	size_t i, k, from, limit;
-	const char *c, *l;
-	json_t *o, *arr, *s;
-	char cur[32];
+	const char *c, *l, *rcq;
+	json_t *o, *arr, *s, *rc;
+	char cur[32], big[200];
 
 	(void)arg;
 	(void)timeout_ms;
@@ -80,7 +81,9 @@ fake_many(void *arg, struct proto_query *const *qs, size_t n,
 		assert_non_null(l);
 		from = c != NULL ? strtoul(c + 1, NULL, 10) + 1 : 0;
 		limit = strtoul(l, NULL, 10);
+		rcq = qget(qs[i], "row_cursors");
 		arr = json_array();
+		rc = json_array();
 		for (k = from; k < fa[i].n && json_array_size(arr) < limit;
 		    k++) {
 			s = json_object();
@@ -89,9 +92,28 @@ fake_many(void *arg, struct proto_query *const *qs, size_t n,
 			json_object_set_new(s, "end_time",
 			    json_string(fa[i].end[k]));
 			json_array_append_new(arr, s);
+			snprintf(cur, sizeof(cur), "c%zu", k);
+			json_array_append_new(rc, json_string(cur));
 		}
+		/* What a broken or hostile aggregator might send. */
+		memset(big, 'c', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		if (fa[i].evil == 1 && json_array_size(rc) > 0)
+			json_array_remove(rc, 0);
+		if (fa[i].evil == 2 && json_array_size(rc) > 0)
+			json_array_set_new(rc, 0, json_string(big));
+		if (fa[i].evil == 3 && json_array_size(rc) > 0)
+			json_array_set_new(rc, 0, json_stringn("c\0c", 3));
+		if (fa[i].evil == 4 && json_array_size(rc) > 0)
+			json_array_set_new(rc, 0, json_integer(7));
+		if (fa[i].evil == 5 && json_array_size(rc) > 0)
+			json_array_set_new(rc, 0, json_string(""));
 		o = json_object();
 		json_object_set_new(o, "sessions", arr);
+		if (rcq != NULL && strcmp(rcq, "1") == 0)
+			json_object_set_new(o, "row_cursors", rc);
+		else
+			json_decref(rc);
 		if (k < fa[i].n) {
 			snprintf(cur, sizeof(cur), "c%zu", k - 1);
 			json_object_set_new(o, "next_cursor", json_string(cur));
@@ -413,6 +435,157 @@ test_api_multi_history_pages(void **state)
 	assert_false(partial);
 }
 
+/* Every limit, with no margin (refetches on most pages) and with one. */
+static void
+test_api_multi_history_margins(void **state)
+{
+	size_t limit, total = 0, i, m;
+	int partial = 0;
+
+	(void)state;
+	for (i = 0; i < NAGG; i++)
+		total += fa[i].n;
+	for (m = 0; m < 3; m++) {
+		cfg.multi_fetch_margin = m == 2 ? 1000 : m;
+		for (limit = 1; limit <= total + 1; limit++)
+			assert_int_equal(page_all(limit, &partial), total);
+	}
+	assert_false(partial);
+}
+
+/*
+ * One aggregator holds only sessions older than all of another's: the
+ * first pages come from one alone, and are complete and in order only
+ * because the used-up one is asked again. An aggregator is asked at
+ * most twice for a page.
+ */
+static void
+test_api_multi_history_uneven(void **state)
+{
+	size_t k, limit, total;
+	int partial = 0, before;
+	struct http_resp r;
+	json_t *o, *s;
+
+	(void)state;
+	/* agg-1 newest 5, agg-2 older 12, agg-3 oldest 19. */
+	for (k = 0; k < NSESS; k++) {
+		snprintf(fa[0].end[k], sizeof(fa[0].end[k]),
+		    "2024-01-03T00:00:%02zu.000000000Z", 59 - k);
+		snprintf(fa[1].end[k], sizeof(fa[1].end[k]),
+		    "2024-01-02T00:00:%02zu.000000000Z", 59 - k);
+		snprintf(fa[2].end[k], sizeof(fa[2].end[k]),
+		    "2024-01-01T00:00:%02zu.000000000Z", 59 - k);
+	}
+	total = fa[0].n + fa[1].n + fa[2].n;
+	for (limit = 1; limit <= total + 1; limit++)
+		assert_int_equal(page_all(limit, &partial), total);
+	/* A first page of 10: 4 asked of each (ceil(10 / 3) + 0), agg-1's
+	 * 4 all taken, so it is asked for 6 more: its 1 and then agg-2's. */
+	cfg.multi_fetch_margin = 0;
+	before = fa[0].calls;
+	http_routes_handle(&cfg, HTTP_ROUTE_HISTORY, "GET",
+	    "/api/sessions/history", "limit=10", &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(fa[0].calls - before, 2);
+	o = json_loads(r.body, 0, NULL);
+	s = json_object_get(o, "sessions");
+	assert_int_equal(json_array_size(s), 10);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(s, 4), "end_time")),
+	    "2024-01-03T00:00:55.000000000Z");
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(s, 5), "end_time")),
+	    "2024-01-02T00:00:59.000000000Z");
+	json_decref(o);
+	http_resp_free(&r);
+	assert_false(partial);
+}
+
+/* The merge alone: it stops for a source that may hold newer rows. */
+static void
+test_api_multi_merge(void **state)
+{
+	struct api_multi_src src[2];
+	json_t *a = json_array(), *b = json_array(), *page = json_array(), *e;
+	int need[2];
+	size_t k;
+	char t[40];
+
+	(void)state;
+	for (k = 0; k < 3; k++) {
+		e = json_object();
+		snprintf(t, sizeof(t), "2024-01-01T00:00:%02zu.000000000Z",
+		    50 - k);
+		json_object_set_new(e, "end_time", json_string(t));
+		json_object_set_new(e, "session_id", json_string("a"));
+		json_array_append_new(a, e);
+		e = json_object();
+		snprintf(t, sizeof(t), "2024-01-01T00:00:%02zu.000000000Z",
+		    20 - k);
+		json_object_set_new(e, "end_time", json_string(t));
+		json_object_set_new(e, "session_id", json_string("b"));
+		json_array_append_new(b, e);
+	}
+	memset(src, 0, sizeof(src));
+	src[0].rows = a;
+	src[0].more = 1;
+	src[1].rows = b;
+	src[1].more = 1;
+	/* a's three are newer than b's first: a must be asked again. */
+	assert_int_equal(api_multi_merge(src, 2, page, 5, need), 1);
+	assert_int_equal(json_array_size(page), 3);
+	assert_true(need[0] && !need[1]);
+	/* a has nothing more: b fills the page. */
+	src[0].more = 0;
+	assert_int_equal(api_multi_merge(src, 2, page, 5, need), 0);
+	assert_int_equal(json_array_size(page), 5);
+	assert_int_equal(src[1].taken, 2);
+	/* A full page needs nothing, even from a used-up source. */
+	src[0].more = 1;
+	assert_int_equal(api_multi_merge(src, 2, page, 5, need), 0);
+	assert_false(need[0]);
+	/* Answers are checked before they are merged. */
+	assert_int_equal(api_multi_rows_check(a, a), -EBADMSG);
+	e = json_pack("[s,s,s]", "c1", "c2", "c3");
+	assert_int_equal(api_multi_rows_check(a, e), 0);
+	json_array_set_new(e, 1, json_string("c 2"));
+	assert_int_equal(api_multi_rows_check(a, e), -EBADMSG);
+	json_array_remove(e, 1);
+	assert_int_equal(api_multi_rows_check(a, e), -EBADMSG);
+	json_decref(e);
+	json_decref(a);
+	json_decref(b);
+	json_decref(page);
+}
+
+/*
+ * Forged row cursors (missing, too long, with a NUL, not a string,
+ * empty): that aggregator is left out as malformed, never a crash, and
+ * the others still page through.
+ */
+static void
+test_api_multi_history_forged(void **state)
+{
+	struct http_resp r;
+	int kind, partial;
+
+	(void)state;
+	for (kind = 1; kind <= 5; kind++) {
+		fa[1].evil = kind;
+		http_routes_handle(&cfg, HTTP_ROUTE_HISTORY, "GET",
+		    "/api/sessions/history", "limit=3", &r);
+		assert_int_equal(r.status, 200);
+		assert_string_equal(r.partial, "agg-2");
+		assert_non_null(strstr(r.body, "\"missing\":[\"agg-2\"]"));
+		http_resp_free(&r);
+		partial = 0;
+		assert_int_equal(page_all(4, &partial), fa[0].n + fa[2].n);
+		assert_true(partial);
+	}
+	fa[1].evil = 0;
+}
+
 static void
 test_api_multi_history_partial(void **state)
 {
@@ -477,6 +650,10 @@ main(void)
 		cmocka_unit_test(test_api_multi_top_merge),
 		cmocka_unit_test(test_api_multi_metrics_merge),
 		cmocka_unit_test_setup(test_api_multi_history_pages, setup),
+		cmocka_unit_test_setup(test_api_multi_history_margins, setup),
+		cmocka_unit_test_setup(test_api_multi_history_uneven, setup),
+		cmocka_unit_test(test_api_multi_merge),
+		cmocka_unit_test_setup(test_api_multi_history_forged, setup),
 		cmocka_unit_test_setup(test_api_multi_history_partial, setup),
 		cmocka_unit_test_setup(test_api_multi_history_bad_cursor,
 		    setup),
