@@ -8,9 +8,9 @@
  * the one before come in, and the position moves past a round only once
  * it and every round before it are acknowledged. A round's messages go
  * out in turn on NCONN connections, so that nats-server and libnats
- * take them on as many threads. A round that does not
- * end with all acks is published again whole, with the one after it.
- * docs/SCALING.md argues exactly-once.
+ * take them on as many threads. A round that does not end with all acks
+ * is published again whole, with the one after it. docs/SCALING.md
+ * argues exactly-once.
  */
 #include <errno.h>
 #include <pthread.h>
