@@ -1,7 +1,8 @@
 /*
  * sess_table: hash index of sessions plus one recency list per timeout
  * class (UDP, TCP handshake, TCP open, TCP closing). Entries live in
- * fixed-size chunks addressed by 32-bit index, so a session costs 88 bytes
+ * one array addressed by 32-bit index (mapped at creation, resident only
+ * as far as it has been used), so a session costs 88 bytes
  * plus 16 to 32 bytes of index; an IPv4 session keeps its two addresses in
  * its entry, any other 32 more bytes in a pool beside the entries. Enrichment blocks are shared between the
  * sessions that say the same (struct enr_pool), each session naming its
@@ -29,12 +30,6 @@
 #include "xmalloc.h"
 
 #define NIL		UINT32_MAX
-/* Entries a chunk: as many as fill one 2 MiB huge page (xmalloc_huge). */
-#define CHUNK_SIZE	((uint32_t)((2u << 20) / sizeof(struct sess)))
-/* Address pool slots a chunk. */
-#define ACHUNK_SHIFT	14
-#define ACHUNK_SIZE	(1u << ACHUNK_SHIFT)
-#define ACHUNK_MASK	(ACHUNK_SIZE - 1)
 #define TICK_SHIFT	32		/* ~4.3 s recency granularity */
 #define SWEEP_NS	(1ULL << 28)	/* ~0.27 s between expiry sweeps */
 #define MIN_SLOTS	2048u		/* index slots, a power of two */
@@ -116,11 +111,11 @@ struct sess_slot {
 _Static_assert(sizeof(struct sess) == 88, "a session is 88 bytes");
 
 /* The address pool: a client and a server address (32 bytes) a slot, in
- * chunks like the entries; free slots are chained through their first 4
- * bytes. */
+ * an array like the entries' (small pages: it is often nearly empty);
+ * free slots are chained through their first 4 bytes. */
 struct addr_pool {
-	uint8_t		**chunks;
-	uint32_t	  nchunks, nalloc, free_head;
+	uint8_t		*slot;
+	uint32_t	 nalloc, free_head;
 };
 
 struct sess_list {
@@ -178,8 +173,7 @@ struct sess_table {
 	sess_table_close_cb	 on_close;
 	void			*arg;
 
-	struct sess		**chunks;
-	uint32_t		 nchunks;
+	struct sess		*ent;		/* max_entries, used from 0 up */
 	uint32_t		 nalloc;	/* entries ever handed out */
 	uint32_t		 free_head;
 	struct addr_pool	 addr;		/* pairs not kept in entries */
@@ -213,8 +207,7 @@ static const char *const close_names[SESS_CLOSE_MAX] = {
 };
 
 static struct sess	*S(const struct sess_table *, uint32_t);
-static size_t		 chunk_bytes(const struct sess_table *);
-static size_t		 addr_chunk_bytes(const struct sess_table *);
+static size_t		 ent_bytes(const struct sess_table *);
 static void		 cnt_release(struct sess *);
 static uint32_t		 obs_hash(const struct sess_table *,
 			    const struct sess_obs *);
@@ -287,11 +280,12 @@ sess_table_create(const struct sess_table_cfg *cfg,
 		t->held.head = t->held.tail = NIL;
 		t->max_entries += cfg->time_wait_max;
 	}
-	t->nchunks = (t->max_entries + CHUNK_SIZE - 1) / CHUNK_SIZE;
-	t->chunks = xcalloc(t->nchunks, sizeof(*t->chunks));
+	/* Mapped whole, touched from the start as entries are handed out:
+	 * only what was ever used is resident (huge pages for a large
+	 * table, xmalloc_huge). */
+	t->ent = xmalloc_huge(ent_bytes(t));
 	t->free_head = NIL;
-	t->addr.nchunks = (t->max_entries + ACHUNK_SIZE - 1) >> ACHUNK_SHIFT;
-	t->addr.chunks = xcalloc(t->addr.nchunks, sizeof(*t->addr.chunks));
+	t->addr.slot = xreallocarray(NULL, t->max_entries, 32);
 	t->addr.free_head = NIL;
 	/* Seed of the index hash; any value is correct, a random one keeps
 	 * probe runs out of an attacker's reach. */
@@ -347,12 +341,8 @@ sess_table_destroy(struct sess_table *t)
 	free(t->pool.blk);
 	free(t->pool.free_ids);
 	free(t->pool.slot);
-	for (i = 0; i < t->nchunks; i++)
-		xfree_huge(t->chunks[i], chunk_bytes(t));
-	for (i = 0; i < t->addr.nchunks; i++)
-		xfree_huge(t->addr.chunks[i], addr_chunk_bytes(t));
-	free(t->chunks);
-	free(t->addr.chunks);
+	xfree_huge(t->ent, ent_bytes(t));
+	free(t->addr.slot);
 	xfree_huge(t->slots, (size_t)t->nslots * sizeof(*t->slots));
 	free(t->agent_hash);
 	free(t->agent_n);
@@ -379,33 +369,24 @@ sess_table_get_stats(const struct sess_table *t, struct sess_table_stats *out)
 	}
 }
 
-/* A chunk's bytes: a table smaller than a chunk gets only what it holds
- * (small tables are made often: tests, fuzzing). */
+/* The entries' array: max_entries of them. */
 static size_t
-chunk_bytes(const struct sess_table *t)
+ent_bytes(const struct sess_table *t)
 {
-	return (t->max_entries < CHUNK_SIZE ? t->max_entries : CHUNK_SIZE) *
-	    sizeof(struct sess);
+	return (size_t)t->max_entries * sizeof(struct sess);
 }
 
 static inline struct sess *
 S(const struct sess_table *t, uint32_t i)
 {
-	return &t->chunks[i / CHUNK_SIZE][i % CHUNK_SIZE];
-}
-
-static size_t
-addr_chunk_bytes(const struct sess_table *t)
-{
-	return (t->max_entries < ACHUNK_SIZE ? t->max_entries : ACHUNK_SIZE) *
-	    (size_t)32;
+	return &t->ent[i];
 }
 
 /* Pool slot r: the client address, then the server's. */
 static inline uint8_t *
 A(const struct sess_table *t, uint32_t r)
 {
-	return t->addr.chunks[r >> ACHUNK_SHIFT] + (size_t)(r & ACHUNK_MASK) * 32;
+	return t->addr.slot + (size_t)r * 32;
 }
 
 /* Whether the 12 bytes after an IPv4 address are zero. */
@@ -421,7 +402,7 @@ pad_zero(const uint8_t *a)
 }
 
 /* Stores s's addresses (s->af set, AF_ADDR6 clear); a pool slot at most
- * one per live entry, so the pool never outgrows the entries' chunks. */
+ * one per live entry, so the pool never outgrows its max_entries. */
 static void
 addr_set(struct sess_table *t, struct sess *s, const uint8_t *cli,
     const uint8_t *srv)
@@ -438,12 +419,8 @@ addr_set(struct sess_table *t, struct sess *s, const uint8_t *cli,
 	if (p->free_head != NIL) {
 		r = p->free_head;
 		memcpy(&p->free_head, A(t, r), 4);
-	} else {
+	} else
 		r = p->nalloc++;
-		if (p->chunks[r >> ACHUNK_SHIFT] == NULL)
-			p->chunks[r >> ACHUNK_SHIFT] =
-			    xmalloc_huge(addr_chunk_bytes(t));
-	}
 	a = A(t, r);
 	memcpy(a, cli, 16);
 	memcpy(a + 16, srv, 16);
@@ -750,11 +727,7 @@ alloc_entry(struct sess_table *t)
 		t->free_head = S(t, i)->next;
 		return i;
 	}
-	i = t->nalloc++;
-	if (t->chunks[i / CHUNK_SIZE] == NULL)
-		t->chunks[i / CHUNK_SIZE] =
-		    xmalloc_huge(chunk_bytes(t));
-	return i;
+	return t->nalloc++;
 }
 
 /* New session for o; force_dir >= 0 fixes the orientation (0: src is
