@@ -2,11 +2,11 @@
  * sess_table: hash index of sessions plus one recency list per timeout
  * class (UDP, TCP handshake, TCP open, TCP closing). Entries live in
  * one array addressed by 32-bit index (mapped at creation, resident only
- * as far as it has been used), so a session costs 88 bytes
- * plus 16 to 32 bytes of index; an IPv4 session keeps its two addresses in
- * its entry, any other 32 more bytes in a pool beside the entries. Enrichment blocks are shared between the
- * sessions that say the same (struct enr_pool), each session naming its
- * block by a 32-bit id in its entry. The index is open addressing with linear
+ * as far as it has been used), so a session costs 88 bytes plus 16 to 32
+ * bytes of index; an IPv4 session keeps its two addresses in its entry,
+ * any other 32 more bytes in a pool beside the entries. Enrichment blocks
+ * are shared between the sessions that say the same (struct enr_pool),
+ * each session naming its block by a 32-bit id in its entry. The index is open addressing with linear
  * probing over (hash, entry) pairs: a miss never touches an entry, and a
  * batch of observations can prefetch its slots and entries before use
  * (sess_table_observe_batch), which hides most of the memory latency of a
@@ -618,30 +618,35 @@ obs_hash(const struct sess_table *t, const struct sess_obs *o)
 	    o->sport, o->dst, o->dport);
 }
 
+/* Whether o is on s's connection: 0 client to server, 1 the other way,
+ * -1 not s's. */
+static inline int
+obs_dir(const struct sess_table *t, const struct sess *s,
+    const struct sess_obs *o)
+{
+	if (s->proto != o->proto || s->agent != o->agent || s->af != o->af)
+		return -1;
+	if (s->cli_port == o->sport && s->srv_port == o->dport &&
+	    addr_eq(t, s, o->src, o->dst))
+		return 0;
+	if (s->cli_port == o->dport && s->srv_port == o->sport &&
+	    addr_eq(t, s, o->dst, o->src))
+		return 1;
+	return -1;
+}
+
 /* Finds the session; *dir = 0 if obs goes client to server, else 1. */
 static uint32_t
 lookup(struct sess_table *t, const struct sess_obs *o, uint32_t h, int *dir)
 {
 	uint32_t mask = t->nslots - 1, pos = h & mask, i;
+	int d;
 
 	for (; (i = t->slots[pos].idx) != NIL; pos = (pos + 1) & mask) {
-		struct sess *s;
-
-		if (t->slots[pos].hash != h)
-			continue;
-		s = S(t, i);
-		if (s->proto == o->proto &&
-		    s->agent == o->agent && s->af == o->af) {
-			if (s->cli_port == o->sport && s->srv_port == o->dport &&
-			    addr_eq(t, s, o->src, o->dst)) {
-				*dir = 0;
-				return i;
-			}
-			if (s->cli_port == o->dport && s->srv_port == o->sport &&
-			    addr_eq(t, s, o->dst, o->src)) {
-				*dir = 1;
-				return i;
-			}
+		if (t->slots[pos].hash == h &&
+		    (d = obs_dir(t, S(t, i), o)) >= 0) {
+			*dir = d;
+			return i;
 		}
 	}
 	return NIL;
@@ -1782,16 +1787,7 @@ held_late(struct sess_table *t, const struct sess_obs *o, uint32_t h)
 
 	for (i = t->held.bucket[h & t->held.mask]; i != NIL; i = s->prev) {
 		s = S(t, i);
-		if (s->proto != o->proto || s->agent != o->agent ||
-		    s->af != o->af)
-			continue;
-		if (s->cli_port == o->sport && s->srv_port == o->dport &&
-		    addr_eq(t, s, o->src, o->dst))
-			dir = 0;
-		else if (s->cli_port == o->dport && s->srv_port == o->sport &&
-		    addr_eq(t, s, o->dst, o->src))
-			dir = 1;
-		else
+		if ((dir = obs_dir(t, s, o)) < 0)
 			continue;
 		t->st.late_packets++;
 		cnt_add(s, dir, o->packets, o->bytes, o->wire_bytes, 0);
