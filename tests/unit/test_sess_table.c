@@ -128,6 +128,22 @@ mk(uint64_t ts, uint8_t proto, uint32_t src, uint16_t sport, uint32_t dst,
 	return o;
 }
 
+/* An agent's event from IP_C:cport to IP_S:sport, started and last seen
+ * at ts, with no counts yet. */
+static void
+ev_init(struct sess_event *ev, uint8_t proto, uint16_t cport,
+    uint16_t sport, uint64_t ts)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->af = 4;
+	ev->proto = proto;
+	put_ip4(ev->cli, IP_C);
+	put_ip4(ev->srv, IP_S);
+	ev->cli_port = cport;
+	ev->srv_port = sport;
+	ev->start_ns = ev->last_ns = ts;
+}
+
 static void
 tcp_seq(struct fx *f, uint64_t ts, uint32_t src, uint16_t sport, uint32_t dst,
     uint16_t dport, uint8_t flags, uint64_t bytes, uint32_t seq)
@@ -1075,13 +1091,7 @@ test_sess_table_agent_share(void **state)
 
 	f->cfg.agent_max_sessions = 3;
 	fx_rebuild(f);
-	memset(&ev, 0, sizeof(ev));
-	ev.af = 4;
-	ev.proto = 17;
-	put_ip4(ev.cli, IP_C);
-	put_ip4(ev.srv, IP_S);
-	ev.srv_port = 53;
-	ev.start_ns = T0;
+	ev_init(&ev, 17, 0, 53, T0);
 	ev.last_ns = T0 + SEC;
 	ev.agent = 1;
 	for (i = 0; i < 5; i++) {
@@ -1129,14 +1139,7 @@ test_sess_table_apply_events(void **state)
 	struct fx *f = *state;
 	struct sess_event ev;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.af = 4;
-	ev.proto = 6;
-	put_ip4(ev.cli, IP_C);
-	put_ip4(ev.srv, IP_S);
-	ev.cli_port = 40000;
-	ev.srv_port = 443;
-	ev.start_ns = T0;
+	ev_init(&ev, 6, 40000, 443, T0);
 	ev.last_ns = T0 + SEC;
 	ev.packets[0] = 3;
 	ev.packets[1] = 2;
@@ -1186,15 +1189,7 @@ test_sess_table_counters_wide(void **state)
 	const uint64_t big = (UINT64_C(1) << 44) - 5;
 	int k;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.af = 4;
-	ev.proto = 17;
-	put_ip4(ev.cli, IP_C);
-	put_ip4(ev.srv, IP_S);
-	ev.cli_port = 5000;
-	ev.srv_port = 53;
-	ev.start_ns = T0;
-	ev.last_ns = T0;
+	ev_init(&ev, 17, 5000, 53, T0);
 	ev.bytes[0] = big;
 	ev.wire_bytes[1] = big;
 	ev.packets[1] = (UINT64_C(1) << 40) - 1;
@@ -1313,14 +1308,7 @@ test_sess_table_addresses(void **state)
 	}
 
 	f->n = 0;
-	memset(&ev, 0, sizeof(ev));
-	ev.af = 4;
-	ev.proto = 6;
-	put_ip4(ev.cli, IP_C);
-	put_ip4(ev.srv, IP_S);
-	ev.cli_port = 40000;
-	ev.srv_port = 443;
-	ev.start_ns = ev.last_ns = T0;
+	ev_init(&ev, 6, 40000, 443, T0);
 	ev.packets[0] = 1;
 	assert_int_equal(sess_table_apply(f->t, &ev), 1);
 	ev.cli[9] = 0xee;		/* stray byte: another session */
