@@ -154,20 +154,8 @@ class Demo(unittest.TestCase):
             time.sleep(1)
             self.assertEqual(text(), out)
         finally:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGINT)
-                try:
-                    p.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    pass
             # Nothing the demo started may outlive it.
-            left = subprocess.run(["pgrep", "-g", str(p.pid), "-a"],
-                                  stdout=subprocess.PIPE).stdout.decode()
-            if p.poll() is None or left:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            left = stop_demo(p)
             after = text()
             work_left = os.path.exists(work)
             if os.environ.get("SA_E2E_KEEP") != "1":
@@ -343,19 +331,8 @@ class DemoExport(unittest.TestCase):
                              "the stream, each once]\n" % (len(h1),
                                                              len(got)))
         finally:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGINT)
-                try:
-                    p.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    pass
-            left = subprocess.run(["pgrep", "-g", str(p.pid), "-a"],
-                                  stdout=subprocess.PIPE).stdout.decode()
-            if p.poll() is None or left:
-                try:
-                    os.killpg(p.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            # Nothing the demo started may outlive it.
+            left = stop_demo(p)
             after = text()
             work_left = os.path.exists(work)
             if os.environ.get("SA_E2E_KEEP") != "1":
@@ -368,6 +345,26 @@ class DemoExport(unittest.TestCase):
         self.assertFalse(work_left, "work folder left behind")
         self.assertIn("demo: stopped; removed the work folder %s" % work,
                       after)
+
+
+def stop_demo(p):
+    """Ctrl-C to the demo's process group, as a user would, then kill
+    whatever is still there; returns what pgrep found left in the group
+    after Ctrl-C (empty if the demo cleaned up after itself)."""
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGINT)
+        try:
+            p.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+    left = subprocess.run(["pgrep", "-g", str(p.pid), "-a"],
+                          stdout=subprocess.PIPE).stdout.decode()
+    if p.poll() is None or left:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return left
 
 
 def main():
