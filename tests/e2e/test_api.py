@@ -877,27 +877,33 @@ class Prometheus(unittest.TestCase):
         pl.stop()
 
 
+def ip_csum(b):
+    """The Internet checksum (RFC 1071) of b."""
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xffff)
+    s += s >> 16
+    return ~s & 0xffff
+
+
+def tcp_frame(src, dst, sport, dport, flags, seq, ack, payload=b""):
+    """An Ethernet frame of one IPv4 TCP segment (IP checksum set, TCP
+    checksum left 0, as the agent does not check it)."""
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4,
+                      flags, 65535, 0, 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64,
+                     6, 0, socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack("!H", ip_csum(ip)) + ip[12:]
+    eth = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00"
+    return eth + ip + tcp
+
+
 def write_open_sessions_pcap(path, start_s, hold_s, n=3):
     """A capture of n TCP sessions from 10.9.0.x to 192.0.2.80:1080 that
     complete their handshake and move data at start_s, then keep-alive
     ACKs for hold_s: replayed at speed 1 they stay open that long."""
-    def csum(b):
-        if len(b) % 2:
-            b += b"\0"
-        s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-        s = (s >> 16) + (s & 0xffff)
-        s += s >> 16
-        return ~s & 0xffff
-
-    def pkt(src, dst, sport, dport, flags, seq, ack, payload=b""):
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4,
-                          flags, 65535, 0, 0) + payload
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64,
-                         6, 0, socket.inet_aton(src), socket.inet_aton(dst))
-        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-        eth = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00"
-        return eth + ip + tcp
-
+    pkt = tcp_frame
     recs = []
     srv = "192.0.2.80"
     for i in range(n):

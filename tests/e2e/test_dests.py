@@ -30,7 +30,6 @@ python3-zmq and python3-msgpack. Bounded polls only.
 """
 import argparse
 import os
-import socket
 import struct
 import subprocess
 import sys
@@ -63,23 +62,7 @@ def socks5_pcap(path, names, start_s):
     """A capture of one SOCKS5 CONNECT per name (no authentication), from
     10.7.0.x to 192.0.2.10:1080, each moving a few bytes and closing with
     FIN both ways."""
-    def csum(b):
-        if len(b) % 2:
-            b += b"\0"
-        s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-        s = (s >> 16) + (s & 0xffff)
-        s += s >> 16
-        return ~s & 0xffff
-
-    def pkt(src, dst, sport, dport, flags, seq, ack, payload=b""):
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4,
-                          flags, 65535, 0, 0) + payload
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0, 64,
-                         6, 0, socket.inet_aton(src), socket.inet_aton(dst))
-        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-        eth = b"\x02\0\0\0\0\x02" + b"\x02\0\0\0\0\x01" + b"\x08\x00"
-        return eth + ip + tcp
-
+    pkt = ta.tcp_frame
     recs = []
     srv, sp = "192.0.2.10", 1080
     t = start_s
