@@ -37,6 +37,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -49,6 +50,9 @@ STREAM = "SESSACCT"
 PREFIX = "sessacct.sessions"
 EXPORT_TIMEOUT = 90     # s, for the exporter to catch up
 NATS_TIMEOUT = 30       # s, for a node (or cluster) to be ready
+# s, for a cluster restarted after a SIGKILL to be ready: its raft groups
+# (meta, stream, each consumer) elect again, slowly on a loaded machine.
+RESTART_TIMEOUT = 120
 
 
 def free_port():
@@ -98,13 +102,19 @@ class NatsNode:
                                                   next(self.tc.counter)),
                                   ["nats-server", "-c", self.conf])
 
-    def healthy(self):
+    def health(self):
+        """(healthy, what /healthz said)."""
         try:
             with urllib.request.urlopen("http://127.0.0.1:%d/healthz" %
                                         self.http, timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
+                return r.status == 200, tp.text(r.read())
+        except urllib.error.HTTPError as e:
+            return False, "%d %s" % (e.code, tp.text(e.read()))
+        except OSError as e:
+            return False, str(e)
+
+    def healthy(self):
+        return self.health()[0]
 
     def kill9(self):
         self.proc.kill()
@@ -141,15 +151,17 @@ class ExportCase(tp.PipelineCase):
         self.start_nodes(nodes)
         return nodes
 
-    def start_nodes(self, nodes):
+    def start_nodes(self, nodes, timeout=NATS_TIMEOUT):
         for node in nodes:
             node.start()
-        deadline = time.monotonic() + NATS_TIMEOUT
+        deadline = time.monotonic() + timeout
         while not all(node.healthy() for node in nodes):
             for node in nodes:
                 self.assertIsNone(node.proc.poll(), "%s exited" % node.name)
-            self.assertLess(time.monotonic(), deadline,
-                            "nats-server not healthy in time")
+            if time.monotonic() > deadline:
+                self.fail("nats-server not healthy in %d s: %s" % (
+                    timeout, "; ".join("%s: %s" % (n.name, n.health()[1])
+                                       for n in nodes)))
             time.sleep(0.1)
 
     def aggregator(self, store, nodes, sets=(), urls=None, **kw):
@@ -502,7 +514,7 @@ class Cluster(ExportCase):
         for n, a in sorted(aggs.items()):
             self.assertGreater(self.export_state(a)["lag_sessions"], 0, n)
         t1 = time.monotonic()
-        self.start_nodes(nodes)
+        self.start_nodes(nodes, RESTART_TIMEOUT)
         t2 = time.monotonic()
         self.assert_stream_is_api(aggs, agents, http, nodes,
                                   "cluster faults")
