@@ -129,6 +129,7 @@ cap_config_load(struct cap_config *c, const struct cfg *cfg, char *err,
 	c->chroot_dir = cfg_str(cfg, "capture", "chroot");
 	c->stats_interval_ns = cfg_u64(cfg, "capture", "stats_interval") * NS;
 	c->pipe_slots = (uint32_t)cfg_u64(cfg, "capture", "pipe_slots");
+	c->print_buffer = (size_t)cfg_u64(cfg, "capture", "print_buffer");
 	c->aggregator = cfg_str(cfg, "capture", "aggregator");
 	memset(&c->uplink, 0, sizeof(c->uplink));
 	c->uplink.batch_events = (uint32_t)cfg_u64(cfg, "capture",

@@ -24,6 +24,7 @@ struct cap_config {
 	const char		*chroot_dir;
 	uint64_t		 stats_interval_ns;
 	uint32_t		 pipe_slots;
+	size_t			 print_buffer;	/* cap_printer chunk */
 	const char		*aggregator;
 	struct cap_uplink_cfg	 uplink;	/* endpoint/ids set at start */
 	/* CURVE keys, read before privileges go; uplink points at them. */

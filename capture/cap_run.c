@@ -26,6 +26,7 @@
 #include "../common/sess_json.h"
 #include "../common/xmalloc.h"
 #include "cap_pipe.h"
+#include "cap_print.h"
 #include "cap_priv.h"
 #include "cap_run.h"
 #include "cap_uplink.h"
@@ -45,6 +46,8 @@ struct cap_ctx {
 	int			 live;
 	uint64_t		 sessions_printed;
 	int			 write_failed;
+	/* The end of a file: the last sessions printed by a thread. */
+	struct cap_printer	*printer;
 	FILE			*stats_fp;	/* --stats-json=FILE, or NULL */
 	pthread_t		 thread;
 	int			 thread_started;
@@ -286,7 +289,7 @@ static void
 on_close(void *arg, const struct sess_rec *rec)
 {
 	struct cap_ctx *c = arg;
-	char line[SESS_JSON_MAX + 1];
+	char line[CAP_PRINT_LINE_MAX];
 	size_t n;
 
 	if (c->up != NULL) {
@@ -298,9 +301,11 @@ on_close(void *arg, const struct sess_rec *rec)
 	}
 	if (!c->opts->print)
 		return;
-	n = sess_json_format(rec, c->conf->agent_id, user_label(c, rec), NULL,
-	    line, sizeof(line) - 1);
-	line[n++] = '\n';
+	if (c->printer != NULL) {
+		cap_printer_add(c->printer, rec);
+		return;
+	}
+	n = cap_print_line(rec, c->conf->agent_id, c->conf->users, line);
 	if (fwrite(line, 1, n, stdout) != n)
 		c->write_failed = 1;
 	if (c->live)
@@ -953,8 +958,20 @@ cap_run(struct cap_ctx *c)
 	c->rd_snap = c->rd;
 	if (c->enr != NULL)
 		enrich_get_stats(c->enr, &c->enr_snap);
+	/* Reading a file, most sessions may still be open or held here:
+	 * a second thread formats and writes them while the table goes on. */
+	if (c->opts->print && c->up == NULL && !c->live)
+		c->printer = cap_printer_start(stdout, c->conf->agent_id,
+		    c->conf->users, c->conf->print_buffer);
 	cap_engine_finish(c->eng, c->live || cap_quit ? SESS_CLOSE_SHUTDOWN :
 	    SESS_CLOSE_CAPTURE_END);
+	if (c->printer != NULL) {
+		log_debug("last sessions made after %.3f s",
+		    (sa_wall_ns() - t0) / 1e9);
+		if (cap_printer_finish(c->printer, &c->sessions_printed) != 0)
+			c->write_failed = 1;
+		c->printer = NULL;
+	}
 	log_debug("open sessions closed after %.3f s", (sa_wall_ns() - t0) / 1e9);
 	if (c->up != NULL)
 		rc |= uplink_finish(c);

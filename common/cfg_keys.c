@@ -47,6 +47,8 @@ const struct cfg_def cfg_defs[] = {
 	  "seconds between counter log lines in live mode (0: never)" },
 	{ "capture", "pipe_slots", CFG_T_U64, "16384", 64, 1 << 24,
 	  "decoded packets queued between capture and engine threads" },
+	{ "capture", "print_buffer", CFG_T_SIZE, "64k", 4 * KiB, 64 * MiB,
+	  "bytes of each of the two chunks the end of a --print run uses" },
 	{ "capture", "flush_interval_ms", CFG_T_U64, "200", 10, 60000,
 	  "milliseconds between batches of session updates" },
 	{ "capture", "batch_events", CFG_T_U64, "4096", 1, 16384,
