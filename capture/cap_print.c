@@ -104,6 +104,16 @@ printer_main(void *arg)
 	return NULL;
 }
 
+static void
+printer_free(struct cap_printer *p)
+{
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p->ch[0].buf);
+	free(p->ch[1].buf);
+	free(p);
+}
+
 struct cap_printer *
 cap_printer_start(FILE *fp, const char *agent, const struct cidr_table *users,
     size_t chunk)
@@ -119,11 +129,7 @@ cap_printer_start(FILE *fp, const char *agent, const struct cidr_table *users,
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	if (pthread_create(&p->thread, NULL, printer_main, p) != 0) {
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mu);
-		free(p->ch[0].buf);
-		free(p->ch[1].buf);
-		free(p);
+		printer_free(p);
 		return NULL;
 	}
 	return p;
@@ -177,10 +183,6 @@ cap_printer_finish(struct cap_printer *p, uint64_t *printed)
 	pthread_join(p->thread, NULL);
 	*printed += p->printed;
 	rc = p->failed ? -EIO : 0;
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
-	free(p->ch[0].buf);
-	free(p->ch[1].buf);
-	free(p);
+	printer_free(p);
 	return rc;
 }
