@@ -330,6 +330,9 @@ class PipelineCase(unittest.TestCase):
         try:
             return super().run(result)
         finally:
+            failed = len(result.failures) + len(result.errors) > nbad
+            if failed:
+                self.dump_stacks()
             for p in self.procs:
                 if p.poll() is None:
                     try:
@@ -338,12 +341,34 @@ class PipelineCase(unittest.TestCase):
                         pass
                     p.kill()
                     p.wait()
-            if len(result.failures) + len(result.errors) > nbad:
+            if failed:
                 self.dump_logs()
             if os.environ.get("SA_E2E_KEEP"):
                 sys.stderr.write("kept %s\n" % self.tmp)
             else:
                 shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def dump_stacks(self, lines=150):
+        """Every thread's stack of each process still running, for a
+        failure that is a hang (gdb, when installed)."""
+        if shutil.which("gdb") is None:
+            return
+        for p in self.procs:
+            if p.poll() is not None:
+                continue
+            try:
+                r = subprocess.run(["gdb", "-p", str(p.pid), "-batch", "-nx",
+                                    "-ex", "thread apply all bt"],
+                                   capture_output=True, timeout=60)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                sys.stderr.write("---- %s: no stacks (%s)\n" % (p.name, e))
+                continue
+            body = [line for line in text(r.stdout).splitlines()
+                    if line.startswith(("Thread ", "#"))]
+            sys.stderr.write("---- %s (running), its threads' stacks, %d "
+                             "lines:\n" % (p.name, min(lines, len(body))))
+            for line in body[:lines]:
+                sys.stderr.write("  " + line + "\n")
 
     def dump_logs(self, lines=60):
         for p in self.procs:
