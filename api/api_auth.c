@@ -317,8 +317,8 @@ static int
 load(const char *path, size_t max_tokens, struct file_id *id,
     struct api_auth_set **out, char *err, size_t errlen)
 {
-	size_t max = max_tokens * FILE_BYTES_PER_TOKEN + FILE_BYTES_SLACK, len;
-	char *text;
+	size_t max = max_tokens * FILE_BYTES_PER_TOKEN + FILE_BYTES_SLACK, len = 0;
+	char *text = NULL;	/* set by read_file; -O3 cannot tell */
 	int rc;
 
 	if ((rc = read_file(path, max, id, &text, &len, err, errlen)) != 0)
