@@ -15,11 +15,19 @@ struct jbuf {
 	char	*end;
 };
 
-static void
+/* Appends n bytes, cut at the buffer's end. The check is apart from the
+ * copy so that a literal's copy keeps its constant size (inline moves,
+ * no call). */
+static inline void
 put(struct jbuf *b, const char *s, size_t n)
 {
-	if (n > (size_t)(b->end - b->p))
+	if (__builtin_expect(n > (size_t)(b->end - b->p), 0))
 		n = (size_t)(b->end - b->p);
+	else {
+		memcpy(b->p, s, n);
+		b->p += n;
+		return;
+	}
 	memcpy(b->p, s, n);
 	b->p += n;
 }
@@ -31,27 +39,35 @@ static const char digit_pairs[201] =
     "34353637383940414243444546474849505152535455565758596061626364656667"
     "6869707172737475767778798081828384858687888990919293949596979899";
 
-/* Decimal digits of v into out (no NUL); two digits per division. */
+/* Decimal digits of v into out (no NUL), written from the last one
+ * back, two per division. */
 static size_t
 fmt_u64(uint64_t v, char *out)
 {
-	char tmp[20];
-	size_t n = sizeof(tmp);
+	static const uint64_t pow10[19] = { 10ULL, 100ULL, 1000ULL, 10000ULL,
+	    100000ULL, 1000000ULL, 10000000ULL, 100000000ULL, 1000000000ULL,
+	    10000000000ULL, 100000000000ULL, 1000000000000ULL,
+	    10000000000000ULL, 100000000000000ULL, 1000000000000000ULL,
+	    10000000000000000ULL, 100000000000000000ULL,
+	    1000000000000000000ULL, 10000000000000000000ULL };
+	size_t len = 1, n;
 
+	while (len < 20 && v >= pow10[len - 1])
+		len++;
+	n = len;
 	while (v >= 100) {
 		unsigned d = (unsigned)(v % 100) * 2;
 
 		v /= 100;
-		tmp[--n] = digit_pairs[d + 1];
-		tmp[--n] = digit_pairs[d];
+		out[--n] = digit_pairs[d + 1];
+		out[--n] = digit_pairs[d];
 	}
 	if (v >= 10) {
-		tmp[--n] = digit_pairs[v * 2 + 1];
-		tmp[--n] = digit_pairs[v * 2];
+		out[--n] = digit_pairs[v * 2 + 1];
+		out[--n] = digit_pairs[v * 2];
 	} else
-		tmp[--n] = (char)('0' + v);
-	memcpy(out, tmp + n, sizeof(tmp) - n);
-	return sizeof(tmp) - n;
+		out[--n] = (char)('0' + v);
+	return len;
 }
 
 static void
@@ -59,7 +75,10 @@ put_u64(struct jbuf *b, uint64_t v)
 {
 	char tmp[20];
 
-	put(b, tmp, fmt_u64(v, tmp));
+	if (__builtin_expect((size_t)(b->end - b->p) >= sizeof(tmp), 1))
+		b->p += fmt_u64(v, b->p);
+	else
+		put(b, tmp, fmt_u64(v, tmp));
 }
 
 /*
@@ -110,8 +129,21 @@ put_str(struct jbuf *b, const char *str)
 
 	PUTLIT(b, "\"");
 	for (; *s != '\0'; s += adv, n += adv) {
-		unsigned char ch = *s;
+		const unsigned char *run = s;
+		unsigned char ch;
 
+		/* Printable ASCII but the quote and the backslash, the bulk
+		 * of any name, goes in one copy. */
+		while (n < SESS_JSON_STR_MAX && *s >= 0x20 && *s < 0x7f &&
+		    *s != '"' && *s != '\\') {
+			s++;
+			n++;
+		}
+		if (s > run)
+			put(b, (const char *)run, (size_t)(s - run));
+		if (*s == '\0' || n >= SESS_JSON_STR_MAX)
+			break;
+		ch = *s;
 		l = utf8_len(s);
 		adv = l != 0 ? l : 1;
 		if (n + adv > SESS_JSON_STR_MAX)
@@ -241,6 +273,22 @@ sess_json_addr(uint8_t af, const uint8_t *a, char *buf)
 	return fmt_ipv6(a, buf);
 }
 
+/* The nine digits of f (below 10^9), zero-padded, two per division. */
+static void
+frac9(uint32_t f, char *out)
+{
+	int i;
+
+	for (i = 7; i >= 1; i -= 2) {
+		unsigned d = f % 100 * 2;
+
+		f /= 100;
+		out[i] = digit_pairs[d];
+		out[i + 1] = digit_pairs[d + 1];
+	}
+	out[0] = (char)('0' + f);
+}
+
 static void
 put2(char *p, unsigned v)
 {
@@ -251,19 +299,21 @@ put2(char *p, unsigned v)
 size_t
 sess_json_time(uint64_t ns, char *buf)
 {
-	/* Sessions close in time order, so the calendar work of the last
-	 * second is nearly always reusable. Per-thread cache. */
-	static _Thread_local time_t last_sec = (time_t)-1;
-	static _Thread_local char last_date[20];
-	time_t sec = (time_t)(ns / 1000000000ULL);
+	/* A session's start and end, and sessions closing together, fall
+	 * on the same day nearly always: the calendar work of the last day
+	 * is reused (per thread), the time of day is a few digits. */
+	static _Thread_local int64_t last_days = -1;
+	static _Thread_local char last_date[11];
+	uint64_t sec = ns / 1000000000ULL;
 	uint32_t frac = (uint32_t)(ns % 1000000000ULL);
-	int i;
+	int64_t days = (int64_t)(sec / 86400);
+	unsigned sod = (unsigned)(sec % 86400);
 
-	if (sec != last_sec) {
+	if (days != last_days) {
 		/* Days since the epoch to a civil date (H. Hinnant's
 		 * algorithm): no time zone lookup, no lock. */
-		int64_t days = (int64_t)(sec / 86400), z, era, doe, yoe, doy;
-		unsigned y, m, d, sod = (unsigned)(sec % 86400), mp;
+		int64_t z, era, doe, yoe, doy;
+		unsigned y, m, d, mp;
 
 		z = days + 719468;
 		era = z / 146097;
@@ -282,19 +332,16 @@ sess_json_time(uint64_t ns, char *buf)
 		last_date[7] = '-';
 		put2(last_date + 8, d);
 		last_date[10] = 'T';
-		put2(last_date + 11, sod / 3600);
-		last_date[13] = ':';
-		put2(last_date + 14, sod / 60 % 60);
-		last_date[16] = ':';
-		put2(last_date + 17, sod % 60);
-		last_date[19] = '.';
-		last_sec = sec;
+		last_days = days;
 	}
-	memcpy(buf, last_date, 20);
-	for (i = 28; i >= 20; i--) {
-		buf[i] = (char)('0' + frac % 10);
-		frac /= 10;
-	}
+	memcpy(buf, last_date, 11);
+	put2(buf + 11, sod / 3600);
+	buf[13] = ':';
+	put2(buf + 14, sod / 60 % 60);
+	buf[16] = ':';
+	put2(buf + 17, sod % 60);
+	buf[19] = '.';
+	frac9(frac, buf + 20);
 	buf[29] = 'Z';
 	buf[30] = '\0';
 	return 30;
@@ -336,7 +383,6 @@ sess_json_format(const struct sess_rec *r, const char *agent,
 	const char *reason = sess_close_name(r->reason);
 	char frac[9];
 	uint32_t f;
-	int i;
 
 	PUTLIT(&b, "{\"session_id\":\"");
 	put_hex64(&b, r->key_hash);
@@ -381,10 +427,7 @@ sess_json_format(const struct sess_rec *r, const char *agent,
 	PUTLIT(&b, ",\"duration_secs\":");
 	put_u64(&b, d / 1000000000ULL);
 	f = (uint32_t)(d % 1000000000ULL);
-	for (i = 8; i >= 0; i--) {
-		frac[i] = (char)('0' + f % 10);
-		f /= 10;
-	}
+	frac9(f, frac);
 	PUTLIT(&b, ".");
 	put(&b, frac, 9);
 	PUTLIT(&b, ",\"bytes_sent\":");

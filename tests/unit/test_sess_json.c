@@ -308,6 +308,29 @@ test_sess_json_cuts_long_strings(void **state)
 	s = fmt(&r, in, NULL, NULL);
 	assert_non_null(strstr(s, want));
 	free(s);
+
+	/* A quote as the 255th byte is kept (escaped), as the 256th not:
+	 * the cut counts input bytes, after a run of plain ones too. */
+	memset(in, 'x', SESS_JSON_STR_MAX - 1);
+	memcpy(in + SESS_JSON_STR_MAX - 1, "\"y", 3);
+	memset(want + 9, 'x', SESS_JSON_STR_MAX - 1);
+	memcpy(want + 9 + SESS_JSON_STR_MAX - 1, "\\\"\",", 5);
+	s = fmt(&r, in, NULL, NULL);
+	assert_non_null(strstr(s, want));
+	free(s);
+	memset(in, 'x', SESS_JSON_STR_MAX);
+	memcpy(in + SESS_JSON_STR_MAX, "\"y", 3);
+	memset(want + 9, 'x', SESS_JSON_STR_MAX);
+	memcpy(want + 9 + SESS_JSON_STR_MAX, "\",", 3);
+	s = fmt(&r, in, NULL, NULL);
+	assert_non_null(strstr(s, want));
+	free(s);
+
+	/* Plain runs between escapes and characters keep their order. */
+	s = fmt(&r, "ab\x01" "cd\xc3\xa9" "ef\"gh\xff" "ij", NULL, NULL);
+	assert_non_null(strstr(s, "\"agent\":\"ab\\u0001cd\xc3\xa9" "ef"
+	    "\\\"gh\\ufffdij\","));
+	free(s);
 }
 
 /* The worst case still fits SESS_JSON_MAX and ends the object. */
@@ -375,6 +398,9 @@ test_sess_json_time(void **state)
 	/* Same second, other fraction: the cached date is reused. */
 	sess_json_time(START - 123456789ULL + 5, b);
 	assert_string_equal(b, "2023-11-14T22:13:20.000000005Z");
+	/* Same day, another second: the cached day, a new time of day. */
+	sess_json_time(START + 3599ULL * 1000000000ULL, b);
+	assert_string_equal(b, "2023-11-14T23:13:19.123456789Z");
 	sess_json_time(1709251199ULL * 1000000000ULL + 999999999ULL, b);
 	assert_string_equal(b, "2024-02-29T23:59:59.999999999Z");
 	sess_json_time(1709251200ULL * 1000000000ULL, b);
