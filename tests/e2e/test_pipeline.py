@@ -512,12 +512,19 @@ class Replay(PipelineCase):
         counts = manifest()
         agg = Aggregator(self, os.path.join(self.tmp, "db"))
         offline, replays = {}, {}
+        # Twice in about twenty TSan runs beside other tests, a replay
+        # here waited over 30 s (the default ack_wait) for the
+        # aggregator's acknowledgements; the cause is not known. This
+        # case is about exact figures, so the replays wait longer; a
+        # real hang still fails, with every process's stacks
+        # (dump_stacks).
         with concurrent.futures.ThreadPoolExecutor(4) as ex:
             for n in names:
                 path = os.path.join(ARGS.pcaps, n)
                 offline[n] = ex.submit(self.offline, path, agent_for(n))
                 replays[n] = ex.submit(self.replay, path, agent_for(n),
-                                       agg.ingest)
+                                       agg.ingest,
+                                       sets=["capture.ack_wait=90"])
             offline = {n: f.result() for n, f in offline.items()}
             replays = {n: f.result() for n, f in replays.items()}
         for n in names:
