@@ -39,18 +39,22 @@ struct cap_printer {
 	int			 failed;
 };
 
+const char *
+cap_print_label(const struct cidr_table *users, const struct sess_rec *rec)
+{
+	if (users == NULL || sess_enr_user(rec->enr)[0] != '\0')
+		return NULL;
+	return cidr_table_lookup(users, rec->af, rec->cli);
+}
+
 size_t
 cap_print_line(const struct sess_rec *rec, const char *agent,
     const struct cidr_table *users, char *line)
 {
-	const char *label = NULL;
 	size_t n;
 
-	/* The [users] label stands in for a missing proxy user. */
-	if (users != NULL && sess_enr_user(rec->enr)[0] == '\0')
-		label = cidr_table_lookup(users, rec->af, rec->cli);
-	n = sess_json_format(rec, agent, label, NULL, line,
-	    CAP_PRINT_LINE_MAX - 1);
+	n = sess_json_format(rec, agent, cap_print_label(users, rec), NULL,
+	    line, CAP_PRINT_LINE_MAX - 1);
 	line[n++] = '\n';
 	return n;
 }

@@ -17,6 +17,14 @@
 #define CAP_PRINT_LINE_MAX	(SESS_JSON_MAX + 1)
 
 /*
+ * The [users] label (users NULL for none) of a session without a proxy
+ * user, or NULL: it stands in for the user in the line and in what the
+ * agent sends.
+ */
+const char	*cap_print_label(const struct cidr_table *users,
+		    const struct sess_rec *rec);
+
+/*
  * rec as one JSON line ending in a newline, into line (CAP_PRINT_LINE_MAX
  * bytes, not NUL-terminated). users (NULL for none) labels a session
  * without a proxy user. Returns the length.

@@ -86,15 +86,6 @@ on_signal(int sig)
 		cap_source_break(cap_signal_src);
 }
 
-/* The [users] label of a session without a proxy user, or NULL. */
-static const char *
-user_label(const struct cap_ctx *c, const struct sess_rec *r)
-{
-	if (c->conf->users == NULL || sess_enr_user(r->enr)[0] != '\0')
-		return NULL;
-	return cidr_table_lookup(c->conf->users, r->af, r->cli);
-}
-
 /* s as an event string (borrowed), or NULL if it is empty. */
 static const char *
 event_str(const char *s, uint32_t *len)
@@ -113,7 +104,7 @@ static void
 to_event(const struct cap_ctx *c, const struct sess_rec *r, int kind,
     const uint8_t seen[2], struct proto_event *e)
 {
-	const char *label = user_label(c, r);
+	const char *label = cap_print_label(c->conf->users, r);
 
 	memset(e, 0, sizeof(*e));
 	e->kind = (uint8_t)kind;
@@ -545,9 +536,7 @@ on_frame(void *arg, uint64_t ts, const uint8_t *pkt, uint32_t caplen,
 	if (!cap_engine_decode_l7(c->eng, ts, pkt, caplen, wirelen, &r->pkt,
 	    &c->rd, &l7, &l7len))
 		return;
-	/* TCP, and DNS responses for the leg linker (legs_resolve). */
-	if (c->enr == NULL || (r->pkt.proto != 6 && (r->pkt.proto != 17 ||
-	    r->pkt.sport != 53))) {
+	if (c->enr == NULL || !enrich_wants(&r->pkt)) {
 		cap_pipe_commit(c->pipe);
 		return;
 	}

@@ -81,6 +81,16 @@ void		 enrich_destroy(struct enrich *);
 int		 enrich_set_link(struct enrich *, legs_cb cb);
 
 /*
+ * Whether enrich_packet can use p: TCP, or a UDP datagram from port 53
+ * (the leg linker's DNS answers). Callers skip the call for the rest.
+ */
+static inline int
+enrich_wants(const struct cap_pkt *p)
+{
+	return p->proto == 6 || (p->proto == 17 && p->sport == 53);
+}
+
+/*
  * One decoded packet (p borrowed; TCP, not a fragment, or a UDP datagram
  * from port 53 for the leg linker's DNS answers: others are ignored) and
  * its captured payload l7 (l7_caplen bytes, borrowed for the
