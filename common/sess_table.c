@@ -1735,6 +1735,24 @@ held_add(struct sess_table *t, uint32_t i, uint32_t h,
 	q->n++;
 }
 
+/* Held entry i, out of the queue, is reported (unless the table is
+ * quiet) and lets its enrichment block and wide counters go. */
+static void
+held_report(struct sess_table *t, uint32_t i)
+{
+	struct sess *s = S(t, i);
+	struct sess_rec r;
+
+	if (!t->quiet) {
+		make_rec(t, i, (enum sess_close)s->reason, &r);
+		r.status = (enum sess_status)s->flags;
+		t->on_close(t->arg, &r);
+	}
+	enr_put(t, i, 0);
+	cnt_release(s);
+	s->cls = CLS_FREE;
+}
+
 /* The oldest held session leaves: reported (unless the table is going),
  * then its entry is free. */
 static void
@@ -1743,7 +1761,6 @@ held_pop(struct sess_table *t)
 	struct held_q *q = &t->held;
 	uint32_t i = q->head, *p;
 	struct sess *s = S(t, i);
-	struct sess_rec r;
 
 	p = &q->bucket[held_hash(t, i) & q->mask];
 	while (*p != i)
@@ -1753,15 +1770,8 @@ held_pop(struct sess_table *t)
 	if (q->head == NIL)
 		q->tail = NIL;
 	q->n--;
-	if (!t->quiet) {
-		make_rec(t, i, (enum sess_close)s->reason, &r);
-		r.status = (enum sess_status)s->flags;
-		t->on_close(t->arg, &r);
-	}
-	enr_put(t, i, 0);
+	held_report(t, i);
 	addr_release(t, s);
-	cnt_release(s);
-	s->cls = CLS_FREE;
 	s->next = t->free_head;
 	t->free_head = i;
 }
@@ -1776,7 +1786,6 @@ static void
 held_drain(struct sess_table *t)
 {
 	struct held_q *q = &t->held;
-	struct sess_rec r;
 	struct sess *s;
 	uint32_t i, next;
 
@@ -1786,15 +1795,8 @@ held_drain(struct sess_table *t)
 		next = s->next;
 		if (q->n > 1)
 			__builtin_prefetch(S(t, next));
-		if (!t->quiet) {
-			make_rec(t, i, (enum sess_close)s->reason, &r);
-			r.status = (enum sess_status)s->flags;
-			t->on_close(t->arg, &r);
-		}
-		enr_put(t, i, 0);
-		s->aflags &= ~AF_ADDR6;
-		cnt_release(s);
-		s->cls = CLS_FREE;
+		held_report(t, i);
+		s->aflags &= ~AF_ADDR6;	/* the pool is reset next */
 	}
 	q->head = q->tail = NIL;
 	if (q->bucket != NULL)
