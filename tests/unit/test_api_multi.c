@@ -502,6 +502,20 @@ test_api_multi_history_uneven(void **state)
 	assert_false(partial);
 }
 
+/* Appends to rows a row of session id ending at second sec of
+ * 2024-01-01T00:00. */
+static void
+add_row(json_t *rows, size_t sec, const char *id)
+{
+	json_t *e = json_object();
+	char t[40];
+
+	snprintf(t, sizeof(t), "2024-01-01T00:00:%02zu.000000000Z", sec);
+	json_object_set_new(e, "end_time", json_string(t));
+	json_object_set_new(e, "session_id", json_string(id));
+	json_array_append_new(rows, e);
+}
+
 /* The merge alone: it stops for a source that may hold newer rows. */
 static void
 test_api_multi_merge(void **state)
@@ -510,22 +524,11 @@ test_api_multi_merge(void **state)
 	json_t *a = json_array(), *b = json_array(), *page = json_array(), *e;
 	int need[2];
 	size_t k;
-	char t[40];
 
 	(void)state;
 	for (k = 0; k < 3; k++) {
-		e = json_object();
-		snprintf(t, sizeof(t), "2024-01-01T00:00:%02zu.000000000Z",
-		    50 - k);
-		json_object_set_new(e, "end_time", json_string(t));
-		json_object_set_new(e, "session_id", json_string("a"));
-		json_array_append_new(a, e);
-		e = json_object();
-		snprintf(t, sizeof(t), "2024-01-01T00:00:%02zu.000000000Z",
-		    20 - k);
-		json_object_set_new(e, "end_time", json_string(t));
-		json_object_set_new(e, "session_id", json_string("b"));
-		json_array_append_new(b, e);
+		add_row(a, 50 - k, "a");
+		add_row(b, 20 - k, "b");
 	}
 	memset(src, 0, sizeof(src));
 	src[0].rows = a;

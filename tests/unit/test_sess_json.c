@@ -273,13 +273,22 @@ test_sess_json_utf8_text(void **state)
 	assert_string_equal(small, "abcdef");
 }
 
+/* The object for r with agent in holds want. */
+static void
+assert_agent_has(const struct sess_rec *r, const char *in, const char *want)
+{
+	char *s = fmt(r, in, NULL, NULL);
+
+	assert_non_null(strstr(s, want));
+	free(s);
+}
+
 /* Strings are cut at SESS_JSON_STR_MAX bytes, never inside a character. */
 static void
 test_sess_json_cuts_long_strings(void **state)
 {
 	char in[SESS_JSON_STR_MAX + 64], want[SESS_JSON_STR_MAX + 64];
 	struct sess_rec r;
-	char *s;
 
 	(void)state;
 	rec_v4(&r);
@@ -289,25 +298,19 @@ test_sess_json_cuts_long_strings(void **state)
 	memcpy(want, "\"agent\":\"", 9);
 	memset(want + 9, 'x', SESS_JSON_STR_MAX);
 	memcpy(want + 9 + SESS_JSON_STR_MAX, "\",", 2);
-	s = fmt(&r, in, NULL, NULL);
-	assert_non_null(strstr(s, want));
-	free(s);
+	assert_agent_has(&r, in, want);
 
 	/* 254 x and a two-byte character: the character does not fit. */
 	memset(in, 'x', SESS_JSON_STR_MAX - 1);
 	memcpy(in + SESS_JSON_STR_MAX - 1, "\xc3\xa9", 3);
 	memset(want + 9, 'x', SESS_JSON_STR_MAX - 1);
 	memcpy(want + 9 + SESS_JSON_STR_MAX - 1, "\",", 3);
-	s = fmt(&r, in, NULL, NULL);
-	assert_non_null(strstr(s, want));
-	free(s);
+	assert_agent_has(&r, in, want);
 
 	/* 253 x and the same character: exactly 255 bytes, all kept. */
 	memcpy(in + SESS_JSON_STR_MAX - 2, "\xc3\xa9", 3);
 	memcpy(want + 9 + SESS_JSON_STR_MAX - 2, "\xc3\xa9\",", 5);
-	s = fmt(&r, in, NULL, NULL);
-	assert_non_null(strstr(s, want));
-	free(s);
+	assert_agent_has(&r, in, want);
 
 	/* A quote as the 255th byte is kept (escaped), as the 256th not:
 	 * the cut counts input bytes, after a run of plain ones too. */
@@ -315,22 +318,16 @@ test_sess_json_cuts_long_strings(void **state)
 	memcpy(in + SESS_JSON_STR_MAX - 1, "\"y", 3);
 	memset(want + 9, 'x', SESS_JSON_STR_MAX - 1);
 	memcpy(want + 9 + SESS_JSON_STR_MAX - 1, "\\\"\",", 5);
-	s = fmt(&r, in, NULL, NULL);
-	assert_non_null(strstr(s, want));
-	free(s);
+	assert_agent_has(&r, in, want);
 	memset(in, 'x', SESS_JSON_STR_MAX);
 	memcpy(in + SESS_JSON_STR_MAX, "\"y", 3);
 	memset(want + 9, 'x', SESS_JSON_STR_MAX);
 	memcpy(want + 9 + SESS_JSON_STR_MAX, "\",", 3);
-	s = fmt(&r, in, NULL, NULL);
-	assert_non_null(strstr(s, want));
-	free(s);
+	assert_agent_has(&r, in, want);
 
 	/* Plain runs between escapes and characters keep their order. */
-	s = fmt(&r, "ab\x01" "cd\xc3\xa9" "ef\"gh\xff" "ij", NULL, NULL);
-	assert_non_null(strstr(s, "\"agent\":\"ab\\u0001cd\xc3\xa9" "ef"
-	    "\\\"gh\\ufffdij\","));
-	free(s);
+	assert_agent_has(&r, "ab\x01" "cd\xc3\xa9" "ef\"gh\xff" "ij",
+	    "\"agent\":\"ab\\u0001cd\xc3\xa9" "ef\\\"gh\\ufffdij\",");
 }
 
 /* The worst case still fits SESS_JSON_MAX and ends the object. */
