@@ -3,7 +3,12 @@
  * [export] batch entries of the store's export queue after the position,
  * publish each session asynchronously to JetStream (Nats-Msg-Id = the
  * session id, so the stream's duplicate window drops a repeat), wait for
- * every ack, then write the position. Two rounds overlap, each on its own
+ * every ack, then write the position. With sessions_per_message above 1,
+ * a message holds the sessions of one agent among that many consecutive
+ * queue numbers, as JSON lines, and its Nats-Msg-Id names the store and
+ * the numbers; each round's extent and cut are written to the store (the
+ * plan) before its first publish, so that a repeat after a failure or a
+ * crash cuts the very same messages. Two rounds overlap, each on its own
  * JetStream contexts: the next is read and published while the acks of
  * the one before come in, and the position moves past a round only once
  * it and every round before it are acknowledged. A round's messages go
@@ -35,6 +40,8 @@
 #define RETRY_MS	500	/* after a failed round or connect */
 #define TRIM_NS		NS	/* delete done queue entries at most this often */
 #define NCONN		2	/* connections a round's messages share */
+#define PER_MSG_MAX	100	/* [export] sessions_per_message */
+#define ID_MAX		(16 + 2 * 20 + STORE_AGENT_MAX + 8)
 
 enum xstate {
 	XS_CONNECTING = 0,
@@ -53,11 +60,21 @@ struct xround {
 	struct agg_export	*x;
 	/* Its own, one per connection, so that its acks wait alone. */
 	jsCtx			*js[NCONN];
-	uint64_t		 last, expired, first_wns;
-	size_t			 sent;
+	/* Queue numbers (start, last], sessions a message. */
+	uint64_t		 start, last, expired, first_wns;
+	uint32_t		 per;
+	size_t			 sent;		/* messages */
 	int			 failed, busy;
 	/* From libnats' thread. */
 	_Atomic uint64_t	 acks, errs;
+};
+
+/* A session of the messages being cut: its JSON in x->lines_buf. */
+struct xline {
+	uint64_t	 key_hash, start_ns;
+	size_t		 off, len;
+	int		 done;
+	char		 agent[STORE_AGENT_MAX + 1];
 };
 
 struct agg_export {
@@ -70,6 +87,7 @@ struct agg_export {
 	int		 tls;
 	char		*ca, *cert, *key;
 	size_t		 batch;
+	uint32_t	 per_msg;
 	int64_t		 max_in_flight, ack_timeout_ms;
 	uint64_t	 settle_ns, max_age_ns, dup_ns;
 	int64_t		 replicas;
@@ -84,12 +102,22 @@ struct agg_export {
 	jsCtx		*js;		/* stream management, on nc[0] */
 	int		 stream_ok;
 	uint64_t	 pos, expired;	/* as stored */
-	uint64_t	 last_trim;
+	uint64_t	 last_trim, id;
+	/* Rounds published and not all acknowledged (ends after pos), as
+	 * the store's plan says. */
+	struct store_xplan plan[STORE_XPLAN_MAX];
+	size_t		 nplan;
 	/* The two rounds (export thread): r[cur] is read next. */
 	struct xround	 r[2];
 	int		 cur;
 	uint64_t	 peek_wns;
-	char		 body[SESS_JSON_MAX];	/* one session's JSON */
+	/* The sessions of the queue numbers being cut into messages (one
+	 * cut: per_msg numbers), and a message's body. */
+	struct xline	*lines;
+	size_t		 nlines, lines_cap;
+	uint64_t	 cut;
+	char		*lines_buf, *body;
+	size_t		 lines_len, lines_buf_cap, body_cap;
 	/* Counters, read by any thread. */
 	_Atomic int		 state;
 	_Atomic uint64_t	 a_pos, a_expired, lag_wns;
@@ -100,6 +128,8 @@ struct agg_export {
 };
 
 static void	*export_main(void *);
+static void	 plan_prune(struct agg_export *);
+static uint64_t	 msg_sessions(natsMsg *);
 static int	 parse_servers(struct agg_export *, const char *);
 static int	 subject_ok(const char *);
 
@@ -108,6 +138,7 @@ agg_export_create(const struct cfg *cfg, struct store *st, int *rc)
 {
 	struct agg_export *x;
 	const char *v;
+	size_t i;
 
 	*rc = 0;
 	if (!cfg_bool(cfg, "export", "enabled"))
@@ -156,6 +187,7 @@ agg_export_create(const struct cfg *cfg, struct store *st, int *rc)
 	x->tls = cfg_bool(cfg, "export", "tls") || x->ca != NULL ||
 	    x->cert != NULL;
 	x->batch = (size_t)cfg_u64(cfg, "export", "batch");
+	x->per_msg = (uint32_t)cfg_u64(cfg, "export", "sessions_per_message");
 	x->max_in_flight = (int64_t)cfg_u64(cfg, "export", "max_in_flight");
 	x->ack_timeout_ms = (int64_t)cfg_u64(cfg, "export", "ack_timeout_ms");
 	x->settle_ns = cfg_u64(cfg, "export", "settle") * NS;
@@ -173,10 +205,24 @@ agg_export_create(const struct cfg *cfg, struct store *st, int *rc)
 		return NULL;
 	}
 	if ((*rc = store_export_position_get(st, &x->pos, &x->expired)) < 0 ||
-	    (*rc = store_export_enable(st)) < 0) {
+	    (*rc = store_export_enable(st)) < 0 ||
+	    (*rc = store_export_plan_get(st, x->plan, STORE_XPLAN_MAX,
+	    &x->nplan)) < 0) {
 		agg_export_destroy(x);
 		return NULL;
 	}
+	x->id = store_export_id(st);
+	plan_prune(x);
+	for (i = 0; i < x->nplan; i++)
+		if (x->plan[i].per_msg > PER_MSG_MAX ||
+		    x->plan[i].end > store_export_last(st)) {
+			/* Without it a repeat may be cut otherwise: sessions
+			 * published twice, never lost. */
+			log_warnx("export: the stored plan is not this queue's; "
+			    "ignored");
+			x->nplan = 0;
+			break;
+		}
 	atomic_store(&x->a_pos, x->pos);
 	atomic_store(&x->a_expired, x->expired);
 	log_info("export: to stream %s on %s (%d servers), position %llu",
@@ -229,6 +275,9 @@ agg_export_destroy(struct agg_export *x)
 	free(x->ca);
 	free(x->cert);
 	free(x->key);
+	free(x->lines);
+	free(x->lines_buf);
+	free(x->body);
 	free(x);
 }
 
@@ -361,12 +410,15 @@ on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 	struct xround *r = arg;
 	struct agg_export *x = r->x;
 
+	uint64_t n;
+
 	(void)js;
 	if (pa != NULL && pae == NULL) {
+		n = msg_sessions(m);
 		atomic_fetch_add(&r->acks, 1);
-		atomic_fetch_add(&x->acks, 1);
+		atomic_fetch_add(&x->acks, n);
 		if (pa->Duplicate)
-			atomic_fetch_add(&x->duplicates, 1);
+			atomic_fetch_add(&x->duplicates, n);
 	} else {
 		atomic_fetch_add(&r->errs, 1);
 		atomic_fetch_add(&x->errors, 1);
@@ -509,7 +561,111 @@ ensure_stream(struct agg_export *x)
 	return 0;
 }
 
-/* store_scan_from's callback: one queued session, published now. */
+/* A message's sessions as stored by the ack: 1 unless it says more. */
+static uint64_t
+msg_sessions(natsMsg *m)
+{
+	const char *v;
+	unsigned long n;
+
+	if (natsMsgHeader_Get(m, "Sessacct-Sessions", &v) != NATS_OK)
+		return 1;
+	n = strtoul(v, NULL, 10);
+	return n > 0 ? n : 1;
+}
+
+static int
+publish(struct xround *r, const char *agent, const char *id, size_t nsess,
+    const char *data, size_t len)
+{
+	struct agg_export *x = r->x;
+	natsMsg *m = NULL;
+	natsStatus st;
+	char subj[256], count[24];
+
+	snprintf(subj, sizeof(subj), "%s.%s", x->prefix, agent);
+	st = natsMsg_Create(&m, subj, NULL, data, (int)len);
+	if (st == NATS_OK)
+		st = natsMsgHeader_Set(m, "Nats-Msg-Id", id);
+	if (st == NATS_OK && r->per > 1) {
+		snprintf(count, sizeof(count), "%zu", nsess);
+		st = natsMsgHeader_Set(m, "Sessacct-Sessions", count);
+	}
+	if (st == NATS_OK)
+		st = js_PublishMsgAsync(r->js[r->sent % NCONN], &m, NULL);
+	natsMsg_Destroy(m);
+	if (st != NATS_OK) {
+		set_error(x, "publish", st);
+		atomic_fetch_add(&x->errors, 1);
+		r->failed = 1;
+		return -1;
+	}
+	r->sent++;
+	atomic_fetch_add(&x->published, nsess);
+	return 0;
+}
+
+/*
+ * Publishes the sessions read of one cut (r->per queue numbers from
+ * r->start + 1 + cut * r->per): one message per agent, its sessions in
+ * queue order as JSON lines, named by the store's id, the cut's numbers
+ * and the agent. Those depend only on the round's start and the plan,
+ * and a row never changes agent, so a repeat of the cut carries the same
+ * names and sessions (fewer, if some expired meanwhile), which the
+ * duplicate window drops. One session a message is the plain contract:
+ * the JSON object alone, named by its session_id.
+ */
+static void
+cut_flush(struct xround *r)
+{
+	struct agg_export *x = r->x;
+	struct xline *l, *o;
+	uint64_t lo, hi;
+	size_t i, j, n, len;
+	char id[ID_MAX];
+
+	/* A message is at most the cut's lines, each with its '\n'. */
+	if (r->per > 1 && x->body_cap < x->lines_len + x->nlines) {
+		x->body_cap = x->lines_len + x->nlines;
+		x->body = xreallocarray(x->body, 1, x->body_cap);
+	}
+	for (i = 0; i < x->nlines && !r->failed; i++) {
+		l = &x->lines[i];
+		if (r->per == 1) {
+			snprintf(id, sizeof(id), "%016llx%016llx",
+			    (unsigned long long)l->key_hash,
+			    (unsigned long long)l->start_ns);
+			(void)publish(r, l->agent, id, 1, x->lines_buf + l->off,
+			    l->len);
+			continue;
+		}
+		if (l->done)
+			continue;
+		for (j = i, len = 0, n = 0; j < x->nlines; j++) {
+			o = &x->lines[j];
+			if (o->done || strcmp(o->agent, l->agent) != 0)
+				continue;
+			memcpy(x->body + len, x->lines_buf + o->off, o->len);
+			len += o->len;
+			x->body[len++] = '\n';
+			o->done = 1;
+			n++;
+		}
+		lo = r->start + 1 + x->cut * r->per;
+		hi = lo + r->per - 1 < r->last ? lo + r->per - 1 : r->last;
+		snprintf(id, sizeof(id), "%016llx:%llu-%llu:%s",
+		    (unsigned long long)x->id, (unsigned long long)lo,
+		    (unsigned long long)hi, l->agent);
+		(void)publish(r, l->agent, id, n, x->body, len);
+	}
+	x->nlines = 0;
+	x->lines_len = 0;
+}
+
+/*
+ * store_scan_from's callback: one queued session, its JSON kept until
+ * its cut is complete.
+ */
 static void
 publish_one(void *arg, uint64_t seq, uint64_t wns,
     const struct store_session *s)
@@ -518,25 +674,36 @@ publish_one(void *arg, uint64_t seq, uint64_t wns,
 	struct agg_export *x = r->x;
 	struct sess_enr_fields f;
 	struct sess_rec rec;
-	uint64_t eb[SESS_ENR_SIZE_MAX / sizeof(uint64_t) + 1];
-	natsMsg *m = NULL;
-	natsStatus st;
-	size_t len;
-	char subj[256], id[33];
+	struct xline *l;
+	uint64_t eb[SESS_ENR_SIZE_MAX / sizeof(uint64_t) + 1], cut;
 
-	if (r->failed)
+	if (r->failed || seq <= r->start || seq > r->last)
 		return;
-	if (r->sent == 0 && r->expired == 0)
+	cut = (seq - r->start - 1) / r->per;
+	if (x->nlines > 0 && cut != x->cut)
+		cut_flush(r);
+	x->cut = cut;
+	if (r->first_wns == 0)
 		r->first_wns = wns;
-	r->last = seq;
 	if (s == NULL) {
 		r->expired++;
 		return;
 	}
-	snprintf(subj, sizeof(subj), "%s.%s", x->prefix, s->agent);
-	snprintf(id, sizeof(id), "%016llx%016llx",
-	    (unsigned long long)s->rec.key_hash,
-	    (unsigned long long)s->rec.start_ns);
+	if (x->nlines == x->lines_cap) {
+		x->lines_cap = x->lines_cap ? 2 * x->lines_cap : 16;
+		x->lines = xreallocarray(x->lines, x->lines_cap,
+		    sizeof(*x->lines));
+	}
+	if (x->lines_buf_cap - x->lines_len < SESS_JSON_MAX) {
+		x->lines_buf_cap = x->lines_len + SESS_JSON_MAX +
+		    x->lines_buf_cap;
+		x->lines_buf = xreallocarray(x->lines_buf, 1, x->lines_buf_cap);
+	}
+	l = &x->lines[x->nlines++];
+	l->key_hash = s->rec.key_hash;
+	l->start_ns = s->rec.start_ns;
+	l->done = 0;
+	snprintf(l->agent, sizeof(l->agent), "%s", s->agent);
 	/*
 	 * The API's session object (agg_json_session), written straight
 	 * into a buffer by the same writer as the agent's output, without a
@@ -550,23 +717,11 @@ publish_one(void *arg, uint64_t seq, uint64_t wns,
 	f.peer_start = s->peer_start;
 	rec = s->rec;
 	rec.enr = sess_enr_make(eb, sizeof(eb), &f);
-	len = sess_json_format(&rec, s->agent, s->user[0] != '\0' ? s->user :
-	    NULL, s->target[0] != '\0' ? s->target : NULL, x->body,
-	    sizeof(x->body));
-	st = natsMsg_Create(&m, subj, NULL, x->body, (int)len);
-	if (st == NATS_OK)
-		st = natsMsgHeader_Set(m, "Nats-Msg-Id", id);
-	if (st == NATS_OK)
-		st = js_PublishMsgAsync(r->js[r->sent % NCONN], &m, NULL);
-	natsMsg_Destroy(m);
-	if (st != NATS_OK) {
-		set_error(x, "publish", st);
-		atomic_fetch_add(&x->errors, 1);
-		r->failed = 1;
-		return;
-	}
-	r->sent++;
-	atomic_fetch_add(&x->published, 1);
+	l->off = x->lines_len;
+	l->len = sess_json_format(&rec, s->agent, s->user[0] != '\0' ?
+	    s->user : NULL, s->target[0] != '\0' ? s->target : NULL,
+	    x->lines_buf + l->off, SESS_JSON_MAX);
+	x->lines_len += l->len;
 }
 
 static void
@@ -642,10 +797,65 @@ round_finish(struct agg_export *x, struct xround *r)
 		x->last_trim = now;
 	x->pos = r->last;
 	x->expired += r->expired;
+	plan_prune(x);
 	r->busy = 0;
 	atomic_store(&x->a_pos, x->pos);
 	atomic_store(&x->a_expired, x->expired);
 	atomic_fetch_add(&x->rounds, 1);
+	return 0;
+}
+
+/* Forgets the planned rounds the position has passed. */
+static void
+plan_prune(struct agg_export *x)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < x->nplan; i++)
+		if (x->plan[i].end > x->pos)
+			x->plan[n++] = x->plan[i];
+	x->nplan = n;
+}
+
+/*
+ * Sets out round r from start: the planned round that starts there (the
+ * repeat of one published before a failure or a crash: the same extent
+ * and cut), or else a new one of up to [export] batch entries written
+ * before cut_ns, whose plan is written before anything of it is
+ * published. *n is its queue entries. 0, or -1 if the store failed.
+ */
+static int
+round_plan(struct agg_export *x, struct xround *r, uint64_t cut_ns, size_t *n)
+{
+	uint64_t prev = x->pos, last;
+	size_t i;
+
+	for (i = 0; i < x->nplan; i++) {
+		if (r->start == prev && x->plan[i].end > r->start) {
+			r->last = x->plan[i].end;
+			r->per = x->plan[i].per_msg;
+			return store_export_range(x->st, r->start, SIZE_MAX,
+			    UINT64_MAX, r->last, n, &last) < 0 ? -1 : 0;
+		}
+		prev = x->plan[i].end;
+	}
+	r->per = x->per_msg;
+	if (store_export_range(x->st, r->start, x->batch, cut_ns, UINT64_MAX,
+	    n, &r->last) < 0)
+		return -1;
+	if (*n == 0)
+		return 0;
+	if (x->nplan == STORE_XPLAN_MAX) {
+		log_warnx("export: more rounds in flight than planned");
+		return -1;
+	}
+	x->plan[x->nplan].end = r->last;
+	x->plan[x->nplan].per_msg = r->per;
+	x->nplan++;
+	if (store_export_plan_set(x->st, x->plan, x->nplan) < 0) {
+		x->nplan--;
+		return -1;
+	}
 	return 0;
 }
 
@@ -661,19 +871,23 @@ round_once(struct agg_export *x)
 {
 	struct xround *r = &x->r[x->cur], *prev = &x->r[!x->cur];
 	uint64_t now = sa_wall_ns(), t0 = sa_mono_ns(), cut;
-	size_t n;
+	size_t n, got;
 	int rc, inflight = prev->busy;
 
 	cut = now > x->settle_ns ? now - x->settle_ns : 0;
-	r->last = prev->busy ? prev->last : x->pos;
+	r->start = prev->busy ? prev->last : x->pos;
 	r->expired = 0;
 	r->sent = 0;
 	r->failed = 0;
 	r->first_wns = 0;
 	atomic_store(&r->acks, 0);
 	atomic_store(&r->errs, 0);
-	rc = store_scan_from(x->st, r->last, x->batch, cut, publish_one, r,
-	    &n);
+	x->nlines = 0;
+	x->lines_len = 0;
+	rc = round_plan(x, r, cut, &n);
+	if (rc == 0 && n > 0)
+		rc = store_scan_from(x->st, r->start, n, UINT64_MAX,
+		    publish_one, r, &got);
 	if (rc < 0) {
 		pthread_mutex_lock(&x->mu);
 		snprintf(x->last_error, sizeof(x->last_error), "reading the "
@@ -681,11 +895,13 @@ round_once(struct agg_export *x)
 		pthread_mutex_unlock(&x->mu);
 		return rounds_fail(x);
 	}
+	if (x->nlines > 0 && !r->failed)
+		cut_flush(r);
 	if (r->failed)
 		return rounds_fail(x);
 	if (inflight && round_finish(x, prev) < 0)
 		return rounds_fail(x);
-	if (n > 0) {
+	if (r->last > r->start) {
 		/* Now the oldest session not acknowledged. */
 		atomic_store(&x->lag_wns, r->first_wns);
 		r->busy = 1;

@@ -293,6 +293,37 @@ int	store_export_position_get(struct store *, uint64_t *seq,
 int	store_export_position_set(struct store *, uint64_t seq,
 	    uint64_t expired, int trim);
 /*
+ * This store's export id: random, drawn once by the first
+ * store_export_enable and kept, so that two aggregators' queue numbers
+ * never name the same thing downstream.
+ */
+uint64_t	store_export_id(struct store *);
+/*
+ * The exporter's plan (docs/SCALING.md, "Several sessions a message"):
+ * the rounds it publishes, each by its last queue number and sessions a
+ * message, written before a round's first publish so that a repeat after
+ * a crash cuts the same messages. _set replaces it; _get gives at most
+ * max of them (*n; none if there is no plan or it is unreadable, which
+ * is logged). 0 or -EIO.
+ */
+struct store_xplan {
+	uint64_t	end;
+	uint32_t	per_msg;
+};
+#define STORE_XPLAN_MAX	4
+int	store_export_plan_get(struct store *, struct store_xplan *, size_t max,
+	    size_t *n);
+int	store_export_plan_set(struct store *, const struct store_xplan *,
+	    size_t n);
+/*
+ * Counts the queue entries a store_scan_from(after, max, written_max_ns)
+ * would pass now, also stopping before the first numbered above upto:
+ * *n of them, the last numbered *last (after, if none). Only the queue is
+ * read, not the rows. 0 or -EIO.
+ */
+int	store_export_range(struct store *, uint64_t after, size_t max,
+	    uint64_t written_max_ns, uint64_t upto, size_t *n, uint64_t *last);
+/*
  * Calls cb for the queue entries after number `after`, in order, at most
  * max of them, stopping at the first written after written_max_ns (wall
  * clock, ns). s is the row as stored now (borrowed for the call), or

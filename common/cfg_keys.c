@@ -195,6 +195,9 @@ const struct cfg_def cfg_defs[] = {
 	  "client private key" },
 	{ "export", "batch", CFG_T_U64, "1000", 1, 100000,
 	  "sessions read and published per round" },
+	{ "export", "sessions_per_message", CFG_T_U64, "1", 1, 100,
+	  "sessions a message carries as JSON lines (1: each session its "
+	  "own message, named by its session_id)" },
 	{ "export", "max_in_flight", CFG_T_U64, "4096", 1, 1000000,
 	  "asynchronous publishes awaiting their ack at most" },
 	{ "export", "ack_timeout_ms", CFG_T_U64, "5000", 100, 600000,

@@ -5,8 +5,10 @@
  * as the row; seq is a commit-order counter, so a late session with an
  * old end time still queues after everything written before it. The
  * position (the last seq JetStream acknowledged) and the count of
- * sessions that expired unexported live in meta too. Not a second copy
- * of the sessions: an entry names a row of the sessions family.
+ * sessions that expired unexported live in meta too, and so do the
+ * store's export id and the exporter's plan of the rounds it publishes.
+ * Not a second copy of the sessions: an entry names a row of the
+ * sessions family.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -26,6 +28,9 @@
 #define XQ_VAL_LEN	(SKEY_LEN + 8)
 #define XPOS_KEY	"xpos"
 #define XEXP_KEY	"xexpired"
+#define XID_KEY		"xid"
+#define XPLAN_KEY	"xplan"
+#define XPLAN_ENT	(8 + 4)
 #define XQ_CHUNK	256	/* rows read by one MultiGet */
 
 /* A queue entry read, its row not yet. */
@@ -79,10 +84,29 @@ int
 store_export_enable(struct store *st)
 {
 	uint64_t last, pos, expired;
+	uint8_t v[8];
+	size_t vlen;
+	char *err = NULL;
 	int rc;
 
 	if ((rc = xq_last_entry(st, &last)) < 0 ||
 	    (rc = store_export_position_get(st, &pos, &expired)) < 0)
+		return rc;
+	rc = store__get_value(st, st->ropt, FAM_META, XID_KEY,
+	    strlen(XID_KEY), v, sizeof(v), &vlen);
+	if (rc == 0 && vlen == sizeof(v))
+		st->xq_id = be64_get(v);
+	else if (rc == 0 || rc == -ENOENT) {
+		st->xq_id = sa_random_u64();
+		be64_put(v, st->xq_id);
+		rocksdb_put_cf(st->db, st->wopt, st->cf[FAM_META], XID_KEY,
+		    strlen(XID_KEY), (const char *)v, sizeof(v), &err);
+		if (err != NULL) {
+			log_warnx("store: writing the export id: %s", err);
+			rocksdb_free(err);
+			return -EIO;
+		}
+	} else
 		return rc;
 	st->xq_next = (last > pos ? last : pos) + 1;
 	atomic_store_explicit(&st->xq_last, st->xq_next - 1,
@@ -95,6 +119,110 @@ uint64_t
 store_export_last(struct store *st)
 {
 	return atomic_load_explicit(&st->xq_last, memory_order_acquire);
+}
+
+uint64_t
+store_export_id(struct store *st)
+{
+	return st->xq_id;
+}
+
+int
+store_export_plan_get(struct store *st, struct store_xplan *p, size_t max,
+    size_t *n)
+{
+	uint8_t v[256];
+	size_t vlen, i;
+	int rc;
+
+	*n = 0;
+	rc = store__get_value(st, st->ropt, FAM_META, XPLAN_KEY,
+	    strlen(XPLAN_KEY), v, sizeof(v), &vlen);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (vlen % XPLAN_ENT != 0 || vlen / XPLAN_ENT > max ||
+	    vlen / XPLAN_ENT > STORE_XPLAN_MAX) {
+		log_warnx("store: export plan of %zu bytes ignored", vlen);
+		return 0;
+	}
+	for (i = 0; i < vlen / XPLAN_ENT; i++) {
+		p[i].end = be64_get(v + i * XPLAN_ENT);
+		p[i].per_msg = (uint32_t)be_get(v + i * XPLAN_ENT + 8, 4);
+		if (p[i].per_msg == 0 || (i > 0 && p[i].end <= p[i - 1].end)) {
+			log_warnx("store: export plan out of order, ignored");
+			return 0;
+		}
+	}
+	*n = i;
+	return 0;
+}
+
+int
+store_export_plan_set(struct store *st, const struct store_xplan *p,
+    size_t n)
+{
+	uint8_t v[STORE_XPLAN_MAX * XPLAN_ENT];
+	char *err = NULL;
+	size_t i;
+
+	if (n > STORE_XPLAN_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		be64_put(v + i * XPLAN_ENT, p[i].end);
+		be_put(v + i * XPLAN_ENT + 8, p[i].per_msg, 4);
+	}
+	rocksdb_put_cf(st->db, st->wopt, st->cf[FAM_META], XPLAN_KEY,
+	    strlen(XPLAN_KEY), (const char *)v, n * XPLAN_ENT, &err);
+	if (err != NULL) {
+		log_warnx("store: writing the export plan: %s", err);
+		rocksdb_free(err);
+		return -EIO;
+	}
+	return 0;
+}
+
+int
+store_export_range(struct store *st, uint64_t after, size_t max,
+    uint64_t written_max_ns, uint64_t upto, size_t *n, uint64_t *last)
+{
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_iterator_t *it;
+	uint8_t lo[XQ_KEY_LEN];
+	const uint8_t *k, *v;
+	uint64_t seq;
+	char *err = NULL;
+	size_t klen, vlen;
+	int rc = 0;
+
+	*n = 0;
+	*last = after;
+	xq_key(lo, after + 1);
+	rocksdb_readoptions_set_iterate_upper_bound(ro, "xq0", 3);
+	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[FAM_META]);
+	for (rocksdb_iter_seek(it, (const char *)lo, sizeof(lo));
+	    rocksdb_iter_valid(it) && *n < max; rocksdb_iter_next(it)) {
+		k = (const uint8_t *)rocksdb_iter_key(it, &klen);
+		v = (const uint8_t *)rocksdb_iter_value(it, &vlen);
+		/* What store_scan_from skips, this does not count. */
+		if (klen != XQ_KEY_LEN || vlen != XQ_VAL_LEN)
+			continue;
+		seq = be64_get(k + 3);
+		if (seq > upto || be64_get(v + SKEY_LEN) > written_max_ns)
+			break;
+		*last = seq;
+		(*n)++;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err != NULL) {
+		log_warnx("store: reading the export queue: %s", err);
+		rocksdb_free(err);
+		rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	return rc;
 }
 
 int

@@ -162,9 +162,10 @@ struct store {
 	_Atomic uint64_t		 reset[FAM_MAX];
 	_Atomic uint64_t		 news_seen;
 	/* Export queue (export.c): on, the next seq (writer thread) and
-	 * the last committed one (any thread). */
+	 * the last committed one (any thread); the store's export id. */
 	int				 xq_on;
 	uint64_t			 xq_next;
+	uint64_t			 xq_id;
 	_Atomic uint64_t		 xq_last;
 };
 

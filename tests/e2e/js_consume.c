@@ -5,6 +5,9 @@
  * "<Nats-Msg-Id> <subject> <body length>", acks it, and stops once a
  * fetch stays empty for the idle time, or after --max messages (a stream
  * that is still being written). The last line is "# N messages".
+ * --sessions prints a line per session instead, "<session_id> <subject>
+ * <Nats-Msg-Id>": a message of export.sessions_per_message above 1 holds
+ * several, one JSON object per line (header Sessacct-Sessions: count).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +15,34 @@
 
 #include <nats/nats.h>
 
+/* Each JSON line's session_id, with the message's subject and id. */
+static void
+print_sessions(natsMsg *m, const char *id)
+{
+	const char *p = natsMsg_GetData(m), *end, *nl, *s, *q;
+	static const char key[] = "{\"session_id\":\"";
+
+	end = p + natsMsg_GetDataLength(m);
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		s = (size_t)(nl - p) > sizeof(key) - 1 &&
+		    memcmp(p, key, sizeof(key) - 1) == 0 ?
+		    p + sizeof(key) - 1 : NULL;
+		q = s != NULL ? memchr(s, '"', (size_t)(nl - s)) : NULL;
+		if (q == NULL)
+			printf("? %s %s\n", natsMsg_GetSubject(m), id);
+		else
+			printf("%.*s %s %s\n", (int)(q - s), s,
+			    natsMsg_GetSubject(m), id);
+	}
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: js_consume SERVERS STREAM SUBJECT DURABLE "
-	    "[IDLE_MS] [--body] [--max N]\n"
+	    "[IDLE_MS] [--body] [--sessions] [--max N]\n"
 	    "  SERVERS  comma-separated nats:// URLs\n"
 	    "  SUBJECT  filter, e.g. sessacct.sessions.>\n");
 	exit(2);
@@ -38,7 +64,7 @@ main(int argc, char **argv)
 	unsigned long long n = 0, max = 0;
 	const char *srv[16];
 	char *p, *e;
-	int i, batch, nsrv = 0, body = 0;
+	int i, batch, nsrv = 0, body = 0, sessions = 0;
 
 	if (argc < 5)
 		usage();
@@ -47,6 +73,8 @@ main(int argc, char **argv)
 	for (i = 6; i < argc; i++) {
 		if (strcmp(argv[i], "--body") == 0)
 			body = 1;
+		else if (strcmp(argv[i], "--sessions") == 0)
+			sessions = 1;
 		else if (strcmp(argv[i], "--max") == 0 && i + 1 < argc) {
 			max = strtoull(argv[++i], &e, 10);
 			if (*e != '\0' || max == 0)
@@ -105,8 +133,11 @@ main(int argc, char **argv)
 			if (natsMsgHeader_Get(m, "Nats-Msg-Id", &id) !=
 			    NATS_OK)
 				id = "-";
-			printf("%s %s %d\n", id, natsMsg_GetSubject(m),
-			    natsMsg_GetDataLength(m));
+			if (sessions)
+				print_sessions(m, id);
+			else
+				printf("%s %s %d\n", id, natsMsg_GetSubject(m),
+				    natsMsg_GetDataLength(m));
 			if (body)
 				printf("%.*s\n", natsMsg_GetDataLength(m),
 				    natsMsg_GetData(m));

@@ -20,6 +20,12 @@ Groups (one ctest entry each):
            on into both and started again.
   Expiry   an outage past a short retention: the sessions that expired
            unexported are counted exactly, the others exported once.
+  Batched  export.sessions_per_message above 1: captures exported as
+           messages of one agent's sessions (JSON lines), each session
+           once and each line the history's object; then the Crash
+           kills with the cut changed at every restart (10, 1, 7): the
+           repeats of the rounds in flight are cut as before (the plan)
+           and dropped as duplicates.
 
 usage: test_export.py --capture BIN --aggregator BIN --gen-pcap BIN
                       --pcaps DIR --js-consume BIN [--api BIN]
@@ -188,26 +194,53 @@ class ExportCase(tp.PipelineCase):
                             "export not caught up: %s" % x)
             time.sleep(0.2)
 
-    def consume(self, nodes, idle_ms=1500):
+    def consume(self, nodes, idle_ms=1500, sessions=False):
         """Every message of the stream through a new durable consumer:
-        [(Nats-Msg-Id, subject)]."""
+        [(Nats-Msg-Id, subject)]; with sessions, every session of every
+        message: [(session_id, subject, Nats-Msg-Id)]."""
         durable = "check%d" % next(self.counter)
         urls = ",".join(n.url() for n in nodes
                         if n.proc is not None and n.proc.poll() is None)
         r = subprocess.run([JS_CONSUME, urls, STREAM, PREFIX + ".>",
-                            durable, str(idle_ms)], capture_output=True,
-                           timeout=120)
+                            durable, str(idle_ms)] +
+                           (["--sessions"] if sessions else []),
+                           capture_output=True, timeout=120)
         self.assertEqual(r.returncode, 0, tp.text(r.stderr))
         lines = tp.text(r.stdout).splitlines()
         self.assertTrue(lines and lines[-1].startswith("# "), lines[-3:])
+        if sessions:
+            out = [tuple(line.split()) for line in lines[:-1]]
+            self.assertTrue(all(len(t) == 3 for t in out), out[:3])
+            return out
         out = [tuple(line.split()[:2]) for line in lines[:-1]]
         self.assertEqual(len(out), int(lines[-1].split()[1]))
         return out
 
-    def assert_exactly_once(self, agg, nodes, what):
+    def consume_bodies(self, nodes, subject):
+        """[(Nats-Msg-Id, body)] of the messages on subject."""
+        r = subprocess.run([JS_CONSUME, nodes[0].url(), STREAM, subject,
+                            "body%d" % next(self.counter), "1000",
+                            "--body"], capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, tp.text(r.stderr))
+        out, pos, data = [], 0, r.stdout
+        while not data.startswith(b"# ", pos):
+            nl = data.index(b"\n", pos)
+            mid, _, n = data[pos:nl].decode().split()
+            out.append((mid, data[nl + 1:nl + 1 + int(n)].decode()))
+            pos = nl + 1 + int(n) + 1
+        return out
+
+    def assert_exactly_once(self, agg, nodes, what, sessions=False):
         x = self.wait_exported(agg)
         hist = agg.history_all(limit=10000)
-        got = self.consume(nodes)
+        got = self.consume(nodes, sessions=sessions)
+        if sessions:
+            # Each message once, and each of one agent.
+            msgs = {}
+            for _, subj, mid in got:
+                msgs.setdefault(mid, set()).add(subj)
+            self.assertTrue(all(len(s) == 1 for s in msgs.values()))
+            got = [(i, subj) for i, subj, _ in got]
         ids = collections.Counter(i for i, _ in got)
         twice = [i for i, c in ids.items() if c > 1]
         self.assertEqual(twice, [], "%s: sessions in the stream more than "
@@ -368,12 +401,18 @@ class Crash(ExportCase):
     AGENT = "e2e-export-crash"
 
     def test_kill_aggregator_mid_export(self):
+        self.kill_mid_export(lambda kill: [])
+
+    def kill_mid_export(self, cut_at, sessions=False):
+        """SIGKILLs the aggregator mid-export and restarts it, with
+        cut_at(restarts so far) added to its settings each time, until a
+        restart's repeats were dropped as duplicates."""
         nodes = self.nats(1)
         pcap = os.path.join(self.tmp, "synthetic.pcap")
         self.gen_pcap(pcap, self.PACKETS, 20000, 21)
         store = os.path.join(self.tmp, "db")
         sets = ["export.batch=200", "export.max_in_flight=100"]
-        agg = self.aggregator(store, nodes, sets=sets)
+        agg = self.aggregator(store, nodes, sets=sets + cut_at(0))
         port = agg.ingest_port
         p = self.start_replay(pcap, self.AGENT, agg.ingest, speed=0.7,
                               sets=["capture.resend_timeout_ms=500",
@@ -410,9 +449,9 @@ class Crash(ExportCase):
                     "published, %d acked" % (x["position"], x["queued"],
                                              x["published"], x["acks"]))
             time.sleep(0.5)
-            agg = self.aggregator(store, nodes, sets=sets,
-                                  listen="tcp://127.0.0.1:%d" % port)
             kill += 1
+            agg = self.aggregator(store, nodes, sets=sets + cut_at(kill),
+                                  listen="tcp://127.0.0.1:%d" % port)
             if not frozen:
                 continue
             # Whether the frozen publishes reached JetStream before the
@@ -429,7 +468,8 @@ class Crash(ExportCase):
                 break
         rc, log = self.wait_replay(p)
         self.assert_replay_ok(rc, log, "replay across kills")
-        hist, x = self.assert_exactly_once(agg, nodes, "aggregator killed")
+        hist, x = self.assert_exactly_once(agg, nodes, "aggregator killed",
+                                           sessions=sessions)
         self.assertGreater(len(hist), 1000)
         self.assertGreater(dups, 0, "no repeat was published in %d frozen "
                            "kills: the window was not tested" % (kill - 1))
@@ -578,6 +618,70 @@ class Expiry(ExportCase):
         self.assertEqual(self.wait_exported(agg)["expired_unexported"],
                          n_old)
         agg.stop()
+
+
+class Batched(Crash):
+    PER = 10
+
+    def test_kill_aggregator_mid_export(self):
+        cuts = [self.PER, 1, 7, self.PER, 1]
+        self.kill_mid_export(lambda kill: [
+            "export.sessions_per_message=%d" % cuts[kill % len(cuts)]],
+            sessions=True)
+
+    def test_captures_batched(self):
+        nodes = self.nats(1)
+        # Rounds of 95: cuts of 10 straddle them.
+        agg = self.aggregator(os.path.join(self.tmp, "db"), nodes,
+                              sets=["export.batch=95",
+                                    "export.max_in_flight=50",
+                                    "export.sessions_per_message=%d" %
+                                    self.PER])
+        names = ["netflix.pcap", "1kxun.pcap", "synscan.pcap"]
+        for name in names:
+            rc, log = self.replay(os.path.join(tp.ARGS.pcaps, name),
+                                  tp.agent_for(name), agg.ingest)
+            self.assert_replay_ok(rc, log, name)
+        hist, x = self.assert_exactly_once(agg, nodes, "batched",
+                                           sessions=True)
+        self.assertGreater(len(hist), 2000)
+        self.assertEqual(x["acks"], len(hist))
+        self.assertEqual(x["published"], len(hist))
+        self.assertEqual(x["position"], x["queued"])
+        msgs = self.consume(nodes)
+        self.assertLess(len(msgs), len(hist) / 3, "few sessions a message")
+        # Every body: JSON lines of one agent, at most PER of them, each
+        # the history's object; the id names the store and the numbers.
+        byid = {s["session_id"]: s for s in hist}
+        agent = tp.agent_for("netflix.pcap")
+        bodies = self.consume_bodies(nodes, PREFIX + "." + agent)
+        self.assertGreater(len(bodies), 3)
+        self.assertTrue(any(b.count("\n") > 1 for _, b in bodies))
+        seen = 0
+        for mid, body in bodies:
+            store_id, numbers, who = mid.split(":")
+            lo, hi = (int(v) for v in numbers.split("-"))
+            self.assertEqual(len(store_id), 16)
+            self.assertEqual(who, agent)
+            self.assertLess(hi - lo, self.PER)
+            self.assertTrue(body.endswith("\n"))
+            lines = body[:-1].split("\n")
+            self.assertLessEqual(len(lines), hi - lo + 1)
+            for line in lines:
+                s = json.loads(line)
+                self.assertEqual(s, byid[s["session_id"]])
+                self.assertEqual(s["agent"], agent)
+                seen += 1
+        self.assertEqual(seen, sum(1 for s in hist if s["agent"] == agent))
+        # A restart publishes nothing again.
+        agg.stop()
+        agg2 = self.aggregator(os.path.join(self.tmp, "db"), nodes,
+                               sets=["export.sessions_per_message=3"])
+        time.sleep(1)
+        self.assertEqual(self.wait_exported(agg2)["published"], 0)
+        self.assertEqual(len(self.consume(nodes, sessions=True)),
+                         len(hist))
+        agg2.stop()
 
 
 def main():
