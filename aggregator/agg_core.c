@@ -458,6 +458,30 @@ apply_amend(struct agg_core *c, struct agent *a, const struct proto_event *e,
 	c->st.amends++;
 }
 
+/*
+ * Moves the agent's clock once its batch is applied, and with it idles
+ * out its sessions (and only its own): to the clock_ns the agent sends
+ * (every change up to it has been sent), or from an agent without it, to
+ * its batch's latest event. Never by one event while the rest of the
+ * batch, or another agent's time, is still to come: an UPDATE later in
+ * the same report would find its session closed and open it again, a
+ * second row with the same session_id.
+ */
+static void
+agent_clock(struct agg_core *c, struct agent *a, const struct proto_batch *b)
+{
+	uint64_t now = b->clock_ns;
+	uint32_t i;
+
+	if (now == 0)
+		for (i = 0; i < b->nevents; i++)
+			if (c->events[i].kind != PROTO_EV_AMEND &&
+			    c->events[i].last_ns > now)
+				now = c->events[i].last_ns;
+	if (now != 0)
+		sess_table_agent_clock(c->table, a->idx, now);
+}
+
 static void
 apply_events(struct agg_core *c, struct agent *a, uint32_t n)
 {
@@ -605,7 +629,7 @@ check_content(const struct agg_core *c, const struct proto_batch *b,
 
 	if (late < now)
 		late = UINT64_MAX;
-	if (b->boot_ns > late)
+	if (b->boot_ns > late || b->clock_ns > late)
 		return AGG_REJ_FUTURE_TIME;
 	for (i = 0; i < b->nevents; i++) {
 		const struct proto_event *e = &c->events[i];
@@ -800,6 +824,7 @@ struct agg_core *c, const uint8_t *ident, size_t ident_len,
 	 * them back. */
 	a->info.stats = b.stats;
 	apply_events(c, a, b.nevents);
+	agent_clock(c, a, &b);
 	a->info.watermark = b.seq;
 	a->info.batches++;
 	a->ack_pending = 1;

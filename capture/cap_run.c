@@ -246,6 +246,9 @@ uplink_flush(struct cap_ctx *c, uint64_t now)
 	cap_engine_flush(c->eng);
 	sess_table_drain((struct sess_table *)(uintptr_t)
 	    cap_engine_sessions(c->eng), on_drain, c, 1);
+	/* Every change up to the table's clock is now an event. */
+	cap_uplink_set_clock(c->up, sess_table_clock(cap_engine_sessions(
+	    c->eng)));
 	cap_engine_get_stats(c->eng, &es);
 	pthread_mutex_lock(&c->snap_mu);
 	rd = c->rd_snap;

@@ -41,6 +41,7 @@ struct cap_uplink {
 	void			*zsock;		/* libzmq handle */
 	uint64_t		 boot_id;
 	uint64_t		 boot_ns;	/* this boot's start, wall clock */
+	uint64_t		 clock_ns;	/* cap_uplink_set_clock's */
 	uint64_t		 next_seq;
 	/* The open batch. */
 	struct proto_buf	 open;
@@ -142,6 +143,13 @@ cap_uplink_destroy(struct cap_uplink *u)
 }
 
 void
+cap_uplink_set_clock(struct cap_uplink *u, uint64_t clock_ns)
+{
+	if (clock_ns > u->clock_ns)
+		u->clock_ns = clock_ns;
+}
+
+void
 cap_uplink_set_stats(struct cap_uplink *u, const struct proto_capstats *st)
 {
 	u->capstats = *st;
@@ -216,6 +224,7 @@ seal(struct cap_uplink *u)
 	hdr.host_len = (uint32_t)strlen(u->cfg.host);
 	hdr.boot_id = u->boot_id;
 	hdr.boot_ns = u->boot_ns;
+	hdr.clock_ns = u->clock_ns;
 	hdr.seq = u->next_seq;
 	hdr.floor_seq = u->head != NULL ? u->head->seq : u->next_seq;
 	hdr.sent_ns = sa_wall_ns();

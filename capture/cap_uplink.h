@@ -58,6 +58,12 @@ void	cap_uplink_destroy(struct cap_uplink *);
 
 /* Adds one event (borrowed) to the open batch; a full batch is sealed. */
 void	cap_uplink_event(struct cap_uplink *, const struct proto_event *ev);
+/*
+ * The packet clock up to which every change has been given to
+ * cap_uplink_event: the batches sealed from now on carry it (clock_ns,
+ * docs/PROTOCOL.md), those already sealed the one before. Never back.
+ */
+void	cap_uplink_set_clock(struct cap_uplink *, uint64_t clock_ns);
 /* The capture counters the next batches carry (copied). */
 void	cap_uplink_set_stats(struct cap_uplink *,
 	    const struct proto_capstats *st);

@@ -182,9 +182,19 @@ struct sess_table {
 	uint32_t		 nslots;	/* power of two, >= 2 * active */
 	uint32_t		 max_slots;
 
-	struct sess_list	 lists[CLS_MAX];
+	/*
+	 * Recency lists, per class; with agents' clocks, per agent and
+	 * class (list_of), so that a sweep walks one agent's sessions only.
+	 */
+	struct sess_list	*lists;
+	uint32_t		 nlists;
+	uint32_t		 agent_stride;	/* CLS_MAX, or 0: one agent */
+	uint32_t		 agent_hi;	/* highest agent with a session */
 	uint64_t		*agent_hash;	/* per agent index, or NULL */
 	uint32_t		*agent_n;	/* sessions per agent, or NULL */
+	/* Each agent's clock (sess_table_agent_clock), with agent_n: its
+	 * sessions idle out by it alone. */
+	uint64_t		*agent_now;
 	uint64_t		 seed;		/* of the index hash */
 	uint64_t		 now;
 	uint64_t		 next_sweep;
@@ -297,10 +307,15 @@ sess_table_create(const struct sess_table_cfg *cfg,
 	t->nslots = MIN_SLOTS;
 	t->slots = xmalloc_huge((size_t)t->nslots * sizeof(*t->slots));
 	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
-	for (i = 0; i < CLS_MAX; i++)
-		t->lists[i].head = t->lists[i].tail = NIL;
-	if (cfg->agent_max_sessions > 0)
+	if (cfg->agent_max_sessions > 0) {
 		t->agent_n = xcalloc(UINT16_MAX + 1, sizeof(*t->agent_n));
+		t->agent_now = xcalloc(UINT16_MAX + 1, sizeof(*t->agent_now));
+		t->agent_stride = CLS_MAX;
+	}
+	t->nlists = (t->agent_stride != 0 ? UINT16_MAX + 1 : 1) * CLS_MAX;
+	t->lists = xreallocarray(NULL, t->nlists, sizeof(*t->lists));
+	for (i = 0; i < (int)t->nlists; i++)
+		t->lists[i].head = t->lists[i].tail = NIL;
 	if (t->held.cap == 0 && cfg->tcp_time_wait_ns > 0 &&
 	    cfg->time_wait_max > 0 &&
 	    (t->tw = sess_tw_create(cfg->time_wait_max,
@@ -347,6 +362,8 @@ sess_table_destroy(struct sess_table *t)
 	xfree_huge(t->slots, (size_t)t->nslots * sizeof(*t->slots));
 	free(t->agent_hash);
 	free(t->agent_n);
+	free(t->agent_now);
+	free(t->lists);
 	free(t);
 }
 
@@ -765,6 +782,8 @@ create(struct sess_table *t, const struct sess_obs *o, uint32_t h,
 	}
 	s->proto = o->proto;
 	s->agent = o->agent;
+	if (t->agent_stride != 0 && s->agent > t->agent_hi)
+		t->agent_hi = s->agent;
 	s->first_ns = s->last_ns = o->ts_ns;
 	if (o->proto != 6)
 		s->cls = CLS_UDP;
@@ -803,11 +822,17 @@ grow_index(struct sess_table *t)
 	t->nslots = n;
 }
 
+static struct sess_list *
+list_of(struct sess_table *t, const struct sess *s)
+{
+	return &t->lists[s->agent * t->agent_stride + s->cls];
+}
+
 static void
 list_unlink(struct sess_table *t, uint32_t i)
 {
 	struct sess *s = S(t, i);
-	struct sess_list *l = &t->lists[s->cls];
+	struct sess_list *l = list_of(t, s);
 
 	if (s->prev != NIL)
 		S(t, s->prev)->next = s->next;
@@ -823,7 +848,7 @@ static void
 list_append(struct sess_table *t, uint32_t i)
 {
 	struct sess *s = S(t, i);
-	struct sess_list *l = &t->lists[s->cls];
+	struct sess_list *l = list_of(t, s);
 
 	s->next = NIL;
 	s->prev = l->tail;
@@ -852,8 +877,15 @@ natural_reason(const struct sess *s)
 	return SESS_CLOSE_IDLE;
 }
 
+/* The clock a session idles out by: its agent's, or the table's. */
+static uint64_t
+clock_of(const struct sess_table *t, const struct sess *s)
+{
+	return t->agent_now != NULL ? t->agent_now[s->agent] : t->now;
+}
+
 /*
- * Whether the session's timeout has passed at the table's clock. The
+ * Whether the session's timeout has passed at its clock. The
  * sweep runs about once a second and stops at the first list head still
  * in time, so a session can be past its timeout and still in the table;
  * eviction and close_all ask this to report how it really ended.
@@ -861,7 +893,7 @@ natural_reason(const struct sess *s)
 static int
 timed_out(const struct sess_table *t, const struct sess *s)
 {
-	return s->last_ns + t->timeout[s->cls] <= t->now;
+	return s->last_ns + t->timeout[s->cls] <= clock_of(t, s);
 }
 
 /* Fills the record a closing session is reported with. */
@@ -965,10 +997,12 @@ close_sess(struct sess_table *t, uint32_t i, enum sess_close reason)
 static void
 evict_one(struct sess_table *t)
 {
-	uint32_t best = NIL;
-	int c;
+	uint32_t best = NIL, c, n;
 
-	for (c = 0; c < CLS_MAX; c++) {
+	/* Every agent's lists up to the highest one used (the aggregator:
+	 * a few thousand heads at most, and only with the table full). */
+	n = t->agent_stride != 0 ? (t->agent_hi + 1) * CLS_MAX : CLS_MAX;
+	for (c = 0; c < n; c++) {
 		uint32_t h = t->lists[c].head;
 
 		if (h != NIL && (best == NIL ||
@@ -981,25 +1015,39 @@ evict_one(struct sess_table *t)
 		    natural_reason(S(t, best)) : SESS_CLOSE_EVICTED);
 }
 
-void
-sess_table_expire(struct sess_table *t, uint64_t now)
+/* Closes what idled out in one agent's lists (agent 0: the only one). */
+static void
+expire_agent(struct sess_table *t, uint32_t agent)
 {
+	struct sess_list *l = &t->lists[agent * t->agent_stride];
 	int c;
 
-	if (now > t->now)
-		t->now = now;
 	for (c = 0; c < CLS_MAX; c++) {
 		uint64_t to = t->timeout[c];
 		uint32_t i;
 
-		while ((i = t->lists[c].head) != NIL) {
+		while ((i = l[c].head) != NIL) {
 			struct sess *s = S(t, i);
 
-			if (s->last_ns + to > t->now)
+			if (s->last_ns + to > clock_of(t, s))
 				break;
 			close_sess(t, i, natural_reason(s));
 		}
 	}
+}
+
+void
+sess_table_expire(struct sess_table *t, uint64_t now)
+{
+	uint32_t a;
+
+	if (now > t->now)
+		t->now = now;
+	if (t->agent_stride == 0)
+		expire_agent(t, 0);
+	else
+		for (a = 0; a <= t->agent_hi; a++)
+			expire_agent(t, a);
 	if (t->tw != NULL)
 		sess_tw_expire(t->tw, t->now);
 	held_expire(t);
@@ -1050,7 +1098,8 @@ sess_table_close_all(struct sess_table *t, enum sess_close reason)
 	t->addr.nalloc = 0;
 	t->addr.free_head = NIL;
 	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
-	for (c = 0; c < CLS_MAX; c++)
+	for (c = 0; c < (t->agent_stride != 0 ? (int)(t->agent_hi + 1) *
+	    CLS_MAX : CLS_MAX); c++)
 		t->lists[c].head = t->lists[c].tail = NIL;
 }
 
@@ -1296,7 +1345,8 @@ sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 	h = obs_hash(t, &o);
 	if (ev->last_ns > t->now)
 		t->now = ev->last_ns;
-	if (t->now >= t->next_sweep)
+	/* With agents' clocks, sess_table_agent_clock sweeps. */
+	if (t->agent_now == NULL && t->now >= t->next_sweep)
 		sess_table_expire(t, t->now);
 	i = lookup(t, &o, h, &dir);
 	if (i != NIL && S(t, i)->first_ns != ev->start_ns) {
@@ -1344,6 +1394,24 @@ sess_table_apply(struct sess_table *t, const struct sess_event *ev)
 		list_append(t, i);
 	}
 	return 1;
+}
+
+void
+sess_table_agent_clock(struct sess_table *t, uint16_t agent, uint64_t now_ns)
+{
+	if (t->agent_now == NULL)
+		return;
+	if (now_ns > t->agent_now[agent])
+		t->agent_now[agent] = now_ns;
+	if (now_ns > t->now)
+		t->now = now_ns;
+	expire_agent(t, agent);
+}
+
+uint64_t
+sess_table_clock(const struct sess_table *t)
+{
+	return t->now;
 }
 
 void

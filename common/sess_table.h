@@ -108,6 +108,8 @@ struct sess_table_cfg {
 	 * Sessions one agent may hold at once (its share of max_sessions):
 	 * sess_table_apply refuses a new session of an agent at it, so that
 	 * one agent never pushes out another's. 0: no share (one agent).
+	 * With a share, each agent also has its own clock, and its sessions
+	 * idle out by that alone (sess_table_agent_clock).
 	 */
 	uint32_t	agent_max_sessions;
 };
@@ -225,12 +227,26 @@ struct sess_event {
  * start time on the same ports closes the old one as idle_timeout first),
  * adds the deltas (saturating), and closes it if the event says so.
  * Sessions created here have no TCP lifecycle of their own: the agent
- * decides; idle timeouts still apply, by the events' times. With
+ * decides; idle timeouts still apply, by the events' times, or with
+ * agents' clocks (agent_max_sessions), by sess_table_agent_clock. With
  * no_create, an event for a session not open here is ignored. Returns 1
  * if applied, 0 if ignored, -EDQUOT if it would open a session past the
  * agent's share (agent_max_sessions): refused, nothing changed.
  */
 int	sess_table_apply(struct sess_table *, const struct sess_event *ev);
+/*
+ * With agents' clocks (agent_max_sessions): moves the agent's clock to
+ * now_ns (never back) and closes whatever has idled out by its agent's
+ * clock. The caller says when an agent's clock moves: only once every
+ * change the agent saw up to then has been applied (docs/PROTOCOL.md,
+ * clock_ns), so that one event of a report never idles out a session
+ * whose own news comes later in it, nor one agent's time another's
+ * sessions. Without agents' clocks, nothing.
+ */
+void	sess_table_agent_clock(struct sess_table *, uint16_t agent,
+	    uint64_t now_ns);
+/* The latest packet or event time the table has seen. */
+uint64_t sess_table_clock(const struct sess_table *);
 /* Sessions the agent holds now (0 without agent_max_sessions). */
 uint32_t sess_table_agent_sessions(const struct sess_table *,
 	    uint16_t agent);

@@ -2,7 +2,7 @@
  * wire: encode with msgpack-c's packer into a bounded buffer; decode with
  * the strict readers of mp_read.c. See docs/PROTOCOL.md for the layouts:
  *   BATCH [1, 1, agent_id, host, boot_id, seq, floor_seq, sent_ns,
- *          stats, events, boot_ns?]
+ *          stats, events, boot_ns?, clock_ns?]
  *   stats [packets, kernel_drops, if_drops, decode_errors,
  *          batches_dropped, {reason: count}, {enrichment: count}?,
  *          {process: value}?]   (the 7th nil when only the 8th is there)
@@ -22,7 +22,7 @@
 #include "proto_int.h"
 #include "wire.h"
 
-#define BATCH_FIELDS	11		/* the 11th, boot_ns, optional */
+#define BATCH_FIELDS	12		/* boot_ns, then clock_ns: optional */
 #define BATCH_FIELDS_MIN 10
 #define STATS_FIELDS	8		/* 7th enrichment, 8th process: optional */
 #define STATS_FIELDS_MIN 6
@@ -52,6 +52,7 @@ proto_buf_reset(struct proto_buf *b)
 	b->dropped_off = 0;
 	b->ev_left = 0;
 	b->boot_ns = 0;
+	b->clock_ns = 0;
 }
 
 void
@@ -106,6 +107,16 @@ put_u64_fixed(struct proto_buf *out, uint64_t v)
 	(void)proto__buf_write(out, (const char *)w, sizeof(w));
 }
 
+/* The batch's trailing elements, after its last event. */
+static void
+pack_trailer(msgpack_packer *pk, const struct proto_buf *out)
+{
+	if (out->boot_ns != 0)
+		msgpack_pack_uint64(pk, out->boot_ns);
+	if (out->clock_ns != 0)
+		msgpack_pack_uint64(pk, out->clock_ns);
+}
+
 int
 proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 {
@@ -132,8 +143,10 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 		    sizeof(b->stats.process[i].name)) == NULL)
 			return -EINVAL;
 	msgpack_packer_init(&pk, out, proto__buf_write);
-	msgpack_pack_array(&pk, b->boot_ns != 0 ? BATCH_FIELDS :
-	    BATCH_FIELDS_MIN);
+	if (b->clock_ns != 0 && b->boot_ns == 0)
+		return -EINVAL;
+	msgpack_pack_array(&pk, b->clock_ns != 0 ? BATCH_FIELDS :
+	    b->boot_ns != 0 ? BATCH_FIELDS - 1 : BATCH_FIELDS_MIN);
 	msgpack_pack_uint8(&pk, PROTO_VERSION);
 	msgpack_pack_uint8(&pk, PROTO_MSG_BATCH);
 	proto__pack_str(&pk, b->agent_id, b->agent_len);
@@ -178,11 +191,13 @@ proto_batch_begin(struct proto_buf *out, const struct proto_batch *b)
 		}
 	}
 	msgpack_pack_array(&pk, b->nevents);
-	/* boot_ns trails the events: written by the last add_event. */
+	/* boot_ns and clock_ns trail the events: written by the last
+	 * add_event. */
 	out->ev_left = b->nevents;
 	out->boot_ns = b->boot_ns;
-	if (b->nevents == 0 && b->boot_ns != 0)
-		msgpack_pack_uint64(&pk, b->boot_ns);
+	out->clock_ns = b->clock_ns;
+	if (b->nevents == 0)
+		pack_trailer(&pk, out);
 	return out->overflow ? -EMSGSIZE : 0;
 }
 
@@ -257,8 +272,8 @@ proto_batch_add_event(struct proto_buf *out, const struct proto_event *e)
 	}
 	if (nf == EVENT_FIELDS)
 		msgpack_pack_uint64(&pk, e->end_ns);
-	if (out->ev_left > 0 && --out->ev_left == 0 && out->boot_ns != 0)
-		msgpack_pack_uint64(&pk, out->boot_ns);
+	if (out->ev_left > 0 && --out->ev_left == 0)
+		pack_trailer(&pk, out);
 	return out->overflow ? -EMSGSIZE : 0;
 }
 
@@ -590,9 +605,14 @@ proto_batch_decode(const uint8_t *buf, size_t len, size_t max_msg,
 		if ((rc = decode_event(&c, &events[i], why)) != 0)
 			return rc;
 	b->boot_ns = 0;
-	if (nf == BATCH_FIELDS) {
+	b->clock_ns = 0;
+	if (nf >= BATCH_FIELDS - 1) {
 		CHECK(mp_read_uint(&c, UINT64_MAX, &b->boot_ns), "boot_ns");
 		REQUIRE(b->boot_ns != 0, "boot_ns");
+	}
+	if (nf == BATCH_FIELDS) {
+		CHECK(mp_read_uint(&c, UINT64_MAX, &b->clock_ns), "clock_ns");
+		REQUIRE(b->clock_ns != 0, "clock_ns");
 	}
 	REQUIRE(cursor_left(&c) == 0, "trailing bytes after the message");
 	return 0;

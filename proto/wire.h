@@ -104,6 +104,13 @@ struct proto_batch {
 	 * epoch): the 11th, trailing element, after the events. 0: absent
 	 * (older agents); the encoder then writes 10 elements. */
 	uint64_t	 boot_ns;
+	/*
+	 * The agent's packet clock at its last complete report: every
+	 * change it saw up to then is in this batch or an earlier one. The
+	 * 12th, trailing element, after boot_ns (which it needs). 0: absent
+	 * (older agents, or no packet yet).
+	 */
+	uint64_t	 clock_ns;
 };
 
 struct proto_ack {
@@ -122,6 +129,7 @@ struct proto_buf {
 	size_t		 dropped_off;	/* ... and stats.batches_dropped */
 	uint32_t	 ev_left;	/* events still to add to the batch */
 	uint64_t	 boot_ns;	/* written after the last one; 0: none */
+	uint64_t	 clock_ns;	/* ... and after it */
 };
 
 void	proto_buf_init(struct proto_buf *, size_t max);
@@ -131,8 +139,9 @@ void	proto_buf_free(struct proto_buf *);
 /*
  * Encoding a batch: begin with the header (b->nevents is the number of
  * events that will follow), then exactly nevents proto_batch_add_event;
- * the trailing boot_ns, if any, goes out with the last event (or with
- * the header when there are none).
+ * the trailing boot_ns and clock_ns, if any, go out with the last event
+ * (or with the header when there are none); clock_ns without boot_ns is
+ * -EINVAL.
  * Returns 0, -EMSGSIZE once the buffer's max is exceeded (and for every
  * later call until proto_buf_reset), or -EINVAL, with nothing written, for
  * what the decoder would refuse: more than PROTO_MAX_EVENTS events,

@@ -21,6 +21,12 @@ Groups (one ctest entry each):
            fresh one serves.
   Backup   --backup of a running aggregator, and a second aggregator
            serving that copy.
+  Clocks   sessions idle out in the aggregator by their own agent's
+           clock, once its report is whole: two agents replaying
+           captures two years apart at once, and one agent reading a
+           capture with long pauses much faster than real time (many
+           minutes of packet time a report): each agent's history is its
+           offline output, no session_id twice.
 
 usage: test_pipeline.py --capture BIN --aggregator BIN --gen-pcap BIN
                         --pcaps DIR [unittest args, e.g. Replay]
@@ -449,10 +455,11 @@ class PipelineCase(unittest.TestCase):
                             (agent, packets, timeout))
             time.sleep(0.02)
 
-    def gen_pcap(self, path, packets, slots, seed):
+    def gen_pcap(self, path, packets, slots, seed, extra=()):
         """Synthetic capture; returns its span in seconds."""
         r = subprocess.run([ARGS.gen_pcap, "-o", path, "-n", str(packets),
-                            "-c", str(slots), "-s", str(seed)],
+                            "-c", str(slots), "-s", str(seed)] +
+                           list(extra),
                            capture_output=True, timeout=REPLAY_TIMEOUT)
         self.assertEqual(r.returncode, 0, text(r.stderr))
         m = re.search(r"span_s=([0-9.]+)", text(r.stdout + r.stderr))
@@ -594,6 +601,58 @@ class Replay(PipelineCase):
         self.assertEqual(agg2.history_all(limit=10000), hist)
         self.assertEqual(agg2.active_all(), [])
         agg2.stop()
+
+
+# ---- 1b. idle expiry by each agent's own clock ---------------------------
+
+class Clocks(PipelineCase):
+    """Before agents' clocks, the aggregator idled sessions out by the
+    latest event time of any agent, as each event came: a live agent
+    beside one replaying last year's capture (or resending a backlog)
+    closed all of the latter's sessions, and one event of a report
+    closed a session whose own news came later in the same report; the
+    news then opened the session again, a second row with the same
+    session_id and the counters split between the two."""
+
+    def assert_agent_exact(self, agg, pcap, agent):
+        want = self.offline(pcap, agent)
+        got = agg.history_all(limit=10000, agent=agent)
+        note("%s: %d sessions offline, %d rows in history" % (
+            agent, len(want), len(got)))
+        self.assertEqual(agg.active_all(), [])
+        self.assert_same_sessions(got, want, agent)
+
+    def test_two_timelines_at_once(self):
+        old = os.path.join(self.tmp, "old.pcap")
+        new = os.path.join(self.tmp, "new.pcap")
+        # About 50 s of packets each, two years apart.
+        self.gen_pcap(old, 100000, 1000, 8, ["-t", "20000", "-l", "96",
+                                             "-T", "1690000000"])
+        self.gen_pcap(new, 100000, 1000, 9, ["-t", "20000", "-l", "96",
+                                             "-T", "1750000000"])
+        agg = Aggregator(self, os.path.join(self.tmp, "db"))
+        p_old = self.start_replay(old, "e2e-old", agg.ingest, speed=8)
+        p_new = self.start_replay(new, "e2e-new", agg.ingest, speed=8)
+        for p, what in ((p_old, "old"), (p_new, "new")):
+            rc, log = self.wait_replay(p)
+            self.assert_replay_ok(rc, log, what)
+        self.assert_agent_exact(agg, old, "e2e-old")
+        self.assert_agent_exact(agg, new, "e2e-new")
+        agg.stop()
+
+    def test_fast_read_of_long_pauses(self):
+        pcap = os.path.join(self.tmp, "pauses.pcap")
+        # 150,000 packets over about 50 minutes, flows pausing 100 s on
+        # average; read in a second or two, ten reports a second.
+        span = self.gen_pcap(pcap, 150000, 400, 5, ["-t", "100000", "-l",
+                                                    "96"])
+        self.assertGreater(span, 1800)
+        agg = Aggregator(self, os.path.join(self.tmp, "db"))
+        rc, log = self.replay(pcap, "e2e-pauses", agg.ingest,
+                              sets=["capture.flush_interval_ms=10"])
+        self.assert_replay_ok(rc, log, "pauses")
+        self.assert_agent_exact(agg, pcap, "e2e-pauses")
+        agg.stop()
 
 
 # ---- 2. SIGKILL and restart during a replay ------------------------------

@@ -1129,6 +1129,66 @@ test_sess_table_agent_share(void **state)
 }
 
 /*
+ * Agents' clocks (with agent_max_sessions, the aggregator's table): a
+ * session idles out by its own agent's clock alone, moved by
+ * sess_table_agent_clock, never by the time of an event: not by another
+ * agent's (a replay of last year beside a live agent), nor by a later
+ * event of the same report whose own session's news comes after it.
+ */
+static void
+test_sess_table_agent_clocks(void **state)
+{
+	struct fx *f = *state;
+	struct sess_event a, b;
+
+	f->cfg.agent_max_sessions = 10;
+	fx_rebuild(f);
+	ev_init(&a, 17, 1000, 53, T0);		/* agent 1, UDP, 60 s idle */
+	a.agent = 1;
+	a.last_ns = T0 + SEC;
+	assert_int_equal(sess_table_apply(f->t, &a), 1);
+	sess_table_agent_clock(f->t, 1, T0 + SEC);
+	/* Agent 2 lives a day later: agent 1's session stays. */
+	ev_init(&b, 17, 2000, 53, T0 + 86400 * SEC);
+	b.agent = 2;
+	b.last_ns = b.start_ns;
+	assert_int_equal(sess_table_apply(f->t, &b), 1);
+	sess_table_agent_clock(f->t, 2, b.last_ns);
+	assert_int_equal(sess_table_count(f->t), 2);
+	assert_int_equal(f->n, 0);
+	/* One report of agent 1: another session 100 s on, then this one's
+	 * news at 50 s. Neither closes; the clock then moves to 100 s. */
+	b = a;
+	b.cli_port = 1001;
+	b.start_ns = T0 + 100 * SEC;
+	b.last_ns = b.start_ns;
+	assert_int_equal(sess_table_apply(f->t, &b), 1);
+	a.last_ns = T0 + 50 * SEC;
+	assert_int_equal(sess_table_apply(f->t, &a), 1);
+	assert_int_equal(f->n, 0);
+	sess_table_agent_clock(f->t, 1, T0 + 100 * SEC);
+	assert_int_equal(sess_table_count(f->t), 3);
+	assert_int_equal(f->n, 0);
+	/* Past both timeouts by agent 1's clock: its two sessions go, each
+	 * with the end its agent gave it; agent 2's stays. */
+	sess_table_agent_clock(f->t, 1, T0 + 161 * SEC);
+	assert_int_equal(f->n, 2);
+	assert_int_equal(f->recs[0].cli_port + f->recs[1].cli_port, 2001);
+	assert_int_equal(f->recs[0].end_ns + f->recs[1].end_ns,
+	    2 * T0 + 150 * SEC);
+	assert_int_equal(f->recs[0].reason, SESS_CLOSE_IDLE);
+	assert_int_equal(f->recs[1].reason, SESS_CLOSE_IDLE);
+	assert_int_equal(sess_table_count(f->t), 1);
+	/* A clock never goes back; agent 2's session goes by its own. */
+	sess_table_agent_clock(f->t, 2, T0);
+	assert_int_equal(f->n, 2);
+	sess_table_agent_clock(f->t, 2, T0 + 86400 * SEC + 61 * SEC);
+	assert_int_equal(f->n, 3);
+	assert_int_equal(f->recs[2].cli_port, 2000);
+	assert_int_equal(sess_table_count(f->t), 0);
+}
+
+/*
  * The aggregator side: oriented events with deltas add up, a close ends
  * the session with the agent's reason and status, drain reports what
  * changed once, and no_create leaves alone a session not open here.
@@ -1573,6 +1633,7 @@ main(void)
 		T(test_sess_table_counters_wide),
 		T(test_sess_table_counters_drain_reset),
 		T(test_sess_table_addresses),
+		T(test_sess_table_agent_clocks),
 		T(test_sess_table_agent_share),
 		cmocka_unit_test(test_sess_table_names),
 		T(test_sess_table_orient_syn_sender_is_client),

@@ -184,6 +184,7 @@ assert_batch_eq(const struct proto_batch *want, const struct proto_batch *got)
 	assert_int_equal(want->floor_seq, got->floor_seq);
 	assert_int_equal(want->sent_ns, got->sent_ns);
 	assert_int_equal(want->boot_ns, got->boot_ns);
+	assert_int_equal(want->clock_ns, got->clock_ns);
 	assert_int_equal(want->stats.packets, got->stats.packets);
 	assert_int_equal(want->stats.kernel_drops, got->stats.kernel_drops);
 	assert_int_equal(want->stats.if_drops, got->stats.if_drops);
@@ -923,6 +924,53 @@ test_wire_batch_boot_ns(void **state)
 		proto_buf_init(&out, PROTO_MAX_MSG_DEFAULT);
 		assert_int_equal(encode_batch(&out, &b, ev), 0);
 		assert_int_equal(out.data[0], 0x90 | 10);
+		proto_buf_free(&out);
+	}
+}
+
+/*
+ * The batch's trailing clock_ns (the agent's packet clock at its last
+ * complete report), the 12th element after boot_ns: written after the
+ * last event or the header and read back. The encoder refuses it without
+ * boot_ns, and the decoder a clock_ns of 0.
+ */
+static void
+test_wire_batch_clock_ns(void **state)
+{
+	struct proto_batch b;
+	struct proto_event ev[3];
+	struct proto_buf out;
+	const char *why = NULL;
+	uint32_t n;
+
+	(void)state;
+	for (n = 0; n <= 3; n += 3) {
+		make_batch(&b, n, 1);
+		make_event(&ev[0], 0);
+		make_event(&ev[1], 1);
+		make_event(&ev[2], 3);
+		b.boot_ns = 1700000000987654321ULL;
+		b.clock_ns = 1600000000123456789ULL;
+		roundtrip(&b, ev);
+		proto_buf_init(&out, PROTO_MAX_MSG_DEFAULT);
+		assert_int_equal(encode_batch(&out, &b, ev), 0);
+		assert_int_equal(out.data[0], 0x90 | 12);
+		proto_buf_free(&out);
+		/* One byte on the wire for 1; as 0 it is refused. */
+		b.clock_ns = 1;
+		roundtrip(&b, ev);
+		proto_buf_init(&out, PROTO_MAX_MSG_DEFAULT);
+		assert_int_equal(encode_batch(&out, &b, ev), 0);
+		assert_int_equal(out.data[out.len - 1], 0x01);
+		out.data[out.len - 1] = 0x00;
+		assert_int_equal(decode_batch_bytes(out.data, out.len, &why),
+		    -EBADMSG);
+		assert_string_equal(why, "clock_ns");
+		proto_buf_free(&out);
+		b.boot_ns = 0;
+		proto_buf_init(&out, PROTO_MAX_MSG_DEFAULT);
+		assert_int_equal(proto_batch_begin(&out, &b), -EINVAL);
+		assert_int_equal(out.len, 0);
 		proto_buf_free(&out);
 	}
 }
@@ -1674,7 +1722,9 @@ test_wire_batch_out_of_range(void **state)
 		{ F_MSG, OV_COUNT, 11, NULL, 0, 0, -EBADMSG, NULL },
 		/* An 11th element is the optional boot_ns: 0 is not one. */
 		{ F_MSG, OV_EXTRA, 0, NULL, 0, 0, -EBADMSG, "boot_ns" },
-		{ F_MSG, OV_COUNT, 12, NULL, 0, 0, -EBADMSG,
+		/* A 12th, clock_ns, comes only after boot_ns. */
+		{ F_MSG, OV_COUNT, 12, NULL, 0, 0, -EBADMSG, "boot_ns" },
+		{ F_MSG, OV_COUNT, 13, NULL, 0, 0, -EBADMSG,
 		    "wrong number of fields" },
 		{ F_MSG, OV_COUNT, 0, NULL, 0, 0, -EBADMSG, NULL },
 		{ F_MSG, OV_COUNT, 65, NULL, 0, 0, -EBADMSG, NULL },
@@ -3003,6 +3053,7 @@ main(void)
 		cmocka_unit_test(test_wire_batch_roundtrip_empty),
 		cmocka_unit_test(test_wire_batch_roundtrip_one),
 		cmocka_unit_test(test_wire_batch_boot_ns),
+		cmocka_unit_test(test_wire_batch_clock_ns),
 		cmocka_unit_test(test_wire_batch_trailing_fields),
 		cmocka_unit_test(test_wire_batch_roundtrip_many),
 		cmocka_unit_test(test_wire_batch_roundtrip_max_events),
