@@ -31,7 +31,7 @@
 #define XID_KEY		"xid"
 #define XPLAN_KEY	"xplan"
 #define XPLAN_ENT	(8 + 4)
-#define XQ_CHUNK	256	/* rows read by one MultiGet */
+#define XQ_CHUNK	1024	/* rows read by one MultiGet */
 
 /* A queue entry read, its row not yet. */
 struct xq_ent {
