@@ -659,7 +659,7 @@ class Batched(Crash):
         self.assertTrue(any(b.count("\n") > 1 for _, b in bodies))
         seen = 0
         for mid, body in bodies:
-            store_id, numbers, who = mid.split(":")
+            store_id, numbers, who = mid.split(":", 2)
             lo, hi = (int(v) for v in numbers.split("-"))
             self.assertEqual(len(store_id), 16)
             self.assertEqual(who, agent)
