@@ -430,13 +430,11 @@ ask_many(void *arg, struct proto_query *const *qs, size_t n, int timeout_ms,
 {
 	struct api_thread *t = arg;
 	struct agg_client_answer a[API_MULTI_MAX];
-	struct proto_query *none[API_MULTI_MAX];
+	struct proto_query *none[API_MULTI_MAX] = { NULL };
 	size_t i;
 
 	if (n > API_MULTI_MAX)
 		n = API_MULTI_MAX;
-	for (i = 0; i < n; i++)
-		none[i] = NULL;
 	agg_client_ask_many(t != NULL ? t->client : NULL, n, t != NULL ? qs :
 	    none, timeout_ms, a);
 	for (i = 0; i < n; i++) {
