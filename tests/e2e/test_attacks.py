@@ -56,12 +56,16 @@ def udp_event(kind, i, start_ns, last_ns, pkts=(1, 0), byts=(30, 0),
             0, 0, status, reason, None, None]
 
 
-def batch(agent, boot, seq, events, floor=None, boot_ns=None, host="e2e"):
-    """A BATCH (docs/PROTOCOL.md); boot_ns None: the 10 elements of old."""
+def batch(agent, boot, seq, events, floor=None, boot_ns=None, host="e2e",
+          clock_ns=None):
+    """A BATCH (docs/PROTOCOL.md); boot_ns None: the 10 elements of old;
+    clock_ns (with boot_ns) the 12th."""
     b = [1, 1, agent, host, boot, seq, seq if floor is None else floor,
          now_ns(), [0, 0, 0, 0, 0, {}], events]
     if boot_ns is not None:
         b.append(boot_ns)
+    if clock_ns is not None:
+        b.append(clock_ns)
     return tp.pack(b)
 
 
@@ -272,12 +276,19 @@ class Attacks(tp.PipelineCase):
         self.assert_rejected(self.ask(s, batch("e2e-future", 12, 2, [],
                                                boot_ns=y2554)),
                              "future_time", "boot_ns in 2554")
+        # A clock in the future would idle out every session of the
+        # agent at once (its own only, since docs/PROTOCOL.md "Idle
+        # expiry"): refused like the times of its events.
+        self.assert_rejected(self.ask(s, batch("e2e-future", 11, 4, [],
+                                               boot_ns=bns,
+                                               clock_ns=y2554)),
+                             "future_time", "clock_ns in 2554")
         self.assert_good(agg, self.start_replay(path, GOOD, agg.ingest),
                          want)
         newest = agg.query("history", limit=1)["sessions"]
         self.assertEqual(newest[0]["agent"], GOOD, newest)
         self.assertEqual(agg.history_all(agent="e2e-future"), [])
-        self.assert_counted(agg, "future_time", 3, "e2e-future", exact=True)
+        self.assert_counted(agg, "future_time", 4, "e2e-future", exact=True)
         agg.stop()
 
     def test_session_flood(self):
