@@ -49,19 +49,43 @@ xq_key(uint8_t *k, uint64_t seq)
 	be64_put(k + 3, seq);
 }
 
+/* An iterator over the queue (meta's "xq/" keys) and its options. */
+static rocksdb_iterator_t *
+xq_iter(struct store *st, rocksdb_readoptions_t **ro)
+{
+	*ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_iterate_upper_bound(*ro, "xq0", 3);
+	return rocksdb_create_iterator_cf(st->db, *ro, st->cf[FAM_META]);
+}
+
+/* Frees them, after rc: the iterator's error (logged) makes it -EIO. */
+static int
+xq_iter_end(rocksdb_iterator_t *it, rocksdb_readoptions_t *ro, int rc)
+{
+	char *err = NULL;
+
+	if (rc == 0) {
+		rocksdb_iter_get_error(it, &err);
+		if (err != NULL) {
+			log_warnx("store: reading the export queue: %s", err);
+			rocksdb_free(err);
+			rc = -EIO;
+		}
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_readoptions_destroy(ro);
+	return rc;
+}
+
 /* The highest seq of a queue entry, 0 if none. */
 static int
 xq_last_entry(struct store *st, uint64_t *seq)
 {
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	rocksdb_iterator_t *it;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it = xq_iter(st, &ro);
 	const char *k;
-	char *err = NULL;
 	size_t klen;
-	int rc = 0;
 
-	rocksdb_readoptions_set_iterate_upper_bound(ro, "xq0", 3);
-	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[FAM_META]);
 	rocksdb_iter_seek_for_prev(it, "xq0", 3);
 	*seq = 0;
 	if (rocksdb_iter_valid(it)) {
@@ -69,15 +93,7 @@ xq_last_entry(struct store *st, uint64_t *seq)
 		if (klen == XQ_KEY_LEN && memcmp(k, "xq/", 3) == 0)
 			*seq = be64_get((const uint8_t *)k + 3);
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err != NULL) {
-		log_warnx("store: reading the export queue: %s", err);
-		rocksdb_free(err);
-		rc = -EIO;
-	}
-	rocksdb_iter_destroy(it);
-	rocksdb_readoptions_destroy(ro);
-	return rc;
+	return xq_iter_end(it, ro, 0);
 }
 
 int
@@ -187,20 +203,16 @@ int
 store_export_range(struct store *st, uint64_t after, size_t max,
     uint64_t written_max_ns, uint64_t upto, size_t *n, uint64_t *last)
 {
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	rocksdb_iterator_t *it;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it = xq_iter(st, &ro);
 	uint8_t lo[XQ_KEY_LEN];
 	const uint8_t *k, *v;
 	uint64_t seq;
-	char *err = NULL;
 	size_t klen, vlen;
-	int rc = 0;
 
 	*n = 0;
 	*last = after;
 	xq_key(lo, after + 1);
-	rocksdb_readoptions_set_iterate_upper_bound(ro, "xq0", 3);
-	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[FAM_META]);
 	for (rocksdb_iter_seek(it, (const char *)lo, sizeof(lo));
 	    rocksdb_iter_valid(it) && *n < max; rocksdb_iter_next(it)) {
 		k = (const uint8_t *)rocksdb_iter_key(it, &klen);
@@ -214,15 +226,7 @@ store_export_range(struct store *st, uint64_t after, size_t max,
 		*last = seq;
 		(*n)++;
 	}
-	rocksdb_iter_get_error(it, &err);
-	if (err != NULL) {
-		log_warnx("store: reading the export queue: %s", err);
-		rocksdb_free(err);
-		rc = -EIO;
-	}
-	rocksdb_iter_destroy(it);
-	rocksdb_readoptions_destroy(ro);
-	return rc;
+	return xq_iter_end(it, ro, 0);
 }
 
 int
@@ -286,21 +290,18 @@ int
 store_scan_from(struct store *st, uint64_t after, size_t max,
     uint64_t written_max_ns, store_export_fn cb, void *arg, size_t *n)
 {
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	rocksdb_iterator_t *it;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *it = xq_iter(st, &ro);
 	struct store_session *s = xmalloc(sizeof(*s));
 	struct xq_ent *e = xreallocarray(NULL, XQ_CHUNK, sizeof(*e));
 	uint8_t lo[XQ_KEY_LEN];
 	const uint8_t *k, *v;
 	uint64_t cutoff = store__read_cutoff(st);
-	char *err = NULL;
 	size_t klen, vlen, ne = 0;
 	int rc = 0;
 
 	*n = 0;
 	xq_key(lo, after + 1);
-	rocksdb_readoptions_set_iterate_upper_bound(ro, "xq0", 3);
-	it = rocksdb_create_iterator_cf(st->db, ro, st->cf[FAM_META]);
 	for (rocksdb_iter_seek(it, (const char *)lo, sizeof(lo));
 	    rocksdb_iter_valid(it) && *n + ne < max; rocksdb_iter_next(it)) {
 		k = (const uint8_t *)rocksdb_iter_key(it, &klen);
@@ -322,19 +323,11 @@ store_scan_from(struct store *st, uint64_t after, size_t max,
 			ne = 0;
 		}
 	}
-	if (rc == 0) {
-		rocksdb_iter_get_error(it, &err);
-		if (err != NULL) {
-			log_warnx("store: reading the export queue: %s", err);
-			rocksdb_free(err);
-			rc = -EIO;
-		}
-	}
+	/* The rows are read after the iterator is gone: its error first. */
+	rc = xq_iter_end(it, ro, rc);
 	if (rc == 0 && ne > 0 &&
 	    (rc = xq_deliver(st, e, ne, cutoff, s, cb, arg)) == 0)
 		*n += ne;
-	rocksdb_iter_destroy(it);
-	rocksdb_readoptions_destroy(ro);
 	free(e);
 	free(s);
 	return rc;
