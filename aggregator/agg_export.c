@@ -429,12 +429,14 @@ on_ack(jsCtx *js, natsMsg *m, jsPubAck *pa, jsPubAckErr *pae, void *arg)
 static void
 disconnect(struct agg_export *x)
 {
-	int i;
+	int i, k;
 
-	for (i = 0; i < 2 * NCONN; i++) {
-		jsCtx_Destroy(x->r[i / NCONN].js[i % NCONN]);
-		x->r[i / NCONN].js[i % NCONN] = NULL;
-		x->r[i / NCONN].busy = 0;
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < NCONN; k++) {
+			jsCtx_Destroy(x->r[i].js[k]);
+			x->r[i].js[k] = NULL;
+		}
+		x->r[i].busy = 0;
 	}
 	jsCtx_Destroy(x->js);
 	x->js = NULL;
@@ -455,7 +457,7 @@ connect_js(struct agg_export *x)
 	const char *srv[MAX_SERVERS];
 	jsOptions jo;
 	natsStatus s;
-	int i;
+	int i, k;
 
 	if ((s = natsOptions_Create(&o)) != NATS_OK)
 		goto fail;
@@ -494,11 +496,12 @@ connect_js(struct agg_export *x)
 	jo.PublishAsync.MaxPending = (x->max_in_flight + NCONN - 1) / NCONN;
 	jo.PublishAsync.AckHandler = on_ack;
 	jo.PublishAsync.StallWait = x->ack_timeout_ms;
-	for (i = 0; i < 2 * NCONN; i++) {
-		jo.PublishAsync.AckHandlerClosure = &x->r[i / NCONN];
-		if ((s = natsConnection_JetStream(&x->r[i / NCONN].js[i %
-		    NCONN], x->nc[i % NCONN], &jo)) != NATS_OK)
-			goto fail;
+	for (i = 0; i < 2; i++) {
+		jo.PublishAsync.AckHandlerClosure = &x->r[i];
+		for (k = 0; k < NCONN; k++)
+			if ((s = natsConnection_JetStream(&x->r[i].js[k],
+			    x->nc[k], &jo)) != NATS_OK)
+				goto fail;
 	}
 	if ((s = natsConnection_JetStream(&x->js, x->nc[0], &jo)) != NATS_OK)
 		goto fail;
@@ -742,14 +745,16 @@ rounds_fail(struct agg_export *x)
 {
 	natsMsgList pending = { NULL, 0 };
 	jsCtx *js;
-	int i;
+	int i, k;
 
-	for (i = 0; i < 2 * NCONN; i++) {
-		js = x->r[i / NCONN].js[i % NCONN];
-		if (js != NULL && js_PublishAsyncGetPendingList(&pending,
-		    js) == NATS_OK)
-			natsMsgList_Destroy(&pending);
-		x->r[i / NCONN].busy = 0;
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < NCONN; k++) {
+			js = x->r[i].js[k];
+			if (js != NULL && js_PublishAsyncGetPendingList(
+			    &pending, js) == NATS_OK)
+				natsMsgList_Destroy(&pending);
+		}
+		x->r[i].busy = 0;
 	}
 	atomic_fetch_add(&x->rounds_failed, 1);
 	return -1;
