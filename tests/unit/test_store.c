@@ -1366,10 +1366,121 @@ test_store_reopen(void **state)
 	assert_true(check_filter(f, flt) > 0);
 }
 
+/* store_scan_from's callback: the queue numbers seen, rows present. */
+struct seen {
+	uint64_t	seq[16];
+	size_t		n, rows;
+};
+
+static void
+seen_cb(void *arg, uint64_t seq, uint64_t wns, const struct store_session *s)
+{
+	struct seen *v = arg;
+
+	(void)wns;
+	if (v->n < 16)
+		v->seq[v->n] = seq;
+	v->n++;
+	v->rows += s != NULL;
+}
+
+/*
+ * The export queue (docs/SCALING.md): every session committed after
+ * store_export_enable has an entry numbered in commit order;
+ * store_export_range counts what a scan would pass (bounded by count,
+ * number and write time); the store's export id is drawn once and kept;
+ * the exporter's plan reads back as written, across a reopen, and one
+ * that is out of order or names 0 sessions a message is ignored.
+ */
+static void
+test_store_export_queue(void **state)
+{
+	struct fx *f = *state;
+	struct store_xplan p[STORE_XPLAN_MAX + 1], q[STORE_XPLAN_MAX];
+	struct seen v;
+	uint64_t id, last;
+	size_t n, i;
+
+	assert_int_equal(store_export_plan_get(f->st, q, STORE_XPLAN_MAX, &n),
+	    0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_export_enable(f->st), 0);
+	id = store_export_id(f->st);
+	put_all(f->st, f->s, f->n);
+	assert_int_equal(store_export_last(f->st), f->n);
+	/* What a round would take. */
+	assert_int_equal(store_export_range(f->st, 0, 10, UINT64_MAX,
+	    UINT64_MAX, &n, &last), 0);
+	assert_int_equal(n, 10);
+	assert_int_equal(last, 10);
+	assert_int_equal(store_export_range(f->st, 3, 10, UINT64_MAX, 5, &n,
+	    &last), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(last, 5);
+	assert_int_equal(store_export_range(f->st, 3, 10, 0, UINT64_MAX, &n,
+	    &last), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(last, 3);
+	assert_int_equal(store_export_range(f->st, f->n, 10, UINT64_MAX,
+	    UINT64_MAX, &n, &last), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(last, f->n);
+	/* ... and what a scan then passes: the same entries, with rows. */
+	memset(&v, 0, sizeof(v));
+	assert_int_equal(store_scan_from(f->st, 3, 2, UINT64_MAX, seen_cb,
+	    &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v.n, 2);
+	assert_int_equal(v.rows, 2);
+	assert_int_equal(v.seq[0], 4);
+	assert_int_equal(v.seq[1], 5);
+	/* The plan. */
+	p[0].end = 1000;
+	p[0].per_msg = 100;
+	p[1].end = 2000;
+	p[1].per_msg = 1;
+	assert_int_equal(store_export_plan_set(f->st, p, 2), 0);
+	assert_int_equal(store_export_plan_set(f->st, p, STORE_XPLAN_MAX + 1),
+	    -EINVAL);
+	store_close(f->st);
+	f->st = open_store(f->path, 90, NULL);
+	assert_non_null(f->st);
+	assert_int_equal(store_export_enable(f->st), 0);
+	assert_true(store_export_id(f->st) == id);
+	assert_int_equal(store_export_last(f->st), f->n);
+	assert_int_equal(store_export_plan_get(f->st, q, STORE_XPLAN_MAX, &n),
+	    0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(q[i].end, p[i].end);
+		assert_int_equal(q[i].per_msg, p[i].per_msg);
+	}
+	assert_int_equal(store_export_plan_get(f->st, q, 1, &n), 0);
+	assert_int_equal(n, 0);
+	/* Not a plan this exporter wrote: ignored, a new one is made. */
+	p[1].end = 500;
+	assert_int_equal(store_export_plan_set(f->st, p, 2), 0);
+	assert_int_equal(store_export_plan_get(f->st, q, STORE_XPLAN_MAX, &n),
+	    0);
+	assert_int_equal(n, 0);
+	p[1].end = 2000;
+	p[0].per_msg = 0;
+	assert_int_equal(store_export_plan_set(f->st, p, 2), 0);
+	assert_int_equal(store_export_plan_get(f->st, q, STORE_XPLAN_MAX, &n),
+	    0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_export_plan_set(f->st, p, 0), 0);
+	assert_int_equal(store_export_plan_get(f->st, q, STORE_XPLAN_MAX, &n),
+	    0);
+	assert_int_equal(n, 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_store_export_queue, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_amend, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_store_put_get, setup,
