@@ -2,8 +2,10 @@
  * api_conn: connections per client address, counted from the open file
  * descriptors (/proc/self/fd, or every descriptor up to the limit when
  * /proc is not mounted) rather than from civetweb's callbacks, which do
- * not know a connection's address until its request is read. Nothing is
- * kept between passes, so nothing can leak or drift.
+ * not know a connection's address until its request is read. Between
+ * passes only the age of the connections last seen is kept (the pass
+ * that first saw each), replaced whole by every pass, so nothing can
+ * leak or drift.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,13 +30,24 @@
 struct seen {
 	struct sockaddr_storage	peer;	/* port zeroed: the address */
 	ino_t			ino;
+	uint64_t		pass;	/* the first that saw it */
 	int			fd;
+};
+
+/* A connection's age: the pass that first saw its socket. */
+struct age {
+	ino_t		ino;
+	uint64_t	pass;
 };
 
 struct api_conn {
 	pthread_mutex_t	 mu;		/* one pass at a time; guards below */
 	struct seen	*v;
 	size_t		 n, cap;
+	/* The last pass's connections by inode, and its number. */
+	struct age	*ages;
+	size_t		 nages, capages;
+	uint64_t	 pass;
 	size_t		 per_ip;
 	uint64_t	 refused;
 };
@@ -42,7 +55,9 @@ struct api_conn {
 static void	look(struct api_conn *, int fd, int lport);
 static int	accepted_on(int fd, int lport, struct sockaddr_storage *peer,
 		    ino_t *ino);
-static int	by_peer_ino(const void *, const void *);
+static int	by_peer_age(const void *, const void *);
+static int	by_ino(const void *, const void *);
+static void	ages_update(struct api_conn *);
 
 struct api_conn *
 api_conn_create(size_t per_ip)
@@ -61,6 +76,7 @@ api_conn_destroy(struct api_conn *c)
 		return;
 	pthread_mutex_destroy(&c->mu);
 	free(c->v);
+	free(c->ages);
 	free(c);
 }
 
@@ -92,8 +108,9 @@ api_conn_enforce(struct api_conn *c, int lport)
 		for (fd = 0; fd < max; fd++)
 			look(c, (int)fd, lport);
 	}
+	ages_update(c);
 	if (c->n > 1)
-		qsort(c->v, c->n, sizeof(*c->v), by_peer_ino);
+		qsort(c->v, c->n, sizeof(*c->v), by_peer_age);
 	for (i = 0; i < c->n; i++) {
 		if (i > 0 && memcmp(&c->v[i].peer, &c->v[i - 1].peer,
 		    sizeof(c->v[i].peer)) == 0)
@@ -187,13 +204,58 @@ accepted_on(int fd, int lport, struct sockaddr_storage *peer, ino_t *ino)
 	return 1;
 }
 
+/*
+ * Gives each connection of this pass its age: that of the last pass if
+ * it was seen then, else this pass's number; then keeps the pass's ages
+ * (by inode) for the next. Socket inode numbers alone do not tell the
+ * order of arrival: the kernel hands them out in batches per CPU, so a
+ * connection accepted on one CPU can have a lower number than older ones
+ * accepted on another, and would have been kept while they were shut.
+ */
+static void
+ages_update(struct api_conn *c)
+{
+	struct age key, *a;
+	size_t i;
+
+	c->pass++;
+	for (i = 0; i < c->n; i++) {
+		key.ino = c->v[i].ino;
+		a = c->nages > 0 ? bsearch(&key, c->ages, c->nages,
+		    sizeof(*c->ages), by_ino) : NULL;
+		c->v[i].pass = a != NULL ? a->pass : c->pass;
+	}
+	if (c->n > c->capages) {
+		c->capages = c->n;
+		c->ages = xreallocarray(c->ages, c->capages, sizeof(*c->ages));
+	}
+	for (i = 0; i < c->n; i++) {
+		c->ages[i].ino = c->v[i].ino;
+		c->ages[i].pass = c->v[i].pass;
+	}
+	c->nages = c->n;
+	if (c->nages > 1)
+		qsort(c->ages, c->nages, sizeof(*c->ages), by_ino);
+}
+
 static int
-by_peer_ino(const void *a, const void *b)
+by_ino(const void *a, const void *b)
+{
+	const struct age *x = a, *y = b;
+
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* By address, then oldest first (ties: by inode). */
+static int
+by_peer_age(const void *a, const void *b)
 {
 	const struct seen *x = a, *y = b;
 	int r = memcmp(&x->peer, &y->peer, sizeof(x->peer));
 
 	if (r != 0)
 		return r;
+	if (x->pass != y->pass)
+		return x->pass < y->pass ? -1 : 1;
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }

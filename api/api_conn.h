@@ -24,8 +24,10 @@ void		 api_conn_destroy(struct api_conn *);
  * One pass: finds this process's TCP connections accepted on local port
  * lport (1..65535) and, for every peer address with more than per_ip of
  * them, shuts down (shutdown(2) both ways; civetweb still closes them)
- * all but the per_ip with the lowest socket inode numbers, so that the
- * same ones survive from pass to pass. Returns how many it shut down, or
+ * all but the per_ip oldest: first seen by the earliest pass (among
+ * those first seen together, the lowest socket inode numbers), so that
+ * the same ones survive from pass to pass and a newcomer is the one
+ * shut. Returns how many it shut down, or
  * a negative errno. Passes are serialised; safe from any thread.
  */
 int		 api_conn_enforce(struct api_conn *, int lport);

@@ -313,7 +313,7 @@ test_api_conn(void **state)
 	struct api_conn *c = api_conn_create(2);
 	struct sockaddr_in a;
 	socklen_t al = sizeof(a);
-	int lfd, port, cfd[7], afd[7], i, shut;
+	int lfd, port, cfd[9], afd[9], i, shut, kept[5];
 
 	(void)state;
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
@@ -339,10 +339,22 @@ test_api_conn(void **state)
 		assert_false(was_shut(cfd[i]));
 	assert_int_equal(api_conn_refused(c), 3);
 	/* The survivors stay; a pass on another port sees none of them. */
+	for (i = 0; i < 5; i++)
+		kept[i] = !was_shut(cfd[i]);
 	assert_int_equal(api_conn_enforce(c, port), 0);
 	assert_int_equal(api_conn_enforce(c, port == 65535 ? 1 : port + 1),
 	    0);
-	for (i = 0; i < 7; i++) {
+	/* Newcomers are the ones shut, whatever their sockets' inode
+	 * numbers (handed out in batches per CPU): the oldest stay. */
+	for (i = 7; i < 9; i++)
+		connect_from(lfd, "127.0.0.3", &cfd[i], &afd[i]);
+	assert_int_equal(api_conn_enforce(c, port), 2);
+	for (i = 7; i < 9; i++)
+		assert_true(was_shut(cfd[i]));
+	for (i = 0; i < 5; i++)
+		if (kept[i])
+			assert_false(was_shut(cfd[i]));
+	for (i = 0; i < 9; i++) {
 		close(cfd[i]);
 		close(afd[i]);
 	}
