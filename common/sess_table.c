@@ -1310,6 +1310,9 @@ sess_table_set_agent_name(struct sess_table *t, uint16_t agent,
 	for (; *name != '\0'; name++)
 		h = (h ^ (unsigned char)*name) * 0x100000001b3ULL;
 	t->agent_hash[agent] = mix64(h);
+	/* An index given to another agent: its time starts again. */
+	if (t->agent_now != NULL)
+		t->agent_now[agent] = 0;
 }
 
 static void
@@ -1469,6 +1472,10 @@ sess_table_close_agent(struct sess_table *t, uint16_t agent,
 		if (s->cls < CLS_MAX && s->agent == agent)
 			close_sess(t, i, reason);
 	}
+	/* Nothing of it is left to idle out: a new boot's time, earlier
+	 * perhaps (another capture), starts again. */
+	if (t->agent_now != NULL)
+		t->agent_now[agent] = 0;
 }
 
 int

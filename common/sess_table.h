@@ -196,6 +196,7 @@ void	sess_table_set_amend_cb(struct sess_table *, sess_table_amend_cb cb,
  * Session ids mix in a hash of the agent's name (not its index, which can
  * differ between runs), so the same session has the same id wherever it
  * is reported. Call before the agent's first observation. name borrowed.
+ * With agents' clocks, the index's clock starts again at 0.
  */
 void	sess_table_set_agent_name(struct sess_table *, uint16_t agent,
 	    const char *name);
@@ -269,7 +270,8 @@ void	sess_table_drain(struct sess_table *, sess_table_drain_cb cb,
 /* Every open session, as it stands (status active). */
 void	sess_table_foreach(const struct sess_table *,
 	    void (*cb)(void *arg, const struct sess_rec *), void *arg);
-/* Closes every session of one agent (agent_lost, shutdown). */
+/* Closes every session of one agent (agent_lost, shutdown, a new boot);
+ * with agents' clocks, its clock starts again at 0. */
 void	sess_table_close_agent(struct sess_table *, uint16_t agent,
 	    enum sess_close reason);
 /*

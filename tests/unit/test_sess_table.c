@@ -1186,6 +1186,20 @@ test_sess_table_agent_clocks(void **state)
 	assert_int_equal(f->n, 3);
 	assert_int_equal(f->recs[2].cli_port, 2000);
 	assert_int_equal(sess_table_count(f->t), 0);
+	/* A new boot of agent 2 (its sessions closed) replays earlier
+	 * packets, and agent 1's index goes to another agent: each one's
+	 * time starts again, so nothing of theirs is closed by the old. */
+	sess_table_close_agent(f->t, 2, SESS_CLOSE_AGENT_LOST);
+	sess_table_set_agent_name(f->t, 1, "another");
+	for (a.agent = 1; a.agent <= 2; a.agent++) {
+		a.cli_port = (uint16_t)(3000 + a.agent);
+		a.start_ns = T0;
+		a.last_ns = T0 + SEC;
+		assert_int_equal(sess_table_apply(f->t, &a), 1);
+		sess_table_agent_clock(f->t, a.agent, a.last_ns);
+	}
+	assert_int_equal(f->n, 3);
+	assert_int_equal(sess_table_count(f->t), 2);
 }
 
 /*
