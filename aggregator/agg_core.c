@@ -462,7 +462,7 @@ apply_amend(struct agg_core *c, struct agent *a, const struct proto_event *e,
  * Moves the agent's clock once its batch is applied, and with it idles
  * out its sessions (and only its own): to the clock_ns the agent sends
  * (every change up to it has been sent), or from an agent without it, to
- * its batch's latest event. Never by one event while the rest of the
+ * the latest event it applied (max_last_ns). Never by one event while the rest of the
  * batch, or another agent's time, is still to come: an UPDATE later in
  * the same report would find its session closed and open it again, a
  * second row with the same session_id.
@@ -470,14 +470,8 @@ apply_amend(struct agg_core *c, struct agent *a, const struct proto_event *e,
 static void
 agent_clock(struct agg_core *c, struct agent *a, const struct proto_batch *b)
 {
-	uint64_t now = b->clock_ns;
-	uint32_t i;
+	uint64_t now = b->clock_ns != 0 ? b->clock_ns : a->max_last_ns;
 
-	if (now == 0)
-		for (i = 0; i < b->nevents; i++)
-			if (c->events[i].kind != PROTO_EV_AMEND &&
-			    c->events[i].last_ns > now)
-				now = c->events[i].last_ns;
 	if (now != 0)
 		sess_table_agent_clock(c->table, a->idx, now);
 }

@@ -102,7 +102,7 @@ struct agg_export {
 	jsCtx		*js;		/* stream management, on nc[0] */
 	int		 stream_ok;
 	uint64_t	 pos, expired;	/* as stored */
-	uint64_t	 last_trim, id;
+	uint64_t	 last_trim;
 	/* Rounds published and not all acknowledged (ends after pos), as
 	 * the store's plan says. */
 	struct store_xplan plan[STORE_XPLAN_MAX];
@@ -211,7 +211,6 @@ agg_export_create(const struct cfg *cfg, struct store *st, int *rc)
 		agg_export_destroy(x);
 		return NULL;
 	}
-	x->id = store_export_id(st);
 	plan_prune(x);
 	for (i = 0; i < x->nplan; i++)
 		if (x->plan[i].per_msg > PER_MSG_MAX ||
@@ -657,7 +656,8 @@ cut_flush(struct xround *r)
 		lo = r->start + 1 + x->cut * r->per;
 		hi = lo + r->per - 1 < r->last ? lo + r->per - 1 : r->last;
 		snprintf(id, sizeof(id), "%016llx:%llu-%llu:%s",
-		    (unsigned long long)x->id, (unsigned long long)lo,
+		    (unsigned long long)store_export_id(x->st),
+		    (unsigned long long)lo,
 		    (unsigned long long)hi, l->agent);
 		(void)publish(r, l->agent, id, n, x->body, len);
 	}

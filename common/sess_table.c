@@ -187,9 +187,10 @@ struct sess_table {
 	 * class (list_of), so that a sweep walks one agent's sessions only.
 	 */
 	struct sess_list	*lists;
-	uint32_t		 nlists;
 	uint32_t		 agent_stride;	/* CLS_MAX, or 0: one agent */
-	uint32_t		 agent_hi;	/* highest agent with a session */
+	/* Highest agent with a session (0 with one agent): lists of
+	 * (agent_hi + 1) * CLS_MAX are in use. */
+	uint32_t		 agent_hi;
 	uint64_t		*agent_hash;	/* per agent index, or NULL */
 	uint32_t		*agent_n;	/* sessions per agent, or NULL */
 	/* Each agent's clock (sess_table_agent_clock), with agent_n: its
@@ -268,7 +269,7 @@ sess_table_create(const struct sess_table_cfg *cfg,
     sess_table_close_cb on_close, void *arg)
 {
 	struct sess_table *t;
-	uint32_t maxs = MIN_SLOTS;
+	uint32_t maxs = MIN_SLOTS, n;
 	int i;
 
 	if (cfg->max_sessions == 0 || cfg->max_sessions > NIL / 2)
@@ -312,9 +313,9 @@ sess_table_create(const struct sess_table_cfg *cfg,
 		t->agent_now = xcalloc(UINT16_MAX + 1, sizeof(*t->agent_now));
 		t->agent_stride = CLS_MAX;
 	}
-	t->nlists = (t->agent_stride != 0 ? UINT16_MAX + 1 : 1) * CLS_MAX;
-	t->lists = xreallocarray(NULL, t->nlists, sizeof(*t->lists));
-	for (i = 0; i < (int)t->nlists; i++)
+	n = (t->agent_stride != 0 ? UINT16_MAX + 1 : 1) * CLS_MAX;
+	t->lists = xreallocarray(NULL, n, sizeof(*t->lists));
+	for (i = 0; i < (int)n; i++)
 		t->lists[i].head = t->lists[i].tail = NIL;
 	if (t->held.cap == 0 && cfg->tcp_time_wait_ns > 0 &&
 	    cfg->time_wait_max > 0 &&
@@ -1001,7 +1002,7 @@ evict_one(struct sess_table *t)
 
 	/* Every agent's lists up to the highest one used (the aggregator:
 	 * a few thousand heads at most, and only with the table full). */
-	n = t->agent_stride != 0 ? (t->agent_hi + 1) * CLS_MAX : CLS_MAX;
+	n = (t->agent_hi + 1) * CLS_MAX;
 	for (c = 0; c < n; c++) {
 		uint32_t h = t->lists[c].head;
 
@@ -1043,11 +1044,8 @@ sess_table_expire(struct sess_table *t, uint64_t now)
 
 	if (now > t->now)
 		t->now = now;
-	if (t->agent_stride == 0)
-		expire_agent(t, 0);
-	else
-		for (a = 0; a <= t->agent_hi; a++)
-			expire_agent(t, a);
+	for (a = 0; a <= t->agent_hi; a++)
+		expire_agent(t, a);
 	if (t->tw != NULL)
 		sess_tw_expire(t->tw, t->now);
 	held_expire(t);
@@ -1098,8 +1096,7 @@ sess_table_close_all(struct sess_table *t, enum sess_close reason)
 	t->addr.nalloc = 0;
 	t->addr.free_head = NIL;
 	memset(t->slots, 0xff, t->nslots * sizeof(*t->slots));
-	for (c = 0; c < (t->agent_stride != 0 ? (int)(t->agent_hi + 1) *
-	    CLS_MAX : CLS_MAX); c++)
+	for (c = 0; c < (int)(t->agent_hi + 1) * CLS_MAX; c++)
 		t->lists[c].head = t->lists[c].tail = NIL;
 }
 
