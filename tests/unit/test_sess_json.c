@@ -287,8 +287,18 @@ assert_agent_has(const struct sess_rec *r, const char *in, const char *want)
 static void
 test_sess_json_cuts_long_strings(void **state)
 {
+	static const struct {
+		size_t		 nx;
+		const char	*in, *want;
+	} cuts[] = {
+		{ SESS_JSON_STR_MAX - 1, "\xc3\xa9", "\"," },
+		{ SESS_JSON_STR_MAX - 2, "\xc3\xa9", "\xc3\xa9\"," },
+		{ SESS_JSON_STR_MAX - 1, "\"y", "\\\"\"," },
+		{ SESS_JSON_STR_MAX, "\"y", "\"," },
+	};
 	char in[SESS_JSON_STR_MAX + 64], want[SESS_JSON_STR_MAX + 64];
 	struct sess_rec r;
+	size_t i;
 
 	(void)state;
 	rec_v4(&r);
@@ -300,30 +310,23 @@ test_sess_json_cuts_long_strings(void **state)
 	memcpy(want + 9 + SESS_JSON_STR_MAX, "\",", 2);
 	assert_agent_has(&r, in, want);
 
-	/* 254 x and a two-byte character: the character does not fit. */
-	memset(in, 'x', SESS_JSON_STR_MAX - 1);
-	memcpy(in + SESS_JSON_STR_MAX - 1, "\xc3\xa9", 3);
-	memset(want + 9, 'x', SESS_JSON_STR_MAX - 1);
-	memcpy(want + 9 + SESS_JSON_STR_MAX - 1, "\",", 3);
-	assert_agent_has(&r, in, want);
-
-	/* 253 x and the same character: exactly 255 bytes, all kept. */
-	memcpy(in + SESS_JSON_STR_MAX - 2, "\xc3\xa9", 3);
-	memcpy(want + 9 + SESS_JSON_STR_MAX - 2, "\xc3\xa9\",", 5);
-	assert_agent_has(&r, in, want);
-
-	/* A quote as the 255th byte is kept (escaped), as the 256th not:
-	 * the cut counts input bytes, after a run of plain ones too. */
-	memset(in, 'x', SESS_JSON_STR_MAX - 1);
-	memcpy(in + SESS_JSON_STR_MAX - 1, "\"y", 3);
-	memset(want + 9, 'x', SESS_JSON_STR_MAX - 1);
-	memcpy(want + 9 + SESS_JSON_STR_MAX - 1, "\\\"\",", 5);
-	assert_agent_has(&r, in, want);
-	memset(in, 'x', SESS_JSON_STR_MAX);
-	memcpy(in + SESS_JSON_STR_MAX, "\"y", 3);
-	memset(want + 9, 'x', SESS_JSON_STR_MAX);
-	memcpy(want + 9 + SESS_JSON_STR_MAX, "\",", 3);
-	assert_agent_has(&r, in, want);
+	/*
+	 * n x, then a tail: 254 x and a two-byte character (it does not
+	 * fit), 253 x and the same (exactly 255 bytes, all kept); a quote
+	 * as the 255th byte is kept (escaped), as the 256th not: the cut
+	 * counts input bytes, after a run of plain ones too.
+	 */
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		memset(in, 0, sizeof(in));
+		memset(in, 'x', cuts[i].nx);
+		memcpy(in + cuts[i].nx, cuts[i].in, strlen(cuts[i].in));
+		memset(want, 0, sizeof(want));
+		memcpy(want, "\"agent\":\"", 9);
+		memset(want + 9, 'x', cuts[i].nx);
+		memcpy(want + 9 + cuts[i].nx, cuts[i].want,
+		    strlen(cuts[i].want));
+		assert_agent_has(&r, in, want);
+	}
 
 	/* Plain runs between escapes and characters keep their order. */
 	assert_agent_has(&r, "ab\x01" "cd\xc3\xa9" "ef\"gh\xff" "ij",
